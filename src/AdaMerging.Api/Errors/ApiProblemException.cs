@@ -1,0 +1,39 @@
+namespace AdaMerging.Api.Errors;
+
+/// <summary>A refusal the API answers with a 4xx ProblemDetails; thrown by handlers, rendered by <see cref="ProblemExceptionHandler"/>.</summary>
+public sealed class ApiProblemException : Exception
+{
+    public ApiProblemException(int status, string title, string detail, IReadOnlyList<string>? errors = null) : base(detail)
+    {
+        Status = status;
+        Title = title;
+        Errors = errors ?? [];
+    }
+
+    public ApiProblemException() : this(StatusCodes.Status400BadRequest, "Bad request", "") { }
+
+    public ApiProblemException(string message) : this(StatusCodes.Status400BadRequest, "Bad request", message) { }
+
+    public ApiProblemException(string message, Exception inner) : base(message, inner)
+    {
+        Status = StatusCodes.Status400BadRequest;
+        Title = "Bad request";
+        Errors = [];
+    }
+
+    public int Status { get; }
+
+    public string Title { get; }
+
+    /// <summary>Every individual problem, when there are several.</summary>
+    public IReadOnlyList<string> Errors { get; }
+
+    public static ApiProblemException Invalid(string detail, IReadOnlyList<string>? errors = null) =>
+        new(StatusCodes.Status400BadRequest, "The request is invalid", detail, errors);
+
+    public static ApiProblemException NotFound(string detail) =>
+        new(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static ApiProblemException Conflict(string detail) =>
+        new(StatusCodes.Status409Conflict, "Conflict", detail);
+}

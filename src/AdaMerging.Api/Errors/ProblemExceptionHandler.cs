@@ -1,0 +1,42 @@
+using AdaMerging.Infrastructure.Blobs;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace AdaMerging.Api.Errors;
+
+/// <summary>The one place exceptions become ProblemDetails: refusals keep their status and message, the rest are 500s that leak nothing.</summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            ApiProblemException p => Problem(p.Status, p.Title, p.Message, p.Errors),
+            BlobTooLargeException t => Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", t.Message),
+            BadHttpRequestException b => Problem(b.StatusCode, "Bad request", Unwrap(b)),
+            _ => null,
+        };
+        if (problem is null)
+        {
+            LogUnhandled(exception, httpContext.Request.Method, httpContext.Request.Path);
+            problem = Problem(StatusCodes.Status500InternalServerError, "Internal error",
+                $"the server failed to process the request; quote trace id {httpContext.TraceIdentifier}");
+        }
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Problem(int status, string title, string detail, IReadOnlyList<string>? errors = null)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (errors is { Count: > 0 }) problem.Extensions["errors"] = errors;
+        return problem;
+    }
+
+    // Binding failures wrap the JSON reader's message, which says where the body went wrong.
+    private static string Unwrap(BadHttpRequestException b) =>
+        b.InnerException is { } inner ? $"{b.Message} {inner.Message}" : b.Message;
+
+    [LoggerMessage(LogLevel.Error, "Unhandled exception for {Method} {Path}")]
+    private partial void LogUnhandled(Exception exception, string method, string path);
+}

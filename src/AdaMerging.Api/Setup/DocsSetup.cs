@@ -1,0 +1,24 @@
+namespace AdaMerging.Api.Setup;
+
+public static class DocsSetup
+{
+    public static IServiceCollection AddApiDocs(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(o => o.SwaggerDoc("v1", new()
+        {
+            Title = "AdaMerging",
+            Version = "v1",
+            Description = "Merge models fine-tuned from one pre-trained model: upload checkpoints, submit a merge, poll it, download the result.",
+        }));
+        return services;
+    }
+
+    /// <summary>The document at /swagger/v1/swagger.json and the UI at /swagger.</summary>
+    public static WebApplication MapApiDocs(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI();
+        return app;
+    }
+}

@@ -1,0 +1,83 @@
+namespace AdaMerging.Domain.Jobs;
+
+/// <summary>
+/// A merge request and its life: Queued → Running → Succeeded | Failed, and Cancelled from either
+/// unfinished state. A Running job may be started again (its worker died); every other move throws.
+/// </summary>
+public sealed class MergeJob
+{
+    private MergeJob() { }
+
+    public MergeJob(Guid id, string method, string requestJson, DateTimeOffset now)
+    {
+        Id = id;
+        Method = method;
+        RequestJson = requestJson;
+        CreatedAt = now;
+        Status = MergeStatus.Queued;
+    }
+
+    public Guid Id { get; private set; }
+
+    public string Method { get; private set; } = "";
+
+    /// <summary>The validated request, as the worker reads it back.</summary>
+    public string RequestJson { get; private set; } = "";
+
+    public MergeStatus Status { get; private set; }
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    public DateTimeOffset? FinishedAt { get; private set; }
+
+    public int Attempts { get; private set; }
+
+    public string? Error { get; private set; }
+
+    /// <summary>SHA-256 of the merged model in the blob store, once it succeeded.</summary>
+    public string? ResultSha256 { get; private set; }
+
+    public long? ResultBytes { get; private set; }
+
+    public bool IsFinished => Status is MergeStatus.Succeeded or MergeStatus.Failed or MergeStatus.Cancelled;
+
+    public void Start(DateTimeOffset now)
+    {
+        Require(Status is MergeStatus.Queued or MergeStatus.Running, "start");
+        Status = MergeStatus.Running;
+        StartedAt = now;
+        Attempts++;
+    }
+
+    public void Succeed(string resultSha256, long resultBytes, DateTimeOffset now)
+    {
+        Require(Status == MergeStatus.Running, "succeed");
+        Status = MergeStatus.Succeeded;
+        ResultSha256 = resultSha256;
+        ResultBytes = resultBytes;
+        FinishedAt = now;
+    }
+
+    public void Fail(string reason, DateTimeOffset now)
+    {
+        Require(Status is MergeStatus.Queued or MergeStatus.Running, "fail");
+        Status = MergeStatus.Failed;
+        Error = reason;
+        FinishedAt = now;
+    }
+
+    public void Cancel(DateTimeOffset now)
+    {
+        Require(!IsFinished, "cancel");
+        Status = MergeStatus.Cancelled;
+        FinishedAt = now;
+    }
+
+    private void Require(bool allowed, string action)
+    {
+        if (!allowed)
+            throw new InvalidMergeTransitionException($"merge {Id} cannot {action}: it is {Status.ToString().ToLowerInvariant()}");
+    }
+}

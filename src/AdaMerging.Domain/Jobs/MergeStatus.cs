@@ -1,0 +1,10 @@
+namespace AdaMerging.Domain.Jobs;
+
+public enum MergeStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}

@@ -1,0 +1,76 @@
+using Microsoft.Win32.SafeHandles;
+using TorchSharp;
+
+namespace AdaMerging.Domain.Tensors;
+
+/// <summary>
+/// An open safetensors file whose tensors are read one at a time, straight into torch memory;
+/// the file as a whole is never buffered.
+/// </summary>
+public sealed class SafetensorsFile : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+
+    private SafetensorsFile(string path, SafeFileHandle handle, SafetensorsHeader header)
+    {
+        Path = path;
+        _handle = handle;
+        Header = header;
+    }
+
+    public string Path { get; }
+
+    public SafetensorsHeader Header { get; }
+
+    public static SafetensorsFile Open(string path)
+    {
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        try
+        {
+            return new SafetensorsFile(path, handle, SafetensorsHeader.Read(handle, RandomAccess.GetLength(handle)));
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads one tensor on the CPU in its stored dtype, or converted to <paramref name="convertTo"/>.</summary>
+    public torch.Tensor Read(string name, torch.ScalarType? convertTo = null)
+    {
+        var entry = Header[name];
+        if (entry.DType.TorchType is not { } storedType)
+            throw new SafetensorsFormatException($"tensor '{name}': dtype {entry.DType} cannot be loaded by torch");
+        var tensor = torch.empty(entry.Shape.ToArray(), storedType);
+        try
+        {
+            ReadInto(tensor, entry);
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        if (convertTo is not { } target || target == storedType) return tensor;
+        using (tensor) return tensor.to_type(target);
+    }
+
+    private void ReadInto(torch.Tensor tensor, TensorEntry entry)
+    {
+        if (entry.ByteLength == 0) return;
+        if (entry.ByteLength > int.MaxValue)
+            throw new SafetensorsFormatException($"tensor '{entry.Name}': {entry.ByteLength} bytes exceeds the 2 GiB a single tensor may hold here");
+        var destination = tensor.bytes;
+        long offset = Header.DataStart + entry.Begin;
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(_handle, destination, offset);
+            if (read == 0) throw new SafetensorsFormatException($"tensor '{entry.Name}': the file ended early");
+            destination = destination[read..];
+            offset += read;
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}

@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+
+namespace AdaMerging.Infrastructure.Blobs;
+
+/// <summary>
+/// Files addressed by their SHA-256. Content is written under tmp/ while it is hashed and renamed into
+/// sha256/ only when complete, so no reader ever sees a partial blob; the same bytes are stored once.
+/// </summary>
+public sealed class BlobStore
+{
+    private readonly string _blobs;
+    private readonly string _temp;
+
+    public BlobStore(string root)
+    {
+        _blobs = Path.Combine(Path.GetFullPath(root), "blobs", "sha256");
+        _temp = Path.Combine(Path.GetFullPath(root), "blobs", "tmp");
+        Directory.CreateDirectory(_blobs);
+        Directory.CreateDirectory(_temp);
+    }
+
+    /// <summary>A fresh path under the store's temp folder, on the same file system as the blobs.</summary>
+    public string NewTempPath(string suffix = "") => Path.Combine(_temp, Guid.NewGuid().ToString("N") + suffix);
+
+    public string PathOf(string sha256)
+    {
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
+            throw new ArgumentException($"'{sha256}' is not a lower-case SHA-256", nameof(sha256));
+        return Path.Combine(_blobs, sha256[..2], sha256);
+    }
+
+    public bool Exists(string sha256) => File.Exists(PathOf(sha256));
+
+    /// <summary>Copies <paramref name="source"/> to a temp file while hashing it; at most <paramref name="maxBytes"/>.</summary>
+    public async Task<StagedBlob> StageAsync(Stream source, long maxBytes, CancellationToken ct)
+    {
+        var path = NewTempPath();
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long total = 0;
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = await source.ReadAsync(buffer, ct)) > 0)
+                {
+                    total += read;
+                    if (total > maxBytes) throw new BlobTooLargeException(maxBytes);
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+                await file.FlushAsync(ct);
+            }
+            return new StagedBlob(this, path, Convert.ToHexStringLower(hash.GetHashAndReset()), total);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    /// <summary>Hashes a finished file under the temp folder and moves it into the store.</summary>
+    public async Task<(string Sha256, long Bytes)> ImportAsync(string tempPath, CancellationToken ct)
+    {
+        string sha;
+        await using (var file = new FileStream(tempPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
+        var bytes = new FileInfo(tempPath).Length;
+        Publish(tempPath, sha);
+        return (sha, bytes);
+    }
+
+    internal void Publish(string tempPath, string sha256)
+    {
+        var target = PathOf(sha256);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        if (File.Exists(target)) File.Delete(tempPath);
+        else File.Move(tempPath, target);
+    }
+}
+
+/// <summary>An upload held in the temp folder until it is checked and committed, or discarded.</summary>
+public sealed class StagedBlob(BlobStore store, string path, string sha256, long bytes) : IDisposable
+{
+    private bool _committed;
+
+    public string Path { get; } = path;
+
+    public string Sha256 { get; } = sha256;
+
+    public long Bytes { get; } = bytes;
+
+    public void Commit()
+    {
+        store.Publish(Path, Sha256);
+        _committed = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_committed) File.Delete(Path);
+    }
+}
+
+public sealed class BlobTooLargeException(long limit) : Exception($"the upload exceeds the limit of {limit} bytes")
+{
+    public long Limit { get; } = limit;
+}

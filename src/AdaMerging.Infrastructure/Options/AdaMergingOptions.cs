@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AdaMerging.Infrastructure.Options;
+
+/// <summary>Settings shared by the API and the worker, bound from the "AdaMerging" section.</summary>
+public sealed class AdaMergingOptions
+{
+    public const string Section = "AdaMerging";
+
+    /// <summary>Root of blobs, temporary uploads and (by default) the embedded PostgreSQL cluster.</summary>
+    [Required]
+    public string DataRoot { get; set; } = "data";
+
+    /// <summary>Hangfire queue the merges go to; workers on GPU machines listen on it.</summary>
+    [Required, RegularExpression("^[a-z0-9_-]{1,20}$", ErrorMessage = "Queue must be 1-20 lower-case letters, digits, '_' or '-'")]
+    public string Queue { get; set; } = "gpu";
+
+    /// <summary>auto, cpu or cuda.</summary>
+    [RegularExpression("^(auto|cpu|cuda)$", ErrorMessage = "Device must be auto, cpu or cuda")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
+    [Range(0, 64)]
+    public int WorkerCount { get; set; }
+
+    /// <summary>Largest checkpoint upload accepted, in bytes.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 20L << 30;
+}

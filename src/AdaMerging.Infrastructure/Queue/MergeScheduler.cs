@@ -1,0 +1,17 @@
+using AdaMerging.Infrastructure.Jobs;
+using AdaMerging.Infrastructure.Options;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Infrastructure.Queue;
+
+/// <summary>Puts a merge on the configured Hangfire queue; the job carries only the merge id.</summary>
+public sealed class MergeScheduler(IBackgroundJobClient client, IOptions<AdaMergingOptions> options)
+{
+    public string Enqueue(Guid mergeId) =>
+        client.Create(
+            Job.FromExpression<MergeJobRunner>(runner => runner.RunAsync(mergeId, CancellationToken.None)),
+            new EnqueuedState(options.Value.Queue));
+}

@@ -1,0 +1,59 @@
+using AdaMerging.Domain.Compute;
+using AdaMerging.Infrastructure.Jobs;
+using AdaMerging.Infrastructure.Options;
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Infrastructure.Queue;
+
+public static class QueueServiceCollectionExtensions
+{
+    /// <summary>
+    /// Hangfire on PostgreSQL with its storage and activator held by this container, never the static globals,
+    /// so two hosts in one process (tests) keep to their own databases. Long polling (LISTEN/NOTIFY) starts a job
+    /// in milliseconds instead of a poll interval; the sliding invisibility timeout hands a dead worker's job to
+    /// another within minutes without ever running a live one twice.
+    /// </summary>
+    public static IServiceCollection AddMergeQueue(this IServiceCollection services, string connectionString)
+    {
+        var storageOptions = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire",
+            PrepareSchemaIfNecessary = true,
+            EnableLongPolling = true,
+            UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = TimeSpan.FromMinutes(2),
+            QueuePollInterval = TimeSpan.FromSeconds(5),
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        };
+        services.AddSingleton<JobStorage>(_ =>
+            new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions));
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire(configuration => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+        services.AddSingleton<MergeScheduler>();
+        return services;
+    }
+
+    /// <summary>The Hangfire server that runs merges: one worker per GPU (or one on the CPU) unless configured.</summary>
+    public static IServiceCollection AddMergeWorker(this IServiceCollection services)
+    {
+        services.AddScoped<MergeJobRunner>();
+        services.AddHangfireServer((sp, server) =>
+        {
+            var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
+            server.Queues = [options.Queue];
+            server.WorkerCount = options.WorkerCount > 0 ? options.WorkerCount : Math.Max(1, TorchDevice.CudaDeviceCount());
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            server.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(5);
+        });
+        return services;
+    }
+}

@@ -1,0 +1,27 @@
+using AdaMerging.Infrastructure;
+using AdaMerging.Infrastructure.Queue;
+using AdaMerging.Infrastructure.Logging;
+
+namespace AdaMerging.Worker;
+
+/// <summary>The long-running worker: a generic host whose only service is the Hangfire server that runs merges.</summary>
+public static class WorkerHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var host = await BuildAsync(args);
+        await host.RunAsync();
+        return 0;
+    }
+
+    public static async Task<IHost> BuildAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        configure?.Invoke(builder);
+        var connectionString = await AdaMergingServiceCollectionExtensions.ResolveConnectionStringAsync(builder.Configuration);
+        builder.Services.AddAdaMergingLogging(builder.Configuration);
+        builder.Services.AddAdaMergingCore(builder.Configuration, connectionString);
+        builder.Services.AddMergeWorker();
+        return builder.Build();
+    }
+}
