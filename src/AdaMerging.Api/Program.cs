@@ -4,11 +4,11 @@ using AdaMerging.Infrastructure;
 using AdaMerging.Infrastructure.Logging;
 using Serilog;
 
-var builder = WebApplication.CreateBuilder(args);
-var connectionString = await AdaMergingServiceCollectionExtensions.ResolveConnectionStringAsync(builder.Configuration);
+// Settings come from beside the binary; relative data paths stay relative to where the service is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.Services.AddAdaMergingLogging(builder.Configuration);
-builder.Services.AddAdaMergingCore(builder.Configuration, connectionString);
+builder.Services.AddAdaMergingCore(builder.Configuration);
 builder.Services.AddApiErrors();
 builder.Services.AddApiDocs();
 builder.Services.AddHealth();

@@ -9,18 +9,17 @@ public static class WorkerHost
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        using var host = await BuildAsync(args);
+        using var host = Build(args);
         await host.RunAsync();
         return 0;
     }
 
-    public static async Task<IHost> BuildAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
+    public static IHost Build(string[] args, Action<HostApplicationBuilder>? configure = null)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
-        var connectionString = await AdaMergingServiceCollectionExtensions.ResolveConnectionStringAsync(builder.Configuration);
         builder.Services.AddAdaMergingLogging(builder.Configuration);
-        builder.Services.AddAdaMergingCore(builder.Configuration, connectionString);
+        builder.Services.AddAdaMergingCore(builder.Configuration);
         builder.Services.AddMergeWorker();
         return builder.Build();
     }

@@ -25,9 +25,8 @@ public static class CheckpointEndpoints
         var group = app.MapGroup("/checkpoints").WithTags("Checkpoints");
         group.MapPost("/", Upload)
             .WithSummary("Upload one safetensors checkpoint")
-            .WithDescription("The body is the file itself (application/octet-stream, name in ?name=) or a multipart/form-data "
+            .WithDescription("The body is the file itself (any content type but multipart, name in ?name=) or a multipart/form-data "
                 + "request whose first file part is the checkpoint. It is streamed to disk while hashed, checked, and stored under its SHA-256.")
-            .Accepts<IFormFile>("application/octet-stream", "multipart/form-data")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/{id:guid}", Get).WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);

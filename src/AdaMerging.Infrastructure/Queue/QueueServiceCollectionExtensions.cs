@@ -1,6 +1,7 @@
 using AdaMerging.Domain.Compute;
 using AdaMerging.Infrastructure.Jobs;
 using AdaMerging.Infrastructure.Options;
+using AdaMerging.Infrastructure.Persistence;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
@@ -18,7 +19,7 @@ public static class QueueServiceCollectionExtensions
     /// in milliseconds instead of a poll interval; the sliding invisibility timeout hands a dead worker's job to
     /// another within minutes without ever running a live one twice.
     /// </summary>
-    public static IServiceCollection AddMergeQueue(this IServiceCollection services, string connectionString)
+    public static IServiceCollection AddMergeQueue(this IServiceCollection services)
     {
         var storageOptions = new PostgreSqlStorageOptions
         {
@@ -30,8 +31,8 @@ public static class QueueServiceCollectionExtensions
             QueuePollInterval = TimeSpan.FromSeconds(5),
             DistributedLockTimeout = TimeSpan.FromMinutes(1),
         };
-        services.AddSingleton<JobStorage>(_ =>
-            new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions));
+        services.AddSingleton<JobStorage>(sp => new PostgreSqlStorage(
+            new NpgsqlConnectionFactory(sp.GetRequiredService<DatabaseConnection>().ConnectionString, storageOptions), storageOptions));
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire(configuration => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -1,0 +1,84 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using AdaMerging.Infrastructure.Persistence;
+using AdaMerging.Worker;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AdaMerging.Tests.Support;
+
+/// <summary>
+/// The whole service for one test class: the API in a test server and a real worker host running Hangfire,
+/// both on their own database of the test cluster and their own data folder.
+/// </summary>
+public sealed class ServiceFixture : IAsyncLifetime, IDisposable
+{
+    private readonly TempDirectory _data = new();
+    private WebApplicationFactory<Program>? _api;
+    private IHost? _worker;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public string DataRoot => _data.Path;
+
+    public IServiceProvider ApiServices => _api!.Services;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = connectionString,
+            ["AdaMerging:DataRoot"] = _data.Path,
+            ["AdaMerging:Queue"] = "test",
+            ["AdaMerging:Device"] = "cpu",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+        };
+        _api = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            foreach (var (key, value) in settings) b.UseSetting(key, value);
+        });
+        Client = _api.CreateClient();
+        _worker = WorkerHost.Build([], b => b.Configuration.AddInMemoryCollection(settings));
+        await _worker.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_worker is not null)
+        {
+            await _worker.StopAsync();
+            _worker.Dispose();
+        }
+        if (_api is not null) await _api.DisposeAsync();
+        _data.Dispose();
+    }
+
+    public void Dispose() => _data.Dispose();
+
+    public AdaMergingDbContext NewDbContext() => _api!.Services.CreateScope().ServiceProvider.GetRequiredService<AdaMergingDbContext>();
+
+    public async Task<JsonElement> UploadAsync(string path)
+    {
+        using var content = new StreamContent(File.OpenRead(path));
+        using var response = await Client.PostAsync($"/checkpoints?name={Path.GetFileName(path)}", content);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode, $"upload answered {(int)response.StatusCode}: {body}");
+        return body;
+    }
+
+    /// <summary>Polls a merge until it is finished, as a client would.</summary>
+    public async Task<JsonElement> WaitForMergeAsync(string location, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var merge = await Client.GetFromJsonAsync<JsonElement>(location, cts.Token);
+            if (merge.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") return merge;
+            await Task.Delay(50, cts.Token);
+        }
+    }
+}
