@@ -1,7 +1,6 @@
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Postgres;
 using Microsoft.Extensions.Configuration;
-using Npgsql;
 
 namespace AdaMerging.Infrastructure.Persistence;
 
@@ -23,14 +22,7 @@ public sealed class DatabaseConnection(string connectionString)
         var configured = configuration.GetConnectionString("Postgres");
         if (!string.IsNullOrWhiteSpace(configured)) return new DatabaseConnection(configured);
         var dataRoot = configuration[$"{AdaMergingOptions.Section}:{nameof(AdaMergingOptions.DataRoot)}"] ?? new AdaMergingOptions().DataRoot;
-        var cluster = await PostgresCluster.StartPersistentAsync(Path.Combine(dataRoot, "postgres"), ct);
-        await using (var connection = new NpgsqlConnection(cluster.ConnectionString()))
-        {
-            await connection.OpenAsync(ct);
-            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
-            exists.Parameters.AddWithValue("name", EmbeddedDatabase);
-            if (await exists.ExecuteScalarAsync(ct) is null) await cluster.CreateDatabaseAsync(EmbeddedDatabase, ct);
-        }
+        var cluster = await PostgresCluster.StartPersistentAsync(Path.Combine(dataRoot, "postgres"), EmbeddedDatabase, ct);
         return new DatabaseConnection(cluster.ConnectionString(EmbeddedDatabase));
     }
 }

@@ -36,20 +36,35 @@ public sealed class PostgresCluster : IAsyncDisposable
         Database = database,
     }.ConnectionString;
 
-    /// <summary>Starts (creating if needed) the persistent cluster in <paramref name="directory"/>, or joins it if running.</summary>
-    public static async Task<PostgresCluster> StartPersistentAsync(string directory, CancellationToken ct = default)
+    /// <summary>
+    /// Starts (creating if needed) the persistent cluster in <paramref name="directory"/>, or joins it if running, and
+    /// makes sure <paramref name="database"/> exists. A file lock makes concurrent callers (API and worker) take turns.
+    /// </summary>
+    public static async Task<PostgresCluster> StartPersistentAsync(string directory, string database, CancellationToken ct = default)
     {
         directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(directory);
         using var gate = await AcquireLockAsync(directory + ".lock", ct);
         var cluster = new PostgresCluster(directory, ReadPort(directory) ?? FreePort(), ephemeral: false);
-        if (await cluster.IsRunningAsync(ct)) return cluster;
-        if (!File.Exists(Path.Combine(cluster.DataDirectory, "PG_VERSION"))) await cluster.InitAsync(fsync: true, ct);
-        var port = IsPortFree(cluster.Port) ? cluster.Port : FreePort();
-        cluster = new PostgresCluster(directory, port, ephemeral: false);
-        await File.WriteAllTextAsync(Path.Combine(directory, "port"), port.ToString(CultureInfo.InvariantCulture), ct);
-        await cluster.StartServerAsync(fsync: true, ct);
+        if (!await cluster.IsRunningAsync(ct))
+        {
+            if (!File.Exists(Path.Combine(cluster.DataDirectory, "PG_VERSION"))) await cluster.InitAsync(fsync: true, ct);
+            var port = IsPortFree(cluster.Port) ? cluster.Port : FreePort();
+            cluster = new PostgresCluster(directory, port, ephemeral: false);
+            await File.WriteAllTextAsync(Path.Combine(directory, "port"), port.ToString(CultureInfo.InvariantCulture), ct);
+            await cluster.StartServerAsync(fsync: true, ct);
+        }
+        if (!await cluster.DatabaseExistsAsync(database, ct)) await cluster.CreateDatabaseAsync(database, ct);
         return cluster;
+    }
+
+    public async Task<bool> DatabaseExistsAsync(string name, CancellationToken ct = default)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString());
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        command.Parameters.AddWithValue("name", name);
+        return await command.ExecuteScalarAsync(ct) is not null;
     }
 
     /// <summary>A throw-away cluster under the temp folder, torn down on dispose or when this process dies.</summary>

@@ -1,0 +1,39 @@
+# Multi-stage build of the API and the worker.
+#   docker build --target api -t adamerging-api .
+#   docker build --target worker -t adamerging-worker .                          (CPU libtorch)
+#   docker build --target worker --build-arg TORCH_BACKEND=cuda -t adamerging-worker:cuda .
+# The .NET 10 images are Ubuntu 24.04, whose libstdc++ already has GLIBCXX_3.4.32, so libLibTorchSharp.so
+# loads there without the weak-version patch the build applies for Debian 12 (harmless here).
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG TORCH_BACKEND=cpu
+WORKDIR /src
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props AdaMerging.slnx .editorconfig ./
+COPY build/ build/
+COPY src/ src/
+RUN dotnet publish src/AdaMerging.Api -c Release -o /out/api -p:TorchBackend=$TORCH_BACKEND \
+ && dotnet publish src/AdaMerging.Worker -c Release -o /out/worker -p:TorchBackend=$TORCH_BACKEND
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS api
+WORKDIR /app
+COPY --from=build /out/api ./
+ENV ASPNETCORE_URLS=http://+:8080 \
+    AdaMerging__DataRoot=/data
+EXPOSE 8080
+# The image has no curl; bash's /dev/tcp asks /health/ready instead.
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health/ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3"]
+RUN mkdir -p /data && chown app /data
+VOLUME ["/data"]
+USER app
+ENTRYPOINT ["dotnet", "AdaMerging.Api.dll"]
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS worker
+WORKDIR /app
+COPY --from=build /out/worker ./
+ENV AdaMerging__DataRoot=/data \
+    AdaMerging__Device=auto
+RUN mkdir -p /data && chown app /data
+VOLUME ["/data"]
+USER app
+ENTRYPOINT ["dotnet", "AdaMerging.Worker.dll", "serve"]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what the two README commands need and a fresh Debian 12 machine may lack.
+# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node]
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for want in "$@"; do
+  case "$want" in
+    postgres) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql) ;;
+    curl) command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
+    compose) command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose) ;;
+    node) command -v npm >/dev/null 2>&1 || missing+=(nodejs npm) ;;
+    *) echo "prerequisites.sh: unknown prerequisite '$want'" >&2; exit 2 ;;
+  esac
+done
+# runuser (util-linux) runs initdb as 'postgres' when we are root; it is part of every Debian system.
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing from Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
