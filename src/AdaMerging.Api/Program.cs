@@ -21,6 +21,8 @@ app.UseSerilogRequestLogging();
 app.MapApiDocs();
 app.MapHealth();
 app.MapCheckpoints();
+app.MapHeads();
+app.MapDatasets();
 app.MapMerges();
 
 await app.RunAsync();

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
@@ -18,6 +19,7 @@ public static class AdaMergingServiceCollectionExtensions
             .Bind(configuration.GetSection(AdaMergingOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<UploadLimits>().Bind(configuration.GetSection($"{AdaMergingOptions.Section}:Limits"));
         services.AddSingleton(sp => DatabaseConnection.Resolve(sp.GetRequiredService<IConfiguration>()));
         services.AddDbContext<AdaMergingDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<DatabaseConnection>().ConnectionString));
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.DataRoot));

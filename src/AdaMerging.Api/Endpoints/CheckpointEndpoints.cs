@@ -1,94 +1,124 @@
 using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Store;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Blobs;
-using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace AdaMerging.Api.Endpoints;
 
-public sealed record CheckpointResponse(Guid Id, string Name, string Sha256, long Bytes, int TensorCount, long ParameterCount, DateTimeOffset CreatedAt)
-{
-    public static CheckpointResponse From(Checkpoint c) => new(c.Id, c.Name, c.Sha256, c.Bytes, c.TensorCount, c.ParameterCount, c.CreatedAt);
-}
-
 public static class CheckpointEndpoints
 {
+    private const int MaxFilesPerCheckpoint = 256;
+
     public static WebApplication MapCheckpoints(this WebApplication app)
     {
         var group = app.MapGroup("/checkpoints").WithTags("Checkpoints");
         group.MapPost("/", Upload)
-            .WithSummary("Upload one safetensors checkpoint")
-            .WithDescription("The body is the file itself (any content type but multipart, name in ?name=) or a multipart/form-data "
-                + "request whose first file part is the checkpoint. It is streamed to disk while hashed, checked, and stored under its SHA-256.")
+            .WithSummary("Upload a checkpoint in one request")
+            .WithDescription("Either the raw body as one file (its name in ?file=, default model.safetensors) or a multipart/form-data "
+                + "body whose file parts are the model folder's files: one .safetensors, shards with model.safetensors.index.json, or a "
+                + "PyTorch .bin/.pth/.pt, optionally with config.json. Files are streamed to disk while hashed, checked as a whole, and "
+                + "stored under their SHA-256 (the same bytes are stored once). ?name= names the checkpoint.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        group.MapPost("/open", Open).WithSummary("Start a checkpoint whose files arrive one request at a time");
+        group.MapPut("/{id:guid}/files/{fileName}", PutFile)
+            .WithSummary("Add (or replace) one file of an open checkpoint; the raw body is the file")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{id:guid}/seal", Seal)
+            .WithSummary("Check an open checkpoint's files as a whole and make it usable in merges")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id:guid}", Get).WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id:guid}/tensors", ListTensors)
+            .WithSummary("Tensor names, dtypes and shapes, paged; reads headers only")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 
-    public static async Task<Created<CheckpointResponse>> Upload(HttpRequest request, string? name, BlobStore blobs,
-        AdaMergingDbContext db, TimeProvider time, IOptions<AdaMergingOptions> options, CancellationToken ct)
+    public static async Task<Created<CheckpointResponse>> Upload(HttpRequest request, string? name, string? file, BlobStore blobs,
+        AdaMergingDbContext db, TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
     {
-        var limit = options.Value.MaxUploadBytes;
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-            sizeFeature.MaxRequestBodySize = limit + (1 << 20);
-        var (body, fileName) = await OpenUploadAsync(request, ct);
-        using var staged = await blobs.StageAsync(body, limit, ct);
-        var header = ReadHeader(staged.Path);
-        staged.Commit();
-        var checkpoint = new Checkpoint(Guid.NewGuid(), CheckpointName(name ?? fileName), staged.Sha256, staged.Bytes,
-            header.Tensors.Count, header.ParameterCount, time.GetUtcNow());
+        var staged = await Uploads.StageAsync(request, blobs, limits.Value.MaxUploadBytes, MaxFilesPerCheckpoint, ct);
+        try
+        {
+            var named = staged.Select(s => (FileName: s.Name ?? file ?? ShardedSafetensorsWriter.SingleFileName, s.Blob)).ToList();
+            var duplicate = named.GroupBy(n => n.FileName).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null) throw ApiProblemException.Invalid($"the file '{duplicate.Key}' is uploaded twice");
+            foreach (var (fileName, blob) in named) CheckpointSealing.CheckFile(fileName, blob.Path, limits.Value);
+            var checkpoint = new Checkpoint(Guid.NewGuid(), Uploads.DisplayName(name ?? named[0].FileName, "checkpoint"), time.GetUtcNow());
+            foreach (var (fileName, blob) in named) checkpoint.PutFile(new CheckpointFile(fileName, blob.Sha256, blob.Bytes));
+            await CheckpointSealing.SealAsync(checkpoint, named.ToDictionary(n => n.FileName, n => n.Blob.Path), blobs, time, ct);
+            foreach (var (_, blob) in named) blob.Commit();
+            db.Checkpoints.Add(checkpoint);
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Created($"/checkpoints/{checkpoint.Id}", CheckpointResponse.From(checkpoint));
+        }
+        finally
+        {
+            Uploads.Discard(staged);
+        }
+    }
+
+    public static async Task<Created<CheckpointResponse>> Open(string? name, AdaMergingDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var checkpoint = new Checkpoint(Guid.NewGuid(), Uploads.DisplayName(name, "checkpoint"), time.GetUtcNow());
         db.Checkpoints.Add(checkpoint);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/checkpoints/{checkpoint.Id}", CheckpointResponse.From(checkpoint));
     }
 
-    public static async Task<Ok<CheckpointResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct)
+    public static async Task<Ok<CheckpointResponse>> PutFile(Guid id, string fileName, HttpRequest request, BlobStore blobs,
+        AdaMergingDbContext db, IOptions<UploadLimits> limits, CancellationToken ct)
     {
-        var checkpoint = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, ct)
-            ?? throw ApiProblemException.NotFound($"checkpoint {id} does not exist");
+        var checkpoint = await FindAsync(id, db, ct, tracked: true);
+        if (checkpoint.Status != CheckpointStatus.Open) throw ApiProblemException.Conflict($"checkpoint {id} is sealed; its files cannot change");
+        if (ModelFolder.FileNameProblem(fileName) is { } problem) throw ApiProblemException.Invalid(problem);
+        if (checkpoint.Files.Count >= MaxFilesPerCheckpoint && checkpoint.Files.All(f => f.FileName != fileName))
+            throw ApiProblemException.Invalid($"a checkpoint holds at most {MaxFilesPerCheckpoint} files");
+        var limit = limits.Value.MaxUploadBytes - checkpoint.Files.Where(f => f.FileName != fileName).Sum(f => f.Bytes);
+        using var blob = await blobs.StageAsync(request.Body, Math.Max(0, limit), ct);
+        CheckpointSealing.CheckFile(fileName, blob.Path, limits.Value);
+        blob.Commit();
+        checkpoint.PutFile(new CheckpointFile(fileName, blob.Sha256, blob.Bytes));
+        await db.SaveChangesAsync(ct);
         return TypedResults.Ok(CheckpointResponse.From(checkpoint));
     }
 
-    /// <summary>The raw body, or the first file section of a multipart body, as a stream that is never buffered whole.</summary>
-    private static async Task<(Stream Body, string? FileName)> OpenUploadAsync(HttpRequest request, CancellationToken ct)
+    public static async Task<Ok<CheckpointResponse>> Seal(Guid id, BlobStore blobs, AdaMergingDbContext db, TimeProvider time, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-            return (request.Body, null);
-        var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
-        if (string.IsNullOrEmpty(boundary))
-            throw ApiProblemException.Invalid("multipart/form-data without a boundary");
-        var reader = new MultipartReader(boundary, request.Body);
-        while (await reader.ReadNextSectionAsync(ct) is { } section)
-        {
-            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) && disposition.IsFileDisposition())
-                return (section.Body, HeaderUtilities.RemoveQuotes(disposition.FileName).Value);
-        }
-        throw ApiProblemException.Invalid("the multipart body has no file part");
+        var checkpoint = await FindAsync(id, db, ct, tracked: true);
+        if (checkpoint.Status == CheckpointStatus.Sealed) return TypedResults.Ok(CheckpointResponse.From(checkpoint));
+        await CheckpointSealing.SealAsync(checkpoint, blobs.Paths(checkpoint), blobs, time, ct);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(CheckpointResponse.From(checkpoint));
     }
 
-    private static SafetensorsHeader ReadHeader(string path)
+    public static async Task<Ok<CheckpointResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(CheckpointResponse.From(await FindAsync(id, db, ct)));
+
+    public static async Task<Ok<TensorPage>> ListTensors(Guid id, AdaMergingDbContext db, BlobStore blobs, CancellationToken ct,
+        int offset = 0, int limit = 100)
     {
-        try
-        {
-            return SafetensorsHeader.Read(path);
-        }
-        catch (SafetensorsFormatException e)
-        {
-            throw ApiProblemException.Invalid($"the upload is not a valid safetensors file: {e.Message}");
-        }
+        if (offset < 0 || limit is < 1 or > 1000) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-1000");
+        var checkpoint = await FindAsync(id, db, ct);
+        if (checkpoint.Status != CheckpointStatus.Sealed) throw ApiProblemException.Conflict($"checkpoint {id} is not sealed yet");
+        using var folder = blobs.OpenFolder(checkpoint);
+        var tensors = folder.Weights.Tensors;
+        return TypedResults.Ok(new TensorPage(tensors.Count, offset, limit,
+            tensors.Skip(offset).Take(limit).Select(t => new TensorResponse(t.Name, t.DType.Name, t.Shape)).ToList()));
     }
 
-    private static string CheckpointName(string? name)
+    private static async Task<Checkpoint> FindAsync(Guid id, AdaMergingDbContext db, CancellationToken ct, bool tracked = false)
     {
-        name = Path.GetFileName(name?.Trim() ?? "");
-        return string.IsNullOrEmpty(name) ? "checkpoint" : name.Length > 256 ? name[..256] : name;
+        var query = tracked ? db.Checkpoints : db.Checkpoints.AsNoTracking();
+        return await query.SingleOrDefaultAsync(c => c.Id == id, ct) ?? throw ApiProblemException.NotFound($"checkpoint {id} does not exist");
     }
 }

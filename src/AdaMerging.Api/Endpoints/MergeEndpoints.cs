@@ -1,8 +1,6 @@
 using System.Text.Json;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Jobs;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
 using AdaMerging.Infrastructure.Queue;
@@ -46,12 +44,7 @@ public static class MergeEndpoints
     {
         var problems = request.Problems();
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
-        var ids = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
-        var known = await db.Checkpoints.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
-        var missing = ids.Where(id => !known.ContainsKey(id)).ToList();
-        if (missing.Count > 0)
-            throw ApiProblemException.NotFound($"checkpoint(s) {string.Join(", ", missing)} do not exist");
-        EnsureCompatible(request, known.ToDictionary(kv => kv.Key, kv => blobs.PathOf(kv.Value.Sha256)));
+        await MergePreflight.CheckAsync(request, db, blobs, ct);
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, JsonSerializer.Serialize(request, JsonSerializerOptions.Web), time.GetUtcNow());
         db.Merges.Add(job);
@@ -75,16 +68,4 @@ public static class MergeEndpoints
     private static async Task<MergeJob> FindAsync(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
         await db.Merges.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct)
         ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
-
-    /// <summary>Compares headers only, so a mismatch is refused now rather than failing the job later.</summary>
-    private static void EnsureCompatible(MergeRequest request, Dictionary<Guid, string> paths)
-    {
-        var baseHeader = SafetensorsHeader.Read(paths[request.Base]);
-        var differences = request.Tasks
-            .SelectMany(t => CheckpointCompatibility.Differences(baseHeader, $"task '{t.Name}' (checkpoint {t.Checkpoint})",
-                SafetensorsHeader.Read(paths[t.Checkpoint])))
-            .ToList();
-        if (differences.Count > 0)
-            throw ApiProblemException.Invalid("the fine-tuned checkpoints do not match the base checkpoint", differences);
-    }
 }

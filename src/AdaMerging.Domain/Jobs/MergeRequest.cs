@@ -23,6 +23,7 @@ public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeT
                 if (Tasks[i] is null) { problems.Add($"tasks[{i}]: must be an object"); continue; }
                 if (Tasks[i].Checkpoint == Guid.Empty) problems.Add($"tasks[{i}].checkpoint: a checkpoint id is required");
                 if (string.IsNullOrWhiteSpace(Tasks[i].Name)) problems.Add($"tasks[{i}].name: required");
+                else if (Tasks[i].Name.Length > 100) problems.Add($"tasks[{i}].name: longer than 100 characters");
             }
             foreach (var dup in Tasks.Where(t => t is not null).GroupBy(t => t.Name).Where(g => g.Count() > 1))
                 problems.Add($"tasks: the name '{dup.Key}' is used {dup.Count()} times");
@@ -34,7 +35,8 @@ public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeT
     }
 }
 
-public sealed record MergeTask(string Name, Guid Checkpoint);
+/// <summary>One task: its fine-tuned checkpoint, and optionally its head and its unlabeled and labeled data.</summary>
+public sealed record MergeTask(string Name, Guid Checkpoint, Guid? Head = null, Guid? AdaptationData = null, Guid? EvaluationData = null);
 
 public sealed record MergeOptions(double? Lambda)
 {

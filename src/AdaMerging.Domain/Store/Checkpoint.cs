@@ -1,32 +1,121 @@
+using AdaMerging.Domain.Checkpoints;
+
 namespace AdaMerging.Domain.Store;
 
-/// <summary>An uploaded checkpoint: a name over a content-addressed blob, with what its header says.</summary>
+public enum CheckpointStatus
+{
+    /// <summary>Files may still be added; not usable in a merge.</summary>
+    Open,
+
+    /// <summary>Checked as a whole and described; usable in merges; its files no longer change.</summary>
+    Sealed,
+}
+
+/// <summary>One file of a checkpoint: its name in the model folder over a content-addressed blob.</summary>
+public sealed record CheckpointFile(string FileName, string Sha256, long Bytes);
+
+/// <summary>An uploaded checkpoint: named files over blobs, and once sealed, what they hold.</summary>
 public sealed class Checkpoint
 {
+    private readonly List<CheckpointFile> _files = [];
+
     private Checkpoint() { }
 
-    public Checkpoint(Guid id, string name, string sha256, long bytes, int tensorCount, long parameterCount, DateTimeOffset createdAt)
+    public Checkpoint(Guid id, string name, DateTimeOffset createdAt)
     {
         Id = id;
         Name = name;
-        Sha256 = sha256;
-        Bytes = bytes;
-        TensorCount = tensorCount;
-        ParameterCount = parameterCount;
         CreatedAt = createdAt;
+        Status = CheckpointStatus.Open;
     }
 
     public Guid Id { get; private set; }
 
     public string Name { get; private set; } = "";
 
-    public string Sha256 { get; private set; } = "";
+    public CheckpointStatus Status { get; private set; }
+
+    public IReadOnlyList<CheckpointFile> Files => _files;
 
     public long Bytes { get; private set; }
+
+    public CheckpointFormat? Format { get; private set; }
+
+    public CheckpointLayout? Layout { get; private set; }
 
     public int TensorCount { get; private set; }
 
     public long ParameterCount { get; private set; }
 
+    public List<string> DTypes { get; private set; } = [];
+
+    /// <summary>The CLIP config as JSON (read from config.json or inferred from shapes), for CLIP checkpoints.</summary>
+    public string? ConfigJson { get; private set; }
+
+    public bool ConfigInferred { get; private set; }
+
+    public int? FeatureSize { get; private set; }
+
+    /// <summary>Tensors holding NaN or ±Inf: accepted, but reported.</summary>
+    public List<string> NonFiniteTensors { get; private set; } = [];
+
     public DateTimeOffset CreatedAt { get; private set; }
+
+    public DateTimeOffset? SealedAt { get; private set; }
+
+    /// <summary>Adds a file, replacing one of the same name.</summary>
+    public void PutFile(CheckpointFile file)
+    {
+        if (Status != CheckpointStatus.Open) throw new InvalidOperationException($"checkpoint {Id} is sealed; its files cannot change");
+        _files.RemoveAll(f => f.FileName == file.FileName);
+        _files.Add(file);
+        Bytes = _files.Sum(f => f.Bytes);
+    }
+
+    public void RemoveFile(string fileName)
+    {
+        if (Status != CheckpointStatus.Open) throw new InvalidOperationException($"checkpoint {Id} is sealed; its files cannot change");
+        _files.RemoveAll(f => f.FileName == fileName);
+        Bytes = _files.Sum(f => f.Bytes);
+    }
+
+    public void Seal(CheckpointDescription description, DateTimeOffset now)
+    {
+        if (Status != CheckpointStatus.Open) throw new InvalidOperationException($"checkpoint {Id} is already sealed");
+        Format = description.Format;
+        Layout = description.Layout;
+        TensorCount = description.TensorCount;
+        ParameterCount = description.ParameterCount;
+        DTypes = [.. description.DTypes];
+        ConfigJson = description.ConfigJson;
+        ConfigInferred = description.ConfigInferred;
+        FeatureSize = description.FeatureSize;
+        NonFiniteTensors = [.. description.NonFiniteTensors];
+        Status = CheckpointStatus.Sealed;
+        SealedAt = now;
+    }
+}
+
+/// <summary>What a sealed checkpoint holds, as its files describe it.</summary>
+public sealed record CheckpointDescription(
+    CheckpointFormat Format,
+    CheckpointLayout Layout,
+    int TensorCount,
+    long ParameterCount,
+    IReadOnlyList<string> DTypes,
+    string? ConfigJson,
+    bool ConfigInferred,
+    int? FeatureSize,
+    IReadOnlyList<string> NonFiniteTensors)
+{
+    public static CheckpointDescription Of(ModelFolder folder, IReadOnlyList<string> nonFinite) => new(
+        folder.Format,
+        folder.Layout,
+        folder.Weights.Tensors.Count,
+        folder.Weights.Tensors.Sum(t => t.ElementCount),
+        folder.Weights.Tensors.Select(t => t.DType.Name).Distinct().Order(StringComparer.Ordinal).ToList(),
+        folder.Config is null ? null : System.Text.Json.JsonSerializer.Serialize(folder.Config, System.Text.Json.JsonSerializerOptions.Web),
+        folder.ConfigInferred,
+        folder.FeatureSize,
+        nonFinite);
 }

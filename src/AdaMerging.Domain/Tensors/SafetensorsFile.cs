@@ -7,7 +7,7 @@ namespace AdaMerging.Domain.Tensors;
 /// An open safetensors file whose tensors are read one at a time, straight into torch memory;
 /// the file as a whole is never buffered.
 /// </summary>
-public sealed class SafetensorsFile : IDisposable
+public sealed class SafetensorsFile : ITensorSource
 {
     private readonly SafeFileHandle _handle;
 
@@ -21,6 +21,10 @@ public sealed class SafetensorsFile : IDisposable
     public string Path { get; }
 
     public SafetensorsHeader Header { get; }
+
+    public IReadOnlyList<TensorInfo> Tensors => Header.Tensors;
+
+    public TensorInfo? Find(string name) => Header.Find(name);
 
     public static SafetensorsFile Open(string path)
     {
@@ -52,7 +56,13 @@ public sealed class SafetensorsFile : IDisposable
             tensor.Dispose();
             throw;
         }
-        if (convertTo is not { } target || target == storedType) return tensor;
+        return Convert(tensor, convertTo);
+    }
+
+    /// <summary>The tensor itself when no conversion is asked for, else its conversion (and the original disposed).</summary>
+    internal static torch.Tensor Convert(torch.Tensor tensor, torch.ScalarType? convertTo)
+    {
+        if (convertTo is not { } target || target == tensor.dtype) return tensor;
         using (tensor) return tensor.to_type(target);
     }
 

@@ -8,7 +8,7 @@ namespace AdaMerging.Domain.Tensors;
 /// The parsed and fully checked header of a safetensors file. Parsing reads only the first 8 + N bytes,
 /// so a multi-GB checkpoint is inspected without touching its data.
 /// </summary>
-public sealed class SafetensorsHeader
+public sealed class SafetensorsHeader : ITensorCatalog
 {
     public const long MaxHeaderLength = 100_000_000;
 
@@ -25,6 +25,10 @@ public sealed class SafetensorsHeader
     /// <summary>Tensors in data order.</summary>
     public IReadOnlyList<TensorEntry> Tensors { get; }
 
+    IReadOnlyList<TensorInfo> ITensorCatalog.Tensors => Tensors;
+
+    TensorInfo? ITensorCatalog.Find(string name) => Find(name);
+
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>N, the JSON length; the data section starts at 8 + N.</summary>
@@ -39,21 +43,21 @@ public sealed class SafetensorsHeader
     public TensorEntry this[string name] =>
         Find(name) ?? throw new KeyNotFoundException($"tensor '{name}' is not in the checkpoint");
 
-    public static SafetensorsHeader Read(string path)
+    public static SafetensorsHeader Read(string path, long maxHeaderLength = MaxHeaderLength)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        return Read(handle, RandomAccess.GetLength(handle));
+        return Read(handle, RandomAccess.GetLength(handle), maxHeaderLength);
     }
 
-    public static SafetensorsHeader Read(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long fileLength)
+    public static SafetensorsHeader Read(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long fileLength, long maxHeaderLength = MaxHeaderLength)
     {
         if (fileLength < 8)
             throw new SafetensorsFormatException($"not a safetensors file: {fileLength} bytes is shorter than the 8-byte header length");
         Span<byte> prefix = stackalloc byte[8];
         ReadExactly(handle, prefix, 0);
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (n > MaxHeaderLength)
-            throw new SafetensorsFormatException($"not a safetensors file: header length {n} exceeds the limit of {MaxHeaderLength} bytes");
+        if (n > (ulong)Math.Min(maxHeaderLength, MaxHeaderLength))
+            throw new SafetensorsFormatException($"not a safetensors file: header length {n} exceeds the limit of {Math.Min(maxHeaderLength, MaxHeaderLength)} bytes");
         if (8 + (long)n > fileLength)
             throw new SafetensorsFormatException($"not a safetensors file: header length {n} runs past the end of the {fileLength}-byte file");
         var json = new byte[n];

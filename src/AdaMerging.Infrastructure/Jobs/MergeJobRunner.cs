@@ -1,7 +1,9 @@
 using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Store;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
@@ -56,32 +58,40 @@ public sealed partial class MergeJobRunner(
     {
         var request = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web)
             ?? throw new InvalidOperationException("the stored request is empty");
-        var basePath = await CheckpointPathAsync(request.Base, "base", ct);
-        var taskPaths = new List<string>();
-        foreach (var task in request.Tasks)
-            taskPaths.Add(await CheckpointPathAsync(task.Checkpoint, $"task '{task.Name}'", ct));
+        var ids = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
+        var checkpoints = await db.Checkpoints.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        Checkpoint Find(Guid id, string role) =>
+            checkpoints.GetValueOrDefault(id) ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
         var output = blobs.NewTempPath(".safetensors");
+        var folders = new List<ModelFolder>();
         try
         {
+            folders.Add(Open(Find(request.Base, "base"), "base"));
+            foreach (var task in request.Tasks) folders.Add(Open(Find(task.Checkpoint, $"task '{task.Name}'"), $"task '{task.Name}'"));
             var device = TorchDevice.Choose(options.Value.Device);
             var lambda = request.Options?.Lambda ?? MergeOptions.DefaultLambda;
             await Task.Factory.StartNew(
-                () => TaskArithmetic.Merge(basePath, taskPaths, lambda, output, device, ct),
+                () => TaskArithmetic.Merge(folders[0].Weights, folders.Skip(1).Select(f => f.Weights).ToList(), lambda, output, device, ct),
                 ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             return await blobs.ImportAsync(output, ct);
         }
         finally
         {
+            folders.ForEach(f => f.Dispose());
             File.Delete(output);
         }
     }
 
-    private async Task<string> CheckpointPathAsync(Guid id, string role, CancellationToken ct)
+    private ModelFolder Open(Checkpoint checkpoint, string role)
     {
-        var checkpoint = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, ct)
-            ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
-        var path = blobs.PathOf(checkpoint.Sha256);
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{role} checkpoint {id} has lost its file");
+        try
+        {
+            return blobs.OpenFolder(checkpoint);
+        }
+        catch (Exception e) when (e is CheckpointFormatException or AdaMerging.Domain.Tensors.SafetensorsFormatException)
+        {
+            throw new InvalidOperationException($"{role} checkpoint {checkpoint.Id}: {e.Message}", e);
+        }
     }
 
     private static bool IsRetryable(Exception e, CancellationToken ct) =>

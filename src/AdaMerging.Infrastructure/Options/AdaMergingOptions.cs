@@ -22,8 +22,4 @@ public sealed class AdaMergingOptions
     /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
     [Range(0, 64)]
     public int WorkerCount { get; set; }
-
-    /// <summary>Largest checkpoint upload accepted, in bytes.</summary>
-    [Range(1024, long.MaxValue)]
-    public long MaxUploadBytes { get; set; } = 20L << 30;
 }

@@ -8,6 +8,10 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 {
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
 
+    public DbSet<Head> Heads => Set<Head>();
+
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+
     public DbSet<MergeJob> Merges => Set<MergeJob>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -17,8 +21,36 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.ToTable("checkpoints");
             e.HasKey(c => c.Id);
             e.Property(c => c.Name).HasMaxLength(256);
-            e.Property(c => c.Sha256).HasMaxLength(64).IsFixedLength();
-            e.HasIndex(c => c.Sha256);
+            e.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(c => c.Format).HasConversion<string>().HasMaxLength(32);
+            e.Property(c => c.Layout).HasConversion<string>().HasMaxLength(32);
+            e.Property(c => c.ConfigJson).HasColumnType("jsonb");
+            e.OwnsMany(c => c.Files, f =>
+            {
+                f.ToTable("checkpoint_files");
+                f.WithOwner().HasForeignKey("CheckpointId");
+                f.HasKey("CheckpointId", nameof(CheckpointFile.FileName));
+                f.Property(x => x.FileName).HasMaxLength(200);
+                f.Property(x => x.Sha256).HasMaxLength(64).IsFixedLength();
+            });
+            e.Navigation(c => c.Files).UsePropertyAccessMode(PropertyAccessMode.Field);
+        });
+        modelBuilder.Entity<Head>(e =>
+        {
+            e.ToTable("heads");
+            e.HasKey(h => h.Id);
+            e.Property(h => h.Name).HasMaxLength(256);
+            e.Property(h => h.Sha256).HasMaxLength(64).IsFixedLength();
+            e.Ignore(h => h.Info);
+        });
+        modelBuilder.Entity<Dataset>(e =>
+        {
+            e.ToTable("datasets");
+            e.HasKey(d => d.Id);
+            e.Property(d => d.Name).HasMaxLength(256);
+            e.Property(d => d.Sha256).HasMaxLength(64).IsFixedLength();
+            e.Property(d => d.Format).HasConversion<string>().HasMaxLength(32);
+            e.Ignore(d => d.Info);
         });
         modelBuilder.Entity<MergeJob>(e =>
         {

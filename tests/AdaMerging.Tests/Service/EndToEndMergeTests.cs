@@ -67,13 +67,15 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path)));
-        Assert.Equal(sha, body.GetProperty("sha256").GetString());
+        Assert.Equal(sha, body.GetProperty("files")[0].GetProperty("sha256").GetString());
+        Assert.Equal("single.safetensors", body.GetProperty("files")[0].GetProperty("fileName").GetString());
         Assert.Equal("single.safetensors", body.GetProperty("name").GetString());
+        Assert.Equal("sealed", body.GetProperty("status").GetString());
         Assert.Equal(3, body.GetProperty("tensorCount").GetInt32());
         Assert.Equal(4 * 3 + 4 + 4, body.GetProperty("parameterCount").GetInt64());
         Assert.True(File.Exists(Path.Combine(service.DataRoot, "blobs", "sha256", sha[..2], sha)));
         var fetched = await service.Client.GetFromJsonAsync<JsonElement>(response.Headers.Location!);
-        Assert.Equal(sha, fetched.GetProperty("sha256").GetString());
+        Assert.Equal(sha, fetched.GetProperty("files")[0].GetProperty("sha256").GetString());
     }
 
     [Fact]
@@ -81,7 +83,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
     {
         using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("root:x:0:0:root:/root:/bin/bash\n"));
         using var response = await service.Client.PostAsync("/checkpoints?name=passwd", content);
-        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains("not a valid safetensors file", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(Path.Combine(service.DataRoot, "blobs", "tmp")));
         using var db = service.NewDbContext();
@@ -99,7 +101,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         {
             method = "task_arithmetic", @base = baseId, tasks = new[] { new { name = "a", checkpoint = unknown } },
         });
-        var problem = await ProblemAsync(response, HttpStatusCode.NotFound);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.NotFound);
         Assert.Contains(unknown.ToString(), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
@@ -116,7 +118,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         {
             method = "task_arithmetic", @base = baseId, tasks = new[] { new { name = "wide", checkpoint = otherId } },
         });
-        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         var errors = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains(errors, e => e!.Contains("'encoder.weight' with shape [6, 7] where the base has [6, 5]", StringComparison.Ordinal));
     }
@@ -128,7 +130,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         {
             method = "magic", @base = Guid.Empty, tasks = Array.Empty<object>(), options = new { lambda = 99 },
         });
-        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         var errors = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
         Assert.Equal(4, errors.Count);
         Assert.Contains(errors, e => e.Contains("method 'magic' is unknown", StringComparison.Ordinal));
@@ -143,7 +145,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await service.Client.PostAsync("/merges", content);
-        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
     }
 
@@ -151,7 +153,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
     public async Task Unknown_merges_are_404_and_an_unfinished_merge_has_no_model_yet()
     {
         using var missing = await service.Client.GetAsync($"/merges/{Guid.NewGuid()}");
-        await ProblemAsync(missing, HttpStatusCode.NotFound);
+        await Problems.ReadAsync(missing, HttpStatusCode.NotFound);
 
         var queued = new AdaMerging.Domain.Jobs.MergeJob(Guid.NewGuid(), "task_arithmetic", "{}", DateTimeOffset.UtcNow);
         await using (var db = service.NewDbContext())
@@ -160,7 +162,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
             await db.SaveChangesAsync();
         }
         using var model = await service.Client.GetAsync($"/merges/{queued.Id}/model");
-        var problem = await ProblemAsync(model, HttpStatusCode.Conflict);
+        var problem = await Problems.ReadAsync(model, HttpStatusCode.Conflict);
         Assert.Contains("queued", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
@@ -172,7 +174,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         Checkpoints.Save(_files.File("t.safetensors"), tasks[0]);
         var baseBody = await service.UploadAsync(_files.File("b.safetensors"));
         var taskId = (await service.UploadAsync(_files.File("t.safetensors"))).GetProperty("id").GetString();
-        var sha = baseBody.GetProperty("sha256").GetString()!;
+        var sha = baseBody.GetProperty("files")[0].GetProperty("sha256").GetString()!;
 
         // Hold the worker back by submitting while the file exists, then remove it before the worker reads it:
         // delete first and re-check that submit itself refuses, then test the worker's refusal through the queue.
@@ -193,15 +195,5 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         Assert.Equal("failed", merge.GetProperty("status").GetString());
         Assert.Contains("base checkpoint", merge.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Contains("lost its file", merge.GetProperty("error").GetString(), StringComparison.Ordinal);
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonDocument.Parse(text).RootElement;
-        Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
-        return problem;
     }
 }

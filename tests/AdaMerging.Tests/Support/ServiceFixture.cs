@@ -36,6 +36,8 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
             ["AdaMerging:Queue"] = "test",
             ["AdaMerging:Device"] = "cpu",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["AdaMerging:Limits:MaxTensorCount"] = "1000",
+            ["AdaMerging:Limits:MaxClasses"] = "1000",
         };
         _api = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Store;
+
+namespace AdaMerging.Api.Endpoints;
+
+public sealed record CheckpointResponse(
+    Guid Id,
+    string Name,
+    CheckpointStatus Status,
+    IReadOnlyList<CheckpointFile> Files,
+    long Bytes,
+    CheckpointFormat? Format,
+    CheckpointLayout? Layout,
+    int TensorCount,
+    long ParameterCount,
+    IReadOnlyList<string> DTypes,
+    JsonElement? Config,
+    bool ConfigInferred,
+    int? FeatureSize,
+    IReadOnlyList<string> NonFiniteTensors,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? SealedAt)
+{
+    public static CheckpointResponse From(Checkpoint c) => new(c.Id, c.Name, c.Status, c.Files, c.Bytes, c.Format, c.Layout,
+        c.TensorCount, c.ParameterCount, c.DTypes, c.ConfigJson is null ? null : JsonDocument.Parse(c.ConfigJson).RootElement.Clone(),
+        c.ConfigInferred, c.FeatureSize, c.NonFiniteTensors, c.CreatedAt, c.SealedAt);
+}
+
+public sealed record TensorResponse(string Name, string DType, IReadOnlyList<long> Shape);
+
+public sealed record TensorPage(int Total, int Offset, int Limit, IReadOnlyList<TensorResponse> Tensors);

@@ -1,0 +1,71 @@
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Store;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Infrastructure.Blobs;
+using TorchSharp;
+
+namespace AdaMerging.Api.Endpoints;
+
+/// <summary>
+/// Checks a checkpoint's files as a whole and describes them. A PyTorch pickle is converted to model.safetensors
+/// once, here, so every later read (listing, pre-flight, merges) is lazy and header-based, and no pickle is ever
+/// unpickled again.
+/// </summary>
+public static class CheckpointSealing
+{
+    public static async Task SealAsync(Checkpoint checkpoint, IReadOnlyDictionary<string, string> paths, BlobStore blobs,
+        TimeProvider time, CancellationToken ct)
+    {
+        CheckpointDescription description;
+        string? converted = null;
+        try
+        {
+            using var folder = ModelFolder.Open(paths);
+            description = CheckpointDescription.Of(folder, NonFiniteScan.Find(folder.Weights));
+            if (folder.Format == CheckpointFormat.PyTorch) converted = ToSafetensors(folder.Weights, blobs);
+        }
+        catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
+        {
+            throw ApiProblemException.Invalid($"checkpoint '{checkpoint.Name}' cannot be sealed: {e.Message}");
+        }
+        if (converted is not null)
+        {
+            var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName);
+            var (sha, bytes) = await blobs.ImportAsync(converted, ct);
+            checkpoint.RemoveFile(pickle.FileName);
+            checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));
+        }
+        checkpoint.Seal(description, time.GetUtcNow());
+    }
+
+    /// <summary>Checks one file on its own as it arrives: its name, and a safetensors file's header and tensor count.</summary>
+    public static void CheckFile(string fileName, string path, UploadLimits limits)
+    {
+        if (ModelFolder.FileNameProblem(fileName) is { } problem) throw ApiProblemException.Invalid(problem);
+        if (!fileName.EndsWith(".safetensors", StringComparison.Ordinal)) return;
+        try
+        {
+            var header = SafetensorsHeader.Read(path, limits.MaxHeaderBytes);
+            if (header.Tensors.Count > limits.MaxTensorCount)
+                throw ApiProblemException.Invalid($"'{fileName}' has {header.Tensors.Count} tensors, over the limit of {limits.MaxTensorCount}");
+        }
+        catch (SafetensorsFormatException e)
+        {
+            throw ApiProblemException.Invalid($"'{fileName}' is not a valid safetensors file: {e.Message}");
+        }
+    }
+
+    private static string ToSafetensors(ITensorSource weights, BlobStore blobs)
+    {
+        var path = blobs.NewTempPath(".safetensors");
+        using var writer = new SafetensorsWriter(path, weights.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList());
+        foreach (var t in weights.Tensors)
+        {
+            using var scope = torch.NewDisposeScope();
+            writer.Write(t.Name, weights.Read(t.Name));
+        }
+        writer.Commit();
+        return path;
+    }
+}

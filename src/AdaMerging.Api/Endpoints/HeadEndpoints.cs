@@ -1,0 +1,67 @@
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Store;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Infrastructure.Blobs;
+using AdaMerging.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Api.Endpoints;
+
+public sealed record HeadResponse(Guid Id, string Name, string Sha256, long Bytes, int Classes, int FeatureSize, bool HasBias,
+    bool NormalizeFeatures, IReadOnlyList<string>? ClassNames, DateTimeOffset CreatedAt)
+{
+    public static HeadResponse From(Head h) =>
+        new(h.Id, h.Name, h.Sha256, h.Bytes, h.Classes, h.FeatureSize, h.HasBias, h.NormalizeFeatures, h.ClassNames, h.CreatedAt);
+}
+
+public static class HeadEndpoints
+{
+    public static WebApplication MapHeads(this WebApplication app)
+    {
+        var group = app.MapGroup("/heads").WithTags("Heads");
+        group.MapPost("/", Upload)
+            .WithSummary("Upload a classification head")
+            .WithDescription("safetensors with 'weight' [classes, features], optional 'bias' [classes], metadata 'normalize' "
+                + "(\"true\" when features are L2-normalised first) and optional 'classes' (a JSON array of names). Raw body or one multipart file.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        group.MapGet("/{id:guid}", Get).WithSummary("What a head holds").ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    public static async Task<Created<HeadResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
+        TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
+    {
+        var staged = await Uploads.StageAsync(request, blobs, limits.Value.MaxUploadBytes, 1, ct);
+        try
+        {
+            var blob = staged[0].Blob;
+            HeadInfo info;
+            try
+            {
+                info = HeadInfo.Inspect(blob.Path, limits.Value);
+            }
+            catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
+            {
+                throw ApiProblemException.Invalid($"not a usable head: {e.Message}");
+            }
+            blob.Commit();
+            var head = new Head(Guid.NewGuid(), Uploads.DisplayName(name ?? staged[0].Name, "head"), blob.Sha256, blob.Bytes, info, time.GetUtcNow());
+            db.Heads.Add(head);
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Created($"/heads/{head.Id}", HeadResponse.From(head));
+        }
+        finally
+        {
+            Uploads.Discard(staged);
+        }
+    }
+
+    public static async Task<Ok<HeadResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(HeadResponse.From(await db.Heads.AsNoTracking().SingleOrDefaultAsync(h => h.Id == id, ct)
+            ?? throw ApiProblemException.NotFound($"head {id} does not exist")));
+}

@@ -1,0 +1,51 @@
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Store;
+using AdaMerging.Infrastructure.Blobs;
+using AdaMerging.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace AdaMerging.Api.Endpoints;
+
+/// <summary>
+/// Refuses, before anything is queued, a merge that could not succeed: unknown or unsealed inputs (all named at once),
+/// and whatever <see cref="Preflight"/> finds in the headers and stored metadata.
+/// </summary>
+public static class MergePreflight
+{
+    public static async Task CheckAsync(MergeRequest request, AdaMergingDbContext db, BlobStore blobs, CancellationToken ct)
+    {
+        var checkpointIds = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
+        var headIds = request.Tasks.Select(t => t.Head).OfType<Guid>().Distinct().ToList();
+        var dataIds = request.Tasks.SelectMany(t => new[] { t.AdaptationData, t.EvaluationData }).OfType<Guid>().Distinct().ToList();
+        var checkpoints = await db.Checkpoints.AsNoTracking().Where(c => checkpointIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        var heads = await db.Heads.AsNoTracking().Where(h => headIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, ct);
+        var datasets = await db.Datasets.AsNoTracking().Where(d => dataIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
+        var missing = checkpointIds.Where(id => !checkpoints.ContainsKey(id)).Select(id => $"checkpoint {id}")
+            .Concat(headIds.Where(id => !heads.ContainsKey(id)).Select(id => $"head {id}"))
+            .Concat(dataIds.Where(id => !datasets.ContainsKey(id)).Select(id => $"dataset {id}"))
+            .ToList();
+        if (missing.Count > 0) throw ApiProblemException.NotFound($"{string.Join(", ", missing)} do(es) not exist");
+        var open = checkpoints.Values.Where(c => c.Status != CheckpointStatus.Sealed).Select(c => $"checkpoint {c.Id} is not sealed").ToList();
+        if (open.Count > 0) throw ApiProblemException.Invalid("every checkpoint must be sealed before it is merged", open);
+
+        var folders = new Dictionary<Guid, ModelFolder>();
+        try
+        {
+            foreach (var (id, checkpoint) in checkpoints) folders[id] = blobs.OpenFolder(checkpoint);
+            var theta0 = folders[request.Base];
+            var tasks = request.Tasks.Select(t => new PreflightTask(t.Name, folders[t.Checkpoint].Weights,
+                t.Head is { } h ? heads[h].Info : null,
+                t.AdaptationData is { } a ? datasets[a].Info : null,
+                t.EvaluationData is { } e ? datasets[e].Info : null)).ToList();
+            var problems = Preflight.Check(theta0.Weights, theta0.Config, theta0.FeatureSize, tasks);
+            if (problems.Count > 0) throw ApiProblemException.Invalid("the merge's inputs do not fit together", problems);
+        }
+        finally
+        {
+            foreach (var folder in folders.Values) folder.Dispose();
+        }
+    }
+}

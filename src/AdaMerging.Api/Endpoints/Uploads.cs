@@ -1,0 +1,70 @@
+using AdaMerging.Api.Errors;
+using AdaMerging.Infrastructure.Blobs;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace AdaMerging.Api.Endpoints;
+
+/// <summary>
+/// Upload bodies streamed into the blob store's temp folder while hashed (never buffered whole, never written twice):
+/// the raw body as one file, or each file part of a multipart/form-data body.
+/// </summary>
+public static class Uploads
+{
+    public sealed record File(string? Name, StagedBlob Blob);
+
+    /// <summary>Stages every file of the request; the caller commits or disposes them.</summary>
+    public static async Task<List<File>> StageAsync(HttpRequest request, BlobStore blobs, long maxBytes, int maxFiles, CancellationToken ct)
+    {
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = maxBytes + (1 << 20);
+        var staged = new List<File>();
+        try
+        {
+            if (!IsMultipart(request, out var boundary))
+            {
+                staged.Add(new File(null, await blobs.StageAsync(request.Body, maxBytes, ct)));
+                return staged;
+            }
+            var reader = new MultipartReader(boundary, request.Body);
+            long total = 0;
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+                    continue;
+                if (staged.Count == maxFiles) throw ApiProblemException.Invalid($"at most {maxFiles} file(s) per upload");
+                var blob = await blobs.StageAsync(section.Body, maxBytes - total, ct);
+                total += blob.Bytes;
+                staged.Add(new File(HeaderUtilities.RemoveQuotes(disposition.FileName).Value, blob));
+            }
+            return staged.Count > 0 ? staged : throw ApiProblemException.Invalid("the multipart body has no file part");
+        }
+        catch
+        {
+            Discard(staged);
+            throw;
+        }
+    }
+
+    public static void Discard(IEnumerable<File> files)
+    {
+        foreach (var f in files) f.Blob.Dispose();
+    }
+
+    public static string DisplayName(string? name, string fallback)
+    {
+        name = Path.GetFileName(name?.Trim() ?? "");
+        return string.IsNullOrEmpty(name) ? fallback : name.Length > 256 ? name[..256] : name;
+    }
+
+    private static bool IsMultipart(HttpRequest request, out string boundary)
+    {
+        boundary = "";
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return false;
+        boundary = HeaderUtilities.RemoveQuotes(type.Boundary).Value ?? "";
+        return !string.IsNullOrEmpty(boundary) ? true : throw ApiProblemException.Invalid("multipart/form-data without a boundary");
+    }
+}

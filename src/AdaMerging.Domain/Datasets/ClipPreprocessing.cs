@@ -1,0 +1,47 @@
+using SkiaSharp;
+using TorchSharp;
+
+namespace AdaMerging.Domain.Datasets;
+
+/// <summary>
+/// CLIP's image preprocessing: shorter side resized to the image size (bicubic, Catmull-Rom as PIL's), centre crop,
+/// scale to [0, 1], normalise with CLIP's mean and std.
+/// </summary>
+public static class ClipPreprocessing
+{
+    private static readonly float[] Mean = [0.48145466f, 0.4578275f, 0.40821073f];
+    private static readonly float[] Std = [0.26862954f, 0.26130258f, 0.27577711f];
+
+    /// <summary>uint8 [N, C, H, W] → normalised float32; channels beyond CLIP's three use the last mean and std.</summary>
+    public static torch.Tensor Normalize(torch.Tensor pixels)
+    {
+        using var scope = torch.NewDisposeScope();
+        long channels = pixels.shape[1];
+        var mean = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => Mean[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
+        var std = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => Std[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
+        return ((pixels.to_type(torch.ScalarType.Float32) / 255f - mean) / std).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One decoded image as a uint8 [3, size, size] tensor.</summary>
+    public static torch.Tensor ResizeAndCrop(SKBitmap image, int size)
+    {
+        double scale = (double)size / Math.Min(image.Width, image.Height);
+        int w = Math.Max(size, (int)Math.Round(image.Width * scale)), h = Math.Max(size, (int)Math.Round(image.Height * scale));
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var resized = image.Resize(info, new SKSamplingOptions(SKCubicResampler.CatmullRom))
+            ?? throw new InvalidOperationException("the image could not be resized");
+        int left = (w - size) / 2, top = (h - size) / 2;
+        var rgb = new byte[3 * size * size];
+        var pixels = resized.GetPixelSpan();
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                int src = ((top + y) * w + left + x) * 4;
+                int dst = y * size + x;
+                rgb[dst] = pixels[src];
+                rgb[size * size + dst] = pixels[src + 1];
+                rgb[2 * size * size + dst] = pixels[src + 2];
+            }
+        return torch.tensor(rgb, [3, size, size]);
+    }
+}
