@@ -16,8 +16,8 @@ builder.Services.AddHealth();
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
+app.UseSerilogRequestLogging(); // outside the error handler, so it logs the status the client gets
 app.UseApiErrors();
-app.UseSerilogRequestLogging();
 app.MapApiDocs();
 app.MapHealth();
 app.MapCheckpoints();

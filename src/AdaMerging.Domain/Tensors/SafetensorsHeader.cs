@@ -79,23 +79,36 @@ public sealed class SafetensorsHeader : ITensorCatalog
         }
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsFormatException("not a safetensors file: the header JSON is not an object");
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var tensors = new List<TensorEntry>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw new SafetensorsFormatException($"tensor '{property.Name}': the name appears twice in the header");
-                if (property.Name == "__metadata__")
-                    ReadMetadata(property.Value, metadata);
-                else
-                    tensors.Add(ReadEntry(property.Name, property.Value));
+                return Parse(document, json.Length, dataLength);
             }
-            CheckLayout(tensors, dataLength);
-            return new SafetensorsHeader(tensors.OrderBy(t => t.Begin).ThenBy(t => t.End).ToList(), metadata, json.Length);
+            catch (InvalidOperationException e)
+            {
+                // Names and strings are decoded lazily; invalid UTF-8 in them surfaces here.
+                throw new SafetensorsFormatException($"not a safetensors file: the header is not valid JSON text ({e.Message})", e);
+            }
         }
+    }
+
+    private static SafetensorsHeader Parse(JsonDocument document, long headerLength, long dataLength)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+            throw new SafetensorsFormatException("not a safetensors file: the header JSON is not an object");
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tensors = new List<TensorEntry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+                throw new SafetensorsFormatException($"tensor '{property.Name}': the name appears twice in the header");
+            if (property.Name == "__metadata__")
+                ReadMetadata(property.Value, metadata);
+            else
+                tensors.Add(ReadEntry(property.Name, property.Value));
+        }
+        CheckLayout(tensors, dataLength);
+        return new SafetensorsHeader(tensors.OrderBy(t => t.Begin).ThenBy(t => t.End).ToList(), metadata, headerLength);
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata)

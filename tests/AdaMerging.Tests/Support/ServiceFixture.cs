@@ -44,6 +44,7 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
             foreach (var (key, value) in settings) b.UseSetting(key, value);
         });
         Client = _api.CreateClient();
+        _api.Services.GetRequiredService<AdaMerging.Infrastructure.Blobs.BlobStore>(); // creates the store's folders
         _worker = WorkerHost.Build([], b => b.Configuration.AddInMemoryCollection(settings));
         await _worker.StartAsync();
     }
