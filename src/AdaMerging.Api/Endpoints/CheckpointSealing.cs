@@ -17,26 +17,34 @@ public static class CheckpointSealing
     public static async Task SealAsync(Checkpoint checkpoint, IReadOnlyDictionary<string, string> paths, BlobStore blobs,
         TimeProvider time, CancellationToken ct)
     {
-        CheckpointDescription description;
         string? converted = null;
         try
         {
-            using var folder = ModelFolder.Open(paths);
-            description = CheckpointDescription.Of(folder, NonFiniteScan.Find(folder.Weights));
-            if (folder.Format == CheckpointFormat.PyTorch) converted = ToSafetensors(folder.Weights, blobs);
+            CheckpointDescription description;
+            try
+            {
+                using var folder = ModelFolder.Open(paths);
+                if (folder.Format == CheckpointFormat.PyTorch) converted = ToSafetensors(folder.Weights, blobs);
+                var stored = converted is not null ? [converted] : paths.Where(p => p.Key.EndsWith(".safetensors", StringComparison.Ordinal)).Select(p => p.Value);
+                description = CheckpointDescription.Of(folder, stored.SelectMany(p => NonFiniteScan.Find(p)).Take(20).ToList());
+            }
+            catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
+            {
+                throw ApiProblemException.Invalid($"checkpoint '{checkpoint.Name}' cannot be sealed: {e.Message}");
+            }
+            if (converted is not null)
+            {
+                var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName);
+                var (sha, bytes) = await blobs.ImportAsync(converted, ct);
+                checkpoint.RemoveFile(pickle.FileName);
+                checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));
+            }
+            checkpoint.Seal(description, time.GetUtcNow());
         }
-        catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
+        finally
         {
-            throw ApiProblemException.Invalid($"checkpoint '{checkpoint.Name}' cannot be sealed: {e.Message}");
+            if (converted is not null) File.Delete(converted); // gone already once imported
         }
-        if (converted is not null)
-        {
-            var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName);
-            var (sha, bytes) = await blobs.ImportAsync(converted, ct);
-            checkpoint.RemoveFile(pickle.FileName);
-            checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));
-        }
-        checkpoint.Seal(description, time.GetUtcNow());
     }
 
     /// <summary>Checks one file on its own as it arrives: its name, and a safetensors file's header and tensor count.</summary>

@@ -41,16 +41,22 @@ public sealed class BlobStore
             long total = 0;
             await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
             {
-                var buffer = new byte[1 << 20];
+                // Two buffers: while one chunk is written to disk, the next is received and hashed.
+                byte[] current = new byte[1 << 20], other = new byte[1 << 20];
+                var writing = Task.CompletedTask;
                 int read;
-                while ((read = await source.ReadAsync(buffer, ct)) > 0)
+                while ((read = await ReadChunkAsync(source, current, ct)) > 0)
                 {
                     total += read;
                     if (total > maxBytes) throw new BlobTooLargeException(maxBytes);
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                    hash.AppendData(current, 0, read);
+                    await writing;
+                    writing = file.WriteAsync(current.AsMemory(0, read), ct).AsTask();
+                    (current, other) = (other, current);
                 }
-                await file.FlushAsync(ct);
+                await writing;
+                // On disk before it can be renamed into the store: a crash never leaves a visible blob half written.
+                file.Flush(flushToDisk: true);
             }
             return new StagedBlob(this, path, Convert.ToHexStringLower(hash.GetHashAndReset()), total);
         }
@@ -59,6 +65,14 @@ public sealed class BlobStore
             File.Delete(path);
             throw;
         }
+    }
+
+    /// <summary>Fills the buffer as far as the stream allows, so disk writes stay large.</summary>
+    private static async Task<int> ReadChunkAsync(Stream source, byte[] buffer, CancellationToken ct)
+    {
+        int filled = 0, read;
+        while (filled < buffer.Length && (read = await source.ReadAsync(buffer.AsMemory(filled), ct)) > 0) filled += read;
+        return filled;
     }
 
     /// <summary>Hashes a finished file under the temp folder and moves it into the store.</summary>

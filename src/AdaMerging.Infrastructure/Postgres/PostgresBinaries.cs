@@ -31,10 +31,23 @@ internal static class PostgresBinaries
             "PostgreSQL server programs (initdb, pg_ctl) were not found: install Debian's 'postgresql' package or set ADAMERGING_PG_BIN");
     }
 
-    /// <summary>Gives a directory to the user the server runs as.</summary>
+    /// <summary>Gives a directory to the user the server runs as, who must also be able to reach it.</summary>
     public static async Task HandOverAsync(string directory, CancellationToken ct)
     {
-        if (IsRoot) await RunAsync("chown", ["-R", "postgres:postgres", directory], asServerUser: false, ct);
+        if (!IsRoot) return;
+        await RunAsync("chown", ["-R", "postgres:postgres", directory], asServerUser: false, ct);
+        if (!await SucceedsAsync("test", ["-w", directory], ct))
+            throw new InvalidOperationException(
+                $"PostgreSQL runs as the 'postgres' user when started by root, and that user cannot reach {directory}: " +
+                "let others traverse its parent folders (chmod o+x), choose another AdaMerging:DataRoot, or set ConnectionStrings:Postgres");
+    }
+
+    private static async Task<bool> SucceedsAsync(string program, IEnumerable<string> arguments, CancellationToken ct)
+    {
+        using var process = Process.Start(StartInfo(program, arguments, asServerUser: true))
+            ?? throw new InvalidOperationException($"could not start {program}");
+        await process.WaitForExitAsync(ct);
+        return process.ExitCode == 0;
     }
 
     public static Task<string> RunToolAsync(string tool, IEnumerable<string> arguments, CancellationToken ct, bool allowFailure = false) =>

@@ -19,6 +19,8 @@ public static class Commands
                                                                write a random CLIP-ViT-shaped base and fine-tuned checkpoints
                AdaMerging.Worker inspect F                     tensors, parameters and SHA-256 of a safetensors file
                AdaMerging.Worker db-stop [--data DIR]          stop the embedded PostgreSQL cluster
+               AdaMerging.Worker bench-store [--dir DIR]       time header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
+               AdaMerging.Worker make-checkpoint --out F [--gb 2]  a large safetensors file for upload benchmarks
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -31,6 +33,8 @@ public static class Commands
                 case "merge": return Merge(options);
                 case "sample": return SampleCheckpoints.Write(options);
                 case "inspect": return Inspect(options);
+                case "bench-store": return StoreBenchmark.Run(options);
+                case "make-checkpoint": return StoreBenchmark.MakeCheckpoint(options);
                 case "db-stop":
                     await PostgresCluster.StopAsync(Path.Combine(options.One("data", new AdaMergingOptions().DataRoot), "postgres"));
                     return 0;

@@ -86,6 +86,22 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Equal(new float[] { 0, 3, 1, 4, 2, 5 }, Checkpoints.Load(path, "t").data<float>().ToArray());
     }
 
+    [Theory]
+    [InlineData(torch.ScalarType.Float32)]
+    [InlineData(torch.ScalarType.Float64)]
+    [InlineData(torch.ScalarType.Float16)]
+    [InlineData(torch.ScalarType.BFloat16)]
+    public void The_non_finite_scan_counts_NaN_and_infinities_in_every_float_dtype(torch.ScalarType dtype)
+    {
+        var path = _dir.File("nan.safetensors");
+        var values = torch.randn(1000);
+        values[3] = float.NaN;
+        values[500] = float.PositiveInfinity;
+        values[999] = float.NegativeInfinity;
+        Checkpoints.Save(path, new Dictionary<string, torch.Tensor> { ["clean"] = torch.ones(10).to_type(dtype), ["dirty"] = values.to_type(dtype) });
+        Assert.Equal(["dirty: 3 non-finite value(s)"], AdaMerging.Domain.Checkpoints.NonFiniteScan.Find(path));
+    }
+
     public static TheoryData<string, string, string> MalformedHeaders => new()
     {
         { "not json", "{not json", "not valid JSON" },
