@@ -1,0 +1,67 @@
+using AdaMerging.Domain.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace AdaMerging.Domain.Models;
+
+/// <summary>
+/// The CLIP vision transformer (Hugging Face layout) as a function of its parameters: features = f(θ, x). Written
+/// over a name → tensor dictionary so the same code serves fixed weights and weights that are themselves a function
+/// of the merge coefficients (autograd then carries ∂L/∂λ through the merge).
+/// </summary>
+public sealed class ClipVisionEncoder(ClipVisionConfig config)
+{
+    private const string P = ClipVisionLayout.Prefix;
+
+    public ClipVisionConfig Config { get; } = config;
+
+    /// <summary>Features [B, projection or hidden] of images [B, C, image, image].</summary>
+    public Tensor Forward(IReadOnlyDictionary<string, Tensor> θ, Tensor pixels)
+    {
+        CheckInput(pixels);
+        long b = pixels.shape[0], d = Config.HiddenSize;
+        using var scope = NewDisposeScope();
+        var patches = F.conv2d(pixels, θ[P + "embeddings.patch_embedding.weight"], strides: [Config.PatchSize, Config.PatchSize])
+            .flatten(2).transpose(1, 2);                                            // [B, N, D]
+        var cls = θ[P + "embeddings.class_embedding"].reshape(1, 1, d).expand(b, 1, d);
+        var x = cat([cls, patches], 1) + θ[P + "embeddings.position_embedding.weight"];
+        x = LayerNorm(x, θ, P + "pre_layrnorm");
+        for (int l = 0; l < Config.NumHiddenLayers; l++) x = Block(x, θ, $"{P}encoder.layers.{l}.");
+        var pooled = LayerNorm(x.select(1, 0), θ, P + "post_layernorm");
+        var features = θ.TryGetValue(ClipVisionLayout.Projection, out var projection) ? F.linear(pooled, projection) : pooled;
+        return features.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Block(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string p)
+    {
+        long b = x.shape[0], t = x.shape[1], heads = Config.NumAttentionHeads, hd = Config.HiddenSize / heads;
+        var h = LayerNorm(x, θ, p + "layer_norm1");
+        Tensor Project(string name) => F.linear(h, θ[p + $"self_attn.{name}.weight"], θ[p + $"self_attn.{name}.bias"]);
+        var q = (Project("q_proj") * (1.0 / Math.Sqrt(hd))).view(b, t, heads, hd).transpose(1, 2);
+        var k = Project("k_proj").view(b, t, heads, hd).transpose(1, 2);
+        var v = Project("v_proj").view(b, t, heads, hd).transpose(1, 2);
+        var attention = q.matmul(k.transpose(-2, -1)).softmax(-1).matmul(v);   // shapes fixed by the config, checked on input
+        var merged = attention.transpose(1, 2).reshape(b, t, Config.HiddenSize);
+        x = x + F.linear(merged, θ[p + "self_attn.out_proj.weight"], θ[p + "self_attn.out_proj.bias"]);
+        h = LayerNorm(x, θ, p + "layer_norm2");
+        h = F.linear(h, θ[p + "mlp.fc1.weight"], θ[p + "mlp.fc1.bias"]);
+        h = Config.HiddenAct == "gelu" ? F.gelu(h) : h * torch.sigmoid(1.702 * h);
+        return x + F.linear(h, θ[p + "mlp.fc2.weight"], θ[p + "mlp.fc2.bias"]);
+    }
+
+    private Tensor LayerNorm(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string name) =>
+        F.layer_norm(x, [Config.HiddenSize], θ[name + ".weight"], θ[name + ".bias"], Config.LayerNormEps);
+
+    /// <summary>
+    /// Tensor.matmul with mismatched shapes aborts the process in TorchSharp 0.107 (uncatchable), so inputs are
+    /// checked here, before any tensor meets another; the weights' shapes were checked against the config on load.
+    /// </summary>
+    private void CheckInput(Tensor pixels)
+    {
+        if (pixels.dim() != 4 || pixels.shape[1] != Config.NumChannels || pixels.shape[2] != Config.ImageSize || pixels.shape[3] != Config.ImageSize)
+            throw new ArgumentException(
+                $"images must be [B, {Config.NumChannels}, {Config.ImageSize}, {Config.ImageSize}], not [{string.Join(", ", pixels.shape)}]", nameof(pixels));
+        if (!pixels.is_floating_point()) throw new ArgumentException("images must be floating point", nameof(pixels));
+    }
+}
