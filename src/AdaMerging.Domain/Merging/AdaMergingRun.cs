@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using AdaMerging.Domain.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Merging;
+
+/// <summary>One task as AdaMerging sees it: its frozen head and its unlabeled adaptation images.</summary>
+public sealed record AdaMergingTask(string Name, ClassificationHead Head, Tensor AdaptationPixels);
+
+/// <summary>Everything a run needs to continue exactly where it stopped.</summary>
+public sealed record AdaMergingState(int Step, double[] Lambda, double[] FirstMoment, double[] SecondMoment, SamplerState[] Samplers, List<double> Objective);
+
+public sealed record StepProgress(int Step, int TotalSteps, double Objective, TimeSpan Elapsed);
+
+/// <summary>
+/// AdaMerging (Yang et al., ICLR 2024) exactly as the spec fixes it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
+/// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
+/// tasks' mean prediction entropies, takes one backward pass (autograd carries ∂L/∂λ through the merge) and one
+/// Adam step with PyTorch's update rule.
+/// </summary>
+public sealed class AdaMergingRun : IDisposable
+{
+    private readonly ClipVisionEncoder _encoder;
+    private readonly IReadOnlyDictionary<string, Tensor> _fixed;
+    private readonly TaskVectors _vectors;
+    private readonly IReadOnlyList<AdaMergingTask> _tasks;
+    private readonly AdaMergingSettings _options;
+    private readonly BatchSampler[] _samplers;
+    private readonly Tensor _lambda, _m, _v;
+    private readonly List<double> _objective;
+    private int _step;
+
+    public AdaMergingRun(ClipVisionEncoder encoder, IReadOnlyDictionary<string, Tensor> fixedParameters, TaskVectors vectors,
+        LayerMap layers, IReadOnlyList<AdaMergingTask> tasks, AdaMergingSettings options, AdaMergingState? resume = null)
+    {
+        if (tasks.Count != vectors.TaskCount) throw new ArgumentException($"{tasks.Count} tasks for {vectors.TaskCount} task vectors");
+        _encoder = encoder;
+        _fixed = fixedParameters;
+        _vectors = vectors;
+        _tasks = tasks;
+        _options = options;
+        Layers = layers;
+        var any = vectors.Theta0.Values.First();
+        long[] shape = [layers.Rows, vectors.TaskCount];
+        // λ and Adam's moments live in the model's dtype (float32 as the paper, float64 for gradient checks).
+        Tensor Restore(double[] values) => tensor(values, shape, device: any.device).to_type(any.dtype);
+        _lambda = resume is null ? full(shape, options.InitialLambda, dtype: any.dtype, device: any.device) : Restore(resume.Lambda);
+        _m = resume is null ? zeros_like(_lambda) : Restore(resume.FirstMoment);
+        _v = resume is null ? zeros_like(_lambda) : Restore(resume.SecondMoment);
+        _samplers = resume is null
+            ? tasks.Select((t, k) => new BatchSampler((int)t.AdaptationPixels.shape[0], (ulong)options.Seed * 1000003ul + (ulong)k)).ToArray()
+            : resume.Samplers.Select(BatchSampler.Restore).ToArray();
+        _step = resume?.Step ?? 0;
+        _objective = resume is null ? [] : [.. resume.Objective];
+    }
+
+    public LayerMap Layers { get; }
+
+    public int Step => _step;
+
+    public IReadOnlyList<double> ObjectivePerStep => _objective;
+
+    /// <summary>The effective coefficients, clamp(λ, 0, 1), as [rows, tasks].</summary>
+    public double[,] Coefficients()
+    {
+        var values = Values(_lambda.clamp(0, 1));
+        var result = new double[Layers.Rows, _vectors.TaskCount];
+        Buffer.BlockCopy(values, 0, result, 0, values.Length * sizeof(double));
+        return result;
+    }
+
+    /// <summary>The raw λ (before the clamp), as [rows × tasks] values.</summary>
+    public double[] RawLambda() => Values(_lambda);
+
+    public AdaMergingState Snapshot() => new(_step, Values(_lambda), Values(_m), Values(_v),
+        _samplers.Select(s => s.State).ToArray(), [.. _objective]);
+
+    /// <summary>Runs the remaining steps, reporting each and checking for cancellation between them.</summary>
+    public void Run(Action<StepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        while (_step < _options.Steps)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var objective = TakeStep();
+            progress?.Invoke(new StepProgress(_step, _options.Steps, objective, clock.Elapsed));
+        }
+    }
+
+    public double TakeStep()
+    {
+        using var scope = NewDisposeScope();
+        var batches = _samplers.Select(s => s.Next(_options.BatchSize)).ToList();
+        var (objective, gradient) = ObjectiveAndGradient(_lambda, batches);
+        using (no_grad()) AdamUpdate(gradient);
+        _step++;
+        _objective.Add(objective);
+        return objective;
+    }
+
+    /// <summary>L(λ) = Σk mean entropy of head k on the merged encoder, for the given batches, and ∂L/∂λ.</summary>
+    public (double Objective, Tensor Gradient) ObjectiveAndGradient(Tensor lambda, IReadOnlyList<long[]> batches)
+    {
+        var raw = lambda.detach().clone().requires_grad_(true);
+        var coefficients = raw.clamp(0, 1);
+        var theta = MergedParameters(coefficients);
+        Tensor total = zeros(1, dtype: _vectors.Theta0.Values.First().dtype, device: raw.device);
+        for (int k = 0; k < _tasks.Count; k++)
+        {
+            using var index = tensor(batches[k], device: raw.device);
+            var pixels = _tasks[k].AdaptationPixels.index_select(0, index);
+            total = total + Entropy(_tasks[k].Head.Logits(_encoder.Forward(theta, pixels)));
+        }
+        total.backward();
+        return (total.to_type(ScalarType.Float64).item<double>(), raw.grad!.detach().to_type(lambda.dtype));
+    }
+
+    /// <summary>The final merged encoder parameters (without gradient).</summary>
+    public Dictionary<string, Tensor> MergedParameters()
+    {
+        using var _ = no_grad();
+        return MergedParameters(_lambda.clamp(0, 1));
+    }
+
+    public void Dispose()
+    {
+        _lambda.Dispose();
+        _m.Dispose();
+        _v.Dispose();
+    }
+
+    /// <summary>H = −Σc softmax(z)c · log_softmax(z)c, from log_softmax so it stays finite for any logits; mean over the batch.</summary>
+    public static Tensor Entropy(Tensor logits)
+    {
+        var logP = logits.log_softmax(-1);
+        return -(logP.exp() * logP).sum(-1).mean();
+    }
+
+    private Dictionary<string, Tensor> MergedParameters(Tensor coefficients)
+    {
+        var c = coefficients;
+        var columns = Enumerable.Range(0, Layers.Rows).Select(r => c.select(0, r)).ToArray();
+        var merged = _vectors.Combine((p, k) => columns[Layers.RowOf(p)].select(0, k));
+        foreach (var (name, t) in _fixed) merged.TryAdd(name, t);
+        return merged;
+    }
+
+    /// <summary>torch.optim.Adam's update, step for step (no weight decay, no amsgrad).</summary>
+    private void AdamUpdate(Tensor gradient)
+    {
+        int t = _step + 1;
+        _m.mul_(_options.Beta1).add_(gradient, alpha: 1 - _options.Beta1);
+        _v.mul_(_options.Beta2).addcmul_(gradient, gradient, value: 1 - _options.Beta2);
+        double biasCorrection1 = 1 - Math.Pow(_options.Beta1, t);
+        double biasCorrection2 = 1 - Math.Pow(_options.Beta2, t);
+        using var denominator = (_v.sqrt() / Math.Sqrt(biasCorrection2)).add_(_options.Epsilon);
+        _lambda.addcdiv_(_m, denominator, value: -_options.LearningRate / biasCorrection1);
+    }
+
+    private static double[] Values(Tensor t)
+    {
+        using var d = t.detach().cpu().to_type(ScalarType.Float64);
+        return d.data<double>().ToArray();
+    }
+}

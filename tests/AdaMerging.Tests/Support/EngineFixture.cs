@@ -1,0 +1,66 @@
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Tests.Support;
+
+/// <summary>
+/// A small multi-task problem on the tiny CLIP fixture: K "fine-tuned" encoders (the base plus seeded perturbations),
+/// a normalising head and random unlabeled images per task.
+/// </summary>
+public sealed class EngineFixture : IDisposable
+{
+    private readonly List<ClassificationHead> _heads = [];
+
+    public EngineFixture(int k, ScalarType dtype, int seed = 5, int images = 12)
+    {
+        using var folder = ClipTiny.OpenHuggingFace();
+        Config = folder.Config!;
+        Encoder = new ClipVisionEncoder(Config);
+        var (_, theta0) = ModelParameters.LoadClip(folder, dtype, CPU);
+        var g = new Generator((ulong)seed);
+        var tasks = Enumerable.Range(0, k).Select(_ => theta0.ToDictionary(kv => kv.Key,
+            kv => (kv.Value + 0.05 * randn(kv.Value.shape, generator: g).to_type(dtype)).detach())).ToList();
+        Vectors = TaskVectors.Load(new DictionarySource(theta0), tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new DictionarySource(t)).ToList(),
+            [], dtype, CPU);
+        for (int i = 0; i < k; i++)
+        {
+            _heads.Add(new ClassificationHead(randn([5, Config.ProjectionDim], generator: g).to_type(dtype), null, normalizeFeatures: true));
+            Tasks.Add(new AdaMergingTask($"task{i}", _heads[i], randn([images, 3, Config.ImageSize, Config.ImageSize], generator: g).to_type(dtype)));
+        }
+    }
+
+    public ClipVisionConfig Config { get; }
+
+    public ClipVisionEncoder Encoder { get; }
+
+    public TaskVectors Vectors { get; }
+
+    public List<AdaMergingTask> Tasks { get; } = [];
+
+    public AdaMergingRun Run(AdaMergingSettings options, AdaMergingState? resume = null) =>
+        new(Encoder, new Dictionary<string, Tensor>(), Vectors, LayerMap.Create(Vectors.Names, options.Granularity, options.LayerUnit),
+            Tasks, options, resume);
+
+    public void Dispose()
+    {
+        Vectors.Dispose();
+        _heads.ForEach(h => h.Dispose());
+        Tasks.ForEach(t => t.AdaptationPixels.Dispose());
+    }
+}
+
+/// <summary>An in-memory state dict as a tensor source.</summary>
+public sealed class DictionarySource(Dictionary<string, Tensor> tensors) : AdaMerging.Domain.Tensors.ITensorSource
+{
+    public IReadOnlyList<AdaMerging.Domain.Tensors.TensorInfo> Tensors { get; } = tensors.Select(kv =>
+        new AdaMerging.Domain.Tensors.TensorInfo(kv.Key, AdaMerging.Domain.Tensors.SafetensorsDType.FromTorch(kv.Value.dtype), kv.Value.shape)).ToList();
+
+    public AdaMerging.Domain.Tensors.TensorInfo? Find(string name) => Tensors.FirstOrDefault(t => t.Name == name);
+
+    public Tensor Read(string name, ScalarType? convertTo = null) => tensors[name].to_type(convertTo ?? tensors[name].dtype).clone();
+
+    public void Dispose() { }
+}
