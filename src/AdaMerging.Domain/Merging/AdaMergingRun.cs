@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -113,7 +114,7 @@ public sealed class AdaMergingRun : IDisposable
             total = total + Entropy(_tasks[k].Head.Logits(_encoder.Forward(theta, pixels)));
         }
         total.backward();
-        return (total.to_type(ScalarType.Float64).item<double>(), raw.grad!.detach().to_type(lambda.dtype));
+        return (total.AsDouble(), raw.grad!.detach().to_type(lambda.dtype));
     }
 
     /// <summary>The final merged encoder parameters (without gradient).</summary>

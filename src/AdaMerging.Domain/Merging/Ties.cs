@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Tensors;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;
@@ -14,7 +15,7 @@ public static class Ties
         using var _ = no_grad();
         var trimmed = vectors.Tau.Select(tau => Trim(vectors.Names, tau, topK)).ToList();
         var gamma = vectors.Names.ToDictionary(p => p, p => trimmed.Select(t => t[p]).Aggregate((a, b) => a + b).sign());
-        var majority = gamma.Values.Select(g => g.sum().item<double>()).Sum() >= 0 ? 1.0 : -1.0;
+        var majority = gamma.Values.Select(g => g.sum().AsDouble()).Sum() >= 0 ? 1.0 : -1.0;
         foreach (var g in gamma.Values) g.masked_fill_(g.eq(0), majority);
         var result = trimmed.Select(t => vectors.Names.ToDictionary(p => p, p => t[p] * t[p].sign().eq(gamma[p]))).ToList();
         foreach (var t in trimmed.SelectMany(d => d.Values).Concat(gamma.Values)) t.Dispose();
@@ -40,7 +41,7 @@ public static class Ties
     {
         var magnitudes = cat(names.Select(p => tau[p].abs().flatten()).ToArray());
         long n = magnitudes.numel(), keep = Math.Max(1, (long)Math.Round(n * topK));
-        var threshold = keep >= n ? 0.0 : magnitudes.kthvalue(n - keep + 1, 0, false).values.item<double>();
+        var threshold = keep >= n ? 0.0 : magnitudes.kthvalue(n - keep + 1, 0, false).values.AsDouble();
         magnitudes.Dispose();
         return names.ToDictionary(p => p, p => tau[p] * tau[p].abs().ge(threshold));
     }
