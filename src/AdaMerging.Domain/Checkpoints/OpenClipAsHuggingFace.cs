@@ -36,6 +36,14 @@ public sealed partial class OpenClipAsHuggingFace : ITensorSource
 
     public void Dispose() => _source.Dispose();
 
+    /// <summary>
+    /// The same mapping applied to tensors already in memory (merged weights that carry autograd history): views and
+    /// transposes only, so gradients flow back to the open_clip tensors.
+    /// </summary>
+    public Dictionary<string, torch.Tensor> Map(IReadOnlyDictionary<string, torch.Tensor> native) =>
+        _map.Where(m => native.ContainsKey(m.Value.Source))
+            .ToDictionary(m => m.Key, m => m.Value.Transform(native[m.Value.Source]), StringComparer.Ordinal);
+
     private void Add(TensorInfo t)
     {
         const string hf = ClipVisionLayout.Prefix;

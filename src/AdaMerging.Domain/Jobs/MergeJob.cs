@@ -36,10 +36,28 @@ public sealed class MergeJob
 
     public string? Error { get; private set; }
 
-    /// <summary>SHA-256 of the merged model in the blob store, once it succeeded.</summary>
-    public string? ResultSha256 { get; private set; }
+    /// <summary>The merged model folder and report in the blob store, once it succeeded.</summary>
+    public List<Store.CheckpointFile> ResultFiles { get; private set; } = [];
 
-    public long? ResultBytes { get; private set; }
+    public string? ReportJson { get; private set; }
+
+    /// <summary>The phase running now (load, merge, optimise, evaluate, write) and, while optimising, the step.</summary>
+    public string? Phase { get; private set; }
+
+    public int Step { get; private set; }
+
+    public int TotalSteps { get; private set; }
+
+    public double? Objective { get; private set; }
+
+    public void ReportProgress(string phase, int step, int totalSteps, double? objective)
+    {
+        Require(Status == MergeStatus.Running, "report progress");
+        Phase = phase;
+        Step = step;
+        TotalSteps = totalSteps;
+        Objective = objective ?? Objective;
+    }
 
     public bool IsFinished => Status is MergeStatus.Succeeded or MergeStatus.Failed or MergeStatus.Cancelled;
 
@@ -51,12 +69,13 @@ public sealed class MergeJob
         Attempts++;
     }
 
-    public void Succeed(string resultSha256, long resultBytes, DateTimeOffset now)
+    public void Succeed(IReadOnlyList<Store.CheckpointFile> files, string reportJson, DateTimeOffset now)
     {
         Require(Status == MergeStatus.Running, "succeed");
         Status = MergeStatus.Succeeded;
-        ResultSha256 = resultSha256;
-        ResultBytes = resultBytes;
+        ResultFiles = [.. files];
+        ReportJson = reportJson;
+        Phase = null;
         FinishedAt = now;
     }
 

@@ -22,7 +22,7 @@ public sealed record StepProgress(int Step, int TotalSteps, double Objective, Ti
 /// </summary>
 public sealed class AdaMergingRun : IDisposable
 {
-    private readonly ClipVisionEncoder _encoder;
+    private readonly Func<IReadOnlyDictionary<string, Tensor>, Tensor, Tensor> _features;
     private readonly IReadOnlyDictionary<string, Tensor> _fixed;
     private readonly TaskVectors _vectors;
     private readonly IReadOnlyList<AdaMergingTask> _tasks;
@@ -32,11 +32,12 @@ public sealed class AdaMergingRun : IDisposable
     private readonly List<double> _objective;
     private int _step;
 
-    public AdaMergingRun(ClipVisionEncoder encoder, IReadOnlyDictionary<string, Tensor> fixedParameters, TaskVectors vectors,
+    /// <param name="features">The model: features of images under given parameters (in the checkpoint's own names).</param>
+    public AdaMergingRun(Func<IReadOnlyDictionary<string, Tensor>, Tensor, Tensor> features, IReadOnlyDictionary<string, Tensor> fixedParameters, TaskVectors vectors,
         LayerMap layers, IReadOnlyList<AdaMergingTask> tasks, AdaMergingSettings options, AdaMergingState? resume = null)
     {
         if (tasks.Count != vectors.TaskCount) throw new ArgumentException($"{tasks.Count} tasks for {vectors.TaskCount} task vectors");
-        _encoder = encoder;
+        _features = features;
         _fixed = fixedParameters;
         _vectors = vectors;
         _tasks = tasks;
@@ -111,7 +112,7 @@ public sealed class AdaMergingRun : IDisposable
         {
             using var index = tensor(batches[k], device: raw.device);
             var pixels = _tasks[k].AdaptationPixels.index_select(0, index);
-            total = total + Entropy(_tasks[k].Head.Logits(_encoder.Forward(theta, pixels)));
+            total = total + Entropy(_tasks[k].Head.Logits(_features(theta, pixels)));
         }
         total.backward();
         return (total.AsDouble(), raw.grad!.detach().to_type(lambda.dtype));

@@ -10,11 +10,14 @@ namespace AdaMerging.Domain.Merging;
 /// </summary>
 public sealed class TaskVectors : IDisposable
 {
-    private TaskVectors(IReadOnlyList<string> names, Dictionary<string, Tensor> theta0, List<Dictionary<string, Tensor>> tau)
+    private readonly bool _ownsBase;
+
+    private TaskVectors(IReadOnlyList<string> names, Dictionary<string, Tensor> theta0, List<Dictionary<string, Tensor>> tau, bool ownsBase = true)
     {
         Names = names;
         Theta0 = theta0;
         Tau = tau;
+        _ownsBase = ownsBase;
     }
 
     /// <summary>The merged tensors, in the base's order.</summary>
@@ -58,15 +61,12 @@ public sealed class TaskVectors : IDisposable
             return merged;
         }, StringComparer.Ordinal);
 
-    /// <summary>Replaces the task vectors (TIES, DARE); the old ones are disposed.</summary>
-    public TaskVectors With(List<Dictionary<string, Tensor>> tau)
-    {
-        foreach (var t in Tau.SelectMany(d => d.Values)) t.Dispose();
-        return new TaskVectors(Names, Theta0, tau);
-    }
+    /// <summary>The same base with processed task vectors (TIES, DARE); disposing it frees only those vectors.</summary>
+    public TaskVectors WithProcessed(List<Dictionary<string, Tensor>> tau) => new(Names, Theta0, tau, ownsBase: false);
 
     public void Dispose()
     {
-        foreach (var t in Theta0.Values.Concat(Tau.SelectMany(d => d.Values))) t.Dispose();
+        foreach (var t in Tau.SelectMany(d => d.Values)) t.Dispose();
+        if (_ownsBase) foreach (var t in Theta0.Values) t.Dispose();
     }
 }

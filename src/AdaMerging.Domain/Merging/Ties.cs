@@ -22,6 +22,17 @@ public static class Ties
         return result;
     }
 
+    /// <summary>TIES-merging: θ0 + λ · merge(τ').</summary>
+    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, string merge, double lambda)
+    {
+        var processed = Process(vectors, topK);
+        var combined = MergeTaskVectors(vectors.Names, processed, merge);
+        using var _ = no_grad();
+        var result = vectors.Names.ToDictionary(p => p, p => vectors.Theta0[p] + lambda * combined[p], StringComparer.Ordinal);
+        foreach (var t in processed.SelectMany(d => d.Values).Concat(combined.Values)) t.Dispose();
+        return result;
+    }
+
     /// <summary>Σk τ'k (sum, the AdaMerging paper's baseline) or its mean over the tasks whose entry is non-zero (TIES's own).</summary>
     public static Dictionary<string, Tensor> MergeTaskVectors(IReadOnlyList<string> names, List<Dictionary<string, Tensor>> processed, string merge)
     {

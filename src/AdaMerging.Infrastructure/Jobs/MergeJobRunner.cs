@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Compute;
@@ -9,6 +10,7 @@ using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,9 +26,12 @@ public sealed partial class MergeJobRunner(
     AdaMergingDbContext db,
     BlobStore blobs,
     TimeProvider time,
+    IServiceScopeFactory scopes,
     IOptions<AdaMergingOptions> options,
     ILogger<MergeJobRunner> logger)
 {
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
+
     [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid mergeId, CancellationToken cancellationToken)
     {
@@ -40,58 +45,67 @@ public sealed partial class MergeJobRunner(
         job.Start(time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
+        var output = blobs.NewTempPath();
         try
         {
-            var (sha, bytes) = await MergeAsync(job, cancellationToken);
-            job.Succeed(sha, bytes, time.GetUtcNow());
-            LogSucceeded(mergeId, sha);
+            var plan = await PlanAsync(job, cancellationToken);
+            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval);
+            var device = TorchDevice.Choose(options.Value.Device);
+            var report = await Task.Factory.StartNew(() =>
+            {
+                TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
+                return new MergeExecutor(plan, device, progress.Report).Run(output, cancellationToken);
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await progress.FlushAsync();
+            var files = new List<CheckpointFile>();
+            foreach (var name in report.Files)
+            {
+                var (sha, bytes) = await blobs.ImportAsync(Path.Combine(output, name), cancellationToken);
+                files.Add(new CheckpointFile(name, sha, bytes));
+            }
+            await db.Entry(job).ReloadAsync(cancellationToken);
+            job.Succeed(files, JsonSerializer.Serialize(report, JsonSerializerOptions.Web), time.GetUtcNow());
+            LogSucceeded(mergeId, files.Count);
         }
         catch (Exception e) when (!IsRetryable(e, cancellationToken))
         {
+            await db.Entry(job).ReloadAsync(CancellationToken.None);
             job.Fail(e.Message, time.GetUtcNow());
             LogFailed(e, mergeId, e.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
         }
         await db.SaveChangesAsync(CancellationToken.None);
     }
 
-    private async Task<(string Sha256, long Bytes)> MergeAsync(MergeJob job, CancellationToken ct)
+    private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)
     {
         var request = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web)
             ?? throw new InvalidOperationException("the stored request is empty");
-        var ids = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
-        var checkpoints = await db.Checkpoints.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
-        Checkpoint Find(Guid id, string role) =>
-            checkpoints.GetValueOrDefault(id) ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
-        var output = blobs.NewTempPath(".safetensors");
-        var folders = new List<ModelFolder>();
-        try
+        async Task<IReadOnlyDictionary<string, string>> Checkpoint(Guid id, string role)
         {
-            folders.Add(Open(Find(request.Base, "base"), "base"));
-            foreach (var task in request.Tasks) folders.Add(Open(Find(task.Checkpoint, $"task '{task.Name}'"), $"task '{task.Name}'"));
-            var device = TorchDevice.Choose(options.Value.Device);
-            var lambda = request.Options?.Lambda ?? MergeOptions.DefaultLambda;
-            await Task.Factory.StartNew(
-                () => TaskArithmetic.Merge(folders[0].Weights, folders.Skip(1).Select(f => f.Weights).ToList(), lambda, output, device, ct),
-                ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            return await blobs.ImportAsync(output, ct);
+            var c = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)
+                ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
+            var paths = blobs.Paths(c);
+            var lost = paths.Where(p => !File.Exists(p.Value)).Select(p => p.Key).ToList();
+            return lost.Count == 0 ? paths : throw new InvalidOperationException($"{role} checkpoint {id} has lost its file(s) {string.Join(", ", lost)}");
         }
-        finally
+        async Task<string?> Blob(Guid? id, bool head, string role)
         {
-            folders.ForEach(f => f.Dispose());
-            File.Delete(output);
+            if (id is not { } value) return null;
+            var sha = head
+                ? (await db.Heads.AsNoTracking().SingleOrDefaultAsync(h => h.Id == value, ct))?.Sha256
+                : (await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == value, ct))?.Sha256;
+            var path = sha is null ? null : blobs.PathOf(sha);
+            return path is not null && File.Exists(path) ? path : throw new InvalidOperationException($"{role} {value} no longer exists");
         }
-    }
-
-    private ModelFolder Open(Checkpoint checkpoint, string role)
-    {
-        try
-        {
-            return blobs.OpenFolder(checkpoint);
-        }
-        catch (Exception e) when (e is CheckpointFormatException or AdaMerging.Domain.Tensors.SafetensorsFormatException)
-        {
-            throw new InvalidOperationException($"{role} checkpoint {checkpoint.Id}: {e.Message}", e);
-        }
+        var tasks = new List<PlannedTask>();
+        foreach (var t in request.Tasks)
+            tasks.Add(new PlannedTask(t.Name, await Checkpoint(t.Checkpoint, $"task '{t.Name}'"), await Blob(t.Head, true, $"task '{t.Name}' head"),
+                await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset")));
+        return new MergePlan(request.Method, request.Options ?? new MergeOptions(), await Checkpoint(request.Base, "base"), tasks);
     }
 
     private static bool IsRetryable(Exception e, CancellationToken ct) =>
@@ -103,8 +117,8 @@ public sealed partial class MergeJobRunner(
     [LoggerMessage(LogLevel.Information, "Merge {MergeId} ({Method}) started, attempt {Attempt}")]
     private partial void LogStarted(Guid mergeId, string method, int attempt);
 
-    [LoggerMessage(LogLevel.Information, "Merge {MergeId} succeeded: model {Sha256}")]
-    private partial void LogSucceeded(Guid mergeId, string sha256);
+    [LoggerMessage(LogLevel.Information, "Merge {MergeId} succeeded: {Files} files")]
+    private partial void LogSucceeded(Guid mergeId, int files);
 
     [LoggerMessage(LogLevel.Warning, "Merge {MergeId} failed: {Reason}")]
     private partial void LogFailed(Exception exception, Guid mergeId, string reason);

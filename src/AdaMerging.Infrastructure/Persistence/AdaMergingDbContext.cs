@@ -59,7 +59,13 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(m => m.Method).HasMaxLength(64);
             e.Property(m => m.RequestJson).HasColumnType("jsonb");
             e.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
-            e.Property(m => m.ResultSha256).HasMaxLength(64).IsFixedLength();
+            e.Property(m => m.ResultFiles).HasColumnType("jsonb").HasConversion(
+                v => System.Text.Json.JsonSerializer.Serialize(v, System.Text.Json.JsonSerializerOptions.Web),
+                v => System.Text.Json.JsonSerializer.Deserialize<List<CheckpointFile>>(v, System.Text.Json.JsonSerializerOptions.Web) ?? new List<CheckpointFile>(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<CheckpointFile>>(
+                    (a, b) => a!.SequenceEqual(b!), v => v.Count, v => v.ToList()));
+            e.Property(m => m.ReportJson).HasColumnType("jsonb");
+            e.Property(m => m.Phase).HasMaxLength(16);
             e.HasIndex(m => new { m.Status, m.CreatedAt });
         });
     }

@@ -11,7 +11,7 @@ public class MergeJobTests
     {
         var job = new MergeJob(Guid.NewGuid(), "task_arithmetic", "{}", T0);
         job.Start(T0.AddSeconds(1));
-        job.Succeed(new string('a', 64), 10, T0.AddSeconds(5));
+        job.Succeed([new AdaMerging.Domain.Store.CheckpointFile("model.safetensors", new string('a', 64), 10)], "{}", T0.AddSeconds(5));
         Assert.Equal(MergeStatus.Succeeded, job.Status);
         Assert.Equal(T0.AddSeconds(1), job.StartedAt);
         Assert.Equal(T0.AddSeconds(5), job.FinishedAt);
@@ -34,7 +34,7 @@ public class MergeJobTests
         job.Start(T0);
         job.Fail("boom", T0);
         Assert.Throws<InvalidMergeTransitionException>(() => job.Start(T0));
-        Assert.Throws<InvalidMergeTransitionException>(() => job.Succeed(new string('a', 64), 1, T0));
+        Assert.Throws<InvalidMergeTransitionException>(() => job.Succeed([], "{}", T0));
         Assert.Throws<InvalidMergeTransitionException>(() => job.Cancel(T0));
         Assert.Equal("boom", job.Error);
     }
@@ -43,15 +43,15 @@ public class MergeJobTests
     public void A_queued_job_cannot_succeed_without_running()
     {
         var job = new MergeJob(Guid.NewGuid(), "task_arithmetic", "{}", T0);
-        Assert.Throws<InvalidMergeTransitionException>(() => job.Succeed(new string('a', 64), 1, T0));
+        Assert.Throws<InvalidMergeTransitionException>(() => job.Succeed([], "{}", T0));
     }
 
     [Fact]
     public void A_request_names_every_problem_at_once()
     {
-        var request = new MergeRequest("ties", Guid.Empty, [new MergeTask("", Guid.Empty), new MergeTask("", Guid.NewGuid())], new MergeOptions(double.NaN));
+        var request = new MergeRequest("magic", Guid.Empty, [new MergeTask("", Guid.Empty), new MergeTask("", Guid.NewGuid())], new MergeOptions(double.NaN));
         var problems = request.Problems();
-        Assert.Contains(problems, p => p.Contains("method 'ties' is unknown", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("method 'magic' is unknown", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("base:", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("tasks[0].checkpoint", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("tasks[1].name", StringComparison.Ordinal));

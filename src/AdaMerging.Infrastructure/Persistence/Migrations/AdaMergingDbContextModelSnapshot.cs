@@ -46,17 +46,23 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<double?>("Objective")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("ReportJson")
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("RequestJson")
                         .IsRequired()
                         .HasColumnType("jsonb");
 
-                    b.Property<long?>("ResultBytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("ResultSha256")
-                        .HasMaxLength(64)
-                        .HasColumnType("character(64)")
-                        .IsFixedLength();
+                    b.Property<string>("ResultFiles")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
@@ -65,6 +71,12 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<int>("Step")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TotalSteps")
+                        .HasColumnType("integer");
 
                     b.HasKey("Id");
 

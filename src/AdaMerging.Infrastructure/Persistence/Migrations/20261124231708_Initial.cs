@@ -93,8 +93,12 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     Error = table.Column<string>(type: "text", nullable: true),
-                    ResultSha256 = table.Column<string>(type: "character(64)", fixedLength: true, maxLength: 64, nullable: true),
-                    ResultBytes = table.Column<long>(type: "bigint", nullable: true)
+                    ResultFiles = table.Column<string>(type: "jsonb", nullable: false),
+                    ReportJson = table.Column<string>(type: "jsonb", nullable: true),
+                    Phase = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    Step = table.Column<int>(type: "integer", nullable: false),
+                    TotalSteps = table.Column<int>(type: "integer", nullable: false),
+                    Objective = table.Column<double>(type: "double precision", nullable: true)
                 },
                 constraints: table =>
                 {

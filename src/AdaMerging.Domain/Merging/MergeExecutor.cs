@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Tensors;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Merging;
+
+/// <summary>
+/// Runs a merge plan end to end: load θ0 and the task vectors, merge by the chosen method, evaluate (merged, base,
+/// each individual model, task arithmetic at 0.3), write the merged model folder and the report.
+/// </summary>
+public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergeProgress>? progress = null)
+{
+    private const ScalarType Compute = ScalarType.Float32;
+    private readonly Dictionary<string, double> _phases = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public MergeReport Run(string outputDirectory, CancellationToken ct = default)
+    {
+        using var baseFolder = ModelFolder.Open(plan.BaseFiles);
+        var taskFolders = new List<ModelFolder>();
+        try
+        {
+            foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
+            Report("load");
+            using var vectors = Timed("load", () => TaskVectors.Load(baseFolder.Weights, taskFolders.Select(f => f.Weights).ToList(),
+                plan.Options.Exclude ?? [], Compute, device));
+            ct.ThrowIfCancellationRequested();
+            using var tasks = new TaskInputs(plan, baseFolder, device);
+            using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
+            var (merged, coefficients, objective) = Merge(vectors, model, tasks, ct);
+            ct.ThrowIfCancellationRequested();
+            var accuracy = model is null || !tasks.HasEvaluation ? [] : Timed("evaluate", () => Evaluate(vectors, model, tasks, merged));
+            var files = Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, merged, plan.Options.ShardBytesOrDefault));
+            ModelParameters.Dispose(merged);
+            var report = new MergeReport(plan.Method, plan.Options, plan.Tasks.Select(t => t.Name).ToList(), accuracy, Average(accuracy),
+                coefficients, objective, _phases, [.. files, "report.json"]);
+            File.WriteAllText(Path.Combine(outputDirectory, "report.json"), JsonSerializer.Serialize(report, ReportJson));
+            return report;
+        }
+        finally
+        {
+            taskFolders.ForEach(f => f.Dispose());
+        }
+    }
+
+    public static readonly JsonSerializerOptions ReportJson = new(JsonSerializerOptions.Web) { WriteIndented = true };
+
+    private (Dictionary<string, Tensor> Merged, List<LayerCoefficients>? Coefficients, List<double> Objective) Merge(
+        TaskVectors vectors, ClipModel? model, TaskInputs tasks, CancellationToken ct)
+    {
+        var o = plan.Options;
+        Report("merge");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var _ = no_grad();
+            switch (plan.Method)
+            {
+                case MergeRequest.WeightAveraging:
+                    return (vectors.Combine((_, _) => tensor(1.0 / vectors.TaskCount, dtype: Compute, device: device)), null, []);
+                case MergeRequest.TaskArithmetic:
+                    return (vectors.Combine((_, _) => tensor(o.LambdaOrDefault, dtype: Compute, device: device)), null, []);
+                case MergeRequest.TiesMerging:
+                    return (Ties.Apply(vectors, o.TopKOrDefault, o.TiesMergeOrDefault, o.LambdaOrDefault), null, []);
+                case MergeRequest.Dare:
+                    using (var dropped = vectors.WithProcessed(Dare.Apply(vectors, o.DropRateOrDefault, o.ToAdaMerging().Seed)))
+                        return (o.DareBaseOrDefault == "ties"
+                            ? Ties.Apply(dropped, o.TopKOrDefault, o.TiesMergeOrDefault, o.LambdaOrDefault)
+                            : dropped.Combine((_, _) => tensor(o.LambdaOrDefault, dtype: Compute, device: device)), null, []);
+                case MergeRequest.AdaMerging:
+                    return AdaMerge(vectors, model!, tasks, ct);
+                default:
+                    throw new ArgumentException($"method '{plan.Method}' is unknown");
+            }
+        }
+        finally
+        {
+            _phases["merge"] = clock.Elapsed.TotalSeconds;
+        }
+    }
+
+    private (Dictionary<string, Tensor>, List<LayerCoefficients>, List<double>) AdaMerge(TaskVectors vectors, ClipModel model, TaskInputs tasks, CancellationToken ct)
+    {
+        var settings = plan.Options.ToAdaMerging();
+        using var processed = settings.Plus ? vectors.WithProcessed(Ties.Process(vectors, settings.TopK)) : null;
+        var source = processed ?? vectors;
+        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+        using var run = new AdaMergingRun(model.Features, tasks.FixedParameters(source), source, layers, tasks.Adaptation(), settings);
+        run.Run(p => progress?.Invoke(new MergeProgress("optimise", p.Step, p.TotalSteps, p.Objective, _clock.Elapsed)), ct);
+        var c = run.Coefficients();
+        var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
+            Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
+        return (run.MergedParameters().ToDictionary(kv => kv.Key, kv => kv.Value.detach()), rows, [.. run.ObjectivePerStep]);
+    }
+
+    private List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, Dictionary<string, Tensor> merged)
+    {
+        Report("evaluate");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var fixedParameters = tasks.FixedParameters(vectors);
+        Dictionary<string, Tensor> With(Dictionary<string, Tensor> p) =>
+            p.Concat(fixedParameters.Where(f => !p.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
+        Tensor Scalar(double v) => tensor(v, dtype: Compute, device: device);
+        var withMerged = With(merged);
+        var withBase = With(vectors.Theta0);
+        var ta = With(vectors.Combine((_, _) => Scalar(MergeOptions.DefaultLambda)));
+        var result = new List<TaskAccuracy>();
+        int batch = plan.Options.EvaluationBatchSizeOrDefault;
+        for (int k = 0; k < plan.Tasks.Count; k++)
+        {
+            if (tasks.Evaluation(k) is not var (pixels, labels, head)) continue;
+            using var perTask = NewDisposeScope();
+            var individual = With(vectors.Combine((_, j) => Scalar(j == k ? 1.0 : 0.0)));
+            result.Add(new TaskAccuracy(plan.Tasks[k].Name,
+                Evaluation.Accuracy(model, withMerged, head, pixels, labels, batch),
+                Evaluation.Accuracy(model, withBase, head, pixels, labels, batch),
+                Evaluation.Accuracy(model, individual, head, pixels, labels, batch),
+                Evaluation.Accuracy(model, ta, head, pixels, labels, batch)));
+        }
+        return result;
+    }
+
+    private static TaskAccuracy? Average(List<TaskAccuracy> rows) => rows.Count == 0 ? null : new TaskAccuracy("average",
+        rows.Average(r => r.Merged), rows.Average(r => r.Base), rows.Average(r => r.Individual), rows.Average(r => r.TaskArithmetic));
+
+    private T Timed<T>(string phase, Func<T> work)
+    {
+        Report(phase);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            _phases[phase] = _phases.GetValueOrDefault(phase) + clock.Elapsed.TotalSeconds;
+        }
+    }
+
+    private void Report(string phase) => progress?.Invoke(new MergeProgress(phase, 0, 0, null, _clock.Elapsed));
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Tensors;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Merging;
+
+/// <summary>
+/// Writes the merged model as a folder in the base's own layout: every tensor of the base in its order and dtype,
+/// merged ones replaced, the rest (integer buffers, excluded tensors) copied; config.json when the base is a CLIP
+/// encoder; sharded past the shard size.
+/// </summary>
+public static class MergedModelWriter
+{
+    public static IReadOnlyList<string> Write(string directory, ModelFolder baseFolder, IReadOnlyDictionary<string, Tensor> merged, long shardBytes)
+    {
+        Directory.CreateDirectory(directory);
+        var layout = baseFolder.Weights.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList();
+        using (var writer = new ShardedSafetensorsWriter(directory, layout, shardBytes))
+        {
+            using var _ = no_grad();
+            foreach (var t in baseFolder.Weights.Tensors)
+            {
+                using var scope = NewDisposeScope();
+                writer.Write(t.Name, merged.TryGetValue(t.Name, out var m) ? m.to_type(t.DType.TorchType!.Value).cpu() : baseFolder.Weights.Read(t.Name));
+            }
+            writer.Commit();
+            var files = writer.FileNames.ToList();
+            if (baseFolder.Config is { } c)
+            {
+                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["model_type"] = "clip_vision_model",
+                    ["hidden_size"] = c.HiddenSize,
+                    ["intermediate_size"] = c.IntermediateSize,
+                    ["num_hidden_layers"] = c.NumHiddenLayers,
+                    ["num_attention_heads"] = c.NumAttentionHeads,
+                    ["image_size"] = c.ImageSize,
+                    ["patch_size"] = c.PatchSize,
+                    ["num_channels"] = c.NumChannels,
+                    ["hidden_act"] = c.HiddenAct,
+                    ["layer_norm_eps"] = c.LayerNormEps,
+                    ["projection_dim"] = c.ProjectionDim,
+                }));
+                files.Insert(0, ModelFolder.ConfigFileName);
+            }
+            return files;
+        }
+    }
+}

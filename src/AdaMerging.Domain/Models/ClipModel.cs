@@ -1,0 +1,29 @@
+using AdaMerging.Domain.Checkpoints;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Models;
+
+/// <summary>
+/// A CLIP encoder over parameters in the checkpoint's own names: Hugging Face names go straight to the encoder,
+/// open_clip names are mapped (with views, so autograd still reaches them). Merging happens in the checkpoint's
+/// own layout, as the spec's "layers" demand.
+/// </summary>
+public sealed class ClipModel : IDisposable
+{
+    private readonly OpenClipAsHuggingFace? _openClip;
+
+    public ClipModel(ModelFolder folder)
+    {
+        if (folder.Layout == CheckpointLayout.Unknown || folder.Config is null)
+            throw new CheckpointFormatException("the base checkpoint is not a CLIP vision encoder (Hugging Face or open_clip layout), so it cannot be run");
+        Encoder = new ClipVisionEncoder(folder.Config);
+        _openClip = folder.Layout == CheckpointLayout.OpenClip ? (OpenClipAsHuggingFace)folder.HuggingFaceView() : null;
+    }
+
+    public ClipVisionEncoder Encoder { get; }
+
+    public Tensor Features(IReadOnlyDictionary<string, Tensor> nativeParameters, Tensor pixels) =>
+        Encoder.Forward(_openClip is null ? nativeParameters : _openClip.Map(nativeParameters), pixels);
+
+    public void Dispose() => _openClip?.Dispose();
+}

@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Models;
+
+/// <summary>Top-1 accuracy of an encoder and a head on labeled images, in batches, without gradients.</summary>
+public static class Evaluation
+{
+    public static double Accuracy(ClipModel model, IReadOnlyDictionary<string, Tensor> parameters, ClassificationHead head,
+        Tensor pixels, Tensor labels, int batchSize = 64)
+    {
+        if (labels.shape[0] != pixels.shape[0]) throw new ArgumentException("one label per image is needed");
+        using var _ = no_grad();
+        long correct = 0, n = pixels.shape[0];
+        for (long start = 0; start < n; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            long size = Math.Min(batchSize, n - start);
+            var predicted = head.Logits(model.Features(parameters, pixels.narrow(0, start, size))).argmax(-1);
+            correct += predicted.eq(labels.narrow(0, start, size).to(predicted.device)).sum().to_type(ScalarType.Int64).item<long>();
+        }
+        return n == 0 ? double.NaN : (double)correct / n;
+    }
+}
