@@ -80,9 +80,9 @@ curl -sf -o data/sample/merged-by-service.safetensors "$url$location/model"
 dotnet "$worker" merge --base data/sample/base.safetensors \
   --task data/sample/task1.safetensors --task data/sample/task2.safetensors \
   --task data/sample/task3.safetensors --task data/sample/task4.safetensors \
-  --lambda 0.3 --out data/sample/merged-locally.safetensors >/dev/null
+  --lambda 0.3 --out data/sample/merged-locally >/dev/null
 service_sha=$(sha256sum data/sample/merged-by-service.safetensors | cut -d' ' -f1)
-local_sha=$(sha256sum data/sample/merged-locally.safetensors | cut -d' ' -f1)
+local_sha=$(sha256sum data/sample/merged-locally/model.safetensors | cut -d' ' -f1)
 dotnet "$worker" inspect data/sample/merged-by-service.safetensors
 if [ "$service_sha" = "$local_sha" ]; then
   echo "the service's merged model is byte-identical to the command line's merge (sha256 $service_sha)"

@@ -26,6 +26,8 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
         try
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
+            var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
+            if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
             Report("load");
             using var vectors = Timed("load", () => TaskVectors.Load(baseFolder.Weights, taskFolders.Select(f => f.Weights).ToList(),
                 plan.Options.Exclude ?? [], Compute, device));

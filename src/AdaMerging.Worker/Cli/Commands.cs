@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Json;
+using TorchSharp;
 using AdaMerging.Domain.Compute;
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Options;
@@ -13,8 +17,10 @@ public static class Commands
 {
     private const string Usage = """
         usage: AdaMerging.Worker [serve]                      run the merge worker (Hangfire server)
-               AdaMerging.Worker merge --base F --task F [--task F ...] [--lambda 0.3] --out F [--device auto|cpu|cuda]
-                                                               task arithmetic on local safetensors files
+               AdaMerging.Worker run REQUEST.json --out DIR [--device auto|cpu|cuda]
+                                                               a merge request (the API's JSON, local paths for ids), as the worker runs it
+               AdaMerging.Worker merge --base F --task F [--task F ...] [--method task_arithmetic] [--lambda 0.3] --out DIR
+                                                               a quick merge of local checkpoints
                AdaMerging.Worker sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]
                                                                write a random CLIP-ViT-shaped base and fine-tuned checkpoints
                AdaMerging.Worker inspect F                     tensors, parameters and SHA-256 of a safetensors file
@@ -31,6 +37,7 @@ public static class Commands
             switch (args[0])
             {
                 case "merge": return Merge(options);
+                case "run": return Run(options);
                 case "sample": return SampleCheckpoints.Write(options);
                 case "inspect": return Inspect(options);
                 case "bench-store": return StoreBenchmark.Run(options);
@@ -46,23 +53,45 @@ public static class Commands
                     return 2;
             }
         }
-        catch (Exception e) when (e is ArgumentException or SafetensorsFormatException or IncompatibleCheckpointsException or IOException)
+        catch (Exception e) when (e is ArgumentException or SafetensorsFormatException or CheckpointFormatException or IncompatibleCheckpointsException or IOException or JsonException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }
 
+    /// <summary>`run request.json --out DIR`: the API's request with local paths, through the queued job's code path.</summary>
+    private static int Run(CommandOptions options)
+    {
+        var requestPath = options.Positional.Count == 1 ? options.Positional[0] : throw new ArgumentException("run takes one request file");
+        var plan = LocalMergeRequest.Read(requestPath).ToPlan(Path.GetDirectoryName(Path.GetFullPath(requestPath))!);
+        return Execute(plan, options);
+    }
+
+    /// <summary>`merge --base F --task F ... [--method task_arithmetic] [--lambda 0.3] --out DIR`: a quick merge of local files.</summary>
     private static int Merge(CommandOptions options)
     {
-        var result = TaskArithmetic.Merge(
-            options.Required("base"),
-            options.All("task"),
-            double.Parse(options.One("lambda", "0.3"), CultureInfo.InvariantCulture),
-            options.Required("out"),
-            TorchDevice.Choose(options.One("device", "auto")));
-        Console.WriteLine($"merged {result.MergedTensors} tensors, copied {result.CopiedTensors}, {result.Parameters} parameters " +
-            $"in {result.Elapsed.TotalMilliseconds:F0} ms -> {options.Required("out")}");
+        var method = options.One("method", MergeRequest.TaskArithmetic);
+        var opts = new MergeOptions(Lambda: double.Parse(options.One("lambda", "0.3"), CultureInfo.InvariantCulture));
+        var request = new LocalMergeRequest(method, options.Required("base"),
+            options.All("task").Select((t, i) => new LocalMergeTask($"task{i + 1}", t)).ToList(), opts);
+        return Execute(request.ToPlan(Directory.GetCurrentDirectory()), options);
+    }
+
+    private static int Execute(MergePlan plan, CommandOptions options)
+    {
+        var output = options.Required("out");
+        torch.set_num_threads(Environment.ProcessorCount);
+        string? lastPhase = null;
+        var report = new MergeExecutor(plan, TorchDevice.Choose(options.One("device", "auto")), p =>
+        {
+            if (p.Phase != lastPhase) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s] {p.Phase}");
+            else if (p.Step % 50 == 0 || p.Step == p.TotalSteps) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s]   step {p.Step}/{p.TotalSteps}, objective {p.Objective:F4}");
+            lastPhase = p.Phase;
+        }).Run(output);
+        foreach (var row in report.Accuracy.Append(report.Average).OfType<TaskAccuracy>())
+            Console.WriteLine($"{row.Task,-12} merged {row.Merged:P1}  base {row.Base:P1}  individual {row.Individual:P1}  task arithmetic {row.TaskArithmetic:P1}");
+        Console.WriteLine($"{plan.Method}: wrote {string.Join(", ", report.Files)} to {output}");
         return 0;
     }
 

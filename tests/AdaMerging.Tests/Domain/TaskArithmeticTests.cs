@@ -1,18 +1,20 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Tests.Support;
 using TorchSharp;
 
 namespace AdaMerging.Tests.Domain;
 
+/// <summary>The spec's identities for the plain methods, through the executor the worker and the command line share.</summary>
 public sealed class TaskArithmeticTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    private (string Base, List<string> Tasks) WriteFamily(int k)
+    private (string Base, List<string> Tasks) WriteFamily(int k, long cols = 5)
     {
-        var (theta0, tasks) = Checkpoints.Family(k);
+        var (theta0, tasks) = Checkpoints.Family(k, cols: cols);
         Checkpoints.Save(_dir.File("base.safetensors"), theta0);
         var paths = tasks.Select((t, i) =>
         {
@@ -23,12 +25,21 @@ public sealed class TaskArithmeticTests : IDisposable
         return (_dir.File("base.safetensors"), paths);
     }
 
+    private string Merge(string method, string basePath, IReadOnlyList<string> tasks, double lambda = 0.3, CancellationToken ct = default)
+    {
+        var output = Path.Combine(_dir.Path, "out-" + Guid.NewGuid().ToString("N")[..6]);
+        var plan = new MergePlan(method, new MergeOptions(Lambda: lambda),
+            new Dictionary<string, string> { ["model.safetensors"] = basePath },
+            tasks.Select((t, i) => new PlannedTask($"t{i}", new Dictionary<string, string> { ["model.safetensors"] = t }, null, null, null)).ToList());
+        new MergeExecutor(plan, torch.CPU).Run(output, ct);
+        return Path.Combine(output, "model.safetensors");
+    }
+
     [Fact]
     public void One_task_at_lambda_1_reproduces_the_fine_tuned_model_exactly()
     {
         var (basePath, tasks) = WriteFamily(1);
-        var output = _dir.File("merged.safetensors");
-        TaskArithmetic.Merge(basePath, tasks, 1.0, output, torch.CPU);
+        var output = Merge(MergeRequest.TaskArithmetic, basePath, tasks, 1.0);
         foreach (var name in new[] { "encoder.weight", "encoder.bias" })
             Assert.True(Checkpoints.Load(tasks[0], name).equal(Checkpoints.Load(output, name)).all().item<bool>(), name);
     }
@@ -37,32 +48,29 @@ public sealed class TaskArithmeticTests : IDisposable
     public void Lambda_one_over_K_equals_weight_averaging()
     {
         var (basePath, tasks) = WriteFamily(4);
-        var output = _dir.File("merged.safetensors");
-        TaskArithmetic.Merge(basePath, tasks, 1.0 / 4, output, torch.CPU);
         var average = torch.stack(tasks.Select(t => Checkpoints.Load(t, "encoder.weight"))).mean([0]);
-        var merged = Checkpoints.Load(output, "encoder.weight");
-        Assert.True(average.allclose(merged, rtol: 1e-6, atol: 1e-6), $"max diff {(average - merged).abs().max().item<float>()}");
+        foreach (var merged in new[] { Merge(MergeRequest.TaskArithmetic, basePath, tasks, 1.0 / 4), Merge(MergeRequest.WeightAveraging, basePath, tasks) })
+        {
+            var w = Checkpoints.Load(merged, "encoder.weight");
+            Assert.True(average.allclose(w, rtol: 1e-6, atol: 1e-6), $"max diff {(average - w).abs().max().item<float>()}");
+        }
     }
 
     [Fact]
     public void Merged_tensors_equal_base_plus_lambda_times_the_summed_task_vectors()
     {
         var (basePath, tasks) = WriteFamily(3);
-        var output = _dir.File("merged.safetensors");
-        var result = TaskArithmetic.Merge(basePath, tasks, 0.3, output, torch.CPU);
+        var output = Merge(MergeRequest.TaskArithmetic, basePath, tasks, 0.3);
         var theta0 = Checkpoints.Load(basePath, "encoder.bias");
         var expected = theta0 + 0.3 * tasks.Select(t => Checkpoints.Load(t, "encoder.bias") - theta0).Aggregate((a, b) => a + b);
-        Assert.True(expected.allclose(Checkpoints.Load(output, "encoder.bias"), rtol: 1e-6, atol: 1e-7));
-        Assert.Equal(2, result.MergedTensors);
-        Assert.Equal(1, result.CopiedTensors);
+        Assert.True(expected.allclose(Checkpoints.Load(output, "encoder.bias"), rtol: 1e-6, atol: 1e-6));
     }
 
     [Fact]
     public void Integer_buffers_are_copied_from_the_base_never_merged()
     {
         var (basePath, tasks) = WriteFamily(2);
-        var output = _dir.File("merged.safetensors");
-        TaskArithmetic.Merge(basePath, tasks, 0.3, output, torch.CPU);
+        var output = Merge(MergeRequest.TiesMerging, basePath, tasks);
         Assert.Equal(Checkpoints.Load(basePath, "encoder.position_ids").data<long>().ToArray(),
             Checkpoints.Load(output, "encoder.position_ids").data<long>().ToArray());
     }
@@ -73,20 +81,17 @@ public sealed class TaskArithmeticTests : IDisposable
         var (basePath, _) = WriteFamily(1);
         var (_, wide) = Checkpoints.Family(1, cols: 9);
         Checkpoints.Save(_dir.File("wide.safetensors"), wide[0]);
-        var error = Assert.Throws<IncompatibleCheckpointsException>(() =>
-            TaskArithmetic.Merge(basePath, [_dir.File("wide.safetensors")], 0.3, _dir.File("m.safetensors"), torch.CPU));
+        var error = Assert.Throws<IncompatibleCheckpointsException>(() => Merge(MergeRequest.TaskArithmetic, basePath, [_dir.File("wide.safetensors")]));
         Assert.Contains("'encoder.weight' with shape [6, 9] where the base has [6, 5]", error.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(_dir.File("m.safetensors")));
     }
 
     [Fact]
-    public void A_cancelled_merge_leaves_no_output()
+    public void A_cancelled_merge_leaves_no_model()
     {
         var (basePath, tasks) = WriteFamily(2);
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
-        Assert.Throws<OperationCanceledException>(() =>
-            TaskArithmetic.Merge(basePath, tasks, 0.3, _dir.File("m.safetensors"), torch.CPU, cancelled.Token));
-        Assert.DoesNotContain(Directory.GetFiles(_dir.Path), f => f.Contains("m.safetensors", StringComparison.Ordinal));
+        Assert.Throws<OperationCanceledException>(() => Merge(MergeRequest.TaskArithmetic, basePath, tasks, ct: cancelled.Token));
+        Assert.DoesNotContain(Directory.GetFiles(_dir.Path, "*.safetensors", SearchOption.AllDirectories), f => f.Contains("out-", StringComparison.Ordinal));
     }
 }
