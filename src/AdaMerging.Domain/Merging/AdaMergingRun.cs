@@ -104,6 +104,7 @@ public sealed class AdaMergingRun : IDisposable
     /// <summary>L(λ) = Σk mean entropy of head k on the merged encoder, for the given batches, and ∂L/∂λ.</summary>
     public (double Objective, Tensor Gradient) ObjectiveAndGradient(Tensor lambda, IReadOnlyList<long[]> batches)
     {
+        using var gradients = enable_grad(); // whatever the caller's mode: this is the one place gradients are wanted
         var raw = lambda.detach().clone().requires_grad_(true);
         var coefficients = raw.clamp(0, 1);
         var theta = MergedParameters(coefficients);

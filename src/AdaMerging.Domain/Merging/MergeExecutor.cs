@@ -60,6 +60,7 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
         var clock = Stopwatch.StartNew();
         try
         {
+            if (plan.Method == MergeRequest.AdaMerging) return AdaMerge(vectors, model!, tasks, ct);
             using var _ = no_grad();
             switch (plan.Method)
             {
@@ -74,8 +75,6 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
                         return (o.DareBaseOrDefault == "ties"
                             ? Ties.Apply(dropped, o.TopKOrDefault, o.TiesMergeOrDefault, o.LambdaOrDefault)
                             : dropped.Combine((_, _) => tensor(o.LambdaOrDefault, dtype: Compute, device: device)), null, []);
-                case MergeRequest.AdaMerging:
-                    return AdaMerge(vectors, model!, tasks, ct);
                 default:
                     throw new ArgumentException($"method '{plan.Method}' is unknown");
             }

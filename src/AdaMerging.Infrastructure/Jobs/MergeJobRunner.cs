@@ -70,8 +70,10 @@ public sealed partial class MergeJobRunner(
         catch (Exception e) when (!IsRetryable(e, cancellationToken))
         {
             await db.Entry(job).ReloadAsync(CancellationToken.None);
-            job.Fail(e.Message, time.GetUtcNow());
-            LogFailed(e, mergeId, e.Message);
+            // libtorch appends its C++ stack to messages; the first line is the reason.
+            var reason = e.Message.Split('\n', 2)[0].Trim();
+            job.Fail(reason, time.GetUtcNow());
+            LogFailed(e, mergeId, reason);
         }
         finally
         {
