@@ -14,6 +14,12 @@ public sealed record AdaMergingState(int Step, double[] Lambda, double[] FirstMo
 
 public sealed record StepProgress(int Step, int TotalSteps, double Objective, TimeSpan Elapsed);
 
+/// <summary>Where one step's time went; backward includes ∂L/∂λ through the merge.</summary>
+public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward, TimeSpan Backward, TimeSpan Optimizer)
+{
+    public TimeSpan Total => Data + Merge + Forward + Backward + Optimizer;
+}
+
 /// <summary>
 /// AdaMerging (Yang et al., ICLR 2024) exactly as the spec fixes it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
 /// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
@@ -63,6 +69,9 @@ public sealed class AdaMergingRun : IDisposable
 
     public IReadOnlyList<double> ObjectivePerStep => _objective;
 
+    /// <summary>The phases of the last step taken.</summary>
+    public StepTimings? LastTimings { get; private set; }
+
     /// <summary>The effective coefficients, clamp(λ, 0, 1), as [rows, tasks].</summary>
     public double[,] Coefficients()
     {
@@ -93,21 +102,30 @@ public sealed class AdaMergingRun : IDisposable
     public double TakeStep()
     {
         using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
         var batches = _samplers.Select(s => s.Next(_options.BatchSize)).ToList();
+        var data = clock.Elapsed;
         var (objective, gradient) = ObjectiveAndGradient(_lambda, batches);
+        clock.Restart();
         using (no_grad()) AdamUpdate(gradient);
+        LastTimings = _timings with { Data = data, Optimizer = clock.Elapsed };
         _step++;
         _objective.Add(objective);
         return objective;
     }
 
+    private StepTimings _timings = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+
     /// <summary>L(λ) = Σk mean entropy of head k on the merged encoder, for the given batches, and ∂L/∂λ.</summary>
     public (double Objective, Tensor Gradient) ObjectiveAndGradient(Tensor lambda, IReadOnlyList<long[]> batches)
     {
         using var gradients = enable_grad(); // whatever the caller's mode: this is the one place gradients are wanted
+        var clock = Stopwatch.StartNew();
         var raw = lambda.detach().clone().requires_grad_(true);
         var coefficients = raw.clamp(0, 1);
         var theta = MergedParameters(coefficients);
+        var merge = clock.Elapsed;
+        clock.Restart();
         Tensor total = zeros(1, dtype: _vectors.Theta0.Values.First().dtype, device: raw.device);
         for (int k = 0; k < _tasks.Count; k++)
         {
@@ -115,7 +133,10 @@ public sealed class AdaMergingRun : IDisposable
             var pixels = _tasks[k].AdaptationPixels.index_select(0, index);
             total = total + Entropy(_tasks[k].Head.Logits(_features(theta, pixels)));
         }
+        var forward = clock.Elapsed;
+        clock.Restart();
         total.backward();
+        _timings = new StepTimings(TimeSpan.Zero, merge, forward, clock.Elapsed, TimeSpan.Zero);
         return (total.AsDouble(), raw.grad!.detach().to_type(lambda.dtype));
     }
 

@@ -27,6 +27,8 @@ public static class Commands
                AdaMerging.Worker db-stop [--data DIR]          stop the embedded PostgreSQL cluster
                AdaMerging.Worker bench-store [--dir DIR]       time header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
                AdaMerging.Worker make-checkpoint --out F [--gb 2]  a large safetensors file for upload benchmarks
+               AdaMerging.Worker bench-step [--tasks 2] [--batch 4] [--steps 5]
+                                                               where an AdaMerging step's time goes, tiny and ViT-B/32 shapes
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -42,6 +44,7 @@ public static class Commands
                 case "inspect": return Inspect(options);
                 case "bench-store": return StoreBenchmark.Run(options);
                 case "make-checkpoint": return StoreBenchmark.MakeCheckpoint(options);
+                case "bench-step": return StepBenchmark.Run(options);
                 case "db-stop":
                     await PostgresCluster.StopAsync(Path.Combine(options.One("data", new AdaMergingOptions().DataRoot), "postgres"));
                     return 0;

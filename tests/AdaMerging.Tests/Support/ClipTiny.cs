@@ -8,6 +8,9 @@ public static class ClipTiny
 {
     public static string Dir => Path.Combine(AppContext.BaseDirectory, "Fixtures", "clip_tiny");
 
+    public static AdaMerging.Domain.Checkpoints.ClipVisionConfig Config { get; } =
+        AdaMerging.Domain.Checkpoints.ClipVisionConfig.Parse(System.IO.File.ReadAllText(Path.Combine(Dir, "config.json")));
+
     public static string File(string name) => Path.Combine(Dir, name);
 
     public static ModelFolder OpenHuggingFace() => ModelFolder.Open(new Dictionary<string, string>

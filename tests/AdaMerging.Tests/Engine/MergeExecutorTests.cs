@@ -1,0 +1,104 @@
+using System.Text.Json;
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Tests.Support;
+using TorchSharp;
+
+namespace AdaMerging.Tests.Engine;
+
+/// <summary>Every method through the executor on the tiny CLIP, with heads and labeled data, as the worker runs them.</summary>
+public sealed class MergeExecutorTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly Dictionary<string, string> _base;
+    private readonly List<PlannedTask> _tasks = [];
+
+    public MergeExecutorTests()
+    {
+        _base = new() { ["model.safetensors"] = ClipTiny.File("model.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
+        using var folder = ClipTiny.OpenHuggingFace();
+        var g = new torch.Generator(8);
+        for (int k = 0; k < 2; k++)
+        {
+            var model = _dir.File($"t{k}.safetensors");
+            Checkpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
+            {
+                var w = folder.Weights.Read(t.Name);
+                return w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w;
+            }));
+            var data = _dir.File($"d{k}.safetensors");
+            Checkpoints.Save(data, new Dictionary<string, torch.Tensor>
+            {
+                ["pixel_values"] = torch.randint(0, 256, [10, 3, 16, 16], generator: g).to_type(torch.ScalarType.Byte),
+                ["labels"] = torch.randint(0, 5, [10], generator: g),
+            });
+            _tasks.Add(new PlannedTask($"task{k}", new Dictionary<string, string> { ["model.safetensors"] = model }, ClipTiny.File("head.safetensors"), data, data));
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("weight_averaging", "{}")]
+    [InlineData("task_arithmetic", """{"lambda": 0.5}""")]
+    [InlineData("ties", """{"topK": 0.3, "tiesMerge": "mean"}""")]
+    [InlineData("dare", """{"dropRate": 0.5, "dareBase": "ties", "seed": 2}""")]
+    [InlineData("adamerging", """{"granularity": "task", "steps": 3, "batchSize": 4}""")]
+    [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]
+    public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)
+    {
+        var options = JsonSerializer.Deserialize<MergeOptions>(optionsJson, JsonSerializerOptions.Web)!;
+        var output = _dir.File("out");
+        var phases = new List<string>();
+        var report = new MergeExecutor(new MergePlan(method, options, _base, _tasks), torch.CPU, p => phases.Add(p.Phase)).Run(output);
+
+        Assert.Equal(["config.json", "model.safetensors", "report.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order());
+        Assert.Equal(2, report.Accuracy.Count);
+        Assert.All(report.Accuracy, a => Assert.InRange(a.Merged!.Value, 0, 1));
+        Assert.NotNull(report.Average);
+        Assert.Contains("write", phases);
+        Assert.Contains("evaluate", phases);
+        if (method == "adamerging")
+        {
+            Assert.Equal(3, report.ObjectivePerStep.Count);
+            Assert.Equal(options.LayerUnit == "block" ? ["embeddings", "block 0", "block 1", "head"] : ["all"], report.Coefficients!.Select(c => c.Layer));
+        }
+        var saved = JsonSerializer.Deserialize<MergeReport>(File.ReadAllText(Path.Combine(output, "report.json")), JsonSerializerOptions.Web)!;
+        Assert.Equal(report.Accuracy, saved.Accuracy);
+    }
+
+    [Fact]
+    public void An_open_clip_base_merges_in_its_own_layout_and_scores_as_the_same_weights_in_Hugging_Face_layout()
+    {
+        // The same fine-tuned weights, written in open_clip names (q, k, v fused; projection transposed).
+        var openClipTasks = _tasks.Select((t, k) =>
+        {
+            using var hf = AdaMerging.Domain.Tensors.SafetensorsFile.Open(t.CheckpointFiles["model.safetensors"]);
+            var path = _dir.File($"oc{k}.safetensors");
+            Checkpoints.Save(path, ClipFixtures.OpenClip(hf.Tensors.ToDictionary(x => x.Name, x => hf.Read(x.Name)), ClipTiny.Config));
+            return t with { CheckpointFiles = new Dictionary<string, string> { ["open_clip.safetensors"] = path, ["config.json"] = ClipTiny.File("config.json") } };
+        }).ToList();
+        using (var hfBase = ClipTiny.OpenHuggingFace())
+            Checkpoints.Save(_dir.File("oc-base.safetensors"), ClipFixtures.OpenClip(
+                hfBase.Weights.Tensors.ToDictionary(x => x.Name, x => hfBase.Weights.Read(x.Name)), ClipTiny.Config));
+        var openClipBase = new Dictionary<string, string> { ["open_clip.safetensors"] = _dir.File("oc-base.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
+        var options = new MergeOptions(Lambda: 0.4);
+
+        var viaOpenClip = new MergeExecutor(new MergePlan("task_arithmetic", options, openClipBase, openClipTasks), torch.CPU).Run(_dir.File("oc-out"));
+        var viaHf = new MergeExecutor(new MergePlan("task_arithmetic", options, _base, _tasks), torch.CPU).Run(_dir.File("hf-out"));
+
+        Assert.Equal(viaHf.Accuracy, viaOpenClip.Accuracy);
+        using var written = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("oc-out"), "model.safetensors"));
+        Assert.NotNull(written.Find("visual.transformer.resblocks.0.attn.in_proj_weight"));
+    }
+
+    [Fact]
+    public void The_individual_column_is_each_fine_tuned_model_on_its_own_task_and_the_base_column_is_the_base()
+    {
+        var output = _dir.File("ta");
+        var report = new MergeExecutor(new MergePlan("task_arithmetic", new MergeOptions(Lambda: 0.3), _base, _tasks), torch.CPU).Run(output);
+        // Task arithmetic at 0.3 is what the method itself did here, so the two columns agree exactly.
+        Assert.All(report.Accuracy, a => Assert.Equal(a.TaskArithmetic, a.Merged));
+        Assert.Equal(report.Accuracy.Average(a => a.Base), report.Average!.Base);
+    }
+}
