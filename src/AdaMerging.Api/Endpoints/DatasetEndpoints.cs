@@ -37,29 +37,12 @@ public static class DatasetEndpoints
     public static async Task<Created<DatasetResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
         TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
     {
-        var staged = await Uploads.StageAsync(request, blobs, limits.Value.MaxUploadBytes, 1, ct);
-        try
-        {
-            var blob = staged[0].Blob;
-            DatasetInfo info;
-            try
-            {
-                info = DatasetInfo.Inspect(blob.Path, limits.Value);
-            }
-            catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
-            {
-                throw ApiProblemException.Invalid($"not a usable dataset: {e.Message}");
-            }
-            blob.Commit();
-            var dataset = new Dataset(Guid.NewGuid(), Uploads.DisplayName(name ?? staged[0].Name, "dataset"), blob.Sha256, blob.Bytes, info, time.GetUtcNow());
-            db.Datasets.Add(dataset);
-            await db.SaveChangesAsync(ct);
-            return TypedResults.Created($"/datasets/{dataset.Id}", DatasetResponse.From(dataset));
-        }
-        finally
-        {
-            Uploads.Discard(staged);
-        }
+        var dataset = await Uploads.StoreOneAsync(request, blobs, limits.Value.MaxUploadBytes, "dataset",
+            path => DatasetInfo.Inspect(path, limits.Value),
+            (file, info) => new Dataset(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, "dataset"), file.Blob.Sha256, file.Blob.Bytes, info, time.GetUtcNow()));
+        db.Datasets.Add(dataset);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/datasets/{dataset.Id}", DatasetResponse.From(dataset));
     }
 
     public static async Task<Ok<DatasetResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>

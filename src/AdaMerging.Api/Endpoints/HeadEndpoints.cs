@@ -36,29 +36,12 @@ public static class HeadEndpoints
     public static async Task<Created<HeadResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
         TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
     {
-        var staged = await Uploads.StageAsync(request, blobs, limits.Value.MaxUploadBytes, 1, ct);
-        try
-        {
-            var blob = staged[0].Blob;
-            HeadInfo info;
-            try
-            {
-                info = HeadInfo.Inspect(blob.Path, limits.Value);
-            }
-            catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
-            {
-                throw ApiProblemException.Invalid($"not a usable head: {e.Message}");
-            }
-            blob.Commit();
-            var head = new Head(Guid.NewGuid(), Uploads.DisplayName(name ?? staged[0].Name, "head"), blob.Sha256, blob.Bytes, info, time.GetUtcNow());
-            db.Heads.Add(head);
-            await db.SaveChangesAsync(ct);
-            return TypedResults.Created($"/heads/{head.Id}", HeadResponse.From(head));
-        }
-        finally
-        {
-            Uploads.Discard(staged);
-        }
+        var head = await Uploads.StoreOneAsync(request, blobs, limits.Value.MaxUploadBytes, "head",
+            path => HeadInfo.Inspect(path, limits.Value),
+            (file, info) => new Head(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, "head"), file.Blob.Sha256, file.Blob.Bytes, info, time.GetUtcNow()));
+        db.Heads.Add(head);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/heads/{head.Id}", HeadResponse.From(head));
     }
 
     public static async Task<Ok<HeadResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>

@@ -1,4 +1,6 @@
 using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Blobs;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -44,6 +46,34 @@ public static class Uploads
         {
             Discard(staged);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// One file, checked by <paramref name="inspect"/> (whose format errors become a 400 saying <paramref name="what"/>),
+    /// committed to the store only once it passed, then recorded by <paramref name="record"/>.
+    /// </summary>
+    public static async Task<TEntity> StoreOneAsync<TInfo, TEntity>(HttpRequest request, BlobStore blobs, long maxBytes, string what,
+        Func<string, TInfo> inspect, Func<File, TInfo, TEntity> record)
+    {
+        var staged = await StageAsync(request, blobs, maxBytes, 1, request.HttpContext.RequestAborted);
+        try
+        {
+            TInfo info;
+            try
+            {
+                info = inspect(staged[0].Blob.Path);
+            }
+            catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
+            {
+                throw ApiProblemException.Invalid($"not a usable {what}: {e.Message}");
+            }
+            staged[0].Blob.Commit();
+            return record(staged[0], info);
+        }
+        finally
+        {
+            Discard(staged);
         }
     }
 
