@@ -13,6 +13,8 @@ namespace AdaMerging.Api.Endpoints;
 
 public sealed record MergeLinks(string Self, string? Model, string? Report, IReadOnlyList<string> Files);
 
+public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items);
+
 public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective);
 
 public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
@@ -38,11 +40,17 @@ public static class MergeEndpoints
         var group = app.MapGroup("/merges").WithTags("Merges");
         group.MapPost("/", Submit)
             .WithSummary("Submit a merge")
-            .WithDescription("Validates the whole request (method, options, that every checkpoint exists and matches the base "
-                + "tensor for tensor), stores it and queues it. Answers 202 with the merge's location.")
+            .WithDescription("Validates the whole request (method, options, that every input exists and that they fit together), "
+                + "stores it and queues it. Answers 202 with the merge's location. With an Idempotency-Key header a retried POST "
+                + "returns the same merge; the same key with a different request is a 409.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
         group.MapGet("/{id:guid}", Get).WithSummary("A merge's status").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id:guid}/cancel", Cancel)
+            .WithSummary("Cancel a queued or running merge; a running one stops within about a second")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id:guid}/model", DownloadModel)
             .WithSummary("Download the merged model.safetensors (when the model is not sharded)")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
@@ -60,19 +68,83 @@ public static class MergeEndpoints
         return app;
     }
 
-    public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, AdaMergingDbContext db, BlobStore blobs,
+    public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
         MergeScheduler scheduler, TimeProvider time, CancellationToken ct)
     {
         var problems = request.Problems();
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
+        var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
+        var key = IdempotencyKey(http);
+        if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
+            return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier));
         await MergePreflight.CheckAsync(request, db, blobs, ct);
 
-        var job = new MergeJob(Guid.NewGuid(), request.Method, JsonSerializer.Serialize(request, JsonSerializerOptions.Web), time.GetUtcNow());
+        var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);
         db.Merges.Add(job);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (key is not null)
+        {
+            // A concurrent retry with the same key won the insert: answer with its job.
+            db.ChangeTracker.Clear();
+            var winner = await ExistingAsync(db, key, requestJson, ct) ?? throw new InvalidOperationException("the idempotent insert failed");
+            return TypedResults.Accepted($"/merges/{winner.Id}", MergeResponse.From(winner));
+        }
+        job.Queued(scheduler.Enqueue(job.Id));
         await db.SaveChangesAsync(ct);
-        scheduler.Enqueue(job.Id);
         return TypedResults.Accepted($"/merges/{job.Id}", MergeResponse.From(job));
     }
+
+    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, CancellationToken ct, string? status = null, string? method = null,
+        DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50)
+    {
+        if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
+        var query = db.Merges.AsNoTracking();
+        if (status is not null)
+        {
+            if (!Enum.TryParse<MergeStatus>(status, ignoreCase: true, out var wanted) || int.TryParse(status, out _))
+                throw ApiProblemException.Invalid($"status '{status}' is not one of queued, running, succeeded, failed, cancelled");
+            query = query.Where(m => m.Status == wanted);
+        }
+        if (method is not null) query = query.Where(m => m.Method == method);
+        if (createdAfter is { } after) query = query.Where(m => m.CreatedAt >= after);
+        if (createdBefore is { } before) query = query.Where(m => m.CreatedAt < before);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Id).Skip(offset).Take(limit).ToListAsync(ct);
+        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(MergeResponse.From).ToList()));
+    }
+
+    public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, TimeProvider time, CancellationToken ct)
+    {
+        var job = await db.Merges.SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
+        if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(MergeResponse.From(job));
+        if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
+        job.Cancel(time.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
+        return TypedResults.Ok(MergeResponse.From(job));
+    }
+
+    private static string? IdempotencyKey(HttpRequest http)
+    {
+        var key = http.Headers["Idempotency-Key"].ToString().Trim();
+        if (key.Length == 0) return null;
+        return key.Length <= 200 ? key : throw ApiProblemException.Invalid("Idempotency-Key is longer than 200 characters");
+    }
+
+    private static async Task<MergeJob?> ExistingAsync(AdaMergingDbContext db, string key, string requestJson, CancellationToken ct)
+    {
+        var earlier = await db.Merges.AsNoTracking().SingleOrDefaultAsync(m => m.IdempotencyKey == key, ct);
+        if (earlier is null) return null;
+        return NormalizedJson(earlier.RequestJson) == NormalizedJson(requestJson) ? earlier
+            : throw ApiProblemException.Conflict($"Idempotency-Key '{key}' was used for a different request (merge {earlier.Id})");
+    }
+
+    // jsonb reorders keys and drops whitespace: compare the parsed documents, not the strings.
+    private static string NormalizedJson(string json) =>
+        JsonSerializer.Serialize(JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web), JsonSerializerOptions.Web);
 
     public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
         TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, ct)));

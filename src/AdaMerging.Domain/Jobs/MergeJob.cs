@@ -8,14 +8,23 @@ public sealed class MergeJob
 {
     private MergeJob() { }
 
-    public MergeJob(Guid id, string method, string requestJson, DateTimeOffset now)
+    public MergeJob(Guid id, string method, string requestJson, DateTimeOffset now, string? idempotencyKey = null)
     {
         Id = id;
         Method = method;
         RequestJson = requestJson;
         CreatedAt = now;
+        IdempotencyKey = idempotencyKey;
         Status = MergeStatus.Queued;
     }
+
+    /// <summary>The client's Idempotency-Key: a retried POST with the same key returns this job.</summary>
+    public string? IdempotencyKey { get; private set; }
+
+    /// <summary>The queue's own id of the job, so that cancelling can withdraw it.</summary>
+    public string? QueueJobId { get; private set; }
+
+    public void Queued(string queueJobId) => QueueJobId = queueJobId;
 
     public Guid Id { get; private set; }
 

@@ -64,12 +64,21 @@ public sealed partial class MergeJobRunner(
                 files.Add(new CheckpointFile(name, sha, bytes));
             }
             await db.Entry(job).ReloadAsync(cancellationToken);
+            if (job.IsFinished) return; // cancelled while it ran: the results are not published
             job.Succeed(files, JsonSerializer.Serialize(report, JsonSerializerOptions.Web), time.GetUtcNow());
             LogSucceeded(mergeId, files.Count);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Either the merge was cancelled (Hangfire saw its job deleted) or the worker is shutting down (re-queue it).
+            if (!await WasCancelledAsync(job)) throw;
+            LogCancelled(mergeId);
+            return;
         }
         catch (Exception e) when (!IsRetryable(e, cancellationToken))
         {
             await db.Entry(job).ReloadAsync(CancellationToken.None);
+            if (job.IsFinished) return;
             // libtorch appends its C++ stack to messages; the first line is the reason.
             var reason = e.Message.Split('\n', 2)[0].Trim();
             job.Fail(reason, time.GetUtcNow());
@@ -110,6 +119,12 @@ public sealed partial class MergeJobRunner(
         return new MergePlan(request.Method, request.Options ?? new MergeOptions(), await Checkpoint(request.Base, "base"), tasks);
     }
 
+    private async Task<bool> WasCancelledAsync(MergeJob job)
+    {
+        await db.Entry(job).ReloadAsync(CancellationToken.None);
+        return job.Status == MergeStatus.Cancelled;
+    }
+
     private static bool IsRetryable(Exception e, CancellationToken ct) =>
         (e is OperationCanceledException && ct.IsCancellationRequested) || e is NpgsqlException || e is DbUpdateException;
 
@@ -121,6 +136,9 @@ public sealed partial class MergeJobRunner(
 
     [LoggerMessage(LogLevel.Information, "Merge {MergeId} succeeded: {Files} files")]
     private partial void LogSucceeded(Guid mergeId, int files);
+
+    [LoggerMessage(LogLevel.Information, "Merge {MergeId} was cancelled while it ran")]
+    private partial void LogCancelled(Guid mergeId);
 
     [LoggerMessage(LogLevel.Warning, "Merge {MergeId} failed: {Reason}")]
     private partial void LogFailed(Exception exception, Guid mergeId, string reason);

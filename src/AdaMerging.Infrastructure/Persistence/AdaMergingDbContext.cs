@@ -67,6 +67,9 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(m => m.ReportJson).HasColumnType("jsonb");
             e.Property(m => m.Phase).HasMaxLength(16);
             e.HasIndex(m => new { m.Status, m.CreatedAt });
+            e.Property(m => m.IdempotencyKey).HasMaxLength(200);
+            e.HasIndex(m => m.IdempotencyKey).IsUnique();
+            e.Property(m => m.QueueJobId).HasMaxLength(64);
         });
     }
 }

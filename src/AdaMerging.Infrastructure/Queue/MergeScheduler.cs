@@ -14,4 +14,10 @@ public sealed class MergeScheduler(IBackgroundJobClient client, IOptions<AdaMerg
         client.Create(
             Job.FromExpression<MergeJobRunner>(runner => runner.RunAsync(mergeId, CancellationToken.None)),
             new EnqueuedState(options.Value.Queue));
+
+    /// <summary>
+    /// Withdraws a queued job, or asks a running one to stop: Hangfire cancels the running job's token once it sees the
+    /// job deleted (checked every second, see the server options).
+    /// </summary>
+    public void Withdraw(string queueJobId) => client.Delete(queueJobId);
 }

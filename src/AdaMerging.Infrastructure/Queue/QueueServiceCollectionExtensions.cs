@@ -54,6 +54,7 @@ public static class QueueServiceCollectionExtensions
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             server.ShutdownTimeout = TimeSpan.FromSeconds(30);
             server.SchedulePollingInterval = TimeSpan.FromSeconds(5);
+            server.CancellationCheckInterval = TimeSpan.FromSeconds(1); // a cancelled merge stops within about a second
         });
         return services;
     }

@@ -26,6 +26,8 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
 
     public IServiceProvider ApiServices => _api!.Services;
 
+    public IServiceProvider WorkerServices => _worker!.Services;
+
     public async Task InitializeAsync()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync();

@@ -41,6 +41,10 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Method")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -52,6 +56,10 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<string>("Phase")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<string>("QueueJobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("ReportJson")
                         .HasColumnType("jsonb");
@@ -79,6 +87,9 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("IdempotencyKey")
+                        .IsUnique();
 
                     b.HasIndex("Status", "CreatedAt");
 

@@ -85,6 +85,8 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    IdempotencyKey = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    QueueJobId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     Method = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     RequestJson = table.Column<string>(type: "jsonb", nullable: false),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
@@ -124,6 +126,12 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_merges_IdempotencyKey",
+                table: "merges",
+                column: "IdempotencyKey",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_merges_Status_CreatedAt",

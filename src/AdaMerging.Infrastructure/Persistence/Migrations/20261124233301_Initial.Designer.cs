@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AdaMerging.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AdaMergingDbContext))]
-    [Migration("20261124231708_Initial")]
+    [Migration("20261124233301_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -44,6 +44,10 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Method")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -55,6 +59,10 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<string>("Phase")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<string>("QueueJobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("ReportJson")
                         .HasColumnType("jsonb");
@@ -82,6 +90,9 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("IdempotencyKey")
+                        .IsUnique();
 
                     b.HasIndex("Status", "CreatedAt");
 

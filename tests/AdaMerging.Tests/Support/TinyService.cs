@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using TorchSharp;
+
+namespace AdaMerging.Tests.Support;
+
+/// <summary>Uploads the tiny CLIP, a head, and per task a perturbed checkpoint and a labeled dataset; returns the ids.</summary>
+public static class TinyService
+{
+    public sealed record Inputs(string Base, string Head, IReadOnlyList<(string Checkpoint, string Data)> Tasks)
+    {
+        public object[] TaskJson() => Tasks.Select((t, k) => (object)new
+        {
+            name = $"task{k}", checkpoint = t.Checkpoint, head = Head, adaptationData = t.Data, evaluationData = t.Data,
+        }).ToArray();
+    }
+
+    public static async Task<Inputs> UploadAsync(ServiceFixture service, TempDirectory files, int tasks, int seed)
+    {
+        var config = await File.ReadAllBytesAsync(ClipTiny.File("config.json"));
+        var baseId = await PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"))), ("config.json", config));
+        var headId = await PostAsync(service, "/heads", ("head.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("head.safetensors"))));
+        using var folder = ClipTiny.OpenHuggingFace();
+        var g = new torch.Generator((ulong)seed);
+        var result = new List<(string, string)>();
+        for (int k = 0; k < tasks; k++)
+        {
+            var model = files.File($"tiny{seed}-{k}.safetensors");
+            Checkpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
+                folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
+            var data = files.File($"tiny{seed}-{k}-data.safetensors");
+            Checkpoints.Save(data, new Dictionary<string, torch.Tensor>
+            {
+                ["pixel_values"] = torch.randn([12, 3, 16, 16], generator: g),
+                ["labels"] = torch.randint(0, 5, [12], generator: g),
+            });
+            result.Add((await PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(model)), ("config.json", config)),
+                await PostAsync(service, "/datasets", ("data.safetensors", await File.ReadAllBytesAsync(data)))));
+        }
+        return new Inputs(baseId, headId, result);
+    }
+
+    public static async Task<string> PostAsync(ServiceFixture service, string path, params (string Name, byte[] Bytes)[] files)
+    {
+        using var content = new MultipartFormDataContent();
+        foreach (var (name, bytes) in files)
+        {
+            var part = new ByteArrayContent(bytes);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Add(part, "file", name);
+        }
+        using var response = await service.Client.PostAsync(path, content);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {body}");
+        return body.GetProperty("id").GetString()!;
+    }
+}
