@@ -8,6 +8,7 @@ using AdaMerging.Domain.Store;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
+using AdaMerging.Infrastructure.Reports;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,7 +55,7 @@ public sealed partial class MergeJobRunner(
             var report = await Task.Factory.StartNew(() =>
             {
                 TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
-                return new MergeExecutor(plan, device, progress.Report).Run(output, cancellationToken);
+                return ReportArtifacts.Complete(output, new MergeExecutor(plan, device, progress.Report).Run(output, cancellationToken));
             }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await progress.FlushAsync();
             var files = new List<CheckpointFile>();

@@ -8,6 +8,7 @@ using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Options;
+using AdaMerging.Infrastructure.Reports;
 using AdaMerging.Infrastructure.Postgres;
 
 namespace AdaMerging.Worker.Cli;
@@ -86,12 +87,12 @@ public static class Commands
         var output = options.Required("out");
         torch.set_num_threads(Environment.ProcessorCount);
         string? lastPhase = null;
-        var report = new MergeExecutor(plan, TorchDevice.Choose(options.One("device", "auto")), p =>
+        var report = ReportArtifacts.Complete(output, new MergeExecutor(plan, TorchDevice.Choose(options.One("device", "auto")), p =>
         {
             if (p.Phase != lastPhase) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s] {p.Phase}");
             else if (p.Step % 50 == 0 || p.Step == p.TotalSteps) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s]   step {p.Step}/{p.TotalSteps}, objective {p.Objective:F4}");
             lastPhase = p.Phase;
-        }).Run(output);
+        }).Run(output));
         foreach (var row in report.Accuracy.Append(report.Average).OfType<TaskAccuracy>())
             Console.WriteLine($"{row.Task,-12} merged {row.Merged:P1}  base {row.Base:P1}  individual {row.Individual:P1}  task arithmetic {row.TaskArithmetic:P1}");
         Console.WriteLine($"{plan.Method}: wrote {string.Join(", ", report.Files)} to {output}");

@@ -79,7 +79,15 @@ public sealed class AdaMergingServiceTests(ServiceFixture service) : IClassFixtu
         Assert.True(report.GetProperty("phaseSeconds").GetProperty("merge").GetDouble() > 0);
 
         var files = merge.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("fileName").GetString()).ToList();
-        Assert.Equal(["config.json", "model.safetensors", "report.json"], files);
+        Assert.Equal(["config.json", "model.safetensors", "report.json", "coefficients.json", "coefficients.csv", "lambda.png", "objective.png", "accuracy.png"], files);
+        foreach (var plot in new[] { "lambda.png", "objective.png", "accuracy.png" })
+        {
+            var png = await service.Client.GetByteArrayAsync($"{merge.GetProperty("links").GetProperty("self").GetString()}/files/{plot}");
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+            await File.WriteAllBytesAsync(Path.Combine(Path.GetTempPath(), $"adamerging-{plot}"), png);
+        }
+        var csv = await service.Client.GetStringAsync($"{merge.GetProperty("links").GetProperty("self").GetString()}/files/coefficients.csv");
+        Assert.StartsWith("layer,task0,task1\nvision_model.embeddings.class_embedding,", csv, StringComparison.Ordinal);
         var model = await service.Client.GetByteArrayAsync(merge.GetProperty("links").GetProperty("model").GetString());
         await File.WriteAllBytesAsync(_files.File("merged.safetensors"), model);
         using var merged = AdaMerging.Domain.Tensors.SafetensorsFile.Open(_files.File("merged.safetensors"));
