@@ -5,12 +5,17 @@ public static class DocsSetup
     public static IServiceCollection AddApiDocs(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(o => o.SwaggerDoc("v1", new()
+        services.AddSwaggerGen(o =>
         {
-            Title = "AdaMerging",
-            Version = "v1",
-            Description = "Merge models fine-tuned from one pre-trained model: upload checkpoints, submit a merge, poll it, download the result.",
-        }));
+            o.SwaggerDoc("v1", new()
+            {
+                Title = "AdaMerging",
+                Version = "v1",
+                Description = "Merge models fine-tuned from one pre-trained model: upload checkpoints, heads and datasets, submit a merge "
+                    + "(weight averaging, task arithmetic, TIES, DARE, AdaMerging and AdaMerging++), poll it, download the merged model and its report.",
+            });
+            o.OperationFilter<MergeRequestExample>();
+        });
         return services;
     }
 

@@ -31,6 +31,28 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
 
+    /// <summary>
+    /// docs/openapi.json is the committed contract: a change of surface fails here until the file is regenerated
+    /// (ADAMERGING_UPDATE_OPENAPI=1 dotnet test --filter OpenAPI), so it shows up in review.
+    /// </summary>
+    [Fact]
+    public async Task The_committed_OpenAPI_document_matches_the_service()
+    {
+        var live = await service.Client.GetStringAsync("/swagger/v1/swagger.json");
+        var path = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
+        if (Environment.GetEnvironmentVariable("ADAMERGING_UPDATE_OPENAPI") == "1") await File.WriteAllTextAsync(path, live.ReplaceLineEndings("\n") + "\n");
+        Assert.True(File.Exists(path), $"{path} is missing");
+        Assert.Equal((await File.ReadAllTextAsync(path)).TrimEnd(), live.ReplaceLineEndings("\n").TrimEnd());
+        Assert.Contains("\"granularity\": \"layer\"", live, StringComparison.Ordinal);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AdaMerging.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("the repository root (AdaMerging.slnx) was not found");
+    }
+
     [Fact]
     public async Task Migrations_created_the_service_tables_beside_Hangfires()
     {
