@@ -6,6 +6,8 @@ using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
 using AdaMerging.Infrastructure.Queue;
+using AdaMerging.Infrastructure.Jobs;
+using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -116,7 +118,8 @@ public static class MergeEndpoints
         return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(MergeResponse.From).ToList()));
     }
 
-    public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, TimeProvider time, CancellationToken ct)
+    public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, IBackgroundJobClient queue,
+        TimeProvider time, CancellationToken ct)
     {
         var job = await db.Merges.SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
         if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(MergeResponse.From(job));
@@ -124,6 +127,7 @@ public static class MergeEndpoints
         job.Cancel(time.GetUtcNow());
         await db.SaveChangesAsync(ct);
         if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
+        CallbackSender.Enqueue(queue, job.Id);
         return TypedResults.Ok(MergeResponse.From(job));
     }
 

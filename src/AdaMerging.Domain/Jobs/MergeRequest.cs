@@ -4,7 +4,7 @@ using AdaMerging.Domain.Merging;
 namespace AdaMerging.Domain.Jobs;
 
 /// <summary>What a client asks to merge: the method and its options, the base checkpoint and the tasks.</summary>
-public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeTask> Tasks, MergeOptions? Options)
+public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeTask> Tasks, MergeOptions? Options, string? CallbackUrl = null)
 {
     public const string WeightAveraging = "weight_averaging";
     public const string TaskArithmetic = "task_arithmetic";
@@ -40,6 +40,8 @@ public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeT
                 problems.Add($"tasks: the name '{dup.Key}' is used {dup.Count()} times");
         }
         problems.AddRange((Options ?? new MergeOptions()).Problems());
+        if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
+            problems.Add($"callbackUrl '{CallbackUrl}' is not an absolute http(s) URL");
         return problems;
     }
 }

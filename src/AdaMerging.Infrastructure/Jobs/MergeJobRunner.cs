@@ -28,6 +28,7 @@ public sealed partial class MergeJobRunner(
     BlobStore blobs,
     TimeProvider time,
     IServiceScopeFactory scopes,
+    IBackgroundJobClient queue,
     IOptions<AdaMergingOptions> options,
     ILogger<MergeJobRunner> logger)
 {
@@ -73,7 +74,7 @@ public sealed partial class MergeJobRunner(
         {
             // Either the merge was cancelled (Hangfire saw its job deleted) or the worker is shutting down (re-queue it).
             if (!await WasCancelledAsync(job)) throw;
-            LogCancelled(mergeId);
+            LogCancelled(mergeId); // the API queued the callback when it cancelled
             return;
         }
         catch (Exception e) when (!IsRetryable(e, cancellationToken))
@@ -90,6 +91,7 @@ public sealed partial class MergeJobRunner(
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
         }
         await db.SaveChangesAsync(CancellationToken.None);
+        if (job.IsFinished) CallbackSender.Enqueue(queue, mergeId);
     }
 
     private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)

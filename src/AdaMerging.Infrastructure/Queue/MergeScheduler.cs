@@ -12,7 +12,8 @@ public sealed class MergeScheduler(IBackgroundJobClient client, IOptions<AdaMerg
 {
     public string Enqueue(Guid mergeId) =>
         client.Create(
-            Job.FromExpression<MergeJobRunner>(runner => runner.RunAsync(mergeId, CancellationToken.None)),
+            // The queue is part of the job, not just of its first state, so a retried merge returns to the GPU queue.
+            Job.FromExpression<MergeJobRunner>(runner => runner.RunAsync(mergeId, CancellationToken.None), options.Value.Queue),
             new EnqueuedState(options.Value.Queue));
 
     /// <summary>

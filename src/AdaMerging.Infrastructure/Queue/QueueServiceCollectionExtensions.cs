@@ -46,10 +46,12 @@ public static class QueueServiceCollectionExtensions
     public static IServiceCollection AddMergeWorker(this IServiceCollection services)
     {
         services.AddScoped<MergeJobRunner>();
+        services.AddScoped<CallbackSender>();
+        services.AddHttpClient(nameof(CallbackSender), c => c.Timeout = TimeSpan.FromSeconds(30));
         services.AddHangfireServer((sp, server) =>
         {
             var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
-            server.Queues = [options.Queue];
+            server.Queues = [options.Queue, CallbackSender.Queue];
             server.WorkerCount = options.WorkerCount > 0 ? options.WorkerCount : Math.Max(1, TorchDevice.CudaDeviceCount());
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             server.ShutdownTimeout = TimeSpan.FromSeconds(30);

@@ -67,6 +67,38 @@ public sealed class MergeLifecycleTests(ServiceFixture service) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_callback_url_receives_the_final_status_and_a_refusing_receiver_is_retried()
+    {
+        var inputs = await TinyService.UploadAsync(service, _files, tasks: 1, seed: 34);
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
+        listener.Start();
+        using var submitted = await service.Client.PostAsJsonAsync("/merges", new
+        {
+            method = "task_arithmetic", @base = inputs.Base, tasks = new[] { new { name = "a", checkpoint = inputs.Tasks[0].Checkpoint } },
+            callbackUrl = $"http://127.0.0.1:{port}/hook/done",
+        });
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var first = await listener.GetContextAsync().WaitAsync(timeout.Token);
+        first.Response.StatusCode = 503; // the receiver is down at first
+        first.Response.Close();
+        var second = await listener.GetContextAsync().WaitAsync(timeout.Token);
+        var body = await JsonDocument.ParseAsync(second.Request.InputStream);
+        second.Response.StatusCode = 200;
+        second.Response.Close();
+        Assert.Equal(id, body.RootElement.GetProperty("id").GetString());
+        Assert.Equal("succeeded", body.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Merges_list_newest_first_filtered_and_paged()
     {
         var inputs = await TinyService.UploadAsync(service, _files, tasks: 1, seed: 33);
