@@ -31,6 +31,7 @@ AdaMerging__DataRoot="$work/data" dotnet src/AdaMerging.Api/bin/Release/net10.0/
   --urls http://127.0.0.1:5091 >"$work/api.log" 2>&1 & api_pid=$!
 for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5091/health/ready >/dev/null 2>&1 && break; sleep 1; done
 
+key=$(AdaMerging__DataRoot="$work/data" dotnet "$worker" keys create --owner bench)
 mkdir -p "$work/data/copy"
 t0=$(now); cp "$work/big.safetensors" "$work/data/copy/big"; sync -f "$work/data/copy/big"; t1=$(now)
 copy=$(elapsed "$t0" "$t1"); rm "$work/data/copy/big"
@@ -39,7 +40,7 @@ t0=$(now); sha256sum "$work/big.safetensors" >/dev/null; t1=$(now); hash=$(elaps
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$api_pid/status")
 echo 5 > "/proc/$api_pid/clear_refs"
 t0=$(now)
-curl -sf -X POST -H "Content-Type: application/octet-stream" -T "$work/big.safetensors" \
+curl -sf -X POST -H "X-Api-Key: $key" -H "Content-Type: application/octet-stream" -T "$work/big.safetensors" \
   "http://127.0.0.1:5091/checkpoints?name=big" -o "$work/response.json"
 t1=$(now); upload=$(elapsed "$t0" "$t1")
 peak=$(awk '/VmHWM/ {print $2}' "/proc/$api_pid/status")

@@ -45,11 +45,15 @@ for _ in $(seq 1 120); do
 done
 curl -sf "$url/health/ready" >/dev/null || { echo "the API did not become ready; see data/logs/api.log"; tail -n 20 data/logs/api.log; exit 1; }
 
+key=$(dotnet "$worker" keys create --owner demo)
+echo "== created an API key for owner 'demo' (${key:0:10}…); every request below sends it as X-Api-Key"
+auth=(-H "X-Api-Key: $key")
+
 echo "== writing sample checkpoints: a random CLIP-ViT-shaped base and 4 fine-tuned variants"
 dotnet "$worker" sample --out data/sample --tasks 4 --width 128 --layers 4 --seed 1
 
 json() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
-upload() { curl -sf -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$url/checkpoints?name=$(basename "$1")" | json id; }
+upload() { curl -sf "${auth[@]}" -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$url/checkpoints?name=$(basename "$1")" | json id; }
 
 echo "== uploading"
 base=$(upload data/sample/base.safetensors)
@@ -62,13 +66,13 @@ echo "base $base and 4 task checkpoints stored"
 
 echo "== submitting task arithmetic, lambda 0.3"
 request="{\"method\":\"task_arithmetic\",\"base\":\"$base\",\"tasks\":[$tasks],\"options\":{\"lambda\":0.3}}"
-location=$(curl -sf -D - -o /dev/null -H 'Content-Type: application/json' -d "$request" "$url/merges" | tr -d '\r' | sed -n 's/^Location: //Ip')
+location=$(curl -sf "${auth[@]}" -D - -o /dev/null -H 'Content-Type: application/json' -d "$request" "$url/merges" | tr -d '\r' | sed -n 's/^Location: //Ip')
 echo "accepted: $location"
 
 status=queued
 for _ in $(seq 1 600); do
   alive
-  merge=$(curl -sf "$url$location")
+  merge=$(curl -sf "${auth[@]}" "$url$location")
   status=$(echo "$merge" | json status)
   case "$status" in succeeded|failed|cancelled) break ;; esac
   sleep 0.2
@@ -76,7 +80,7 @@ done
 echo "status: $status"
 [ "$status" = succeeded ] || { echo "$merge"; exit 1; }
 
-curl -sf -o data/sample/merged-by-service.safetensors "$url$location/model"
+curl -sf "${auth[@]}" -o data/sample/merged-by-service.safetensors "$url$location/model"
 dotnet "$worker" merge --base data/sample/base.safetensors \
   --task data/sample/task1.safetensors --task data/sample/task2.safetensors \
   --task data/sample/task3.safetensors --task data/sample/task4.safetensors \
@@ -92,6 +96,6 @@ else
 fi
 
 if $keep_running; then
-  echo "== the service keeps running at $url (OpenAPI UI at $url/swagger); Ctrl-C stops it"
+  echo "== the service keeps running at $url (OpenAPI UI at $url/swagger, API key $key); Ctrl-C stops it"
   wait
 fi

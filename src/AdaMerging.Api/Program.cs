@@ -12,18 +12,21 @@ builder.Services.AddAdaMergingCore(builder.Configuration);
 builder.Services.AddApiErrors();
 builder.Services.AddApiDocs();
 builder.Services.AddHealth();
+builder.Services.AddAccess();
 
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
 app.UseSerilogRequestLogging(); // outside the error handler, so it logs the status the client gets
 app.UseApiErrors();
-app.MapApiDocs();
+app.MapApiDocs(); // before access control: the OpenAPI document and UI are public
+app.UseAccess();
 app.MapHealth();
 app.MapCheckpoints();
 app.MapHeads();
 app.MapDatasets();
 app.MapMerges();
+app.MapKeys();
 
 await app.RunAsync();
 

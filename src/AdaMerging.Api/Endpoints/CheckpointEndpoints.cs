@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Store;
@@ -44,7 +46,7 @@ public static class CheckpointEndpoints
     }
 
     public static async Task<Created<CheckpointResponse>> Upload(HttpRequest request, string? name, string? file, BlobStore blobs,
-        AdaMergingDbContext db, TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
+        AdaMergingDbContext db, TimeProvider time, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
     {
         var staged = await Uploads.StageAsync(request, blobs, limits.Value.MaxUploadBytes, MaxFilesPerCheckpoint, ct);
         try
@@ -57,6 +59,7 @@ public static class CheckpointEndpoints
             foreach (var (fileName, blob) in named) checkpoint.PutFile(new CheckpointFile(fileName, blob.Sha256, blob.Bytes));
             await CheckpointSealing.SealAsync(checkpoint, named.ToDictionary(n => n.FileName, n => n.Blob.Path), blobs, time, ct);
             foreach (var (_, blob) in named) blob.Commit();
+            checkpoint.OwnedBy(user.Owner());
             db.Checkpoints.Add(checkpoint);
             await db.SaveChangesAsync(ct);
             return TypedResults.Created($"/checkpoints/{checkpoint.Id}", CheckpointResponse.From(checkpoint));
@@ -67,18 +70,19 @@ public static class CheckpointEndpoints
         }
     }
 
-    public static async Task<Created<CheckpointResponse>> Open(string? name, AdaMergingDbContext db, TimeProvider time, CancellationToken ct)
+    public static async Task<Created<CheckpointResponse>> Open(string? name, AdaMergingDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
     {
         var checkpoint = new Checkpoint(Guid.NewGuid(), Uploads.DisplayName(name, "checkpoint"), time.GetUtcNow());
+        checkpoint.OwnedBy(user.Owner());
         db.Checkpoints.Add(checkpoint);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/checkpoints/{checkpoint.Id}", CheckpointResponse.From(checkpoint));
     }
 
     public static async Task<Ok<CheckpointResponse>> PutFile(Guid id, string fileName, HttpRequest request, BlobStore blobs,
-        AdaMergingDbContext db, IOptions<UploadLimits> limits, CancellationToken ct)
+        AdaMergingDbContext db, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
     {
-        var checkpoint = await FindAsync(id, db, ct, tracked: true);
+        var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         if (checkpoint.Status != CheckpointStatus.Open) throw ApiProblemException.Conflict($"checkpoint {id} is sealed; its files cannot change");
         if (ModelFolder.FileNameProblem(fileName) is { } problem) throw ApiProblemException.Invalid(problem);
         if (checkpoint.Files.Count >= MaxFilesPerCheckpoint && checkpoint.Files.All(f => f.FileName != fileName))
@@ -92,23 +96,23 @@ public static class CheckpointEndpoints
         return TypedResults.Ok(CheckpointResponse.From(checkpoint));
     }
 
-    public static async Task<Ok<CheckpointResponse>> Seal(Guid id, BlobStore blobs, AdaMergingDbContext db, TimeProvider time, CancellationToken ct)
+    public static async Task<Ok<CheckpointResponse>> Seal(Guid id, BlobStore blobs, AdaMergingDbContext db, TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
     {
-        var checkpoint = await FindAsync(id, db, ct, tracked: true);
+        var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         if (checkpoint.Status == CheckpointStatus.Sealed) return TypedResults.Ok(CheckpointResponse.From(checkpoint));
         await CheckpointSealing.SealAsync(checkpoint, blobs.Paths(checkpoint), blobs, time, ct);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(CheckpointResponse.From(checkpoint));
     }
 
-    public static async Task<Ok<CheckpointResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(CheckpointResponse.From(await FindAsync(id, db, ct)));
+    public static async Task<Ok<CheckpointResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(CheckpointResponse.From(await FindAsync(id, db, user, ct)));
 
-    public static async Task<Ok<TensorPage>> ListTensors(Guid id, AdaMergingDbContext db, BlobStore blobs, CancellationToken ct,
+    public static async Task<Ok<TensorPage>> ListTensors(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct,
         int offset = 0, int limit = 100)
     {
         if (offset < 0 || limit is < 1 or > 1000) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-1000");
-        var checkpoint = await FindAsync(id, db, ct);
+        var checkpoint = await FindAsync(id, db, user, ct);
         if (checkpoint.Status != CheckpointStatus.Sealed) throw ApiProblemException.Conflict($"checkpoint {id} is not sealed yet");
         using var folder = blobs.OpenFolder(checkpoint);
         var tensors = folder.Weights.Tensors;
@@ -116,9 +120,9 @@ public static class CheckpointEndpoints
             tensors.Skip(offset).Take(limit).Select(t => new TensorResponse(t.Name, t.DType.Name, t.Shape)).ToList()));
     }
 
-    private static async Task<Checkpoint> FindAsync(Guid id, AdaMergingDbContext db, CancellationToken ct, bool tracked = false)
+    private static async Task<Checkpoint> FindAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, bool tracked = false)
     {
-        var query = tracked ? db.Checkpoints : db.Checkpoints.AsNoTracking();
+        var query = (tracked ? db.Checkpoints : db.Checkpoints.AsNoTracking()).VisibleTo(user);
         return await query.SingleOrDefaultAsync(c => c.Id == id, ct) ?? throw ApiProblemException.NotFound($"checkpoint {id} does not exist");
     }
 }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
@@ -35,17 +37,18 @@ public static class DatasetEndpoints
     }
 
     public static async Task<Created<DatasetResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
-        TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
+        TimeProvider time, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
     {
         var dataset = await Uploads.StoreOneAsync(request, blobs, limits.Value.MaxUploadBytes, "dataset",
             path => DatasetInfo.Inspect(path, limits.Value),
             (file, info) => new Dataset(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, "dataset"), file.Blob.Sha256, file.Blob.Bytes, info, time.GetUtcNow()));
+        dataset.OwnedBy(user.Owner());
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/datasets/{dataset.Id}", DatasetResponse.From(dataset));
     }
 
-    public static async Task<Ok<DatasetResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(DatasetResponse.From(await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, ct)
+    public static async Task<Ok<DatasetResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(DatasetResponse.From(await db.Datasets.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(d => d.Id == id, ct)
             ?? throw ApiProblemException.NotFound($"dataset {id} does not exist")));
 }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Heads;
@@ -34,17 +36,18 @@ public static class HeadEndpoints
     }
 
     public static async Task<Created<HeadResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
-        TimeProvider time, IOptions<UploadLimits> limits, CancellationToken ct)
+        TimeProvider time, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
     {
         var head = await Uploads.StoreOneAsync(request, blobs, limits.Value.MaxUploadBytes, "head",
             path => HeadInfo.Inspect(path, limits.Value),
             (file, info) => new Head(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, "head"), file.Blob.Sha256, file.Blob.Bytes, info, time.GetUtcNow()));
+        head.OwnedBy(user.Owner());
         db.Heads.Add(head);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/heads/{head.Id}", HeadResponse.From(head));
     }
 
-    public static async Task<Ok<HeadResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(HeadResponse.From(await db.Heads.AsNoTracking().SingleOrDefaultAsync(h => h.Id == id, ct)
+    public static async Task<Ok<HeadResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(HeadResponse.From(await db.Heads.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(h => h.Id == id, ct)
             ?? throw ApiProblemException.NotFound($"head {id} does not exist")));
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Security.Claims;
+using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Store;
@@ -71,17 +73,18 @@ public static class MergeEndpoints
     }
 
     public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
-        MergeScheduler scheduler, TimeProvider time, CancellationToken ct)
+        MergeScheduler scheduler, TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
     {
         var problems = request.Problems();
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        var key = IdempotencyKey(http);
+        var key = IdempotencyKey(http) is { } k ? $"{user.Owner()}:{k}" : null; // keys are per owner
         if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
             return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier));
-        await MergePreflight.CheckAsync(request, db, blobs, ct);
+        await MergePreflight.CheckAsync(request, db, blobs, user, ct);
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);
+        job.OwnedBy(user.Owner());
         db.Merges.Add(job);
         try
         {
@@ -99,11 +102,11 @@ public static class MergeEndpoints
         return TypedResults.Accepted($"/merges/{job.Id}", MergeResponse.From(job));
     }
 
-    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, CancellationToken ct, string? status = null, string? method = null,
+    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, string? status = null, string? method = null,
         DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50)
     {
         if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
-        var query = db.Merges.AsNoTracking();
+        var query = db.Merges.AsNoTracking().VisibleTo(user);
         if (status is not null)
         {
             if (!Enum.TryParse<MergeStatus>(status, ignoreCase: true, out var wanted) || int.TryParse(status, out _))
@@ -119,9 +122,9 @@ public static class MergeEndpoints
     }
 
     public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, IBackgroundJobClient queue,
-        TimeProvider time, CancellationToken ct)
+        TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
     {
-        var job = await db.Merges.SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
+        var job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
         if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(MergeResponse.From(job));
         if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
         job.Cancel(time.GetUtcNow());
@@ -150,32 +153,32 @@ public static class MergeEndpoints
     private static string NormalizedJson(string json) =>
         JsonSerializer.Serialize(JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web), JsonSerializerOptions.Web);
 
-    public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, ct)));
+    public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, user, ct)));
 
-    public static Task<PhysicalFileHttpResult> DownloadModel(Guid id, AdaMergingDbContext db, BlobStore blobs, CancellationToken ct) =>
-        DownloadFile(id, ShardedSafetensorsWriter.SingleFileName, db, blobs, ct);
+    public static Task<PhysicalFileHttpResult> DownloadModel(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
+        DownloadFile(id, ShardedSafetensorsWriter.SingleFileName, db, blobs, user, ct);
 
-    public static async Task<PhysicalFileHttpResult> DownloadFile(Guid id, string fileName, AdaMergingDbContext db, BlobStore blobs, CancellationToken ct)
+    public static async Task<PhysicalFileHttpResult> DownloadFile(Guid id, string fileName, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct)
     {
-        var job = await FindSucceededAsync(id, db, ct);
+        var job = await FindSucceededAsync(id, db, user, ct);
         var file = job.ResultFiles.FirstOrDefault(f => f.FileName == fileName)
             ?? throw ApiProblemException.NotFound($"merge {id} has no file '{fileName}'; it has {string.Join(", ", job.ResultFiles.Select(f => f.FileName))}");
         var type = fileName.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/octet-stream";
         return TypedResults.PhysicalFile(blobs.PathOf(file.Sha256), type, fileName, enableRangeProcessing: true);
     }
 
-    public static async Task<ContentHttpResult> Report(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
-        TypedResults.Content((await FindSucceededAsync(id, db, ct)).ReportJson, "application/json");
+    public static async Task<ContentHttpResult> Report(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Content((await FindSucceededAsync(id, db, user, ct)).ReportJson, "application/json");
 
-    private static async Task<MergeJob> FindSucceededAsync(Guid id, AdaMergingDbContext db, CancellationToken ct)
+    private static async Task<MergeJob> FindSucceededAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct)
     {
-        var job = await FindAsync(id, db, ct);
+        var job = await FindAsync(id, db, user, ct);
         return job.Status == MergeStatus.Succeeded ? job
             : throw ApiProblemException.Conflict($"merge {id} is {job.Status.ToString().ToLowerInvariant()}; its results exist once it has succeeded");
     }
 
-    private static async Task<MergeJob> FindAsync(Guid id, AdaMergingDbContext db, CancellationToken ct) =>
-        await db.Merges.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct)
+    private static async Task<MergeJob> FindAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+        await db.Merges.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct)
         ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
 }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Jobs;
@@ -15,14 +17,14 @@ namespace AdaMerging.Api.Endpoints;
 /// </summary>
 public static class MergePreflight
 {
-    public static async Task CheckAsync(MergeRequest request, AdaMergingDbContext db, BlobStore blobs, CancellationToken ct)
+    public static async Task CheckAsync(MergeRequest request, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct)
     {
         var checkpointIds = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
         var headIds = request.Tasks.Select(t => t.Head).OfType<Guid>().Distinct().ToList();
         var dataIds = request.Tasks.SelectMany(t => new[] { t.AdaptationData, t.EvaluationData }).OfType<Guid>().Distinct().ToList();
-        var checkpoints = await db.Checkpoints.AsNoTracking().Where(c => checkpointIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
-        var heads = await db.Heads.AsNoTracking().Where(h => headIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, ct);
-        var datasets = await db.Datasets.AsNoTracking().Where(d => dataIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
+        var checkpoints = await db.Checkpoints.AsNoTracking().VisibleTo(user).Where(c => checkpointIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        var heads = await db.Heads.AsNoTracking().VisibleTo(user).Where(h => headIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, ct);
+        var datasets = await db.Datasets.AsNoTracking().VisibleTo(user).Where(d => dataIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
         var missing = checkpointIds.Where(id => !checkpoints.ContainsKey(id)).Select(id => $"checkpoint {id}")
             .Concat(headIds.Where(id => !heads.ContainsKey(id)).Select(id => $"head {id}"))
             .Concat(dataIds.Where(id => !datasets.ContainsKey(id)).Select(id => $"dataset {id}"))

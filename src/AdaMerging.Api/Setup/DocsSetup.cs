@@ -15,6 +15,13 @@ public static class DocsSetup
                     + "(weight averaging, task arithmetic, TIES, DARE, AdaMerging and AdaMerging++), poll it, download the merged model and its report.",
             });
             o.OperationFilter<MergeRequestExample>();
+            o.AddSecurityDefinition("ApiKey", new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
+                In = Microsoft.OpenApi.ParameterLocation.Header,
+                Name = AdaMerging.Api.Access.ApiKeyAuthentication.Header,
+                Description = "Every endpoint but /health/* and this document needs a key; admin endpoints need an admin key.",
+            });
         });
         return services;
     }

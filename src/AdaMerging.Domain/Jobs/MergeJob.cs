@@ -4,7 +4,7 @@ namespace AdaMerging.Domain.Jobs;
 /// A merge request and its life: Queued → Running → Succeeded | Failed, and Cancelled from either
 /// unfinished state. A Running job may be started again (its worker died); every other move throws.
 /// </summary>
-public sealed class MergeJob
+public sealed class MergeJob : Store.IOwned
 {
     private MergeJob() { }
 
@@ -27,6 +27,11 @@ public sealed class MergeJob
     public void Queued(string queueJobId) => QueueJobId = queueJobId;
 
     public Guid Id { get; private set; }
+
+    /// <summary>Who submitted it; only they (and admins) can see or cancel it.</summary>
+    public string Owner { get; private set; } = "";
+
+    public void OwnedBy(string owner) => Owner = owner;
 
     public string Method { get; private set; } = "";
 

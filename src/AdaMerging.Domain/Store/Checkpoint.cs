@@ -15,7 +15,7 @@ public enum CheckpointStatus
 public sealed record CheckpointFile(string FileName, string Sha256, long Bytes);
 
 /// <summary>An uploaded checkpoint: named files over blobs, and once sealed, what they hold.</summary>
-public sealed class Checkpoint
+public sealed class Checkpoint : IOwned
 {
     private readonly List<CheckpointFile> _files = [];
 
@@ -30,6 +30,11 @@ public sealed class Checkpoint
     }
 
     public Guid Id { get; private set; }
+
+    /// <summary>Who uploaded it; only they (and admins) can see or use it.</summary>
+    public string Owner { get; private set; } = "";
+
+    public void OwnedBy(string owner) => Owner = owner;
 
     public string Name { get; private set; } = "";
 

@@ -3,7 +3,7 @@ using AdaMerging.Domain.Datasets;
 namespace AdaMerging.Domain.Store;
 
 /// <summary>An uploaded dataset over its blob, with what the upload check found in it.</summary>
-public sealed class Dataset
+public sealed class Dataset : IOwned
 {
     private Dataset() { }
 
@@ -25,6 +25,11 @@ public sealed class Dataset
     }
 
     public Guid Id { get; private set; }
+
+    /// <summary>Who uploaded it; only they (and admins) can see or use it.</summary>
+    public string Owner { get; private set; } = "";
+
+    public void OwnedBy(string owner) => Owner = owner;
 
     public string Name { get; private set; } = "";
 

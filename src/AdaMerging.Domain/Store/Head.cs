@@ -3,7 +3,7 @@ using AdaMerging.Domain.Heads;
 namespace AdaMerging.Domain.Store;
 
 /// <summary>An uploaded classification head over its blob.</summary>
-public sealed class Head
+public sealed class Head : IOwned
 {
     private Head() { }
 
@@ -22,6 +22,11 @@ public sealed class Head
     }
 
     public Guid Id { get; private set; }
+
+    /// <summary>Who uploaded it; only they (and admins) can see or use it.</summary>
+    public string Owner { get; private set; } = "";
+
+    public void OwnedBy(string owner) => Owner = owner;
 
     public string Name { get; private set; } = "";
 

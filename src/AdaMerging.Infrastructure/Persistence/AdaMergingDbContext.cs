@@ -14,6 +14,8 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 
     public DbSet<MergeJob> Merges => Set<MergeJob>();
 
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Checkpoint>(e =>
@@ -52,6 +54,20 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(d => d.Format).HasConversion<string>().HasMaxLength(32);
             e.Ignore(d => d.Info);
         });
+        modelBuilder.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(k => k.Id);
+            e.Property(k => k.Owner).HasMaxLength(100);
+            e.Property(k => k.Hash).HasMaxLength(64).IsFixedLength();
+            e.HasIndex(k => k.Hash).IsUnique();
+            e.Property(k => k.Hint).HasMaxLength(16);
+        });
+        foreach (var owned in new[] { typeof(Checkpoint), typeof(Head), typeof(Dataset), typeof(MergeJob) })
+        {
+            modelBuilder.Entity(owned).Property<string>("Owner").HasMaxLength(100);
+            modelBuilder.Entity(owned).HasIndex("Owner");
+        }
         modelBuilder.Entity<MergeJob>(e =>
         {
             e.ToTable("merges");

@@ -26,6 +26,8 @@ public static class Commands
                                                                write a random CLIP-ViT-shaped base and fine-tuned checkpoints
                AdaMerging.Worker inspect F                     tensors, parameters and SHA-256 of a safetensors file
                AdaMerging.Worker db-stop [--data DIR]          stop the embedded PostgreSQL cluster
+               AdaMerging.Worker keys create --owner NAME [--admin true]
+                                                               create an API key (printed once) in the service's database
                AdaMerging.Worker bench-store [--dir DIR]       time header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
                AdaMerging.Worker make-checkpoint --out F [--gb 2]  a large safetensors file for upload benchmarks
                AdaMerging.Worker bench-step [--tasks 2] [--batch 4] [--steps 5]
@@ -41,6 +43,7 @@ public static class Commands
             {
                 case "merge": return Merge(options);
                 case "run": return Run(options);
+                case "keys" when options.Positional is ["create"]: return await KeyCommands.CreateAsync(options);
                 case "sample": return SampleCheckpoints.Write(options);
                 case "inspect": return Inspect(options);
                 case "bench-store": return StoreBenchmark.Run(options);

@@ -156,6 +156,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         await Problems.ReadAsync(missing, HttpStatusCode.NotFound);
 
         var queued = new AdaMerging.Domain.Jobs.MergeJob(Guid.NewGuid(), "task_arithmetic", "{}", DateTimeOffset.UtcNow);
+        queued.OwnedBy("alice");
         await using (var db = service.NewDbContext())
         {
             db.Merges.Add(queued);
@@ -183,6 +184,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
             [new AdaMerging.Domain.Jobs.MergeTask("t", Guid.Parse(taskId!))], null);
         var job = new AdaMerging.Domain.Jobs.MergeJob(Guid.NewGuid(), "task_arithmetic",
             JsonSerializer.Serialize(request, JsonSerializerOptions.Web), DateTimeOffset.UtcNow);
+        job.OwnedBy("alice");
         await using (var db = service.NewDbContext())
         {
             db.Merges.Add(job);

@@ -12,7 +12,7 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
     [InlineData("/health/ready")]
     public async Task Health_endpoints_answer_healthy(string path)
     {
-        using var response = await service.Client.GetAsync(path);
+        using var response = await service.Anonymous.GetAsync(path);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
     }
@@ -20,14 +20,14 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
     [Fact]
     public async Task The_OpenAPI_document_describes_every_endpoint_and_the_UI_is_served_at_swagger()
     {
-        var document = JsonDocument.Parse(await service.Client.GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+        var document = JsonDocument.Parse(await service.Anonymous.GetStringAsync("/swagger/v1/swagger.json")).RootElement;
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/checkpoints", paths);
         Assert.Contains("/checkpoints/{id}", paths);
         Assert.Contains("/merges", paths);
         Assert.Contains("/merges/{id}", paths);
         Assert.Contains("/merges/{id}/model", paths);
-        using var ui = await service.Client.GetAsync("/swagger/index.html");
+        using var ui = await service.Anonymous.GetAsync("/swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
 
@@ -38,7 +38,7 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
     [Fact]
     public async Task The_committed_OpenAPI_document_matches_the_service()
     {
-        var live = await service.Client.GetStringAsync("/swagger/v1/swagger.json");
+        var live = await service.Anonymous.GetStringAsync("/swagger/v1/swagger.json");
         var path = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
         if (Environment.GetEnvironmentVariable("ADAMERGING_UPDATE_OPENAPI") == "1") await File.WriteAllTextAsync(path, live.ReplaceLineEndings("\n") + "\n");
         Assert.True(File.Exists(path), $"{path} is missing");

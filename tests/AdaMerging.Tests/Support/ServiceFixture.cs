@@ -20,7 +20,28 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
     private WebApplicationFactory<Program>? _api;
     private IHost? _worker;
 
+    /// <summary>A client with the key of owner "alice".</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>A client with an admin key.</summary>
+    public HttpClient Admin { get; private set; } = null!;
+
+    /// <summary>A client without any key.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    /// <summary>A client holding a new key of <paramref name="owner"/>.</summary>
+    public async Task<HttpClient> ClientForAsync(string owner, bool admin = false)
+    {
+        var (key, secret) = AdaMerging.Domain.Store.ApiKey.Create(owner, admin, DateTimeOffset.UtcNow);
+        await using (var db = NewDbContext())
+        {
+            db.ApiKeys.Add(key);
+            await db.SaveChangesAsync();
+        }
+        var client = _api!.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", secret);
+        return client;
+    }
 
     public string DataRoot => _data.Path;
 
@@ -45,8 +66,10 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
         {
             foreach (var (key, value) in settings) b.UseSetting(key, value);
         });
-        Client = _api.CreateClient();
+        Anonymous = _api.CreateClient(); // starting the API applies the migrations
         _api.Services.GetRequiredService<AdaMerging.Infrastructure.Blobs.BlobStore>(); // creates the store's folders
+        Client = await ClientForAsync("alice");
+        Admin = await ClientForAsync("root", admin: true);
         _worker = WorkerHost.Build([], b => b.Configuration.AddInMemoryCollection(settings));
         await _worker.StartAsync();
     }
