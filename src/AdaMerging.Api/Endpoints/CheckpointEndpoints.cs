@@ -8,6 +8,7 @@ using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using AdaMerging.Infrastructure.Options;
 using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
@@ -46,9 +47,10 @@ public static class CheckpointEndpoints
     }
 
     public static async Task<Created<CheckpointResponse>> Upload(HttpRequest request, string? name, string? file, BlobStore blobs,
-        AdaMergingDbContext db, TimeProvider time, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
+        AdaMergingDbContext db, TimeProvider time, IOptions<UploadLimits> limits, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
-        var staged = await Uploads.StageAsync(request, blobs, limits.Value.MaxUploadBytes, MaxFilesPerCheckpoint, ct);
+        var allowance = await OwnerQuotas.UploadAllowanceAsync(db, user, service.Value, limits.Value.MaxUploadBytes, ct);
+        var staged = await Uploads.StageAsync(request, blobs, allowance, MaxFilesPerCheckpoint, ct);
         try
         {
             var named = staged.Select(s => (FileName: s.Name ?? file ?? ShardedSafetensorsWriter.SingleFileName, s.Blob)).ToList();
@@ -80,14 +82,15 @@ public static class CheckpointEndpoints
     }
 
     public static async Task<Ok<CheckpointResponse>> PutFile(Guid id, string fileName, HttpRequest request, BlobStore blobs,
-        AdaMergingDbContext db, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
+        AdaMergingDbContext db, IOptions<UploadLimits> limits, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
         var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         if (checkpoint.Status != CheckpointStatus.Open) throw ApiProblemException.Conflict($"checkpoint {id} is sealed; its files cannot change");
         if (ModelFolder.FileNameProblem(fileName) is { } problem) throw ApiProblemException.Invalid(problem);
         if (checkpoint.Files.Count >= MaxFilesPerCheckpoint && checkpoint.Files.All(f => f.FileName != fileName))
             throw ApiProblemException.Invalid($"a checkpoint holds at most {MaxFilesPerCheckpoint} files");
-        var limit = limits.Value.MaxUploadBytes - checkpoint.Files.Where(f => f.FileName != fileName).Sum(f => f.Bytes);
+        var limit = Math.Min(limits.Value.MaxUploadBytes - checkpoint.Files.Where(f => f.FileName != fileName).Sum(f => f.Bytes),
+            await OwnerQuotas.UploadAllowanceAsync(db, user, service.Value, limits.Value.MaxUploadBytes, ct));
         using var blob = await blobs.StageAsync(request.Body, Math.Max(0, limit), ct);
         CheckpointSealing.CheckFile(fileName, blob.Path, limits.Value);
         blob.Commit();

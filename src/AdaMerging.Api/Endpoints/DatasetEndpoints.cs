@@ -9,6 +9,7 @@ using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using AdaMerging.Infrastructure.Options;
 using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
@@ -37,9 +38,10 @@ public static class DatasetEndpoints
     }
 
     public static async Task<Created<DatasetResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
-        TimeProvider time, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
+        TimeProvider time, IOptions<UploadLimits> limits, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
-        var dataset = await Uploads.StoreOneAsync(request, blobs, limits.Value.MaxUploadBytes, "dataset",
+        var allowance = await OwnerQuotas.UploadAllowanceAsync(db, user, service.Value, limits.Value.MaxUploadBytes, ct);
+        var dataset = await Uploads.StoreOneAsync(request, blobs, allowance, "dataset",
             path => DatasetInfo.Inspect(path, limits.Value),
             (file, info) => new Dataset(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, "dataset"), file.Blob.Sha256, file.Blob.Bytes, info, time.GetUtcNow()));
         dataset.OwnedBy(user.Owner());

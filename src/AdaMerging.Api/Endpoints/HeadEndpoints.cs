@@ -9,6 +9,7 @@ using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using AdaMerging.Infrastructure.Options;
 using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
@@ -36,9 +37,10 @@ public static class HeadEndpoints
     }
 
     public static async Task<Created<HeadResponse>> Upload(HttpRequest request, string? name, BlobStore blobs, AdaMergingDbContext db,
-        TimeProvider time, IOptions<UploadLimits> limits, ClaimsPrincipal user, CancellationToken ct)
+        TimeProvider time, IOptions<UploadLimits> limits, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
-        var head = await Uploads.StoreOneAsync(request, blobs, limits.Value.MaxUploadBytes, "head",
+        var allowance = await OwnerQuotas.UploadAllowanceAsync(db, user, service.Value, limits.Value.MaxUploadBytes, ct);
+        var head = await Uploads.StoreOneAsync(request, blobs, allowance, "head",
             path => HeadInfo.Inspect(path, limits.Value),
             (file, info) => new Head(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, "head"), file.Blob.Sha256, file.Blob.Bytes, info, time.GetUtcNow()));
         head.OwnedBy(user.Owner());

@@ -11,7 +11,9 @@ using AdaMerging.Infrastructure.Queue;
 using AdaMerging.Infrastructure.Jobs;
 using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
+using AdaMerging.Infrastructure.Options;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
 
@@ -73,7 +75,7 @@ public static class MergeEndpoints
     }
 
     public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
-        MergeScheduler scheduler, TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
+        MergeScheduler scheduler, TimeProvider time, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
         var problems = request.Problems();
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
@@ -81,6 +83,7 @@ public static class MergeEndpoints
         var key = IdempotencyKey(http) is { } k ? $"{user.Owner()}:{k}" : null; // keys are per owner
         if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
             return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier));
+        await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         await MergePreflight.CheckAsync(request, db, blobs, user, ct);
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);

@@ -34,6 +34,12 @@ public sealed class ApiProblemException : Exception
     public static ApiProblemException NotFound(string detail) =>
         new(StatusCodes.Status404NotFound, "Not found", detail);
 
+    public static ApiProblemException TooLarge(string detail) =>
+        new(StatusCodes.Status413PayloadTooLarge, "Too large", detail);
+
+    public static ApiProblemException TooMany(string detail) =>
+        new(StatusCodes.Status429TooManyRequests, "Too many requests", detail);
+
     public static ApiProblemException Conflict(string detail) =>
         new(StatusCodes.Status409Conflict, "Conflict", detail);
 }

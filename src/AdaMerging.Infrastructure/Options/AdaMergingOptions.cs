@@ -19,6 +19,14 @@ public sealed class AdaMergingOptions
     [RegularExpression("^(auto|cpu|cuda)$", ErrorMessage = "Device must be auto, cpu or cuda")]
     public string Device { get; set; } = "auto";
 
+    /// <summary>Merges one owner may have queued or running at once; more are refused with 429.</summary>
+    [Range(1, 100_000)]
+    public int MaxActiveMergesPerOwner { get; set; } = 8;
+
+    /// <summary>Bytes of checkpoints, heads and datasets one owner may store; past it uploads are refused with 413.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxStoredBytesPerOwner { get; set; } = 1L << 40;
+
     /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
     [Range(0, 64)]
     public int WorkerCount { get; set; }

@@ -14,7 +14,7 @@ namespace AdaMerging.Tests.Support;
 /// The whole service for one test class: the API in a test server and a real worker host running Hangfire,
 /// both on their own database of the test cluster and their own data folder.
 /// </summary>
-public sealed class ServiceFixture : IAsyncLifetime, IDisposable
+public class ServiceFixture : IAsyncLifetime, IDisposable
 {
     private readonly TempDirectory _data = new();
     private WebApplicationFactory<Program>? _api;
@@ -49,6 +49,9 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
 
     public IServiceProvider WorkerServices => _worker!.Services;
 
+    /// <summary>Settings a derived fixture adds or overrides.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
+
     public async Task InitializeAsync()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync();
@@ -62,6 +65,7 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
             ["AdaMerging:Limits:MaxTensorCount"] = "1000",
             ["AdaMerging:Limits:MaxClasses"] = "1000",
         };
+        foreach (var (key, value) in ExtraSettings()) settings[key] = value;
         _api = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             foreach (var (key, value) in settings) b.UseSetting(key, value);
@@ -85,7 +89,11 @@ public sealed class ServiceFixture : IAsyncLifetime, IDisposable
         _data.Dispose();
     }
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     public AdaMergingDbContext NewDbContext() => _api!.Services.CreateScope().ServiceProvider.GetRequiredService<AdaMergingDbContext>();
 
