@@ -17,24 +17,28 @@ using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
 
-public sealed record MergeLinks(string Self, string? Model, string? Report, IReadOnlyList<string> Files);
+public sealed record MergeLinks(string Self, string? Model, string? Report, string? Archive, IReadOnlyList<string> Files);
 
 public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items);
 
-public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective);
+public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
 
 public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, int Attempts, string? Error, MergeProgressResponse Progress, IReadOnlyList<CheckpointFile> Files, MergeLinks Links)
 {
-    public static MergeResponse From(MergeJob j)
+    public static MergeResponse From(MergeJob j, DateTimeOffset now)
     {
         var done = j.Status == MergeStatus.Succeeded;
         var self = $"/merges/{j.Id}";
+        var elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalSeconds : (double?)null;
+        // Optimising dominates a merge: extrapolate its pace so far over the steps left.
+        var remaining = j.Status == MergeStatus.Running && j.Step > 0 && elapsed is { } e ? e / j.Step * (j.TotalSteps - j.Step) : (double?)null;
         return new(j.Id, j.Method, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Attempts, j.Error,
-            new MergeProgressResponse(j.Phase, j.Step, j.TotalSteps, j.Objective), j.ResultFiles,
+            new MergeProgressResponse(j.Phase, j.Step, j.TotalSteps, j.Objective, elapsed, remaining), j.ResultFiles,
             new MergeLinks(self,
                 done && j.ResultFiles.Any(f => f.FileName == ShardedSafetensorsWriter.SingleFileName) ? self + "/model" : null,
                 done ? self + "/report" : null,
+                done ? self + "/archive" : null,
                 j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList()));
     }
 }
@@ -67,6 +71,11 @@ public static class MergeEndpoints
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id:guid}/archive", Archive)
+            .WithSummary("The whole merged folder (model, config, report, coefficients, plots) as one zip, streamed")
+            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id:guid}/report", Report)
             .WithSummary("The report: accuracies beside base, individual and task arithmetic; coefficients; objective; timings")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -82,7 +91,7 @@ public static class MergeEndpoints
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         var key = IdempotencyKey(http) is { } k ? $"{user.Owner()}:{k}" : null; // keys are per owner
         if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
-            return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier));
+            return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier, time.GetUtcNow()));
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         await MergePreflight.CheckAsync(request, db, blobs, user, ct);
 
@@ -98,14 +107,14 @@ public static class MergeEndpoints
             // A concurrent retry with the same key won the insert: answer with its job.
             db.ChangeTracker.Clear();
             var winner = await ExistingAsync(db, key, requestJson, ct) ?? throw new InvalidOperationException("the idempotent insert failed");
-            return TypedResults.Accepted($"/merges/{winner.Id}", MergeResponse.From(winner));
+            return TypedResults.Accepted($"/merges/{winner.Id}", MergeResponse.From(winner, time.GetUtcNow()));
         }
         job.Queued(scheduler.Enqueue(job.Id));
         await db.SaveChangesAsync(ct);
-        return TypedResults.Accepted($"/merges/{job.Id}", MergeResponse.From(job));
+        return TypedResults.Accepted($"/merges/{job.Id}", MergeResponse.From(job, time.GetUtcNow()));
     }
 
-    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, string? status = null, string? method = null,
+    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct, string? status = null, string? method = null,
         DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50)
     {
         if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
@@ -121,20 +130,20 @@ public static class MergeEndpoints
         if (createdBefore is { } before) query = query.Where(m => m.CreatedAt < before);
         var total = await query.CountAsync(ct);
         var items = await query.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Id).Skip(offset).Take(limit).ToListAsync(ct);
-        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(MergeResponse.From).ToList()));
+        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(m => MergeResponse.From(m, time.GetUtcNow())).ToList()));
     }
 
     public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, IBackgroundJobClient queue,
         TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
     {
         var job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
-        if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(MergeResponse.From(job));
+        if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(MergeResponse.From(job, time.GetUtcNow()));
         if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
         job.Cancel(time.GetUtcNow());
         await db.SaveChangesAsync(ct);
         if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
         CallbackSender.Enqueue(queue, job.Id);
-        return TypedResults.Ok(MergeResponse.From(job));
+        return TypedResults.Ok(MergeResponse.From(job, time.GetUtcNow()));
     }
 
     private static string? IdempotencyKey(HttpRequest http)
@@ -156,8 +165,8 @@ public static class MergeEndpoints
     private static string NormalizedJson(string json) =>
         JsonSerializer.Serialize(JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web), JsonSerializerOptions.Web);
 
-    public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
-        TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, user, ct)));
+    public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct) =>
+        TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, user, ct), time.GetUtcNow()));
 
     public static Task<PhysicalFileHttpResult> DownloadModel(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
         DownloadFile(id, ShardedSafetensorsWriter.SingleFileName, db, blobs, user, ct);
@@ -169,6 +178,27 @@ public static class MergeEndpoints
             ?? throw ApiProblemException.NotFound($"merge {id} has no file '{fileName}'; it has {string.Join(", ", job.ResultFiles.Select(f => f.FileName))}");
         var type = fileName.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/octet-stream";
         return TypedResults.PhysicalFile(blobs.PathOf(file.Sha256), type, fileName, enableRangeProcessing: true);
+    }
+
+    public static async Task<PushStreamHttpResult> Archive(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, HttpContext http,
+        CancellationToken ct)
+    {
+        var job = await FindSucceededAsync(id, db, user, ct);
+        // ZipArchive finishes entries with synchronous writes; allow them for this one response.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } body) body.AllowSynchronousIO = true;
+        return TypedResults.Stream(async stream =>
+        {
+            // Safetensors barely compress: store them, so the archive streams at disk speed without buffering.
+            await using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true);
+            foreach (var file in job.ResultFiles)
+            {
+                var level = file.FileName.EndsWith(".safetensors", StringComparison.Ordinal)
+                    ? System.IO.Compression.CompressionLevel.NoCompression : System.IO.Compression.CompressionLevel.Optimal;
+                await using var entry = await zip.CreateEntry($"merged-{id}/{file.FileName}", level).OpenAsync(ct);
+                await using var source = File.OpenRead(blobs.PathOf(file.Sha256));
+                await source.CopyToAsync(entry, ct);
+            }
+        }, "application/zip", $"merged-{id}.zip");
     }
 
     public static async Task<ContentHttpResult> Report(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>

@@ -92,5 +92,23 @@ public sealed class AdaMergingServiceTests(ServiceFixture service) : IClassFixtu
         await File.WriteAllBytesAsync(_files.File("merged.safetensors"), model);
         using var merged = AdaMerging.Domain.Tensors.SafetensorsFile.Open(_files.File("merged.safetensors"));
         Assert.Equal(folder.Weights.Tensors.Select(t => t.Name), merged.Tensors.Select(t => t.Name));
+
+        // The archive holds every file; the report matches the engine's own run on the same inputs.
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(
+            await service.Client.GetByteArrayAsync(merge.GetProperty("links").GetProperty("archive").GetString())));
+        Assert.Equal(files.Select(f => $"merged-{merge.GetProperty("id").GetString()}/{f}").Order(), archive.Entries.Select(e => e.FullName).Order());
+        var plan = new AdaMerging.Domain.Jobs.MergePlan("adamerging",
+            new AdaMerging.Domain.Jobs.MergeOptions(Granularity: "layer", Steps: 12, BatchSize: 4, LearningRate: 0.01, Seed: 3),
+            new Dictionary<string, string> { ["model.safetensors"] = ClipTiny.File("model.safetensors"), ["config.json"] = ClipTiny.File("config.json") },
+            Enumerable.Range(0, 2).Select(k => new AdaMerging.Domain.Jobs.PlannedTask($"task{k}",
+                new Dictionary<string, string> { ["model.safetensors"] = _files.File($"tuned{k}.safetensors") }, ClipTiny.File("head.safetensors"),
+                _files.File($"data{k}.safetensors"), _files.File($"data{k}.safetensors"))).ToList());
+        var local = new AdaMerging.Domain.Merging.MergeExecutor(plan, torch.CPU).Run(_files.File("local"));
+        var serviceAccuracy = accuracy.Select(a => a.GetProperty("merged").GetDouble()).ToList();
+        Assert.Equal(local.Accuracy.Select(a => a.Merged!.Value), serviceAccuracy);
+        var serviceLambda = coefficients.SelectMany(c => c.GetProperty("lambda").EnumerateArray().Select(l => l.GetDouble())).ToList();
+        var localLambda = local.Coefficients!.SelectMany(c => c.Lambda).ToList();
+        Assert.Equal(localLambda.Count, serviceLambda.Count);
+        Assert.All(localLambda.Zip(serviceLambda), p => Assert.Equal(p.First, p.Second, 6));
     }
 }
