@@ -6,23 +6,25 @@ using static TorchSharp.torch;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>
-/// Writes the merged model as a folder in the base's own layout: every tensor of the base in its order and dtype,
-/// merged ones replaced, the rest (integer buffers, excluded tensors) copied; config.json when the base is a CLIP
-/// encoder; sharded past the shard size.
+/// Writes the merged model as a folder: every tensor of the base in its order and dtype, merged ones replaced, the
+/// rest (integer buffers, excluded tensors) copied; sharded past the shard size. A CLIP encoder comes out in Hugging
+/// Face layout with config.json, whatever its input layout (an open_clip base is mapped: its vision tower only).
 /// </summary>
 public static class MergedModelWriter
 {
     public static IReadOnlyList<string> Write(string directory, ModelFolder baseFolder, IReadOnlyDictionary<string, Tensor> merged, long shardBytes)
     {
         Directory.CreateDirectory(directory);
-        var layout = baseFolder.Weights.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList();
+        using var _ = no_grad();
+        using var view = baseFolder.HuggingFaceView();
+        if (view is OpenClipAsHuggingFace openClip) merged = openClip.Map(merged);
+        var layout = view.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList();
         using (var writer = new ShardedSafetensorsWriter(directory, layout, shardBytes))
         {
-            using var _ = no_grad();
-            foreach (var t in baseFolder.Weights.Tensors)
+            foreach (var t in view.Tensors)
             {
                 using var scope = NewDisposeScope();
-                writer.Write(t.Name, merged.TryGetValue(t.Name, out var m) ? m.to_type(t.DType.TorchType!.Value).cpu() : baseFolder.Weights.Read(t.Name));
+                writer.Write(t.Name, merged.TryGetValue(t.Name, out var m) ? m.to_type(t.DType.TorchType!.Value).contiguous().cpu() : view.Read(t.Name));
             }
             writer.Commit();
             var files = writer.FileNames.ToList();

@@ -68,7 +68,7 @@ public sealed class MergeExecutorTests : IDisposable
     }
 
     [Fact]
-    public void An_open_clip_base_merges_in_its_own_layout_and_scores_as_the_same_weights_in_Hugging_Face_layout()
+    public void An_open_clip_base_merges_in_its_own_layout_scores_as_the_same_weights_and_comes_out_in_Hugging_Face_layout()
     {
         // The same fine-tuned weights, written in open_clip names (q, k, v fused; projection transposed).
         var openClipTasks = _tasks.Select((t, k) =>
@@ -89,7 +89,10 @@ public sealed class MergeExecutorTests : IDisposable
 
         Assert.Equal(viaHf.Accuracy, viaOpenClip.Accuracy);
         using var written = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("oc-out"), "model.safetensors"));
-        Assert.NotNull(written.Find("visual.transformer.resblocks.0.attn.in_proj_weight"));
+        Assert.Null(written.Find("visual.transformer.resblocks.0.attn.in_proj_weight"));
+        using var hfWritten = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("hf-out"), "model.safetensors"));
+        foreach (var t in written.Tensors)
+            Assert.True(written.Read(t.Name).allclose(hfWritten.Read(t.Name), rtol: 1e-6, atol: 1e-6), $"{t.Name} differs between the two layouts' merges");
     }
 
     [Fact]
