@@ -2,7 +2,10 @@ using AdaMerging.Api.Access;
 using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Authentication;
+using System.Threading.RateLimiting;
+using AdaMerging.Infrastructure.Options;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Setup;
 
@@ -15,6 +18,25 @@ public static class AccessSetup
     {
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        // Per key (or per address without one), a token bucket: bursts of a second's worth, then the configured rate.
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                var perSecond = http.RequestServices.GetRequiredService<IOptions<AdaMergingOptions>>().Value.RequestsPerSecondPerKey;
+                var partition = http.Request.Headers[ApiKeyAuthentication.Header].ToString() is { Length: > 0 } key
+                    ? "key:" + key
+                    : "ip:" + http.Connection.RemoteIpAddress;
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = perSecond,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+        });
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireClaim(ApiKeyAuthentication.AdminClaim, "true"));
@@ -23,6 +45,7 @@ public static class AccessSetup
 
     public static WebApplication UseAccess(this WebApplication app)
     {
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         // The dashboard shows every owner's jobs: admin keys only.

@@ -27,6 +27,10 @@ public sealed class AdaMergingOptions
     [Range(1, long.MaxValue)]
     public long MaxStoredBytesPerOwner { get; set; } = 1L << 40;
 
+    /// <summary>Requests one API key (or, without a key, one client address) may make per second; past it, 429.</summary>
+    [Range(1, 1_000_000)]
+    public int RequestsPerSecondPerKey { get; set; } = 1000;
+
     /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
     [Range(0, 64)]
     public int WorkerCount { get; set; }

@@ -11,11 +11,28 @@ public sealed class SmallQuotaServiceFixture : ServiceFixture
     [
         new("AdaMerging:MaxActiveMergesPerOwner", "1"),
         new("AdaMerging:MaxStoredBytesPerOwner", "250000"),
+        new("AdaMerging:RequestsPerSecondPerKey", "20"),
     ];
 }
 
 public sealed class QuotaTests(SmallQuotaServiceFixture service) : IClassFixture<SmallQuotaServiceFixture>, IDisposable
 {
+    [Fact]
+    public async Task A_key_past_its_request_rate_gets_429_and_other_keys_are_unaffected()
+    {
+        var flooder = await service.ClientForAsync("flood");
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 60).Select(async _ =>
+        {
+            using var r = await flooder.GetAsync("/merges");
+            return r.StatusCode;
+        }));
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.Contains(HttpStatusCode.OK, statuses);
+        var calm = await service.ClientForAsync("calm");
+        using var ok = await calm.GetAsync("/merges");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
     private readonly TempDirectory _files = new();
 
     public void Dispose() => _files.Dispose();
