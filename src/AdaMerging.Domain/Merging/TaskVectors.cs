@@ -41,7 +41,7 @@ public sealed class TaskVectors : IDisposable
         {
             foreach (var name in names)
             {
-                base0[name] = theta0.Read(name, dtype).to(device);
+                using (var read = theta0.Read(name, dtype)) base0[name] = read.to(device);
                 for (int k = 0; k < tasks.Count; k++)
                 {
                     using var thetaK = tasks[k].Read(name, dtype).to(device);

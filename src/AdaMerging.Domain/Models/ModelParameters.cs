@@ -15,13 +15,8 @@ public static class ModelParameters
         {
             foreach (var t in source.Tensors.Where(t => t.DType.IsFloatingPoint && (include?.Invoke(t.Name) ?? true)))
             {
-                var cpu = source.Read(t.Name, dtype);
-                if (device.type == DeviceType.CPU)
-                {
-                    parameters[t.Name] = cpu;
-                    continue;
-                }
-                using (cpu) parameters[t.Name] = cpu.to(device);
+                using var read = source.Read(t.Name, dtype);
+                parameters[t.Name] = read.to(device); // on the CPU a new handle to the same storage
             }
             return parameters;
         }

@@ -32,6 +32,18 @@ public sealed class SafetensorsWriter : IDisposable
         _stream.Write(header);
     }
 
+    /// <summary>The layout of tensors in memory, in their order.</summary>
+    public static List<(string Name, SafetensorsDType DType, IReadOnlyList<long> Shape)> LayoutOf(IEnumerable<KeyValuePair<string, torch.Tensor>> tensors) =>
+        tensors.Select(kv => (kv.Key, SafetensorsDType.FromTorch(kv.Value.dtype), (IReadOnlyList<long>)kv.Value.shape)).ToList();
+
+    /// <summary>Writes tensors in memory as one file, atomically.</summary>
+    public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        using var writer = new SafetensorsWriter(path, LayoutOf(tensors), metadata);
+        foreach (var (name, tensor) in tensors) writer.Write(name, tensor);
+        writer.Commit();
+    }
+
     /// <summary>Appends the next tensor; its name, shape and dtype must be the next in the layout.</summary>
     public void Write(string name, torch.Tensor tensor)
     {

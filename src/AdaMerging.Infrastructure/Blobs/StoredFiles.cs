@@ -9,11 +9,14 @@ public static class StoredFiles
     public static IReadOnlyDictionary<string, string> Paths(this BlobStore blobs, Checkpoint checkpoint) =>
         checkpoint.Files.ToDictionary(f => f.FileName, f => blobs.PathOf(f.Sha256), StringComparer.Ordinal);
 
-    public static ModelFolder OpenFolder(this BlobStore blobs, Checkpoint checkpoint)
+    /// <summary>The paths, after checking that every file is still in the store.</summary>
+    public static IReadOnlyDictionary<string, string> ExistingPaths(this BlobStore blobs, Checkpoint checkpoint)
     {
         var paths = blobs.Paths(checkpoint);
         var lost = paths.Where(p => !File.Exists(p.Value)).Select(p => p.Key).ToList();
-        if (lost.Count > 0) throw new CheckpointFormatException($"checkpoint {checkpoint.Id} has lost its file(s) {string.Join(", ", lost)}");
-        return ModelFolder.Open(paths);
+        return lost.Count == 0 ? paths
+            : throw new CheckpointFormatException($"checkpoint {checkpoint.Id} has lost its file(s) {string.Join(", ", lost)}");
     }
+
+    public static ModelFolder OpenFolder(this BlobStore blobs, Checkpoint checkpoint) => ModelFolder.Open(blobs.ExistingPaths(checkpoint));
 }

@@ -102,9 +102,14 @@ public sealed partial class MergeJobRunner(
         {
             var c = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)
                 ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
-            var paths = blobs.Paths(c);
-            var lost = paths.Where(p => !File.Exists(p.Value)).Select(p => p.Key).ToList();
-            return lost.Count == 0 ? paths : throw new InvalidOperationException($"{role} checkpoint {id} has lost its file(s) {string.Join(", ", lost)}");
+            try
+            {
+                return blobs.ExistingPaths(c);
+            }
+            catch (CheckpointFormatException e)
+            {
+                throw new InvalidOperationException($"{role} {e.Message}", e);
+            }
         }
         async Task<string?> Blob(Guid? id, bool head, string role)
         {

@@ -24,12 +24,12 @@ public static class SampleCheckpoints
         using var scope = torch.NewDisposeScope();
         var generator = new torch.Generator((ulong)seed);
         var theta0 = Layout(width, layers).ToDictionary(t => t.Name, t => Random(t, generator, 0.02));
-        Save(Path.Combine(directory, "base.safetensors"), theta0);
+        SafetensorsWriter.Save(Path.Combine(directory, "base.safetensors"), theta0);
         for (int k = 1; k <= tasks; k++)
         {
             var fineTuned = theta0.ToDictionary(kv => kv.Key,
                 kv => kv.Value.is_floating_point() ? kv.Value + torch.randn(kv.Value.shape, generator: generator) * 0.005 : kv.Value);
-            Save(Path.Combine(directory, $"task{k}.safetensors"), fineTuned);
+            SafetensorsWriter.Save(Path.Combine(directory, $"task{k}.safetensors"), fineTuned);
         }
         Console.WriteLine($"wrote base.safetensors and task1..task{tasks}.safetensors to {directory}");
         return 0;
@@ -41,14 +41,6 @@ public static class SampleCheckpoints
             : t.Name.Contains("layer_norm", StringComparison.Ordinal) || t.Name.Contains("layrnorm", StringComparison.Ordinal)
                 ? (t.Name.EndsWith("weight", StringComparison.Ordinal) ? torch.ones(t.Shape) : torch.zeros(t.Shape))
                 : torch.randn(t.Shape, generator: generator) * scale;
-
-    private static void Save(string path, Dictionary<string, torch.Tensor> tensors)
-    {
-        var layout = tensors.Select(kv => (kv.Key, SafetensorsDType.FromTorch(kv.Value.dtype), (IReadOnlyList<long>)kv.Value.shape)).ToList();
-        using var writer = new SafetensorsWriter(path, layout);
-        foreach (var (name, tensor) in tensors) writer.Write(name, tensor);
-        writer.Commit();
-    }
 
     /// <summary>The tensors of a CLIP ViT with patch 8 on 32×32 images: 16 patches plus the class token.</summary>
     private static IEnumerable<(string Name, long[] Shape, torch.ScalarType Type)> Layout(int d, int layers)

@@ -30,7 +30,7 @@ public static class StepBenchmark
     private static void Measure(string label, ClipVisionConfig config, int k, int batch, int steps)
     {
         GC.Collect();
-        long rssStart = Status("VmRSS:");
+        long rssStart = ProcessMemory.Resident();
         var g = new Generator(11);
         var shapes = ClipVisionLayout.ExpectedShapes(config, withProjection: true).ToList();
         Dictionary<string, Tensor> Random(double scale) => shapes.ToDictionary(s => s.Name, s =>
@@ -40,9 +40,9 @@ public static class StepBenchmark
         });
         var theta0 = Random(0.02);
         long modelBytes = theta0.Values.Sum(t => t.numel() * 4);
-        var tasks = Enumerable.Range(0, k).Select(_ => (AdaMerging.Domain.Tensors.ITensorSource)new MemorySource(
-            Random(0.001).ToDictionary(kv => kv.Key, kv => { using (kv.Value) return kv.Value + theta0[kv.Key]; }))).ToList();
-        using var vectors = TaskVectors.Load(new MemorySource(theta0), tasks, [], ScalarType.Float32, CPU);
+        var tasks = Enumerable.Range(0, k).Select(_ => (AdaMerging.Domain.Tensors.ITensorSource)new AdaMerging.Domain.Tensors.InMemoryTensorSource(
+            Random(0.001).ToDictionary(kv => kv.Key, kv => { using (kv.Value) return kv.Value + theta0[kv.Key]; }), ownsTensors: true)).ToList();
+        using var vectors = TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), tasks, [], ScalarType.Float32, CPU);
         foreach (var t in tasks) t.Dispose();
         var encoder = new ClipVisionEncoder(config);
         var heads = Enumerable.Range(0, k).Select(_ => new ClassificationHead(randn([10, config.ProjectionDim], generator: g), null, true)).ToList();
@@ -52,12 +52,12 @@ public static class StepBenchmark
             LayerMap.Create(vectors.Names, "layer", "tensor"), inputs, settings);
 
         GC.Collect();
-        long resident = Status("VmRSS:") - rssStart;
-        File.WriteAllText("/proc/self/clear_refs", "5");
-        long rssBefore = Status("VmRSS:");
+        long resident = ProcessMemory.Resident() - rssStart;
+        ProcessMemory.ResetPeak();
+        long rssBefore = ProcessMemory.Resident();
         run.TakeStep(); // warm-up
         var timings = Enumerable.Range(0, steps).Select(_ => { run.TakeStep(); return run.LastTimings!; }).ToList();
-        long peak = Status("VmHWM:") - rssBefore;
+        long peak = ProcessMemory.Peak() - rssBefore;
         var plain = PlainStep(encoder, vectors, inputs, batch, steps);
 
         StepTimings Median() => new(Mid(timings.Select(t => t.Data)), Mid(timings.Select(t => t.Merge)), Mid(timings.Select(t => t.Forward)),
@@ -103,23 +103,4 @@ public static class StepBenchmark
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:F1} ms";
-
-    private static long Status(string field) =>
-        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-
-    private sealed class MemorySource(Dictionary<string, Tensor> tensors) : AdaMerging.Domain.Tensors.ITensorSource
-    {
-        public IReadOnlyList<AdaMerging.Domain.Tensors.TensorInfo> Tensors { get; } = tensors.Select(kv =>
-            new AdaMerging.Domain.Tensors.TensorInfo(kv.Key, AdaMerging.Domain.Tensors.SafetensorsDType.F32, kv.Value.shape)).ToList();
-
-        public AdaMerging.Domain.Tensors.TensorInfo? Find(string name) => Tensors.FirstOrDefault(t => t.Name == name);
-
-        public Tensor Read(string name, ScalarType? convertTo = null) => tensors[name].alias();
-
-        public void Dispose()
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-        }
-    }
 }

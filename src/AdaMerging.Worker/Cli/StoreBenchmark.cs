@@ -36,10 +36,10 @@ public static class StoreBenchmark
             var rawB = Median(3, () => GC.KeepAlive(File.ReadAllBytes(b32)));
             GC.Collect();
             LoadAll(b32); // warms libtorch's allocator and the page cache
-            ResetPeakRss();
-            var before = Rss();
+            ProcessMemory.ResetPeak();
+            var before = ProcessMemory.Resident();
             var load = Median(3, () => LoadAll(b32));
-            var peak = PeakRss() - before;
+            var peak = ProcessMemory.Peak() - before;
             var size = new FileInfo(b32).Length;
             Console.WriteLine($"load ViT-B/32 ({size / 1e6:F0} MB) into tensors: {load.TotalMilliseconds:F0} ms (median of 3) = {load / rawB:F2}× " +
                 $"reading the file into fresh memory ({rawB.TotalMilliseconds:F0} ms); peak RSS +{peak / 1e6:F0} MB = {(double)peak / size:F2}× the file");
@@ -111,15 +111,4 @@ public static class StoreBenchmark
 
     private static void Report(string what, TimeSpan time, long bytes) =>
         Console.WriteLine($"{what}: {bytes / 1e6:F0} MB in {time.TotalMilliseconds:F0} ms = {bytes / 1e6 / time.TotalSeconds:F0} MB/s");
-
-    private static long Rss() => Status("VmRSS:");
-
-    private static long PeakRss() => Status("VmHWM:");
-
-    /// <summary>Linux resets the peak-RSS mark when 5 is written to clear_refs.</summary>
-    private static void ResetPeakRss() => File.WriteAllText("/proc/self/clear_refs", "5");
-
-    private static long Status(string field) =>
-        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }

@@ -9,9 +9,9 @@ public class MergeMethodTests
     private static TaskVectors Vectors(params float[][] tasks)
     {
         var theta0 = new Dictionary<string, Tensor> { ["w"] = zeros(4), ["ids"] = arange(4) };
-        var sources = tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new DictionarySource(
+        var sources = tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new AdaMerging.Domain.Tensors.InMemoryTensorSource(
             new Dictionary<string, Tensor> { ["w"] = tensor(t), ["ids"] = arange(4) })).ToList();
-        return TaskVectors.Load(new DictionarySource(theta0), sources, [], ScalarType.Float32, CPU);
+        return TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), sources, [], ScalarType.Float32, CPU);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public class MergeMethodTests
         Assert.Equal(["w"], v.Names);
         var theta0 = new Dictionary<string, Tensor> { ["a.weight"] = zeros(2), ["b.weight"] = zeros(2) };
         var task = new Dictionary<string, Tensor> { ["a.weight"] = ones(2), ["b.weight"] = ones(2) };
-        using var excluded = TaskVectors.Load(new DictionarySource(theta0), [new DictionarySource(task)], ["^b\\."], ScalarType.Float32, CPU);
+        using var excluded = TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), [new AdaMerging.Domain.Tensors.InMemoryTensorSource(task)], ["^b\\."], ScalarType.Float32, CPU);
         Assert.Equal(["a.weight"], excluded.Names);
     }
 
@@ -51,7 +51,7 @@ public class MergeMethodTests
     {
         var theta0 = new Dictionary<string, Tensor> { ["w"] = zeros(10_000) };
         var task = new Dictionary<string, Tensor> { ["w"] = ones(10_000) };
-        using var v = TaskVectors.Load(new DictionarySource(theta0), [new DictionarySource(task)], [], ScalarType.Float32, CPU);
+        using var v = TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), [new AdaMerging.Domain.Tensors.InMemoryTensorSource(task)], [], ScalarType.Float32, CPU);
         var dropped = Dare.Apply(v, 0.9, seed: 4)[0]["w"];
         var kept = dropped.ne(0).sum().item<long>();
         Assert.InRange(kept, 900, 1100);

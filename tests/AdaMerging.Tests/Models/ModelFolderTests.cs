@@ -74,7 +74,7 @@ public sealed class ModelFolderTests : IDisposable
     {
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny);
         var shardDir = Path.Combine(_dir.Path, "sharded");
-        using (var writer = new ShardedSafetensorsWriter(shardDir, hf.Select(kv => (kv.Key, SafetensorsDType.FromTorch(kv.Value.dtype), (IReadOnlyList<long>)kv.Value.shape)).ToList(), 4096))
+        using (var writer = new ShardedSafetensorsWriter(shardDir, SafetensorsWriter.LayoutOf(hf), 4096))
         {
             foreach (var (name, t) in hf) writer.Write(name, t);
             writer.Commit();

@@ -14,27 +14,12 @@ public sealed class AdaMergingServiceTests(ServiceFixture service) : IClassFixtu
 
     public void Dispose() => _files.Dispose();
 
-    private async Task<string> PostAsync(string path, params (string Name, byte[] Bytes)[] files)
-    {
-        using var content = new MultipartFormDataContent();
-        foreach (var (name, bytes) in files)
-        {
-            var part = new ByteArrayContent(bytes);
-            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            content.Add(part, "file", name);
-        }
-        using var response = await service.Client.PostAsync(path, content);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {body}");
-        return body.GetProperty("id").GetString()!;
-    }
-
     [Fact]
     public async Task Layer_wise_AdaMerging_runs_end_to_end_and_reports_everything_the_spec_asks_for()
     {
         var config = await File.ReadAllBytesAsync(ClipTiny.File("config.json"));
-        var baseId = await PostAsync("/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"))), ("config.json", config));
-        var headId = await PostAsync("/heads", ("head.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("head.safetensors"))));
+        var baseId = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"))), ("config.json", config));
+        var headId = await TinyService.PostAsync(service, "/heads", ("head.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("head.safetensors"))));
         using var folder = ClipTiny.OpenHuggingFace();
         var g = new torch.Generator(21);
         var tasks = new List<object>();
@@ -46,13 +31,13 @@ public sealed class AdaMergingServiceTests(ServiceFixture service) : IClassFixtu
                 return w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w;
             });
             Checkpoints.Save(_files.File($"tuned{k}.safetensors"), tuned);
-            var checkpointId = await PostAsync("/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(_files.File($"tuned{k}.safetensors"))), ("config.json", config));
+            var checkpointId = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(_files.File($"tuned{k}.safetensors"))), ("config.json", config));
             Checkpoints.Save(_files.File($"data{k}.safetensors"), new Dictionary<string, torch.Tensor>
             {
                 ["pixel_values"] = torch.randn([12, 3, 16, 16], generator: g),
                 ["labels"] = torch.randint(0, 5, [12], generator: g),
             });
-            var dataId = await PostAsync("/datasets", ("data.safetensors", await File.ReadAllBytesAsync(_files.File($"data{k}.safetensors"))));
+            var dataId = await TinyService.PostAsync(service, "/datasets", ("data.safetensors", await File.ReadAllBytesAsync(_files.File($"data{k}.safetensors"))));
             tasks.Add(new { name = $"task{k}", checkpoint = checkpointId, head = headId, adaptationData = dataId, evaluationData = dataId });
         }
 

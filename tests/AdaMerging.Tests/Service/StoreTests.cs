@@ -33,7 +33,7 @@ public sealed class StoreTests(ServiceFixture service) : IClassFixture<ServiceFi
     {
         var dir = Path.Combine(_files.Path, $"sharded{seed}");
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny, seed);
-        using (var writer = new ShardedSafetensorsWriter(dir, hf.Select(kv => (kv.Key, SafetensorsDType.FromTorch(kv.Value.dtype), (IReadOnlyList<long>)kv.Value.shape)).ToList(), 8192))
+        using (var writer = new ShardedSafetensorsWriter(dir, SafetensorsWriter.LayoutOf(hf), 8192))
         {
             foreach (var (name, t) in hf) writer.Write(name, t);
             writer.Commit();

@@ -6,13 +6,7 @@ namespace AdaMerging.Tests.Support;
 /// <summary>Small checkpoints written with the product's own writer, for tests that need files.</summary>
 public static class Checkpoints
 {
-    public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors)
-    {
-        var layout = tensors.Select(kv => (kv.Key, SafetensorsDType.FromTorch(kv.Value.dtype), (IReadOnlyList<long>)kv.Value.shape)).ToList();
-        using var writer = new SafetensorsWriter(path, layout);
-        foreach (var (name, tensor) in tensors) writer.Write(name, tensor);
-        writer.Commit();
-    }
+    public static void Save(string path, IReadOnlyDictionary<string, torch.Tensor> tensors) => SafetensorsWriter.Save(path, tensors);
 
     /// <summary>A base with two float tensors and an int64 buffer, and <paramref name="k"/> seeded variations of it.</summary>
     public static (Dictionary<string, torch.Tensor> Base, List<Dictionary<string, torch.Tensor>> Tasks) Family(int k, int seed = 7,

@@ -23,7 +23,7 @@ public sealed class EngineFixture : IDisposable
         var g = new Generator((ulong)seed);
         var tasks = Enumerable.Range(0, k).Select(_ => theta0.ToDictionary(kv => kv.Key,
             kv => (kv.Value + 0.05 * randn(kv.Value.shape, generator: g).to_type(dtype)).detach())).ToList();
-        Vectors = TaskVectors.Load(new DictionarySource(theta0), tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new DictionarySource(t)).ToList(),
+        Vectors = TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new AdaMerging.Domain.Tensors.InMemoryTensorSource(t)).ToList(),
             [], dtype, CPU);
         for (int i = 0; i < k; i++)
         {
@@ -50,17 +50,4 @@ public sealed class EngineFixture : IDisposable
         _heads.ForEach(h => h.Dispose());
         Tasks.ForEach(t => t.AdaptationPixels.Dispose());
     }
-}
-
-/// <summary>An in-memory state dict as a tensor source.</summary>
-public sealed class DictionarySource(Dictionary<string, Tensor> tensors) : AdaMerging.Domain.Tensors.ITensorSource
-{
-    public IReadOnlyList<AdaMerging.Domain.Tensors.TensorInfo> Tensors { get; } = tensors.Select(kv =>
-        new AdaMerging.Domain.Tensors.TensorInfo(kv.Key, AdaMerging.Domain.Tensors.SafetensorsDType.FromTorch(kv.Value.dtype), kv.Value.shape)).ToList();
-
-    public AdaMerging.Domain.Tensors.TensorInfo? Find(string name) => Tensors.FirstOrDefault(t => t.Name == name);
-
-    public Tensor Read(string name, ScalarType? convertTo = null) => tensors[name].to_type(convertTo ?? tensors[name].dtype).clone();
-
-    public void Dispose() { }
 }
