@@ -43,6 +43,22 @@ public sealed record ClipVisionConfig(
         return problems;
     }
 
+    /// <summary>config.json in Hugging Face's CLIPVisionConfig form.</summary>
+    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["model_type"] = "clip_vision_model",
+        ["hidden_size"] = HiddenSize,
+        ["intermediate_size"] = IntermediateSize,
+        ["num_hidden_layers"] = NumHiddenLayers,
+        ["num_attention_heads"] = NumAttentionHeads,
+        ["image_size"] = ImageSize,
+        ["patch_size"] = PatchSize,
+        ["num_channels"] = NumChannels,
+        ["hidden_act"] = HiddenAct,
+        ["layer_norm_eps"] = LayerNormEps,
+        ["projection_dim"] = ProjectionDim,
+    });
+
     /// <summary>Reads config.json; throws <see cref="CheckpointFormatException"/> naming what is wrong.</summary>
     public static ClipVisionConfig Parse(string json)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Tensors;
 using static TorchSharp.torch;
@@ -30,20 +29,7 @@ public static class MergedModelWriter
             var files = writer.FileNames.ToList();
             if (baseFolder.Config is { } c)
             {
-                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["model_type"] = "clip_vision_model",
-                    ["hidden_size"] = c.HiddenSize,
-                    ["intermediate_size"] = c.IntermediateSize,
-                    ["num_hidden_layers"] = c.NumHiddenLayers,
-                    ["num_attention_heads"] = c.NumAttentionHeads,
-                    ["image_size"] = c.ImageSize,
-                    ["patch_size"] = c.PatchSize,
-                    ["num_channels"] = c.NumChannels,
-                    ["hidden_act"] = c.HiddenAct,
-                    ["layer_norm_eps"] = c.LayerNormEps,
-                    ["projection_dim"] = c.ProjectionDim,
-                }));
+                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), c.ToJson());
                 files.Insert(0, ModelFolder.ConfigFileName);
             }
             return files;

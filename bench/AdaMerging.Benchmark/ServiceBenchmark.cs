@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Benchmark;
+
+/// <summary>One row of the table: a method and its options (unset options take the spec's defaults).</summary>
+public sealed record MethodRun(string Label, string Method, JsonObject Options);
+
+/// <summary>The benchmark's tasks uploaded to the service: ids of the base, and per task its checkpoint, head and data.</summary>
+public sealed record UploadedBenchmark(string Base, IReadOnlyList<UploadedTask> Tasks);
+
+public sealed record UploadedTask(string Name, string Checkpoint, string Head, string Dataset);
+
+/// <summary>
+/// Runs every method through the real service (HTTP API, queue, worker) on a built benchmark and prints the paper's
+/// table: rows pre-trained, individual and each method; columns the tasks and their average.
+/// </summary>
+public sealed class ServiceBenchmark(ServiceClient client, string benchmark, TextWriter output)
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public static IReadOnlyList<MethodRun> AllMethods(JsonObject common) =>
+    [
+        new("weight averaging", "weight_averaging", With(common)),
+        new("task arithmetic", "task_arithmetic", With(common)),
+        new("TIES-merging", "ties", With(common)),
+        new("DARE (+ task arithmetic)", "dare", With(common)),
+        new("task-wise AdaMerging", "adamerging", With(common, ("granularity", "task"))),
+        new("task-wise AdaMerging++", "adamerging", With(common, ("granularity", "task"), ("plus", true))),
+        new("layer-wise AdaMerging", "adamerging", With(common, ("granularity", "layer"))),
+        new("layer-wise AdaMerging++", "adamerging", With(common, ("granularity", "layer"), ("plus", true))),
+    ];
+
+    public async Task<UploadedBenchmark> UploadAsync(IReadOnlyList<string> taskNames)
+    {
+        var baseId = await client.UploadCheckpointAsync(Path.Combine(benchmark, "base"), "pre-trained");
+        var tasks = new List<UploadedTask>();
+        foreach (var name in taskNames)
+            tasks.Add(new UploadedTask(name,
+                await client.UploadCheckpointAsync(Path.Combine(benchmark, "tasks", name), name),
+                await client.UploadFileAsync("heads", Path.Combine(benchmark, "heads", name + ".safetensors"), name),
+                await client.UploadFileAsync("datasets", Path.Combine(benchmark, "datasets", name + ".safetensors"), name + " test")));
+        Log($"uploaded the base and {tasks.Count} tasks (checkpoint, head, test images)");
+        return new UploadedBenchmark(baseId, tasks);
+    }
+
+    /// <summary>Submits every method at once (the queue runs them), waits, and returns each method's report.</summary>
+    public async Task<List<(MethodRun Run, string Id, JsonObject Report)>> RunAsync(UploadedBenchmark uploaded, IReadOnlyList<MethodRun> methods)
+    {
+        var submitted = new List<(MethodRun Run, string Id)>();
+        foreach (var m in methods)
+        {
+            var tasks = JsonNodes.Array(uploaded.Tasks.Select(t => (JsonNode?)new JsonObject
+            {
+                ["name"] = t.Name, ["checkpoint"] = t.Checkpoint, ["head"] = t.Head,
+                ["adaptationData"] = t.Dataset, ["evaluationData"] = t.Dataset,
+            }));
+            var request = new JsonObject { ["method"] = m.Method, ["base"] = uploaded.Base, ["tasks"] = tasks, ["options"] = m.Options.DeepClone() };
+            submitted.Add((m, await client.SubmitAsync(request)));
+        }
+        Log($"submitted {submitted.Count} merges");
+        var results = new List<(MethodRun, string, JsonObject)>();
+        var pending = submitted.ToList();
+        var lastShown = new Dictionary<string, string>();
+        while (pending.Count > 0)
+        {
+            await Task.Delay(1000);
+            foreach (var (run, id) in pending.ToList())
+            {
+                var merge = await client.MergeAsync(id);
+                var status = merge["status"]!.GetValue<string>();
+                var progress = merge["progress"]!;
+                var shown = $"{status} {progress["phase"]} {(int)(progress["step"].Number() ?? 0) / 100 * 100}";
+                if (lastShown.GetValueOrDefault(id) != shown)
+                {
+                    Log($"{run.Label}: {status} {progress["phase"]} step {progress["step"]}/{progress["totalSteps"]} objective {progress["objective"]}");
+                    lastShown[id] = shown;
+                }
+                if (status is "succeeded")
+                {
+                    results.Add((run, id, await client.ReportAsync(id)));
+                    pending.Remove((run, id));
+                }
+                else if (status is "failed" or "cancelled")
+                    throw new InvalidOperationException($"{run.Label} ended {status}: {merge["error"]}");
+            }
+        }
+        return results.OrderBy(r => methods.ToList().IndexOf(r.Item1)).ToList();
+    }
+
+    /// <summary>The paper's table in Markdown: accuracies in percent, tasks as columns, the average last.</summary>
+    public static string Table(IReadOnlyList<string> taskNames, IReadOnlyList<(MethodRun Run, string Id, JsonObject Report)> results)
+    {
+        var any = results[0].Report;
+        var rows = new List<(string Label, double?[] Values)>
+        {
+            ("pre-trained", Column(any, taskNames, "base")),
+            ("individual (fine-tuned)", Column(any, taskNames, "individual")),
+        };
+        rows.AddRange(results.Select(r => (r.Run.Label, Column(r.Report, taskNames, "merged"))));
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"| method | {string.Join(" | ", taskNames)} | average |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"|---|{string.Concat(Enumerable.Repeat("---:|", taskNames.Count + 1))}");
+        foreach (var (label, values) in rows)
+        {
+            var average = values.All(v => v is not null) ? values.Average() : null;
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {label} | {string.Join(" | ", values.Append(average).Select(Percent))} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Learn λ on the seen tasks through the service, then measure the merged model on tasks it never saw, here.</summary>
+    public async Task<string> GeneralisationAsync(UploadedBenchmark seen, IReadOnlyList<string> heldOut, IReadOnlyList<MethodRun> methods)
+    {
+        var results = await RunAsync(seen, methods);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"| method (λ from {seen.Tasks.Count} tasks) | seen average | {string.Join(" | ", heldOut.Select(h => h + " (unseen)"))} | unseen average |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"|---|---:|{string.Concat(Enumerable.Repeat("---:|", heldOut.Count + 1))}");
+        var baseRow = heldOut.Select(h => Evaluate(Path.Combine(benchmark, "base"), h)).ToArray();
+        text.AppendLine(CultureInfo.InvariantCulture, $"| pre-trained | {Percent(results[0].Report["average"]?["base"].Number())} | {string.Join(" | ", baseRow.Append(baseRow.Average()).Select(v => Percent(v)))} |");
+        foreach (var (run, id, report) in results)
+        {
+            var folder = Path.Combine(benchmark, "merged", id);
+            await client.DownloadAsync($"/merges/{id}/files/config.json", Path.Combine(folder, "config.json"));
+            await client.DownloadAsync($"/merges/{id}/files/model.safetensors", Path.Combine(folder, "model.safetensors"));
+            var row = heldOut.Select(h => Evaluate(folder, h)).ToArray();
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Label} | {Percent(report["average"]?["merged"].Number())} | {string.Join(" | ", row.Append(row.Average()).Select(v => Percent(v)))} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Accuracy of a model folder with a task's head on the task's test images, computed here, not by the service.</summary>
+    public double Evaluate(string modelFolder, string task)
+    {
+        using var folder = ModelFolder.Open(new Dictionary<string, string>
+        {
+            ["config.json"] = Path.Combine(modelFolder, "config.json"),
+            ["model.safetensors"] = Path.Combine(modelFolder, "model.safetensors"),
+        });
+        using var scope = NewDisposeScope();
+        using var model = new ClipModel(folder);
+        var (_, parameters) = ModelParameters.LoadClip(folder, ScalarType.Float32, CPU);
+        using var head = ClassificationHead.Load(Path.Combine(benchmark, "heads", task + ".safetensors"), ScalarType.Float32, CPU);
+        var (pixels, labels) = TensorDataset.Load(Path.Combine(benchmark, "datasets", task + ".safetensors"));
+        return Evaluation.Accuracy(model, parameters, head, pixels, labels!);
+    }
+
+    private static double?[] Column(JsonObject report, IReadOnlyList<string> tasks, string field) =>
+        tasks.Select(t => report["accuracy"]!.AsArray().FirstOrDefault(a => a!["task"]!.GetValue<string>() == t)?[field].Number()).ToArray();
+
+    private static string Percent(double? value) => value is { } v ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) : "–";
+
+    private static JsonObject With(JsonObject common, params (string Name, JsonNode? Value)[] extra)
+    {
+        var options = (JsonObject)common.DeepClone();
+        foreach (var (name, value) in extra) options[name] = value;
+        return options;
+    }
+
+    private void Log(string message) => output.WriteLine($"[{_clock.Elapsed:hh\\:mm\\:ss}] {message}");
+
+    public static JsonSerializerOptions JsonOptions => Json.Indented;
+}

@@ -1,0 +1,80 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace AdaMerging.Benchmark;
+
+/// <summary>The service's HTTP API as the benchmark uses it: uploads, merges, polling, reports, downloads.</summary>
+public sealed class ServiceClient(HttpClient http) : IDisposable
+{
+    public static ServiceClient Create(string url, string key)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(10) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return new ServiceClient(http);
+    }
+
+    /// <summary>A Hugging Face folder (config.json + model.safetensors) as one multipart upload.</summary>
+    public async Task<string> UploadCheckpointAsync(string folder, string name)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var file in new[] { "config.json", "model.safetensors" })
+        {
+            var part = new StreamContent(File.OpenRead(Path.Combine(folder, file)));
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(part, "files", file);
+        }
+        return await IdOf(await http.PostAsync($"/checkpoints?name={Uri.EscapeDataString(name)}", form), $"checkpoint {name}");
+    }
+
+    public async Task<string> UploadFileAsync(string resource, string path, string name)
+    {
+        using var body = new StreamContent(File.OpenRead(path));
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return await IdOf(await http.PostAsync($"/{resource}?name={Uri.EscapeDataString(name)}", body), $"{resource} {name}");
+    }
+
+    public async Task<string> SubmitAsync(JsonObject request)
+    {
+        using var response = await http.PostAsJsonAsync("/merges", request);
+        return await IdOf(response, $"merge {request["method"]}");
+    }
+
+    public async Task<JsonObject> MergeAsync(string id) => (await http.GetFromJsonAsync<JsonObject>($"/merges/{id}"))!;
+
+    public async Task<JsonObject> ReportAsync(string id) => (await http.GetFromJsonAsync<JsonObject>($"/merges/{id}/report"))!;
+
+    public async Task DownloadAsync(string path, string target)
+    {
+        using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        await EnsureSuccess(response, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        await using var file = File.Create(target);
+        await response.Content.CopyToAsync(file);
+    }
+
+    private static async Task<string> IdOf(HttpResponseMessage response, string what)
+    {
+        await EnsureSuccess(response, what);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return body?["id"]?.GetValue<string>() ?? throw new InvalidOperationException($"{what}: the response has no id");
+    }
+
+    private static async Task EnsureSuccess(HttpResponseMessage response, string what)
+    {
+        if (response.IsSuccessStatusCode) return;
+        throw new InvalidOperationException($"{what}: HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public void Dispose() => http.Dispose();
+}
+
+internal static class JsonNodes
+{
+    public static double? Number(this JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+
+    public static JsonArray Array(params IEnumerable<JsonNode?> items) => new([.. items]);
+
+    public static JsonSerializerOptions Web { get; } = new(JsonSerializerDefaults.Web);
+}
