@@ -2,7 +2,9 @@
 # Reproduces the paper's table on real data through the real service: fetches MNIST, Fashion-MNIST and the 8×8
 # digits once, builds the benchmark (pre-trained base, 8 fine-tuned encoders, frozen heads, test sets; cached by
 # its settings), starts the API and a worker, uploads everything over HTTP, runs every method as a merge job and
-# prints the table. Extra arguments go to the build (e.g. --seed 2); BENCH_RUN_ARGS to the run (e.g. "--steps 100").
+# prints the table, then the generalisation check (λ learned without BENCH_HELD_OUT, default mnist_inverted and
+# fashion_coarse; BENCH_HELD_OUT= skips it). Extra arguments go to the build (e.g. --seed 2); BENCH_RUN_ARGS to the
+# run (e.g. "--merge-seed 3").
 #   bench/reproduce.sh [--seed N] …      results in data/benchmark/results-seed-N.md and .json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +22,4 @@ dir=$(dotnet "$benchmark_dll" build "$@" | tee /dev/stderr | tail -n 1)
 source scripts/service.sh benchmark
 # shellcheck disable=SC2086
 dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" --out "data/benchmark/results-seed-$seed.md" \
-  --held-out "${BENCH_HELD_OUT:-mnist_inverted,fashion_coarse}" ${BENCH_RUN_ARGS:-}
+  --held-out "${BENCH_HELD_OUT-mnist_inverted,fashion_coarse}" ${BENCH_RUN_ARGS:-}

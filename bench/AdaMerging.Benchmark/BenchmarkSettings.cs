@@ -19,7 +19,7 @@ public sealed record BenchmarkSettings
     public int PrototypesPerClass { get; init; } = 64;
     public int FineTuneSteps { get; init; } = 200;
     public int FineTuneBatch { get; init; } = 128;
-    public double FineTuneLearningRate { get; init; } = 1e-5;
+    public double FineTuneLearningRate { get; init; } = 3e-5;
     /// <summary>Test images kept per task (adaptation and evaluation data, as in the paper); 0 keeps them all.</summary>
     public int TestImagesPerTask { get; init; } = 1000;
     /// <summary>Training images held out per task for choosing settings without touching test labels.</summary>

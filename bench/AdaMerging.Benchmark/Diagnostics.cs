@@ -7,15 +7,29 @@ namespace AdaMerging.Benchmark;
 
 internal static class Json
 {
-    public static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // NaN marks what cannot be measured (a correlation over one task), so named floating-point literals are allowed.
+    public static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }
 
 /// <summary>Per task, on held-out training images (never the test labels): the checks that say whether the regime is sound.</summary>
 public sealed record TaskDiagnostics(string Task, string Origin, int Classes, double PretrainedAccuracy, double PretrainedEntropy,
     double IndividualAccuracy, double WeightAveragingAccuracy, double TaskArithmeticAccuracy, double TaskVectorNorm);
 
+/// <summary>
+/// The two checks to pass before trusting an AdaMerging comparison (on validation images): task arithmetic beats weight
+/// averaging and the pre-trained model on average; and the pre-trained model's entropy tracks its accuracy across tasks
+/// (Spearman correlation of entropy with accuracy, negative when it does).
+/// </summary>
+public sealed record RegimeChecks(double PretrainedAverage, double IndividualAverage, double WeightAveragingAverage, double TaskArithmeticAverage,
+    bool TaskArithmeticBeatsWeightAveraging, bool TaskArithmeticBeatsPretrained, double EntropyAccuracySpearman);
+
 public sealed record BuildDiagnostics(BenchmarkSettings Settings, string Model, double PretextAccuracy, double HeadLogitScale,
-    double BaseNorm, IReadOnlyList<TaskDiagnostics> Tasks, double MeanTaskVectorCosine, double[][] TaskVectorCosines, double BuildSeconds);
+    double BaseNorm, IReadOnlyList<TaskDiagnostics> Tasks, double MeanTaskVectorCosine, double[][] TaskVectorCosines, RegimeChecks Checks,
+    double BuildSeconds);
 
 internal sealed class Diagnostics(BenchmarkSettings settings, double pretextAccuracy, double scale)
 {
@@ -49,7 +63,22 @@ internal sealed class Diagnostics(BenchmarkSettings settings, double pretextAccu
     {
         int k = _cosines.Length;
         double meanCosine = k < 2 ? double.NaN : Enumerable.Range(0, k).SelectMany(i => Enumerable.Range(0, k).Where(j => j != i).Select(j => _cosines[i][j])).Average();
-        return new BuildDiagnostics(settings, settings.Config.Describe(), pretextAccuracy, scale, _baseNorm, _tasks, meanCosine, _cosines, seconds);
+        double pre = _tasks.Average(t => t.PretrainedAccuracy), wa = _tasks.Average(t => t.WeightAveragingAccuracy), ta = _tasks.Average(t => t.TaskArithmeticAccuracy);
+        var checks = new RegimeChecks(pre, _tasks.Average(t => t.IndividualAccuracy), wa, ta, ta > wa, ta > pre,
+            Spearman(_tasks.Select(t => t.PretrainedEntropy).ToList(), _tasks.Select(t => t.PretrainedAccuracy).ToList()));
+        Console.WriteLine($"  {checks}");
+        return new BuildDiagnostics(settings, settings.Config.Describe(), pretextAccuracy, scale, _baseNorm, _tasks, meanCosine, _cosines, checks, seconds);
+    }
+
+    private static double Spearman(List<double> x, List<double> y)
+    {
+        if (x.Count < 2) return double.NaN;
+        double[] Ranks(List<double> v) => v.Select(a => v.Count(b => b < a) + (v.Count(b => b == a) - 1) / 2.0).ToArray();
+        var (rx, ry) = (Ranks(x), Ranks(y));
+        double mx = rx.Average(), my = ry.Average();
+        double cov = rx.Zip(ry).Sum(p => (p.First - mx) * (p.Second - my));
+        double sx = Math.Sqrt(rx.Sum(a => (a - mx) * (a - mx))), sy = Math.Sqrt(ry.Sum(b => (b - my) * (b - my)));
+        return sx == 0 || sy == 0 ? double.NaN : cov / (sx * sy);
     }
 
     private static Dictionary<string, Tensor> Combine(Dictionary<string, Tensor> θ0, Dictionary<string, Dictionary<string, Tensor>> fineTuned, double λ) =>

@@ -21,7 +21,7 @@ switch (verb)
             PretrainSteps = options.Int("pretrain-steps", 1500),
             PrototypesPerClass = options.Int("prototypes", 64),
             FineTuneSteps = options.Int("finetune-steps", 200),
-            FineTuneLearningRate = options.Double("finetune-lr", 1e-5),
+            FineTuneLearningRate = options.Double("finetune-lr", 3e-5),
             TestImagesPerTask = options.Int("test-images", 1000),
         };
         TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
