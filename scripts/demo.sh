@@ -18,8 +18,8 @@ echo "== building a three-task slice of the benchmark (cached in data/benchmark;
 dotnet build bench/AdaMerging.Benchmark -c Release -nologo -v q
 benchmark_dll=bench/AdaMerging.Benchmark/bin/Release/net10.0/linux-x64/AdaMerging.Benchmark.dll
 tasks=mnist,fashion,digits
-dir=$(dotnet "$benchmark_dll" build --tasks "$tasks" --width 64 --layers 4 --glyphs 20000 --pretrain-steps 500 \
-  --finetune-steps 150 --finetune-lr 1e-4 --test-images 500 | tee /dev/stderr | tail -n 1)
+dir=$(dotnet "$benchmark_dll" build --tasks "$tasks" --width 64 --layers 4 --glyphs 30000 --pretrain-steps 1200 \
+  --finetune-steps 200 --finetune-lr 1e-4 --test-images 500 | tee /dev/stderr | tail -n 1)
 
 source scripts/service.sh demo
 
