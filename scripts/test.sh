@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/prerequisites.sh postgres compose node
+scripts/prerequisites.sh postgres compose node fonts
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
