@@ -5,7 +5,8 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace AdaMerging.Benchmark;
 
-internal static class Json
+/// <summary>How the benchmark writes and reads its JSON (build.json, results).</summary>
+public static class Json
 {
     // NaN marks what cannot be measured (a correlation over one task), so named floating-point literals are allowed.
     public static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web)
@@ -45,7 +46,7 @@ internal sealed class Diagnostics(BenchmarkSettings settings, double pretextAccu
         var names = tasks.Select(t => t.Task.Name).ToList();
         var vectors = names.ToDictionary(n => n, n => cat(θ0.Keys.Select(k => (fineTuned[n][k] - θ0[k]).flatten()).ToList()));
         _baseNorm = cat(θ0.Values.Select(v => v.flatten()).ToList()).norm().item<float>();
-        _cosines = names.Select(a => names.Select(b => F.cosine_similarity(vectors[a], vectors[b], dim: 0).item<float>() * 1.0).ToArray()).ToArray();
+        _cosines = names.Select(a => names.Select(b => (double)F.cosine_similarity(vectors[a], vectors[b], dim: 0).item<float>()).ToArray()).ToArray();
         var averaged = Combine(θ0, fineTuned, 1.0 / names.Count);
         var arithmetic = Combine(θ0, fineTuned, 0.3);
         foreach (var t in tasks)

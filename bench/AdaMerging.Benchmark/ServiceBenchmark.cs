@@ -57,11 +57,11 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         var submitted = new List<(MethodRun Run, string Id)>();
         foreach (var m in methods)
         {
-            var tasks = JsonNodes.Array(uploaded.Tasks.Select(t => (JsonNode?)new JsonObject
+            var tasks = new JsonArray([.. uploaded.Tasks.Select(t => (JsonNode?)new JsonObject
             {
                 ["name"] = t.Name, ["checkpoint"] = t.Checkpoint, ["head"] = t.Head,
                 ["adaptationData"] = t.Dataset, ["evaluationData"] = t.Dataset,
-            }));
+            })]);
             var request = new JsonObject { ["method"] = m.Method, ["base"] = uploaded.Base, ["tasks"] = tasks, ["options"] = m.Options.DeepClone() };
             submitted.Add((m, await client.SubmitAsync(request)));
         }
@@ -92,7 +92,7 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
                     throw new InvalidOperationException($"{run.Label} ended {status}: {merge["error"]}");
             }
         }
-        return results.OrderBy(r => methods.ToList().IndexOf(r.Item1)).ToList();
+        return results.OrderBy(r => submitted.FindIndex(s => s.Id == r.Item2)).ToList();
     }
 
     /// <summary>The paper's table in Markdown: accuracies in percent, tasks as columns, the average last.</summary>
@@ -123,21 +123,24 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"| method (λ from {seen.Tasks.Count} tasks) | seen average | {string.Join(" | ", heldOut.Select(h => h + " (unseen)"))} | unseen average |");
         text.AppendLine(CultureInfo.InvariantCulture, $"|---|---:|{string.Concat(Enumerable.Repeat("---:|", heldOut.Count + 1))}");
-        var baseRow = heldOut.Select(h => Evaluate(Path.Combine(benchmark, "base"), h)).ToArray();
-        text.AppendLine(CultureInfo.InvariantCulture, $"| pre-trained | {Percent(results[0].Report["average"]?["base"].Number())} | {string.Join(" | ", baseRow.Append(baseRow.Average()).Select(v => Percent(v)))} |");
+        void Row(string label, double? seenAverage, double[] unseen) => text.AppendLine(CultureInfo.InvariantCulture,
+            $"| {label} | {Percent(seenAverage)} | {string.Join(" | ", unseen.Append(unseen.Average()).Select(v => Percent(v)))} |");
+        Row("pre-trained", results[0].Report["average"]?["base"].Number(), Evaluate(Path.Combine(benchmark, "base"), heldOut));
         foreach (var (run, id, report) in results)
         {
             var folder = Path.Combine(benchmark, "merged", id);
             await client.DownloadAsync($"/merges/{id}/files/config.json", Path.Combine(folder, "config.json"));
             await client.DownloadAsync($"/merges/{id}/files/model.safetensors", Path.Combine(folder, "model.safetensors"));
-            var row = heldOut.Select(h => Evaluate(folder, h)).ToArray();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Label} | {Percent(report["average"]?["merged"].Number())} | {string.Join(" | ", row.Append(row.Average()).Select(v => Percent(v)))} |");
+            Row(run.Label, report["average"]?["merged"].Number(), Evaluate(folder, heldOut));
         }
         return text.ToString();
     }
 
     /// <summary>Accuracy of a model folder with a task's head on the task's test images, computed here, not by the service.</summary>
-    public double Evaluate(string modelFolder, string task)
+    public double Evaluate(string modelFolder, string task) => Evaluate(modelFolder, [task])[0];
+
+    /// <summary>The same for several tasks, loading the model once.</summary>
+    public double[] Evaluate(string modelFolder, IReadOnlyList<string> tasks)
     {
         using var folder = ModelFolder.Open(new Dictionary<string, string>
         {
@@ -147,9 +150,12 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         using var scope = NewDisposeScope();
         using var model = new ClipModel(folder);
         var (_, parameters) = ModelParameters.LoadClip(folder, ScalarType.Float32, CPU);
-        using var head = ClassificationHead.Load(Path.Combine(benchmark, "heads", task + ".safetensors"), ScalarType.Float32, CPU);
-        var (pixels, labels) = TensorDataset.Load(Path.Combine(benchmark, "datasets", task + ".safetensors"));
-        return Evaluation.Accuracy(model, parameters, head, pixels, labels!);
+        return tasks.Select(task =>
+        {
+            using var head = ClassificationHead.Load(Path.Combine(benchmark, "heads", task + ".safetensors"), ScalarType.Float32, CPU);
+            var (pixels, labels) = TensorDataset.Load(Path.Combine(benchmark, "datasets", task + ".safetensors"));
+            return Evaluation.Accuracy(model, parameters, head, pixels, labels!);
+        }).ToArray();
     }
 
     private static double?[] Column(JsonObject report, IReadOnlyList<string> tasks, string field) =>
@@ -165,6 +171,4 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
     }
 
     private void Log(string message) => output.WriteLine($"[{_clock.Elapsed:hh\\:mm\\:ss}] {message}");
-
-    public static JsonSerializerOptions JsonOptions => Json.Indented;
 }

@@ -73,8 +73,4 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
 internal static class JsonNodes
 {
     public static double? Number(this JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
-
-    public static JsonArray Array(params IEnumerable<JsonNode?> items) => new([.. items]);
-
-    public static JsonSerializerOptions Web { get; } = new(JsonSerializerDefaults.Web);
 }

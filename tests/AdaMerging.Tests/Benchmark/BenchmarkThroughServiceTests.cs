@@ -30,7 +30,7 @@ public sealed class BenchmarkThroughServiceTests(ServiceFixture service) : IClas
         var built = File.GetLastWriteTimeUtc(Path.Combine(directory, "build.json"));
         Assert.Equal(directory, Builder().Build());     // cached: the same folder, not rebuilt
         Assert.Equal(built, File.GetLastWriteTimeUtc(Path.Combine(directory, "build.json")));
-        var diagnostics = JsonSerializer.Deserialize<BuildDiagnostics>(File.ReadAllText(Path.Combine(directory, "build.json")), ServiceBenchmark.JsonOptions)!;
+        var diagnostics = JsonSerializer.Deserialize<BuildDiagnostics>(File.ReadAllText(Path.Combine(directory, "build.json")), Json.Indented)!;
         Assert.Equal(Tasks, diagnostics.Tasks.Select(t => t.Task));
         Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(1.0, diagnostics.TaskVectorCosines[i][i], 4));
 
