@@ -69,7 +69,8 @@ public sealed record MergeOptions(
     int? BatchSize = null,
     long? Seed = null,
     int? EvaluationBatchSize = null,
-    long? ShardBytes = null)
+    long? ShardBytes = null,
+    string? Precision = null)
 {
     public const double DefaultLambda = 0.3;
 
@@ -104,6 +105,7 @@ public sealed record MergeOptions(
             Steps = Steps ?? d.Steps,
             BatchSize = BatchSize ?? d.BatchSize,
             Seed = Seed ?? d.Seed,
+            Precision = Precision ?? d.Precision,
         };
     }
 

@@ -14,18 +14,25 @@ public sealed record AdaMergingState(int Step, double[] Lambda, double[] FirstMo
 
 public sealed record StepProgress(int Step, int TotalSteps, double Objective, TimeSpan Elapsed);
 
-/// <summary>Where one step's time went; backward includes ∂L/∂λ through the merge.</summary>
-public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward, TimeSpan Backward, TimeSpan Optimizer)
+/// <summary>Where one step's time went: merge (θ from λ), forward, backward (∂L/∂θ), λ gradient (Tp ∂L/∂θp), Adam.</summary>
+public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward, TimeSpan Backward, TimeSpan LambdaGradient, TimeSpan Optimizer)
 {
-    public TimeSpan Total => Data + Merge + Forward + Backward + Optimizer;
+    public TimeSpan Total => Data + Merge + Forward + Backward + LambdaGradient + Optimizer;
 }
 
 /// <summary>
 /// AdaMerging (Yang et al., ICLR 2024) exactly as the spec fixes it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
 /// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
-/// tasks' mean prediction entropies, takes one backward pass (autograd carries ∂L/∂λ through the merge) and one
-/// Adam step with PyTorch's update rule.
+/// tasks' mean prediction entropies, takes one backward pass and one Adam step with PyTorch's update rule.
 /// </summary>
+/// <remarks>
+/// ∂L/∂λ is taken by the spec's chain rule, not by autograd through the merge: the merged weights are one flat leaf
+/// buffer, rewritten in place each step (θ = θ0 + Tᵀc, one pass over the task vectors); backward fills its gradient
+/// like any training step's; then ∂L/∂λ(l,k) = Σp∈l ⟨∂L/∂θp, τk,p⟩ (one more pass), masked where the clamp is
+/// saturated exactly as torch.clamp's backward does. Autograd through the merge would hold K products c·τk per tensor
+/// and the merged weights in the graph: (2K + 1) model-sized temporaries per step instead of none.
+/// The images run in the task vectors' dtype (bf16 when stored so); λ, Adam and the entropy stay in float32.
+/// </remarks>
 public sealed class AdaMergingRun : IDisposable
 {
     private readonly Func<IReadOnlyDictionary<string, Tensor>, Tensor, Tensor> _features;
@@ -34,7 +41,8 @@ public sealed class AdaMergingRun : IDisposable
     private readonly IReadOnlyList<AdaMergingTask> _tasks;
     private readonly AdaMergingSettings _options;
     private readonly BatchSampler[] _samplers;
-    private readonly Tensor _lambda, _m, _v;
+    private readonly Dictionary<string, Tensor> _fixedInComputeType, _leaves;
+    private readonly Tensor _lambda, _m, _v, _merged;
     private readonly List<double> _objective;
     private int _step;
 
@@ -49,11 +57,11 @@ public sealed class AdaMergingRun : IDisposable
         _tasks = tasks;
         _options = options;
         Layers = layers;
-        var any = vectors.Theta0.Values.First();
         long[] shape = [layers.Rows, vectors.TaskCount];
-        // λ and Adam's moments live in the model's dtype (float32 as the paper, float64 for gradient checks).
-        Tensor Restore(double[] values) => tensor(values, shape, device: any.device).to_type(any.dtype);
-        _lambda = resume is null ? full(shape, options.InitialLambda, dtype: any.dtype, device: any.device) : Restore(resume.Lambda);
+        // λ and Adam's moments: float32 as the paper (float64 when the model is, for gradient checks), whatever the storage.
+        var lambdaType = vectors.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        Tensor Restore(double[] values) => tensor(values, shape, device: vectors.Device).to_type(lambdaType);
+        _lambda = resume is null ? full(shape, options.InitialLambda, dtype: lambdaType, device: vectors.Device) : Restore(resume.Lambda);
         _m = resume is null ? zeros_like(_lambda) : Restore(resume.FirstMoment);
         _v = resume is null ? zeros_like(_lambda) : Restore(resume.SecondMoment);
         _samplers = resume is null
@@ -61,6 +69,18 @@ public sealed class AdaMergingRun : IDisposable
             : resume.Samplers.Select(BatchSampler.Restore).ToArray();
         _step = resume?.Step ?? 0;
         _objective = resume is null ? [] : [.. resume.Objective];
+        _merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
+        // One leaf per tensor over the flat buffer: views of a single flat leaf would make autograd's narrow backward
+        // materialise a zero gradient the size of the whole model for every tensor.
+        _leaves = vectors.Views(_merged).ToDictionary(kv => kv.Key, kv =>
+        {
+            using var view = kv.Value;
+            var leaf = view.detach();
+            leaf.requires_grad = true;
+            return leaf;
+        }, StringComparer.Ordinal);
+        _fixedInComputeType = fixedParameters.Where(kv => kv.Value.dtype != vectors.DType)
+            .ToDictionary(kv => kv.Key, kv => kv.Value.to_type(vectors.DType), StringComparer.Ordinal);
     }
 
     public LayerMap Layers { get; }
@@ -114,37 +134,54 @@ public sealed class AdaMergingRun : IDisposable
         return objective;
     }
 
-    private StepTimings _timings = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+    private StepTimings _timings = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 
     /// <summary>L(λ) = Σk mean entropy of head k on the merged encoder, for the given batches, and ∂L/∂λ.</summary>
     public (double Objective, Tensor Gradient) ObjectiveAndGradient(Tensor lambda, IReadOnlyList<long[]> batches)
     {
         using var gradients = enable_grad(); // whatever the caller's mode: this is the one place gradients are wanted
         var clock = Stopwatch.StartNew();
-        var raw = lambda.detach().clone().requires_grad_(true);
-        var coefficients = raw.clamp(0, 1);
-        var theta = MergedParameters(coefficients);
+        using (no_grad())
+        using (var coefficients = lambda.clamp(0, 1))
+        using (var perTensor = _vectors.PerTensor(coefficients, Layers))
+            _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
         clock.Restart();
-        Tensor total = zeros(1, dtype: _vectors.Theta0.Values.First().dtype, device: raw.device);
+        var theta = new Dictionary<string, Tensor>(_leaves, StringComparer.Ordinal);
+        foreach (var (name, t) in _fixed) theta.TryAdd(name, _fixedInComputeType.GetValueOrDefault(name, t));
+        Tensor total = zeros(1, dtype: lambda.dtype, device: lambda.device);
         for (int k = 0; k < _tasks.Count; k++)
         {
-            using var index = tensor(batches[k], device: raw.device);
+            using var index = tensor(batches[k], device: lambda.device);
             var pixels = _tasks[k].AdaptationPixels.index_select(0, index);
-            total = total + Entropy(_tasks[k].Head.Logits(_features(theta, pixels)));
+            var features = _features(theta, pixels.to_type(_vectors.DType)).to_type(pixels.dtype);
+            total = total + Entropy(_tasks[k].Head.Logits(features)).to_type(lambda.dtype);
         }
         var forward = clock.Elapsed;
         clock.Restart();
+        foreach (var leaf in _leaves.Values)
+            if (leaf.grad is { } stale) stale.zero_();   // gradients accumulate in place: no new model-sized buffer per step
         total.backward();
-        _timings = new StepTimings(TimeSpan.Zero, merge, forward, clock.Elapsed, TimeSpan.Zero);
-        return (total.AsDouble(), raw.grad!.detach().to_type(lambda.dtype));
+        var backward = clock.Elapsed;
+        clock.Restart();
+        Tensor gradient;
+        using (no_grad())
+        {
+            using var raw = _vectors.CoefficientGradient(_vectors.Names.Select(p => _leaves[p].grad!).ToList(), Layers, lambda.dtype);
+            using var inside = lambda.ge(0).logical_and_(lambda.le(1));   // torch.clamp's backward passes the gradient at the bounds too
+            gradient = raw * inside;
+        }
+        _timings = new StepTimings(TimeSpan.Zero, merge, forward, backward, clock.Elapsed, TimeSpan.Zero);
+        return (total.AsDouble(), gradient);
     }
 
     /// <summary>The final merged encoder parameters (without gradient).</summary>
     public Dictionary<string, Tensor> MergedParameters()
     {
-        using var _ = no_grad();
-        return MergedParameters(_lambda.clamp(0, 1));
+        using var coefficients = _lambda.clamp(0, 1);
+        var merged = _vectors.Merge(coefficients, Layers);
+        foreach (var (name, t) in _fixed) merged.TryAdd(name, t);
+        return merged;
     }
 
     public void Dispose()
@@ -152,6 +189,9 @@ public sealed class AdaMergingRun : IDisposable
         _lambda.Dispose();
         _m.Dispose();
         _v.Dispose();
+        _merged.Dispose();
+        foreach (var t in _leaves.Values) t.Dispose();
+        foreach (var t in _fixedInComputeType.Values) t.Dispose();
     }
 
     /// <summary>H = −Σc softmax(z)c · log_softmax(z)c, from log_softmax so it stays finite for any logits; mean over the batch.</summary>
@@ -159,15 +199,6 @@ public sealed class AdaMergingRun : IDisposable
     {
         var logP = logits.log_softmax(-1);
         return -(logP.exp() * logP).sum(-1).mean();
-    }
-
-    private Dictionary<string, Tensor> MergedParameters(Tensor coefficients)
-    {
-        var c = coefficients;
-        var columns = Enumerable.Range(0, Layers.Rows).Select(r => c.select(0, r)).ToArray();
-        var merged = _vectors.Combine((p, k) => columns[Layers.RowOf(p)].select(0, k));
-        foreach (var (name, t) in _fixed) merged.TryAdd(name, t);
-        return merged;
     }
 
     /// <summary>torch.optim.Adam's update, step for step (no weight decay, no amsgrad).</summary>

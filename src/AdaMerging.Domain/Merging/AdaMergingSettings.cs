@@ -30,11 +30,21 @@ public sealed record AdaMergingSettings
 
     public long Seed { get; init; }
 
+    /// <summary>
+    /// float32 (the paper's), or bfloat16: task vectors stored in bf16 (half their memory) and the optimisation's
+    /// forward/backward in bf16 on the CPU's bf16 units, with λ, Adam and the entropy in float32. The final merge and
+    /// the evaluation are float32 either way.
+    /// </summary>
+    public string Precision { get; init; } = "float32";
+
+    public TorchSharp.torch.ScalarType StorageType => Precision == "bfloat16" ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
+
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>();
         if (Granularity is not ("task" or "layer")) p.Add($"granularity '{Granularity}' is not task or layer");
         if (LayerUnit is not ("tensor" or "block")) p.Add($"layerUnit '{LayerUnit}' is not tensor or block");
+        if (Precision is not ("float32" or "bfloat16")) p.Add($"precision '{Precision}' is not float32 or bfloat16");
         if (!(TopK is > 0 and <= 1)) p.Add($"topK {TopK} is outside (0, 1]");
         if (!double.IsFinite(InitialLambda) || Math.Abs(InitialLambda) > 10) p.Add($"initialLambda {InitialLambda} is outside [-10, 10]");
         if (!(LearningRate is >= 0 and <= 10)) p.Add($"learningRate {LearningRate} is outside [0, 10]");

@@ -28,13 +28,21 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
             var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
-            Report("load");
-            using var vectors = Timed("load", () => TaskVectors.Load(baseFolder.Weights, taskFolders.Select(f => f.Weights).ToList(),
-                plan.Options.Exclude ?? [], Compute, device));
-            ct.ThrowIfCancellationRequested();
             using var tasks = new TaskInputs(plan, baseFolder, device);
             using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
-            var (merged, coefficients, objective) = Merge(vectors, model, tasks, ct);
+            var settings = plan.Options.ToAdaMerging();
+            TaskVectors Load(ScalarType dtype) => Timed("load", () => TaskVectors.Load(baseFolder.Weights,
+                taskFolders.Select(f => f.Weights).ToList(), plan.Options.Exclude ?? [], dtype, device));
+            // bf16 optimises on bf16 task vectors, frees them, then merges and evaluates from float32 ones: the peak
+            // is the larger of the two phases, never their sum.
+            Learned? learned = null;
+            if (plan.Method == MergeRequest.AdaMerging && settings.StorageType != Compute)
+                using (var low = Load(settings.StorageType))
+                    learned = Learn(low, model!, tasks, settings, ct);
+            ct.ThrowIfCancellationRequested();
+            using var vectors = Load(Compute);
+            ct.ThrowIfCancellationRequested();
+            var (merged, coefficients, objective) = Merge(vectors, model, tasks, learned, ct);
             ct.ThrowIfCancellationRequested();
             var accuracy = model is null || !tasks.HasEvaluation ? [] : Timed("evaluate", () => Evaluate(vectors, model, tasks, merged));
             var files = Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, merged, plan.Options.ShardBytesOrDefault));
@@ -53,14 +61,14 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
     public static readonly JsonSerializerOptions ReportJson = new(JsonSerializerOptions.Web) { WriteIndented = true };
 
     private (Dictionary<string, Tensor> Merged, List<LayerCoefficients>? Coefficients, List<double> Objective) Merge(
-        TaskVectors vectors, ClipModel? model, TaskInputs tasks, CancellationToken ct)
+        TaskVectors vectors, ClipModel? model, TaskInputs tasks, Learned? learned, CancellationToken ct)
     {
         var o = plan.Options;
         Report("merge");
         var clock = Stopwatch.StartNew();
         try
         {
-            if (plan.Method == MergeRequest.AdaMerging) return AdaMerge(vectors, model!, tasks, ct);
+            if (plan.Method == MergeRequest.AdaMerging) return AdaMerge(vectors, model!, tasks, learned, ct);
             using var _ = no_grad();
             switch (plan.Method)
             {
@@ -85,19 +93,41 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
         }
     }
 
-    private (Dictionary<string, Tensor>, List<LayerCoefficients>, List<double>) AdaMerge(TaskVectors vectors, ClipModel model, TaskInputs tasks, CancellationToken ct)
+    /// <summary>The coefficients AdaMerging learned, clamped, [rows, K], and its objective per step.</summary>
+    private sealed record Learned(double[,] Coefficients, List<double> Objective);
+
+    private (Dictionary<string, Tensor>, List<LayerCoefficients>, List<double>) AdaMerge(TaskVectors vectors, ClipModel model, TaskInputs tasks,
+        Learned? learned, CancellationToken ct)
     {
         var settings = plan.Options.ToAdaMerging();
-        using var processed = settings.Plus ? vectors.WithProcessed(Ties.Process(vectors, settings.TopK)) : null;
+        using var processed = Processed(vectors, settings);
         var source = processed ?? vectors;
+        learned ??= Optimise(source, model, tasks, settings, ct);
+        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+        var c = learned.Coefficients;
+        var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
+            Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
+        using var coefficients = tensor(c.Cast<double>().ToArray(), [c.GetLength(0), c.GetLength(1)], device: device);
+        return (source.Merge(coefficients, layers), rows, learned.Objective);
+    }
+
+    /// <summary>Runs the optimisation on <paramref name="vectors"/> (TIES-processed first for AdaMerging++).</summary>
+    private Learned Learn(TaskVectors vectors, ClipModel model, TaskInputs tasks, AdaMergingSettings settings, CancellationToken ct)
+    {
+        using var processed = Processed(vectors, settings);
+        return Optimise(processed ?? vectors, model, tasks, settings, ct);
+    }
+
+    private Learned Optimise(TaskVectors source, ClipModel model, TaskInputs tasks, AdaMergingSettings settings, CancellationToken ct)
+    {
         var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
         using var run = new AdaMergingRun(model.Features, tasks.FixedParameters(source), source, layers, tasks.Adaptation(), settings);
         run.Run(p => progress?.Invoke(new MergeProgress("optimise", p.Step, p.TotalSteps, p.Objective, _clock.Elapsed)), ct);
-        var c = run.Coefficients();
-        var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
-            Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
-        return (run.MergedParameters().ToDictionary(kv => kv.Key, kv => kv.Value.detach()), rows, [.. run.ObjectivePerStep]);
+        return new Learned(run.Coefficients(), [.. run.ObjectivePerStep]);
     }
+
+    private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings) =>
+        settings.Plus ? vectors.WithProcessed(Ties.Process(vectors, settings.TopK)) : null;
 
     private List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, Dictionary<string, Tensor> merged)
     {

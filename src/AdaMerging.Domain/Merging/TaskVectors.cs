@@ -8,16 +8,31 @@ namespace AdaMerging.Domain.Merging;
 /// The pre-trained parameters θ0 and each task's vector τk = θk − θ0, in memory, for the tensors that are merged:
 /// floating tensors not matched by an exclusion pattern. Everything else is taken from the base.
 /// </summary>
+/// <remarks>
+/// θ0 is one flat buffer [N] and the task vectors one matrix [K, N], so that a merge is one matrix-vector product per
+/// tensor (θp = θ0,p + Tpᵀ cp, one pass over the task vectors) and so is ∂L/∂λ (Tp ∂L/∂θp). The per-tensor
+/// dictionaries are views into them. Every merge in the service goes through <see cref="MergeInto"/>, so task
+/// arithmetic and AdaMerging at equal coefficients give bit-identical weights.
+/// </remarks>
 public sealed class TaskVectors : IDisposable
 {
+    private readonly Tensor _theta0, _tau;
+    private readonly long[] _offsets, _lengths;
+    private readonly long[][] _shapes;
     private readonly bool _ownsBase;
 
-    private TaskVectors(IReadOnlyList<string> names, Dictionary<string, Tensor> theta0, List<Dictionary<string, Tensor>> tau, bool ownsBase = true)
+    private TaskVectors(IReadOnlyList<string> names, long[][] shapes, Tensor theta0, Tensor tau, bool ownsBase = true)
     {
         Names = names;
-        Theta0 = theta0;
-        Tau = tau;
+        _shapes = shapes;
+        _lengths = shapes.Select(s => s.Aggregate(1L, (a, b) => a * b)).ToArray();
+        _offsets = new long[names.Count];
+        for (int i = 1; i < names.Count; i++) _offsets[i] = _offsets[i - 1] + _lengths[i - 1];
+        _theta0 = theta0;
+        _tau = tau;
         _ownsBase = ownsBase;
+        Theta0 = Views(theta0);
+        Tau = Enumerable.Range(0, TaskCount).Select(k => Views(tau[k])).ToList();
     }
 
     /// <summary>The merged tensors, in the base's order.</summary>
@@ -28,45 +43,141 @@ public sealed class TaskVectors : IDisposable
     /// <summary>τk for each task k, over <see cref="Names"/>.</summary>
     public List<Dictionary<string, Tensor>> Tau { get; }
 
-    public int TaskCount => Tau.Count;
+    public int TaskCount => (int)_tau.shape[0];
 
+    /// <summary>Merged parameters in all: N.</summary>
+    public long ParameterCount => _theta0.shape[0];
+
+    public ScalarType DType => _theta0.dtype;
+
+    public Device Device => _theta0.device;
+
+    /// <summary>Resident bytes of θ0 and the task vectors.</summary>
+    public long Bytes => (_theta0.numel() + _tau.numel()) * _theta0.ElementSize;
+
+    /// <summary>
+    /// Reads θ0 and the task models; τk is computed in float32 (or wider) and only then stored in <paramref name="dtype"/>,
+    /// so that bf16 storage rounds τ itself, not the difference of two rounded weights.
+    /// </summary>
     public static TaskVectors Load(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, IReadOnlyList<string> excludePatterns,
         ScalarType dtype, Device device)
     {
         var excluded = excludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).ToList();
-        var names = theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))).Select(t => t.Name).ToList();
-        var base0 = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var tau = tasks.Select(_ => new Dictionary<string, Tensor>(StringComparer.Ordinal)).ToList();
+        var entries = theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))).ToList();
+        var shapes = entries.Select(t => t.Shape.ToArray()).ToArray();
+        long n = shapes.Sum(s => s.Aggregate(1L, (a, b) => a * b));
+        var readAs = dtype is ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var vectors = new TaskVectors(entries.Select(t => t.Name).ToList(), shapes,
+            empty(n, dtype: dtype, device: device), empty([tasks.Count, n], dtype: dtype, device: device));
         using (no_grad())
         {
-            foreach (var name in names)
+            foreach (var name in vectors.Names)
             {
-                using (var read = theta0.Read(name, dtype)) base0[name] = read.to(device);
+                using var base0 = theta0.Read(name, readAs).to(device);
+                vectors.Theta0[name].copy_(base0);
                 for (int k = 0; k < tasks.Count; k++)
                 {
-                    using var thetaK = tasks[k].Read(name, dtype).to(device);
-                    tau[k][name] = thetaK - base0[name];
+                    using var thetaK = tasks[k].Read(name, readAs).to(device);
+                    using var tau = thetaK - base0;   // reads may be views of the caller's tensors: never in place
+                    vectors.Tau[k][name].copy_(tau);
                 }
             }
         }
-        return new TaskVectors(names, base0, tau);
+        return vectors;
     }
 
-    /// <summary>θ0 + Σk c(p, k) · τk,p for every merged tensor p.</summary>
-    public Dictionary<string, Tensor> Combine(Func<string, int, Tensor> coefficient) =>
-        Names.ToDictionary(p => p, p =>
-        {
-            var merged = Theta0[p];
-            for (int k = 0; k < TaskCount; k++) merged = merged + coefficient(p, k) * Tau[k][p];
-            return merged;
-        }, StringComparer.Ordinal);
+    /// <summary>θ0 + Σk c(p, k) · τk,p for every merged tensor p (coefficients as 0-d tensors).</summary>
+    public Dictionary<string, Tensor> Combine(Func<string, int, Tensor> coefficient)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var perTensor = stack(Names.Select(p => stack(Enumerable.Range(0, TaskCount).Select(k => coefficient(p, k).to_type(DType)).ToArray()).to(Device)).ToArray());
+        var merged = empty_like(_theta0);
+        MergeInto(merged, perTensor);
+        var result = Views(merged);
+        foreach (var t in result.Values) t.MoveToOuterDisposeScope();
+        return result;
+    }
 
-    /// <summary>The same base with processed task vectors (TIES, DARE); disposing it frees only those vectors.</summary>
-    public TaskVectors WithProcessed(List<Dictionary<string, Tensor>> tau) => new(Names, Theta0, tau, ownsBase: false);
+    /// <summary>θ0 + Σk c[row(p), k] · τk,p for coefficients [rows, K] over a layer map.</summary>
+    public Dictionary<string, Tensor> Merge(Tensor coefficients, LayerMap layers)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var merged = empty_like(_theta0);
+        MergeInto(merged, PerTensor(coefficients, layers));
+        var result = Views(merged);
+        foreach (var t in result.Values) t.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>
+    /// Writes θ0,p + Tpᵀ cp into the flat buffer <paramref name="destination"/> [N], for coefficients [tensors, K]:
+    /// one pass over the task vectors, no temporary the size of the model.
+    /// </summary>
+    public void MergeInto(Tensor destination, Tensor perTensor)
+    {
+        using var _ = no_grad();
+        for (int i = 0; i < Names.Count; i++)
+        {
+            using var slice = destination.narrow(0, _offsets[i], _lengths[i]);
+            using var base0 = _theta0.narrow(0, _offsets[i], _lengths[i]);
+            using var tau = _tau.narrow(1, _offsets[i], _lengths[i]);
+            using var tauT = tau.t();
+            using var c = perTensor[i];
+            slice.copy_(base0).addmv_(tauT, c);
+        }
+    }
+
+    /// <summary>∂L/∂λ before the clamp from ∂L/∂θp (in <see cref="Names"/> order): [rows, K], row r summing ⟨∂L/∂θp, τk,p⟩ over the tensors p of layer r (spec: chain rule).</summary>
+    public Tensor CoefficientGradient(IReadOnlyList<Tensor> gradients, LayerMap layers, ScalarType dtype)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var perTensor = stack(Enumerable.Range(0, Names.Count).Select(i =>
+            _tau.narrow(1, _offsets[i], _lengths[i]).mv(gradients[i].flatten())).ToArray()).to_type(dtype);
+        var rows = zeros([layers.Rows, TaskCount], dtype: dtype, device: Device);
+        rows.index_add_(0, RowIndex(layers), perTensor, 1);
+        return rows.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The coefficients of each tensor, [tensors, K], gathered from a layer map's rows.</summary>
+    public Tensor PerTensor(Tensor coefficients, LayerMap layers)
+    {
+        using var index = RowIndex(layers);
+        return coefficients.to_type(DType).index_select(0, index);
+    }
+
+    /// <summary>Per-tensor views [shape] into a flat buffer laid out like θ0.</summary>
+    public Dictionary<string, Tensor> Views(Tensor flat) => Names.Select((p, i) => (p, i)).ToDictionary(x => x.p, x =>
+    {
+        using var slice = flat.narrow(0, _offsets[x.i], _lengths[x.i]);
+        return slice.view(_shapes[x.i]);
+    }, StringComparer.Ordinal);
+
+    /// <summary>The same base with processed task vectors (TIES, DARE), which it takes over; disposing it frees only those.</summary>
+    public TaskVectors WithProcessed(List<Dictionary<string, Tensor>> tau)
+    {
+        var packed = empty_like(_tau);
+        using (no_grad())
+            for (int k = 0; k < tau.Count; k++)
+                for (int i = 0; i < Names.Count; i++)
+                {
+                    using var row = packed[k];
+                    using var slice = row.narrow(0, _offsets[i], _lengths[i]);
+                    using var source = tau[k][Names[i]].flatten();
+                    slice.copy_(source);
+                }
+        foreach (var t in tau.SelectMany(d => d.Values)) t.Dispose();
+        return new TaskVectors(Names, _shapes, _theta0, packed, ownsBase: false);
+    }
 
     public void Dispose()
     {
-        foreach (var t in Tau.SelectMany(d => d.Values)) t.Dispose();
-        if (_ownsBase) foreach (var t in Theta0.Values) t.Dispose();
+        foreach (var t in Tau.SelectMany(d => d.Values).Concat(Theta0.Values)) t.Dispose();
+        _tau.Dispose();
+        if (_ownsBase) _theta0.Dispose();
     }
+
+    private Tensor RowIndex(LayerMap layers) => tensor(Names.Select(p => (long)layers.RowOf(p)).ToArray(), device: Device);
 }
