@@ -5,15 +5,21 @@ namespace AdaMerging.Domain.Merging;
 /// <summary>DARE (Yu et al., 2024): drop each entry of τk with probability p, rescale the rest by 1/(1 − p). Seeded.</summary>
 public static class Dare
 {
-    public static List<Dictionary<string, Tensor>> Apply(TaskVectors vectors, double dropRate, long seed)
+    /// <summary>The dropped vectors over the same base (disposing the result frees only them), tensor by tensor.</summary>
+    public static TaskVectors Apply(TaskVectors vectors, double dropRate, long seed)
     {
         if (dropRate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(dropRate), "the drop rate must be in [0, 1)");
         using var _ = no_grad();
-        var generator = new TorchSharp.torch.Generator((ulong)seed, vectors.Theta0.Values.First().device);
-        return vectors.Tau.Select(tau => vectors.Names.ToDictionary(p => p, p =>
-        {
-            var keep = rand(tau[p].shape, generator: generator, dtype: tau[p].dtype, device: tau[p].device).ge(dropRate);
-            return tau[p] * keep / (1 - dropRate);
-        })).ToList();
+        using var generator = new Generator((ulong)seed, vectors.Device);
+        var result = vectors.WithPacked(empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device));
+        for (int k = 0; k < vectors.TaskCount; k++)
+            foreach (var p in vectors.Names)
+            {
+                using var scope = NewDisposeScope();
+                var tau = vectors.Tau[k][p];
+                var keep = rand(tau.shape, generator: generator, dtype: tau.dtype, device: tau.device).ge(dropRate);
+                result.Tau[k][p].copy_(tau * keep / (1 - dropRate));
+            }
+        return result;
     }
 }

@@ -79,7 +79,7 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
                 case MergeRequest.TiesMerging:
                     return (Ties.Apply(vectors, o.TopKOrDefault, o.TiesMergeOrDefault, o.LambdaOrDefault), null, []);
                 case MergeRequest.Dare:
-                    using (var dropped = vectors.WithProcessed(Dare.Apply(vectors, o.DropRateOrDefault, o.ToAdaMerging().Seed)))
+                    using (var dropped = Dare.Apply(vectors, o.DropRateOrDefault, o.ToAdaMerging().Seed))
                         return (o.DareBaseOrDefault == "ties"
                             ? Ties.Apply(dropped, o.TopKOrDefault, o.TiesMergeOrDefault, o.LambdaOrDefault)
                             : dropped.Combine((_, _) => tensor(o.LambdaOrDefault, dtype: Compute, device: device)), null, []);
@@ -127,7 +127,7 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
     }
 
     private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings) =>
-        settings.Plus ? vectors.WithProcessed(Ties.Process(vectors, settings.TopK)) : null;
+        settings.Plus ? Ties.Process(vectors, settings.TopK) : null;
 
     private List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, Dictionary<string, Tensor> merged)
     {

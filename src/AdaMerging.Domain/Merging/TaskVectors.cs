@@ -10,7 +10,7 @@ namespace AdaMerging.Domain.Merging;
 /// </summary>
 /// <remarks>
 /// θ0 is one flat buffer [N] and the task vectors one matrix [K, N], so that a merge is one matrix-vector product per
-/// tensor (θp = θ0,p + Tpᵀ cp, one pass over the task vectors) and so is ∂L/∂λ (Tp ∂L/∂θp). The per-tensor
+/// tensor (θp = θ0,p + cpᵀ Tp, one pass over the task vectors) and so is ∂L/∂λ (Tp ∂L/∂θp). The per-tensor
 /// dictionaries are views into them. Every merge in the service goes through <see cref="MergeInto"/>, so task
 /// arithmetic and AdaMerging at equal coefficients give bit-identical weights.
 /// </remarks>
@@ -121,11 +121,13 @@ public sealed class TaskVectors : IDisposable
         for (int i = 0; i < Names.Count; i++)
         {
             using var slice = destination.narrow(0, _offsets[i], _lengths[i]);
+            using var row = slice.unsqueeze(0);
             using var base0 = _theta0.narrow(0, _offsets[i], _lengths[i]);
             using var tau = _tau.narrow(1, _offsets[i], _lengths[i]);
-            using var tauT = tau.t();
             using var c = perTensor[i];
-            slice.copy_(base0).addmv_(tauT, c);
+            using var c1 = c.unsqueeze(0);
+            // addmm rather than addmv: the same speed in float32 (memory-bound), 11× faster in bf16 on this CPU (oneDNN).
+            row.copy_(base0).addmm_(c1, tau);
         }
     }
 
@@ -135,7 +137,7 @@ public sealed class TaskVectors : IDisposable
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var perTensor = stack(Enumerable.Range(0, Names.Count).Select(i =>
-            _tau.narrow(1, _offsets[i], _lengths[i]).mv(gradients[i].flatten())).ToArray()).to_type(dtype);
+            _tau.narrow(1, _offsets[i], _lengths[i]).mm(gradients[i].reshape(-1, 1)).squeeze(1)).ToArray()).to_type(dtype);
         var rows = zeros([layers.Rows, TaskCount], dtype: dtype, device: Device);
         rows.index_add_(0, RowIndex(layers), perTensor, 1);
         return rows.MoveToOuterDisposeScope();
@@ -155,22 +157,20 @@ public sealed class TaskVectors : IDisposable
         return slice.view(_shapes[x.i]);
     }, StringComparer.Ordinal);
 
-    /// <summary>The same base with processed task vectors (TIES, DARE), which it takes over; disposing it frees only those.</summary>
-    public TaskVectors WithProcessed(List<Dictionary<string, Tensor>> tau)
-    {
-        var packed = empty_like(_tau);
-        using (no_grad())
-            for (int k = 0; k < tau.Count; k++)
-                for (int i = 0; i < Names.Count; i++)
-                {
-                    using var row = packed[k];
-                    using var slice = row.narrow(0, _offsets[i], _lengths[i]);
-                    using var source = tau[k][Names[i]].flatten();
-                    slice.copy_(source);
-                }
-        foreach (var t in tau.SelectMany(d => d.Values)) t.Dispose();
-        return new TaskVectors(Names, _shapes, _theta0, packed, ownsBase: false);
-    }
+    /// <summary>The same base with other task vectors [K, N] (TIES, DARE), which it takes over; disposing it frees only those.</summary>
+    public TaskVectors WithPacked(Tensor tau) => new(Names, _shapes, _theta0, tau, ownsBase: false);
+
+    /// <summary>Tensor i's part of a flat buffer [N] or of a task matrix [K, N], flat.</summary>
+    public Tensor Slice(Tensor flatOrPacked, int i) => flatOrPacked.narrow(flatOrPacked.dim() - 1, _offsets[i], _lengths[i]);
+
+    /// <summary>τ of tensor i for every task, [K, len].</summary>
+    public Tensor TaskSlice(int i) => Slice(_tau, i);
+
+    /// <summary>θ0 of tensor i, flat.</summary>
+    public Tensor BaseSlice(int i) => Slice(_theta0, i);
+
+    /// <summary>τk over all merged tensors, flat [N].</summary>
+    public Tensor TaskRow(int k) => _tau[k];
 
     public void Dispose()
     {

@@ -7,53 +7,124 @@ namespace AdaMerging.Domain.Merging;
 /// TIES processing (Yadav et al., 2023) as the spec fixes it: trim each τk to its top-k fraction by magnitude over the
 /// whole model, elect a sign per entry (the majority sign where the sum is exactly 0), keep only agreeing entries.
 /// </summary>
+/// <remarks>
+/// Only the trim threshold needs the whole model (one |τk| at a time); election and the disjoint step go tensor by
+/// tensor, so TIES-merging holds one model-sized temporary at most besides its output, and AdaMerging++ writes the
+/// processed vectors straight into their own [K, N] matrix.
+/// </remarks>
 public static class Ties
 {
-    public static List<Dictionary<string, Tensor>> Process(TaskVectors vectors, double topK)
+    /// <summary>τ'k for every task, over the same base (disposing the result frees only the processed vectors).</summary>
+    public static TaskVectors Process(TaskVectors vectors, double topK)
     {
-        if (topK is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(topK), "top-k must be in (0, 1]");
-        using var _ = no_grad();
-        var trimmed = vectors.Tau.Select(tau => Trim(vectors.Names, tau, topK)).ToList();
-        var gamma = vectors.Names.ToDictionary(p => p, p => trimmed.Select(t => t[p]).Aggregate((a, b) => a + b).sign());
-        var majority = gamma.Values.Select(g => g.sum().AsDouble()).Sum() >= 0 ? 1.0 : -1.0;
-        foreach (var g in gamma.Values) g.masked_fill_(g.eq(0), majority);
-        var result = trimmed.Select(t => vectors.Names.ToDictionary(p => p, p => t[p] * t[p].sign().eq(gamma[p]))).ToList();
-        foreach (var t in trimmed.SelectMany(d => d.Values).Concat(gamma.Values)) t.Dispose();
-        return result;
+        var packed = empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device);
+        ForEachProcessed(vectors, topK, (i, processed) =>
+        {
+            using var slice = vectors.Slice(packed, i);
+            slice.copy_(processed);
+        });
+        return vectors.WithPacked(packed);
     }
 
     /// <summary>TIES-merging: θ0 + λ · merge(τ').</summary>
     public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, string merge, double lambda)
     {
-        var processed = Process(vectors, topK);
-        var combined = MergeTaskVectors(vectors.Names, processed, merge);
-        using var _ = no_grad();
-        var result = vectors.Names.ToDictionary(p => p, p => vectors.Theta0[p] + lambda * combined[p], StringComparer.Ordinal);
-        foreach (var t in processed.SelectMany(d => d.Values).Concat(combined.Values)) t.Dispose();
-        return result;
+        CheckMerge(merge);
+        using var merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
+        ForEachProcessed(vectors, topK, (i, processed) =>
+        {
+            using var scope = NewDisposeScope();
+            var combined = Merge(processed, merge);
+            vectors.Slice(merged, i).copy_(vectors.BaseSlice(i) + lambda * combined);
+        });
+        return vectors.Views(merged);
     }
 
     /// <summary>Σk τ'k (sum, the AdaMerging paper's baseline) or its mean over the tasks whose entry is non-zero (TIES's own).</summary>
-    public static Dictionary<string, Tensor> MergeTaskVectors(IReadOnlyList<string> names, List<Dictionary<string, Tensor>> processed, string merge)
+    public static Dictionary<string, Tensor> MergeTaskVectors(TaskVectors processed, string merge)
     {
+        CheckMerge(merge);
         using var _ = no_grad();
-        return names.ToDictionary(p => p, p =>
+        return processed.Names.ToDictionary(p => p, p =>
         {
-            var sum = processed.Select(t => t[p]).Aggregate((a, b) => a + b);
-            if (merge == "sum") return sum;
-            if (merge != "mean") throw new ArgumentException($"unknown TIES merge '{merge}': use sum or mean", nameof(merge));
-            var count = processed.Select(t => t[p].ne(0).to_type(sum.dtype)).Aggregate((a, b) => a + b);
-            return sum / count.clamp_min(1);
-        });
+            using var scope = NewDisposeScope();
+            var stacked = stack(processed.Tau.Select(t => t[p].flatten()).ToArray());
+            return Merge(stacked, merge).view(processed.Theta0[p].shape).MoveToOuterDisposeScope();
+        }, StringComparer.Ordinal);
     }
 
-    /// <summary>Keeps the top-k fraction of τ's entries by absolute value, ranked over all merged tensors together.</summary>
-    private static Dictionary<string, Tensor> Trim(IReadOnlyList<string> names, Dictionary<string, Tensor> tau, double topK)
+    private static void CheckMerge(string merge)
     {
-        var magnitudes = cat(names.Select(p => tau[p].abs().flatten()).ToArray());
+        if (merge is not ("sum" or "mean")) throw new ArgumentException($"unknown TIES merge '{merge}': use sum or mean", nameof(merge));
+    }
+
+    /// <summary>merge over the tasks of processed [K, len], summing task by task in order.</summary>
+    private static Tensor Merge(Tensor processed, string merge)
+    {
+        var sum = SumOverTasks(processed);
+        if (merge == "sum") return sum;
+        using var nonZero = processed.ne(0).to_type(sum.dtype);
+        using var count = SumOverTasks(nonZero);
+        using var atLeastOne = count.clamp_min(1);
+        using var _ = sum;
+        return sum / atLeastOne;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="use"/> with τ' of each merged tensor as [K, len]. Trim thresholds come from the whole
+    /// model; the majority sign (for entries whose elected sum is exactly 0) needs one pass over all tensors first.
+    /// </summary>
+    private static void ForEachProcessed(TaskVectors vectors, double topK, Action<int, Tensor> use)
+    {
+        if (topK is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(topK), "top-k must be in (0, 1]");
+        using var _ = no_grad();
+        using var thresholds = tensor(Enumerable.Range(0, vectors.TaskCount).Select(k => Threshold(vectors, k, topK)).ToArray(),
+            device: vectors.Device).to_type(vectors.DType).unsqueeze(1);
+        Tensor Trimmed(int i)
+        {
+            using var tau = vectors.TaskSlice(i);
+            using var keep = tau.abs().ge(thresholds);
+            return tau * keep;
+        }
+        double elected = 0;
+        for (int i = 0; i < vectors.Names.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            elected += SumOverTasks(Trimmed(i)).sign().sum().AsDouble();
+        }
+        double majority = elected >= 0 ? 1.0 : -1.0;
+        for (int i = 0; i < vectors.Names.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var trimmed = Trimmed(i);
+            var gamma = SumOverTasks(trimmed).sign();
+            gamma.masked_fill_(gamma.eq(0), majority);
+            use(i, trimmed * trimmed.sign().eq(gamma.unsqueeze(0)));
+        }
+    }
+
+    /// <summary>The magnitude at which τk keeps its top-k fraction, ranked over all merged tensors together.</summary>
+    private static double Threshold(TaskVectors vectors, int k, double topK)
+    {
+        using var row = vectors.TaskRow(k);
+        using var magnitudes = row.abs();
         long n = magnitudes.numel(), keep = Math.Max(1, (long)Math.Round(n * topK));
-        var threshold = keep >= n ? 0.0 : magnitudes.kthvalue(n - keep + 1, 0, false).values.AsDouble();
-        magnitudes.Dispose();
-        return names.ToDictionary(p => p, p => tau[p] * tau[p].abs().ge(threshold));
+        if (keep >= n) return 0.0;
+        var (values, indices) = magnitudes.kthvalue(n - keep + 1, 0, false);
+        using (values)
+        using (indices)
+            return values.AsDouble();
+    }
+
+    /// <summary>Σk over rows of [K, len], added in task order (the spec's Σk, and reproducible to the bit).</summary>
+    private static Tensor SumOverTasks(Tensor perTask)
+    {
+        var sum = perTask[0].clone();
+        for (int k = 1; k < perTask.shape[0]; k++)
+        {
+            using var row = perTask[k];
+            sum.add_(row);
+        }
+        return sum;
     }
 }

@@ -30,8 +30,11 @@ public static class Commands
                                                                create an API key (printed once) in the service's database
                AdaMerging.Worker bench-store [--dir DIR]       time header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
                AdaMerging.Worker make-checkpoint --out F [--gb 2]  a large safetensors file for upload benchmarks
-               AdaMerging.Worker bench-step [--tasks 2] [--batch 4] [--steps 5]
-                                                               where an AdaMerging step's time goes, tiny and ViT-B/32 shapes
+               AdaMerging.Worker bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
+                                                               where an AdaMerging step's time goes, against a plain step and a GEMM
+               AdaMerging.Worker bench-step --memory-steps 500 [--memory-size small]
+                                                               RSS and live tensors every 50 steps
+               AdaMerging.Worker bench-merge [--tasks 4]       task arithmetic, TIES, DARE on a ViT-L/14 shape against a memory copy
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -49,6 +52,7 @@ public static class Commands
                 case "bench-store": return StoreBenchmark.Run(options);
                 case "make-checkpoint": return StoreBenchmark.MakeCheckpoint(options);
                 case "bench-step": return StepBenchmark.Run(options);
+                case "bench-merge": return MergeBenchmark.Run(options);
                 case "db-stop":
                     await PostgresCluster.StopAsync(Path.Combine(options.One("data", new AdaMergingOptions().DataRoot), "postgres"));
                     return 0;

@@ -18,11 +18,12 @@ public class MergeMethodTests
     public void TIES_trims_elects_and_keeps_agreeing_entries_as_the_spec_says()
     {
         using var v = Vectors([3, -1, 0.5f, 2], [-2, -4, 0.1f, 5]);
-        var processed = Ties.Process(v, topK: 0.5);
-        Assert.Equal(new float[] { 3, 0, 0, 2 }, processed[0]["w"].data<float>().ToArray());
-        Assert.Equal(new float[] { 0, -4, 0, 5 }, processed[1]["w"].data<float>().ToArray());
-        Assert.Equal(new float[] { 3, -4, 0, 7 }, Ties.MergeTaskVectors(v.Names, processed, "sum")["w"].data<float>().ToArray());
-        Assert.Equal(new float[] { 3, -4, 0, 3.5f }, Ties.MergeTaskVectors(v.Names, processed, "mean")["w"].data<float>().ToArray());
+        using var processed = Ties.Process(v, topK: 0.5);
+        Assert.Equal(new float[] { 3, 0, 0, 2 }, processed.Tau[0]["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 0, -4, 0, 5 }, processed.Tau[1]["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 3, -4, 0, 7 }, Ties.MergeTaskVectors(processed, "sum")["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 3, -4, 0, 3.5f }, Ties.MergeTaskVectors(processed, "mean")["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 0.3f * 3, 0.3f * -4, 0, 0.3f * 3.5f }, Ties.Apply(v, 0.5, "mean", 0.3)["w"].data<float>().ToArray());
     }
 
     [Fact]
@@ -30,9 +31,9 @@ public class MergeMethodTests
     {
         // Entry 2 sums to exactly 0 (1 − 1); the elected signs elsewhere are mostly negative, so −1 wins there.
         using var v = Vectors([1, -5, 1, -3], [-1, -4, -1, -2]);
-        var processed = Ties.Process(v, topK: 1.0);
-        Assert.Equal(new float[] { 0, -5, 0, -3 }, processed[0]["w"].data<float>().ToArray());
-        Assert.Equal(new float[] { -1, -4, -1, -2 }, processed[1]["w"].data<float>().ToArray());
+        using var processed = Ties.Process(v, topK: 1.0);
+        Assert.Equal(new float[] { 0, -5, 0, -3 }, processed.Tau[0]["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { -1, -4, -1, -2 }, processed.Tau[1]["w"].data<float>().ToArray());
     }
 
     [Fact]
@@ -52,13 +53,16 @@ public class MergeMethodTests
         var theta0 = new Dictionary<string, Tensor> { ["w"] = zeros(10_000) };
         var task = new Dictionary<string, Tensor> { ["w"] = ones(10_000) };
         using var v = TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), [new AdaMerging.Domain.Tensors.InMemoryTensorSource(task)], [], ScalarType.Float32, CPU);
-        var dropped = Dare.Apply(v, 0.9, seed: 4)[0]["w"];
+        using var once = Dare.Apply(v, 0.9, seed: 4);
+        using var again = Dare.Apply(v, 0.9, seed: 4);
+        using var other = Dare.Apply(v, 0.9, seed: 5);
+        var dropped = once.Tau[0]["w"];
         var kept = dropped.ne(0).sum().item<long>();
         Assert.InRange(kept, 900, 1100);
         Assert.Equal(10f, dropped.max().item<float>(), 4);
         Assert.Equal(kept * 10f, dropped.sum().item<float>(), 1); // each kept entry rescaled to 1 / (1 − p)
-        Assert.True(dropped.equal(Dare.Apply(v, 0.9, seed: 4)[0]["w"]).all().item<bool>());
-        Assert.False(dropped.equal(Dare.Apply(v, 0.9, seed: 5)[0]["w"]).all().item<bool>());
+        Assert.True(dropped.equal(again.Tau[0]["w"]).all().item<bool>());
+        Assert.False(dropped.equal(other.Tau[0]["w"]).all().item<bool>());
     }
 
     [Fact]

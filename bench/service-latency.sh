@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The service's own latencies on loopback, on a throw-away embedded cluster:
+#   1. enqueue → start: N small merges submitted one after another; each job's startedAt − createdAt (stamped by
+#      the API on POST and by the worker when it picks the job up, same clock).
+#   2. GET /merges/{id} at a fixed rate (default 500 requests/s) with wrk (Debian package), bounded in time.
+#   bench/service-latency.sh [JOBS=20] [RATE=500] [SECONDS=20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${1:-20}; rate=${2:-500}; seconds=${3:-20}
+scripts/prerequisites.sh postgres curl wrk
+dotnet build src/AdaMerging.Api -c Release -nologo -v q >/dev/null
+dotnet build src/AdaMerging.Worker -c Release -nologo -v q >/dev/null
+work=$(mktemp -d /tmp/adamerging-latency.XXXXXX)
+chmod 755 "$work" # the embedded cluster runs as postgres when we are root
+worker=src/AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
+api=src/AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
+url=http://127.0.0.1:5093
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  dotnet "$worker" db-stop --data "$work/data" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export AdaMerging__DataRoot="$work/data"
+dotnet "$api" --urls "$url" >"$work/api.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
+dotnet "$worker" serve >"$work/worker.log" 2>&1 & pids+=($!)
+key=$(dotnet "$worker" keys create --owner latency)
+auth=(-H "X-Api-Key: $key")
+dotnet "$worker" sample --out "$work/sample" --tasks 2 --width 32 --layers 1 >/dev/null
+upload() { curl -sf "${auth[@]}" -X POST -H "Content-Type: application/octet-stream" -T "$1" "$url/checkpoints?name=$2" | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
+base=$(upload "$work/sample/base.safetensors" base)
+t0=$(upload "$work/sample/task0.safetensors" t0)
+t1=$(upload "$work/sample/task1.safetensors" t1)
+body="{\"method\":\"task_arithmetic\",\"base\":\"$base\",\"tasks\":[{\"name\":\"a\",\"checkpoint\":\"$t0\"},{\"name\":\"b\",\"checkpoint\":\"$t1\"}]}"
+sleep 3 # let the worker finish starting: the first job should not measure its start-up
+: >"$work/latency"
+for i in $(seq 1 "$jobs"); do
+  id=$(curl -sf "${auth[@]}" -H "Content-Type: application/json" -d "$body" "$url/merges" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+  for _ in $(seq 1 600); do
+    status=$(curl -sf "${auth[@]}" "$url/merges/$id")
+    case "$status" in *'"status":"succeeded"'*|*'"status":"failed"'*) break ;; esac
+    sleep 0.05
+  done
+  python3 -c 'import json,sys,datetime as d
+j=json.loads(sys.argv[1]); f=lambda s: d.datetime.fromisoformat(s.replace("Z","+00:00"))
+print((f(j["startedAt"])-f(j["createdAt"])).total_seconds()*1000)' "$status" >>"$work/latency"
+done
+python3 - "$work/latency" <<'PY'
+import sys, statistics
+v = sorted(float(x) for x in open(sys.argv[1]))
+print(f"enqueue → start over {len(v)} jobs: median {statistics.median(v):.1f} ms, max {v[-1]:.1f} ms, min {v[0]:.1f} ms")
+PY
+
+# wrk runs at its connections' full speed; a per-request delay of connections/rate seconds holds it near the rate.
+connections=8
+cat >"$work/status.lua" <<LUA
+wrk.method = "GET"
+wrk.headers["X-Api-Key"] = "$key"
+function delay() return math.floor(1000 * $connections / $rate) end
+LUA
+echo "GET /merges/{id}, $connections connections paced to $rate requests/s for ${seconds} s (wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')):"
+wrk -t 2 -c "$connections" -d "${seconds}s" --latency -s "$work/status.lua" "$url/merges/$id" | sed 's/^/  /'

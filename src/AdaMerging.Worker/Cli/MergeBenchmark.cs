@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Merging;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Worker.Cli;
+
+/// <summary>
+/// `bench-merge`: task arithmetic, TIES and DARE on a ViT-L/14-shaped model (1.2 GB in float32) with K task vectors in
+/// memory, each against a memory copy of the model measured in the same run, with each method's peak RSS.
+/// </summary>
+public static class MergeBenchmark
+{
+    public static readonly ClipVisionConfig VitL14 = new(1024, 4096, 24, 16, 224, 14, 3, "quick_gelu", 1e-5, 768);
+
+    public static int Run(CommandOptions options)
+    {
+        int k = int.Parse(options.One("tasks", "4"), CultureInfo.InvariantCulture);
+        set_num_threads(Environment.ProcessorCount);
+        using var problem = new RandomProblem(VitL14, k, 1, ScalarType.Float32);
+        var vectors = problem.Vectors;
+        double gb = problem.ModelBytes / 1e9;
+        Console.WriteLine($"ViT-L/14 shape: {gb:F2} GB in float32, K = {k} task vectors in memory ({vectors.Bytes / 1e9:F2} GB with θ0), " +
+            $"{get_num_threads()} threads");
+
+        var copy = Median(3, () =>
+        {
+            using var source = ones(vectors.ParameterCount);
+            using var target = empty_like(source);
+            return Time(() => target.copy_(source));
+        });
+        Console.WriteLine($"  memory copy of the model: {copy.TotalMilliseconds:F0} ms = {gb / copy.TotalSeconds:F2} GB/s");
+        Report("task arithmetic (λ = 0.3)", gb, copy, () => vectors.Combine((_, _) => tensor(0.3f)));
+        Report("TIES (top-k 0.2, sum, λ = 0.3)", gb, copy, () => Ties.Apply(vectors, 0.2, "sum", 0.3));
+        Report("DARE (drop 0.9, then task arithmetic)", gb, copy, () =>
+        {
+            using var dropped = Dare.Apply(vectors, 0.9, 1);
+            return dropped.Combine((_, _) => tensor(0.3f));
+        });
+        Console.WriteLine($"  (a merge must read θ0 and K task vectors and write the model: at least (K + 2) / 2 = {(k + 2) / 2.0:F1}× a copy's traffic)");
+        return 0;
+    }
+
+    private static void Report(string method, double gb, TimeSpan copy, Func<Dictionary<string, Tensor>> merge)
+    {
+        GC.Collect();
+        long before = ProcessMemory.Resident();
+        ProcessMemory.ResetPeak();
+        var clock = Stopwatch.StartNew();
+        var merged = merge();
+        var elapsed = clock.Elapsed;
+        long peak = ProcessMemory.Peak() - before;
+        foreach (var t in merged.Values) t.Dispose();
+        Console.WriteLine($"  {method}: {elapsed.TotalMilliseconds:F0} ms = {gb / elapsed.TotalSeconds:F2} GB of model/s = {elapsed / copy:F1}× the copy; " +
+            $"peak +{peak / 1e9:F2} GB = {peak / 1e9 / gb:F1}× the model");
+    }
+
+    private static TimeSpan Time(Action work)
+    {
+        var clock = Stopwatch.StartNew();
+        work();
+        return clock.Elapsed;
+    }
+
+    private static TimeSpan Median(int n, Func<TimeSpan> measure) => StepBenchmark.Mid(Enumerable.Range(0, n + 1).Select(_ => measure()).Skip(1).ToList());
+}
