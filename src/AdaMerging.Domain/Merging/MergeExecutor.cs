@@ -121,8 +121,10 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
     private Learned Optimise(TaskVectors source, ClipModel model, TaskInputs tasks, AdaMergingSettings settings, CancellationToken ct)
     {
         var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+        var clock = Stopwatch.StartNew();
         using var run = new AdaMergingRun(model.Features, tasks.FixedParameters(source), source, layers, tasks.Adaptation(), settings);
         run.Run(p => progress?.Invoke(new MergeProgress("optimise", p.Step, p.TotalSteps, p.Objective, _clock.Elapsed)), ct);
+        _phases["optimise"] = clock.Elapsed.TotalSeconds;
         return new Learned(run.Coefficients(), [.. run.ObjectivePerStep]);
     }
 

@@ -109,11 +109,35 @@ public static class Ties
         using var row = vectors.TaskRow(k);
         using var magnitudes = row.abs();
         long n = magnitudes.numel(), keep = Math.Max(1, (long)Math.Round(n * topK));
-        if (keep >= n) return 0.0;
-        var (values, indices) = magnitudes.kthvalue(n - keep + 1, 0, false);
-        using (values)
-        using (indices)
-            return values.AsDouble();
+        return keep >= n ? 0.0 : KthSmallest(magnitudes, n - keep + 1);
+    }
+
+    /// <summary>
+    /// Exactly torch.kthvalue(values, rank) (1-based) without its full copy and int64 index tensor (3× the values):
+    /// a strided sample brackets the rank's value, two counting passes confirm the bracket, and only the values
+    /// inside it are selected and ranked. Falls back to kthvalue when the sample misses.
+    /// </summary>
+    public static double KthSmallest(Tensor values, long rank)
+    {
+        using var scope = NewDisposeScope();
+        long n = values.numel();
+        if (n > 4_000_000)
+        {
+            long stride = n / 1_000_000;
+            var sample = values.flatten()[TensorIndex.Slice(0, null, stride)].contiguous();
+            long m = sample.numel();
+            double q = (double)rank / n;
+            long LowRank(double f) => Math.Clamp((long)Math.Floor(f * m), 1, m);
+            var lo = sample.kthvalue(LowRank(q - 0.01), 0, false).values.AsDouble();
+            var hi = sample.kthvalue(Math.Clamp(LowRank(q + 0.01) + 1, 1, m), 0, false).values.AsDouble();
+            long below = values.lt(lo).sum().item<long>(), upToHi = values.le(hi).sum().item<long>();
+            if (below < rank && rank <= upToHi)
+            {
+                var inside = values.masked_select(values.ge(lo).logical_and_(values.le(hi)));
+                return inside.kthvalue(rank - below, 0, false).values.AsDouble();
+            }
+        }
+        return values.kthvalue(rank, 0, false).values.AsDouble();
     }
 
     /// <summary>Σk over rows of [K, len], added in task order (the spec's Σk, and reproducible to the bit).</summary>

@@ -45,12 +45,14 @@ public static class MergeBenchmark
     private static void Report(string method, double gb, TimeSpan copy, Func<Dictionary<string, Tensor>> merge)
     {
         GC.Collect();
+        _ = ProcessMemory.Trim();
         long before = ProcessMemory.Resident();
-        ProcessMemory.ResetPeak();
+        var sampler = new ProcessMemory.PeakSampler();
         var clock = Stopwatch.StartNew();
         var merged = merge();
         var elapsed = clock.Elapsed;
-        long peak = ProcessMemory.Peak() - before;
+        sampler.Dispose();
+        long peak = sampler.Peak - before;
         foreach (var t in merged.Values) t.Dispose();
         Console.WriteLine($"  {method}: {elapsed.TotalMilliseconds:F0} ms = {gb / elapsed.TotalSeconds:F2} GB of model/s = {elapsed / copy:F1}× the copy; " +
             $"peak +{peak / 1e9:F2} GB = {peak / 1e9 / gb:F1}× the model");

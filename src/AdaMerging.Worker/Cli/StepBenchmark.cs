@@ -95,7 +95,7 @@ public static class StepBenchmark
 
         GC.Collect();
         long resident = ProcessMemory.Resident() - rssStart;
-        ProcessMemory.ResetPeak();
+        using var sampler = new ProcessMemory.PeakSampler();
         run.TakeStep();
         plain.Take();
         var timings = new List<StepTimings>();
@@ -106,7 +106,8 @@ public static class StepBenchmark
             timings.Add(run.LastTimings!);
             plainTimes.Add(plain.Take());
         }
-        long peak = ProcessMemory.Peak() - rssStart;
+        sampler.Dispose();
+        long peak = sampler.Peak - rssStart;
 
         var step = Mid(timings.Select(t => t.Total));
         var plainStep = Mid(plainTimes);

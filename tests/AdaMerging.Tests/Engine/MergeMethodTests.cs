@@ -27,6 +27,17 @@ public class MergeMethodTests
     }
 
     [Fact]
+    public void The_trim_threshold_is_exactly_torch_kthvalue_at_every_rank()
+    {
+        var g = new TorchSharp.torch.Generator(3);
+        using var magnitudes = randn(5_000_003, generator: g).abs();
+        using var rounded = (magnitudes * 100).round();   // many exact duplicates around every rank
+        foreach (var values in new[] { magnitudes, rounded })
+            foreach (var rank in new long[] { 1, 2, 1_000_000, 2_500_001, 4_000_000, 5_000_002, 5_000_003 })
+                Assert.Equal(values.kthvalue(rank, 0, false).values.item<float>(), Ties.KthSmallest(values, rank));
+    }
+
+    [Fact]
     public void Where_the_elected_sum_is_zero_the_majority_sign_decides()
     {
         // Entry 2 sums to exactly 0 (1 − 1); the elected signs elsewhere are mostly negative, so −1 wins there.
