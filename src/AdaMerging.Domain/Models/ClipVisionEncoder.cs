@@ -38,10 +38,12 @@ public sealed class ClipVisionEncoder(ClipVisionConfig config)
         long b = x.shape[0], t = x.shape[1], heads = Config.NumAttentionHeads, hd = Config.HiddenSize / heads;
         var h = LayerNorm(x, θ, p + "layer_norm1");
         Tensor Project(string name) => F.linear(h, θ[p + $"self_attn.{name}.weight"], θ[p + $"self_attn.{name}.bias"]);
-        var q = (Project("q_proj") * (1.0 / Math.Sqrt(hd))).view(b, t, heads, hd).transpose(1, 2);
+        var q = Project("q_proj").view(b, t, heads, hd).transpose(1, 2);
         var k = Project("k_proj").view(b, t, heads, hd).transpose(1, 2);
         var v = Project("v_proj").view(b, t, heads, hd).transpose(1, 2);
-        var attention = q.matmul(k.transpose(-2, -1)).softmax(-1).matmul(v);   // shapes fixed by the config, checked on input
+        // softmax(q kᵀ / √hd) v in one fused kernel (forward and backward), as CLIP's attention with its default scale;
+        // shapes are fixed by the config, checked on input.
+        var attention = F.scaled_dot_product_attention(q, k, v);
         var merged = attention.transpose(1, 2).reshape(b, t, Config.HiddenSize);
         x = x + F.linear(merged, θ[p + "self_attn.out_proj.weight"], θ[p + "self_attn.out_proj.bias"]);
         h = LayerNorm(x, θ, p + "layer_norm2");
