@@ -32,8 +32,8 @@ auth=(-H "X-Api-Key: $key")
 dotnet "$worker" sample --out "$work/sample" --tasks 2 --width 32 --layers 1 >/dev/null
 upload() { curl -sf "${auth[@]}" -X POST -H "Content-Type: application/octet-stream" -T "$1" "$url/checkpoints?name=$2" | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
 base=$(upload "$work/sample/base.safetensors" base)
-t0=$(upload "$work/sample/task0.safetensors" t0)
-t1=$(upload "$work/sample/task1.safetensors" t1)
+t0=$(upload "$work/sample/task1.safetensors" t1)
+t1=$(upload "$work/sample/task2.safetensors" t2)
 body="{\"method\":\"task_arithmetic\",\"base\":\"$base\",\"tasks\":[{\"name\":\"a\",\"checkpoint\":\"$t0\"},{\"name\":\"b\",\"checkpoint\":\"$t1\"}]}"
 sleep 3 # let the worker finish starting: the first job should not measure its start-up
 : >"$work/latency"

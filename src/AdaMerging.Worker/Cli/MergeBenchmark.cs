@@ -14,31 +14,49 @@ public static class MergeBenchmark
 {
     public static readonly ClipVisionConfig VitL14 = new(1024, 4096, 24, 16, 224, 14, 3, "quick_gelu", 1e-5, 768);
 
+    private static readonly string[] Methods = ["ta", "ties", "dare"];
+
     public static int Run(CommandOptions options)
     {
         int k = int.Parse(options.One("tasks", "4"), CultureInfo.InvariantCulture);
+        var method = options.One("method", "all");
+        if (method == "all")
+        {
+            // One process per method: peak RSS and allocator state must not carry over from the one before.
+            foreach (var m in Methods)
+                if (StepBenchmark.RunChild(["bench-merge", "--method", m, "--tasks", k.ToString(CultureInfo.InvariantCulture)]) != 0) return 1;
+            Console.WriteLine($"(a merge must read θ0 and K task vectors and write the model: at least (K + 2) / 2 = {(k + 2) / 2.0:F1}× a copy's traffic)");
+            return 0;
+        }
+        if (!Methods.Contains(method)) throw new ArgumentException($"method '{method}' is not one of {string.Join(", ", Methods)}");
         set_num_threads(Environment.ProcessorCount);
         using var problem = new RandomProblem(VitL14, k, 1, ScalarType.Float32);
         var vectors = problem.Vectors;
         double gb = problem.ModelBytes / 1e9;
-        Console.WriteLine($"ViT-L/14 shape: {gb:F2} GB in float32, K = {k} task vectors in memory ({vectors.Bytes / 1e9:F2} GB with θ0), " +
-            $"{get_num_threads()} threads");
-
         var copy = Median(3, () =>
         {
             using var source = ones(vectors.ParameterCount);
             using var target = empty_like(source);
             return Time(() => target.copy_(source));
         });
-        Console.WriteLine($"  memory copy of the model: {copy.TotalMilliseconds:F0} ms = {gb / copy.TotalSeconds:F2} GB/s");
-        Report("task arithmetic (λ = 0.3)", gb, copy, () => vectors.Combine((_, _) => tensor(0.3f)));
-        Report("TIES (top-k 0.2, sum, λ = 0.3)", gb, copy, () => Ties.Apply(vectors, 0.2, "sum", 0.3));
-        Report("DARE (drop 0.9, then task arithmetic)", gb, copy, () =>
+        Console.WriteLine($"ViT-L/14 shape ({gb:F2} GB in float32), K = {k} task vectors in memory ({vectors.Bytes / 1e9:F2} GB with θ0), " +
+            $"{get_num_threads()} threads; memory copy of the model {copy.TotalMilliseconds:F0} ms = {gb / copy.TotalSeconds:F2} GB/s");
+        switch (method)
         {
-            using var dropped = Dare.Apply(vectors, 0.9, 1);
-            return dropped.Combine((_, _) => tensor(0.3f));
-        });
-        Console.WriteLine($"  (a merge must read θ0 and K task vectors and write the model: at least (K + 2) / 2 = {(k + 2) / 2.0:F1}× a copy's traffic)");
+            case "ta":
+                Report("task arithmetic (λ = 0.3)", gb, copy, () => vectors.Combine((_, _) => tensor(0.3f)));
+                break;
+            case "ties":
+                Report("TIES (top-k 0.2, sum, λ = 0.3)", gb, copy, () => Ties.Apply(vectors, 0.2, "sum", 0.3));
+                break;
+            default:
+                Report("DARE (drop 0.9, then task arithmetic)", gb, copy, () =>
+                {
+                    using var dropped = Dare.Apply(vectors, 0.9, 1);
+                    return dropped.Combine((_, _) => tensor(0.3f));
+                });
+                break;
+        }
         return 0;
     }
 

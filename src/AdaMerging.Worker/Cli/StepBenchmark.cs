@@ -62,23 +62,31 @@ public static class StepBenchmark
 
     private static Result? Child(CommandOptions options, string size, string precision)
     {
+        List<string> args = ["bench-step", "--sizes", size, "--precision", precision, "--tasks", options.One("tasks", "8"), "--batch", options.One("batch", "16")];
+        if (options.All("steps").Count > 0) args.AddRange(["--steps", options.One("steps", "")]);
+        Result? result = null;
+        RunChild(args, line =>
+        {
+            if (!line.StartsWith("RESULT ", StringComparison.Ordinal)) return false;
+            var f = line.Split(' ');
+            result = new Result(TimeSpan.FromMilliseconds(double.Parse(f[1], CultureInfo.InvariantCulture)), long.Parse(f[2], CultureInfo.InvariantCulture));
+            return true;
+        });
+        return result;
+    }
+
+    /// <summary>Runs this program again with <paramref name="args"/>, echoing its output (lines <paramref name="consume"/> takes are not echoed).</summary>
+    public static int RunChild(IReadOnlyList<string> args, Func<string, bool>? consume = null)
+    {
         var self = Environment.GetCommandLineArgs()[0];
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
         if (self.EndsWith(".dll", StringComparison.Ordinal)) start.ArgumentList.Add(self);
-        foreach (var a in (string[])["bench-step", "--sizes", size, "--precision", precision, "--tasks", options.One("tasks", "8"), "--batch", options.One("batch", "16")])
-            start.ArgumentList.Add(a);
-        if (options.All("steps").Count > 0) { start.ArgumentList.Add("--steps"); start.ArgumentList.Add(options.One("steps", "")); }
+        foreach (var a in args) start.ArgumentList.Add(a);
         using var child = Process.Start(start)!;
-        Result? result = null;
         while (child.StandardOutput.ReadLine() is { } line)
-            if (line.StartsWith("RESULT ", StringComparison.Ordinal))
-            {
-                var f = line.Split(' ');
-                result = new Result(TimeSpan.FromMilliseconds(double.Parse(f[1], CultureInfo.InvariantCulture)), long.Parse(f[2], CultureInfo.InvariantCulture));
-            }
-            else Console.WriteLine(line);
+            if (consume?.Invoke(line) != true) Console.WriteLine(line);
         child.WaitForExit();
-        return result;
+        return child.ExitCode;
     }
 
     private sealed record Result(TimeSpan Step, long VectorBytes);
