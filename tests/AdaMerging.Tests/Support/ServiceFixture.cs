@@ -53,6 +53,9 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     /// <summary>What the API logged.</summary>
     public CapturedLog ApiLog { get; } = new();
 
+    /// <summary>What the in-process worker logged.</summary>
+    public CapturedLog WorkerLog { get; } = new();
+
     public IServiceProvider ApiServices => _api!.Services;
 
     public IServiceProvider WorkerServices => _worker!.Services;
@@ -96,7 +99,11 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
         Client = await ClientForAsync("alice");
         Admin = await ClientForAsync("root", admin: true);
         if (!InProcessWorker) return;
-        _worker = WorkerHost.Build([], b => b.Configuration.AddInMemoryCollection(settings));
+        _worker = WorkerHost.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            b.Services.AddSingleton<Serilog.Core.ILogEventSink>(WorkerLog);
+        });
         await _worker.StartAsync();
     }
 
