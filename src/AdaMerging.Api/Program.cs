@@ -17,7 +17,13 @@ builder.Services.AddAccess();
 var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
-app.UseSerilogRequestLogging(); // outside the error handler, so it logs the status the client gets
+app.UseSerilogRequestLogging(o =>
+{
+    // Outside the error handler, so it logs the status the client gets, with the trace id its ProblemDetails quote.
+    o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (trace id {TraceId})";
+    o.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("TraceId", http.TraceIdentifier);
+    o.Logger = app.Services.GetService<Serilog.ILogger>(); // this host's logger, never the process-wide static one
+});
 app.UseApiErrors();
 app.MapApiDocs(); // before access control: the OpenAPI document and UI are public
 app.UseAccess();

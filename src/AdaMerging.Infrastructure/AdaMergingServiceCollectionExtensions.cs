@@ -23,6 +23,7 @@ public static class AdaMergingServiceCollectionExtensions
         services.AddSingleton(sp => DatabaseConnection.Resolve(sp.GetRequiredService<IConfiguration>()));
         services.AddDbContext<AdaMergingDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<DatabaseConnection>().ConnectionString));
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.DataRoot));
+        services.AddHostedService<BlobStoreStartup>();
         services.AddSingleton(TimeProvider.System);
         services.AddMergeQueue();
         return services;

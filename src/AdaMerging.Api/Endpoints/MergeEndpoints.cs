@@ -45,6 +45,9 @@ public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, D
 
 public static class MergeEndpoints
 {
+    /// <summary>A merge request is ids and options: 64 tasks fit in a few kilobytes; a megabyte is refused unread.</summary>
+    public const long MaxRequestBytes = 1 << 20;
+
     public static WebApplication MapMerges(this WebApplication app)
     {
         var group = app.MapGroup("/merges").WithTags("Merges");
@@ -53,8 +56,10 @@ public static class MergeEndpoints
             .WithDescription("Validates the whole request (method, options, that every input exists and that they fit together), "
                 + "stores it and queues it. Answers 202 with the merge's location. With an Idempotency-Key header a retried POST "
                 + "returns the same merge; the same key with a different request is a 409.")
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes))
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
         group.MapGet("/{id:guid}", Get).WithSummary("A merge's status").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id:guid}/cancel", Cancel)

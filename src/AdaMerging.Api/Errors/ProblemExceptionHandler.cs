@@ -14,8 +14,15 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             ApiProblemException p => Problem(p.Status, p.Title, p.Message, p.Errors),
             BlobTooLargeException t => Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", t.Message),
             BadHttpRequestException b => Problem(b.StatusCode, "Bad request", Unwrap(b)),
+            _ when DatabaseUnavailable(exception) => Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "the database cannot be reached; nothing was changed, retry shortly"),
             _ => null,
         };
+        if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+            LogDatabaseUnavailable(httpContext.Request.Method, httpContext.Request.Path, httpContext.TraceIdentifier, Innermost(exception).Message);
+        }
         if (problem is null)
         {
             LogUnhandled(exception, httpContext.Request.Method, httpContext.Request.Path);
@@ -33,9 +40,24 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         return problem;
     }
 
+    /// <summary>PostgreSQL refused or dropped the connection (it is down or restarting), however EF wrapped it.</summary>
+    private static bool DatabaseUnavailable(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is Npgsql.NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException
+                || x is Npgsql.PostgresException { SqlState: "57P01" or "57P02" or "57P03" }) // admin shutdown, crash shutdown, cannot connect now
+                return true;
+        return false;
+    }
+
+    private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
+
     // Binding failures wrap the JSON reader's message, which says where the body went wrong.
     private static string Unwrap(BadHttpRequestException b) =>
         b.InnerException is { } inner ? $"{b.Message} {inner.Message}" : b.Message;
+
+    [LoggerMessage(LogLevel.Warning, "Database unavailable for {Method} {Path} (trace id {TraceId}): {Reason}")]
+    private partial void LogDatabaseUnavailable(string method, string path, string traceId, string reason);
 
     [LoggerMessage(LogLevel.Error, "Unhandled exception for {Method} {Path}")]
     private partial void LogUnhandled(Exception exception, string method, string path);

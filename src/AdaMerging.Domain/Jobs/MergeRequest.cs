@@ -19,7 +19,7 @@ public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeT
     {
         var problems = new List<string>();
         if (!KnownMethods.Contains(Method))
-            problems.Add($"method '{Method}' is unknown; known: {string.Join(", ", KnownMethods)}");
+            problems.Add($"method '{Shown(Method)}' is unknown; known: {string.Join(", ", KnownMethods)}");
         if (Base == Guid.Empty) problems.Add("base: a checkpoint id is required");
         if (Tasks is null || Tasks.Count == 0) problems.Add("tasks: at least one task is required");
         else
@@ -31,6 +31,8 @@ public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeT
                 if (t.Checkpoint == Guid.Empty) problems.Add($"tasks[{i}].checkpoint: a checkpoint id is required");
                 if (string.IsNullOrWhiteSpace(t.Name)) problems.Add($"tasks[{i}].name: required");
                 else if (t.Name.Length > 100) problems.Add($"tasks[{i}].name: longer than 100 characters");
+                else if (t.Name.Any(c => char.IsControl(c) || c is '/' or '\\'))
+                    problems.Add($"tasks[{i}].name: control characters, '/' and '\\' are not allowed");
                 if (Method == AdaMerging && (t.Head is null || t.AdaptationData is null))
                     problems.Add($"tasks[{i}]: AdaMerging needs a head and adaptationData (unlabeled images) for every task");
                 if (t.EvaluationData is not null && t.Head is null)
@@ -41,9 +43,12 @@ public sealed record MergeRequest(string Method, Guid Base, IReadOnlyList<MergeT
         }
         problems.AddRange((Options ?? new MergeOptions()).Problems());
         if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
-            problems.Add($"callbackUrl '{CallbackUrl}' is not an absolute http(s) URL");
+            problems.Add($"callbackUrl '{Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters");
         return problems;
     }
+
+    /// <summary>A user's value as messages quote it: never more than 60 characters of it.</summary>
+    public static string Shown(string? value) => value is null ? "null" : value.Length <= 60 ? value : value[..60] + $"… ({value.Length} characters)";
 }
 
 /// <summary>One task: its fine-tuned checkpoint, and optionally its head and its unlabeled and labeled data.</summary>
@@ -113,13 +118,19 @@ public sealed record MergeOptions(
     {
         var p = ToAdaMerging().Problems().Select(x => "options." + x).ToList();
         if (!double.IsFinite(LambdaOrDefault) || Math.Abs(LambdaOrDefault) > 10) p.Add($"options.lambda: {LambdaOrDefault} is outside [-10, 10]");
-        if (TiesMergeOrDefault is not ("sum" or "mean")) p.Add($"options.tiesMerge '{TiesMergeOrDefault}' is not sum or mean");
+        if (TiesMergeOrDefault is not ("sum" or "mean")) p.Add($"options.tiesMerge '{MergeRequest.Shown(TiesMergeOrDefault)}' is not sum or mean");
         if (!(DropRateOrDefault is >= 0 and < 1)) p.Add($"options.dropRate {DropRateOrDefault} is outside [0, 1)");
-        if (DareBaseOrDefault is not ("task_arithmetic" or "ties")) p.Add($"options.dareBase '{DareBaseOrDefault}' is not task_arithmetic or ties");
+        if (DareBaseOrDefault is not ("task_arithmetic" or "ties")) p.Add($"options.dareBase '{MergeRequest.Shown(DareBaseOrDefault)}' is not task_arithmetic or ties");
         if (EvaluationBatchSizeOrDefault is < 1 or > 4096) p.Add($"options.evaluationBatchSize {EvaluationBatchSizeOrDefault} is outside 1-4096");
         if (ShardBytesOrDefault < 1 << 20) p.Add($"options.shardBytes {ShardBytesOrDefault} is below 1 MiB");
-        foreach (var pattern in Exclude ?? [])
+        if (Exclude is { Count: > 100 }) p.Add($"options.exclude: {Exclude.Count} patterns exceed the limit of 100");
+        foreach (var pattern in (Exclude ?? []).Take(100))
         {
+            if (pattern is null || pattern.Length > 500)
+            {
+                p.Add($"options.exclude: '{MergeRequest.Shown(pattern)}' is not a pattern of 1-500 characters");
+                continue;
+            }
             try
             {
                 _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromSeconds(1));

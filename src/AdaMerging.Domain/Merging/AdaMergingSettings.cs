@@ -42,9 +42,9 @@ public sealed record AdaMergingSettings
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>();
-        if (Granularity is not ("task" or "layer")) p.Add($"granularity '{Granularity}' is not task or layer");
-        if (LayerUnit is not ("tensor" or "block")) p.Add($"layerUnit '{LayerUnit}' is not tensor or block");
-        if (Precision is not ("float32" or "bfloat16")) p.Add($"precision '{Precision}' is not float32 or bfloat16");
+        if (Granularity is not ("task" or "layer")) p.Add($"granularity '{Jobs.MergeRequest.Shown(Granularity)}' is not task or layer");
+        if (LayerUnit is not ("tensor" or "block")) p.Add($"layerUnit '{Jobs.MergeRequest.Shown(LayerUnit)}' is not tensor or block");
+        if (Precision is not ("float32" or "bfloat16")) p.Add($"precision '{Jobs.MergeRequest.Shown(Precision)}' is not float32 or bfloat16");
         if (!(TopK is > 0 and <= 1)) p.Add($"topK {TopK} is outside (0, 1]");
         if (!double.IsFinite(InitialLambda) || Math.Abs(InitialLambda) > 10) p.Add($"initialLambda {InitialLambda} is outside [-10, 10]");
         if (!(LearningRate is >= 0 and <= 10)) p.Add($"learningRate {LearningRate} is outside [0, 10]");

@@ -13,7 +13,7 @@ namespace AdaMerging.Domain.Merging;
 /// Runs a merge plan end to end: load θ0 and the task vectors, merge by the chosen method, evaluate (merged, base,
 /// each individual model, task arithmetic at 0.3), write the merged model folder and the report.
 /// </summary>
-public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergeProgress>? progress = null)
+public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergeProgress>? progress = null, IRunSnapshots? snapshots = null)
 {
     private const ScalarType Compute = ScalarType.Float32;
     private readonly Dictionary<string, double> _phases = [];
@@ -122,11 +122,32 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
     {
         var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
         var clock = Stopwatch.StartNew();
-        using var run = new AdaMergingRun(model.Features, tasks.FixedParameters(source), source, layers, tasks.Adaptation(), settings);
-        run.Run(p => progress?.Invoke(new MergeProgress("optimise", p.Step, p.TotalSteps, p.Objective, _clock.Elapsed)), ct);
+        using var run = new AdaMergingRun(model.Features, tasks.FixedParameters(source), source, layers, tasks.Adaptation(), settings,
+            Resumable(snapshots?.Load(), layers.Rows, source.TaskCount, settings.Steps));
+        var saved = Stopwatch.StartNew();
+        try
+        {
+            run.Run(p =>
+            {
+                progress?.Invoke(new MergeProgress("optimise", p.Step, p.TotalSteps, p.Objective, _clock.Elapsed));
+                if (snapshots is null || saved.Elapsed < snapshots.Interval) return;
+                snapshots.Save(run.Snapshot());
+                saved.Restart();
+            }, ct);
+        }
+        catch (OperationCanceledException) when (snapshots is not null)
+        {
+            snapshots.Save(run.Snapshot()); // a graceful stop keeps every finished step for the next attempt
+            throw;
+        }
         _phases["optimise"] = clock.Elapsed.TotalSeconds;
         return new Learned(run.Coefficients(), [.. run.ObjectivePerStep]);
     }
+
+    /// <summary>A saved state fits this run only if its shapes do; anything else starts afresh.</summary>
+    private static AdaMergingState? Resumable(AdaMergingState? state, int rows, int tasks, int steps) =>
+        state is not null && state.Lambda.Length == rows * tasks && state.FirstMoment.Length == rows * tasks && state.SecondMoment.Length == rows * tasks
+            && state.Samplers.Length == tasks && state.Step <= steps && state.Objective.Count == state.Step ? state : null;
 
     private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings) =>
         settings.Plus ? Ties.Process(vectors, settings.TopK) : null;

@@ -17,10 +17,43 @@ public sealed class BlobStore
         _temp = Path.Combine(Path.GetFullPath(root), "blobs", "tmp");
         Directory.CreateDirectory(_blobs);
         Directory.CreateDirectory(_temp);
+        SweepAbandoned();
     }
 
-    /// <summary>A fresh path under the store's temp folder, on the same file system as the blobs.</summary>
-    public string NewTempPath(string suffix = "") => Path.Combine(_temp, Guid.NewGuid().ToString("N") + suffix);
+    /// <summary>
+    /// A fresh path under the store's temp folder, on the same file system as the blobs, named after this process so
+    /// that what a killed process left behind can be told from what a live one is writing.
+    /// </summary>
+    public string NewTempPath(string suffix = "") =>
+        Path.Combine(_temp, $"{Environment.ProcessId}-{Guid.NewGuid():N}{suffix}");
+
+    /// <summary>
+    /// Deletes temp files and folders of processes that no longer run (an upload or a merge output cut off by a
+    /// crash): they were never visible as blobs, and now they release their space.
+    /// </summary>
+    public int SweepAbandoned()
+    {
+        int removed = 0;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(_temp))
+        {
+            var name = Path.GetFileName(entry);
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            int pid = 0;
+            bool owned = dash > 0 && int.TryParse(name.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pid);
+            if (owned && (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}"))) continue;
+            try
+            {
+                if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+                else File.Delete(entry);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // another process swept it first, or it is not ours to remove
+            }
+        }
+        return removed;
+    }
 
     public string PathOf(string sha256)
     {

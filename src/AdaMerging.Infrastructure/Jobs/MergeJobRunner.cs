@@ -20,7 +20,7 @@ namespace AdaMerging.Infrastructure.Jobs;
 
 /// <summary>
 /// Runs one merge. It receives only the id and re-reads everything, so running it twice is harmless: a finished
-/// merge is left alone and an interrupted one starts over. Failures of the merge itself end the job with the
+/// merge is left alone and an interrupted one resumes from its last saved AdaMerging state (bit-identical). Failures of the merge itself end the job with the
 /// reason; database outages and shutdown propagate so that Hangfire retries or re-queues it.
 /// </summary>
 public sealed partial class MergeJobRunner(
@@ -34,7 +34,8 @@ public sealed partial class MergeJobRunner(
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
 
-    [AutomaticRetry(Attempts = 5, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    // Retries are for outages (database, shutdown), not for merges that fail: those end the job with their reason.
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [5, 15, 60, 300, 900], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid mergeId, CancellationToken cancellationToken)
     {
         var job = await db.Merges.SingleOrDefaultAsync(m => m.Id == mergeId, cancellationToken);
@@ -48,6 +49,8 @@ public sealed partial class MergeJobRunner(
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
         var output = blobs.NewTempPath();
+        var snapshots = new RunSnapshotFile(options.Value.DataRoot, mergeId, TimeSpan.FromSeconds(options.Value.SnapshotSeconds));
+        if (snapshots.Load() is { } saved) LogResuming(mergeId, saved.Step);
         try
         {
             var plan = await PlanAsync(job, cancellationToken);
@@ -56,7 +59,7 @@ public sealed partial class MergeJobRunner(
             var report = await Task.Factory.StartNew(() =>
             {
                 TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
-                return ReportArtifacts.Complete(output, new MergeExecutor(plan, device, progress.Report).Run(output, cancellationToken));
+                return ReportArtifacts.Complete(output, new MergeExecutor(plan, device, progress.Report, snapshots).Run(output, cancellationToken));
             }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await progress.FlushAsync();
             var files = new List<CheckpointFile>();
@@ -66,7 +69,11 @@ public sealed partial class MergeJobRunner(
                 files.Add(new CheckpointFile(name, sha, bytes));
             }
             await db.Entry(job).ReloadAsync(cancellationToken);
-            if (job.IsFinished) return; // cancelled while it ran: the results are not published
+            if (job.IsFinished)
+            {
+                snapshots.Delete();
+                return; // cancelled while it ran: the results are not published
+            }
             job.Succeed(files, JsonSerializer.Serialize(report, JsonSerializerOptions.Web), time.GetUtcNow());
             LogSucceeded(mergeId, files.Count);
         }
@@ -74,13 +81,18 @@ public sealed partial class MergeJobRunner(
         {
             // Either the merge was cancelled (Hangfire saw its job deleted) or the worker is shutting down (re-queue it).
             if (!await WasCancelledAsync(job)) throw;
+            snapshots.Delete();
             LogCancelled(mergeId); // the API queued the callback when it cancelled
             return;
         }
         catch (Exception e) when (!IsRetryable(e, cancellationToken))
         {
             await db.Entry(job).ReloadAsync(CancellationToken.None);
-            if (job.IsFinished) return;
+            if (job.IsFinished)
+            {
+                snapshots.Delete();
+                return;
+            }
             // libtorch appends its C++ stack to messages; the first line is the reason.
             var reason = e.Message.Split('\n', 2)[0].Trim();
             job.Fail(reason, time.GetUtcNow());
@@ -91,7 +103,9 @@ public sealed partial class MergeJobRunner(
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
         }
         await db.SaveChangesAsync(CancellationToken.None);
-        if (job.IsFinished) CallbackSender.Enqueue(queue, mergeId);
+        if (!job.IsFinished) return;
+        snapshots.Delete();
+        CallbackSender.Enqueue(queue, mergeId);
     }
 
     private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)
@@ -141,6 +155,9 @@ public sealed partial class MergeJobRunner(
 
     [LoggerMessage(LogLevel.Information, "Merge {MergeId} ({Method}) started, attempt {Attempt}")]
     private partial void LogStarted(Guid mergeId, string method, int attempt);
+
+    [LoggerMessage(LogLevel.Information, "Merge {MergeId} resumes AdaMerging from its saved state at step {Step}")]
+    private partial void LogResuming(Guid mergeId, int step);
 
     [LoggerMessage(LogLevel.Information, "Merge {MergeId} succeeded: {Files} files")]
     private partial void LogSucceeded(Guid mergeId, int files);

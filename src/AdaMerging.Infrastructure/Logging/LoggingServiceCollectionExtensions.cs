@@ -7,10 +7,16 @@ namespace AdaMerging.Infrastructure.Logging;
 
 public static class LoggingServiceCollectionExtensions
 {
-    /// <summary>Serilog as the host's own logger (not the static one, so several hosts in one process stay apart).</summary>
+    /// <summary>
+    /// Serilog as the host's own logger (not the static one, so several hosts in one process stay apart). Sinks
+    /// registered in the container (ILogEventSink) receive every event too.
+    /// </summary>
     public static IServiceCollection AddAdaMergingLogging(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddSerilog((_, logger) => logger
-            .ReadFrom.Configuration(configuration)
+        services.AddSerilog((sp, logger) => logger
+            // Settings may name the console sink only: no scanning of the folder for Serilog assemblies, which fails when a
+            // host runs from a folder it shares with others (tests) and costs start-up time everywhere.
+            .ReadFrom.Configuration(configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(typeof(ConsoleLoggerConfigurationExtensions).Assembly))
+            .ReadFrom.Services(sp)
             .Enrich.FromLogContext()
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",

@@ -31,6 +31,17 @@ public sealed class AdaMergingOptions
     [Range(1, 1_000_000)]
     public int RequestsPerSecondPerKey { get; set; } = 1000;
 
+    /// <summary>Seconds between saves of a running AdaMerging's state (0: every step); a restarted job resumes from the last.</summary>
+    [Range(0, 86_400)]
+    public int SnapshotSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Seconds after which a job whose worker stopped answering (killed, machine lost) is handed to another worker. The
+    /// timeout slides while the worker lives, so a long merge is never taken from a live worker.
+    /// </summary>
+    [Range(2, 86_400)]
+    public int QueueInvisibilitySeconds { get; set; } = 120;
+
     /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
     [Range(0, 64)]
     public int WorkerCount { get; set; }

@@ -94,6 +94,12 @@ public sealed class PostgresCluster : IAsyncDisposable
         if (await cluster.IsRunningAsync(ct)) await cluster.StopServerAsync(ct);
     }
 
+    /// <summary>Stops this cluster's server (fast shutdown: sessions are ended), as an operator's restart begins.</summary>
+    public Task StopServerAsync() => StopServerAsync(CancellationToken.None);
+
+    /// <summary>Starts this cluster's server again on its port.</summary>
+    public Task StartServerAsync() => StartServerAsync(fsync: !_ephemeral, CancellationToken.None);
+
     public async Task CreateDatabaseAsync(string name, CancellationToken ct = default)
     {
         await using var connection = new NpgsqlConnection(ConnectionString());

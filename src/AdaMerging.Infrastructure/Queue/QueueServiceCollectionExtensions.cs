@@ -21,18 +21,22 @@ public static class QueueServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddMergeQueue(this IServiceCollection services)
     {
-        var storageOptions = new PostgreSqlStorageOptions
+        services.AddSingleton(sp => new PostgreSqlStorageOptions
         {
             SchemaName = "hangfire",
             PrepareSchemaIfNecessary = true,
             EnableLongPolling = true,
             UseSlidingInvisibilityTimeout = true,
-            InvisibilityTimeout = TimeSpan.FromMinutes(2),
-            QueuePollInterval = TimeSpan.FromSeconds(5),
+            InvisibilityTimeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.QueueInvisibilitySeconds),
+            // Long polling wakes workers for new jobs; the poll finds jobs whose worker died once they turn visible.
+            QueuePollInterval = TimeSpan.FromSeconds(Math.Min(5, sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.QueueInvisibilitySeconds / 2.0)),
             DistributedLockTimeout = TimeSpan.FromMinutes(1),
-        };
-        services.AddSingleton<JobStorage>(sp => new PostgreSqlStorage(
-            new NpgsqlConnectionFactory(sp.GetRequiredService<DatabaseConnection>().ConnectionString, storageOptions), storageOptions));
+        });
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            var storageOptions = sp.GetRequiredService<PostgreSqlStorageOptions>();
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(sp.GetRequiredService<DatabaseConnection>().ConnectionString, storageOptions), storageOptions);
+        });
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire(configuration => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -29,21 +29,32 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     /// <summary>A client without any key.</summary>
     public HttpClient Anonymous { get; private set; } = null!;
 
+    /// <summary>A new key of <paramref name="owner"/>: its secret, as the key's holder sends it.</summary>
+    public async Task<string> CreateKeyAsync(string owner, bool admin = false)
+    {
+        var (key, secret) = AdaMerging.Domain.Store.ApiKey.Create(owner, admin, DateTimeOffset.UtcNow);
+        await using var db = NewDbContext();
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync();
+        return secret;
+    }
+
     /// <summary>A client holding a new key of <paramref name="owner"/>.</summary>
     public async Task<HttpClient> ClientForAsync(string owner, bool admin = false)
     {
-        var (key, secret) = AdaMerging.Domain.Store.ApiKey.Create(owner, admin, DateTimeOffset.UtcNow);
-        await using (var db = NewDbContext())
-        {
-            db.ApiKeys.Add(key);
-            await db.SaveChangesAsync();
-        }
+        var secret = await CreateKeyAsync(owner, admin);
         var client = _api!.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", secret);
         return client;
     }
 
     public string DataRoot => _data.Path;
+
+    /// <summary>What the API logged.</summary>
+    public CapturedLog ApiLog { get; } = new();
+
+    /// <summary>What the in-process worker logged.</summary>
+    public CapturedLog WorkerLog { get; } = new();
 
     public IServiceProvider ApiServices => _api!.Services;
 
@@ -52,9 +63,18 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     /// <summary>Settings a derived fixture adds or overrides.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
 
+    /// <summary>A fresh database for this fixture: on the shared test cluster unless a fixture needs its own.</summary>
+    protected virtual Task<string> CreateDatabaseAsync() => TestPostgres.CreateDatabaseAsync();
+
+    /// <summary>False for fixtures whose workers are real processes the tests start and kill.</summary>
+    protected virtual bool InProcessWorker => true;
+
+    /// <summary>The configuration both hosts run with (as a worker process would read it from its environment).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; private set; } = new Dictionary<string, string?>();
+
     public async Task InitializeAsync()
     {
-        var connectionString = await TestPostgres.CreateDatabaseAsync();
+        var connectionString = await CreateDatabaseAsync();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString,
@@ -62,23 +82,32 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
             ["AdaMerging:Queue"] = "test",
             ["AdaMerging:Device"] = "cpu",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Information",
+            ["Serilog:MinimumLevel:Override:AdaMerging.Infrastructure.Jobs.MergeJobRunner"] = "Information",
             ["AdaMerging:Limits:MaxTensorCount"] = "1000",
             ["AdaMerging:Limits:MaxClasses"] = "1000",
         };
         foreach (var (key, value) in ExtraSettings()) settings[key] = value;
+        Settings = settings;
         _api = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             foreach (var (key, value) in settings) b.UseSetting(key, value);
+            b.ConfigureServices(s => s.AddSingleton<Serilog.Core.ILogEventSink>(ApiLog));
         });
         Anonymous = _api.CreateClient(); // starting the API applies the migrations
         _api.Services.GetRequiredService<AdaMerging.Infrastructure.Blobs.BlobStore>(); // creates the store's folders
         Client = await ClientForAsync("alice");
         Admin = await ClientForAsync("root", admin: true);
-        _worker = WorkerHost.Build([], b => b.Configuration.AddInMemoryCollection(settings));
+        if (!InProcessWorker) return;
+        _worker = WorkerHost.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            b.Services.AddSingleton<Serilog.Core.ILogEventSink>(WorkerLog);
+        });
         await _worker.StartAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_worker is not null)
         {
