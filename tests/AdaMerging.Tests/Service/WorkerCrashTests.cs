@@ -134,6 +134,22 @@ public sealed class WorkerCrashTests(WorkerProcessFixture service) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_merge_cancelled_while_queued_is_never_run_by_a_worker_that_starts_later()
+    {
+        var inputs = await TinyService.UploadAsync(service, _files, tasks: 2, seed: 43);
+        var id = await SubmitAsync(inputs);
+        using (var cancel = await service.Client.PostAsync($"/merges/{id}/cancel", null))
+            Assert.Equal(System.Net.HttpStatusCode.OK, cancel.StatusCode);
+        var later = await SubmitAsync(inputs); // queued behind it: when this one is done, the cancelled one had its chance
+        using (ServiceProcess.Worker(service.Settings, _files.File("queued.log")))
+            await FinishedOutcomeAsync(later);
+        var merge = await service.Client.GetFromJsonAsync<JsonElement>($"/merges/{id}");
+        Assert.Equal("cancelled", merge.GetProperty("status").GetString());
+        Assert.Equal(0, merge.GetProperty("attempts").GetInt32());
+        Assert.Equal(0, merge.GetProperty("files").GetArrayLength());
+    }
+
+    [Fact]
     public async Task SIGTERM_requeues_the_running_merge_and_the_next_worker_resumes_it()
     {
         var inputs = await TinyService.UploadAsync(service, _files, tasks: 2, seed: 42);
