@@ -6,29 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uploads=${1:-50}; jobs=${2:-1000}; rate=${3:-500}
-scripts/prerequisites.sh postgres curl wrk
-dotnet build src/AdaMerging.Api -c Release -nologo -v q >/dev/null
-dotnet build src/AdaMerging.Worker -c Release -nologo -v q >/dev/null
-work=$(mktemp -d /tmp/adamerging-load.XXXXXX)
-chmod 755 "$work"
-worker=src/AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
-api=src/AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
-url=http://127.0.0.1:5094
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  dotnet "$worker" db-stop --data "$work/data" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export AdaMerging__DataRoot="$work/data" AdaMerging__MaxActiveMergesPerOwner=$((jobs + 10)) AdaMerging__RequestsPerSecondPerKey=100000
-dotnet "$api" --urls "$url" >"$work/api.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-dotnet "$worker" serve >"$work/worker.log" 2>&1 & pids+=($!)
-key=$(dotnet "$worker" keys create --owner load)
+export AdaMerging__MaxActiveMergesPerOwner=$((jobs + 10)) AdaMerging__RequestsPerSecondPerKey=100000
+source bench/throwaway-service.sh 5094 load
 dotnet "$worker" sample --out "$work/sample" --tasks "$uploads" --width 32 --layers 1 >/dev/null
-post() { curl -sf -H "X-Api-Key: $key" -X POST -H "Content-Type: application/octet-stream" -T "$1" "$url/checkpoints?name=$2" | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
 base=$(post "$work/sample/base.safetensors" base)
 
 start=$(date +%s.%N)

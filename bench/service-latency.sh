@@ -7,33 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${1:-20}; rate=${2:-500}; seconds=${3:-20}
-scripts/prerequisites.sh postgres curl wrk
-dotnet build src/AdaMerging.Api -c Release -nologo -v q >/dev/null
-dotnet build src/AdaMerging.Worker -c Release -nologo -v q >/dev/null
-work=$(mktemp -d /tmp/adamerging-latency.XXXXXX)
-chmod 755 "$work" # the embedded cluster runs as postgres when we are root
-worker=src/AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
-api=src/AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
-url=http://127.0.0.1:5093
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  dotnet "$worker" db-stop --data "$work/data" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export AdaMerging__DataRoot="$work/data"
-dotnet "$api" --urls "$url" >"$work/api.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
-dotnet "$worker" serve >"$work/worker.log" 2>&1 & pids+=($!)
-key=$(dotnet "$worker" keys create --owner latency)
+source bench/throwaway-service.sh 5093 latency
 auth=(-H "X-Api-Key: $key")
 dotnet "$worker" sample --out "$work/sample" --tasks 2 --width 32 --layers 1 >/dev/null
-upload() { curl -sf "${auth[@]}" -X POST -H "Content-Type: application/octet-stream" -T "$1" "$url/checkpoints?name=$2" | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
-base=$(upload "$work/sample/base.safetensors" base)
-t0=$(upload "$work/sample/task1.safetensors" t1)
-t1=$(upload "$work/sample/task2.safetensors" t2)
+base=$(post "$work/sample/base.safetensors" base)
+t0=$(post "$work/sample/task1.safetensors" t1)
+t1=$(post "$work/sample/task2.safetensors" t2)
 body="{\"method\":\"task_arithmetic\",\"base\":\"$base\",\"tasks\":[{\"name\":\"a\",\"checkpoint\":\"$t0\"},{\"name\":\"b\",\"checkpoint\":\"$t1\"}]}"
 sleep 3 # let the worker finish starting: the first job should not measure its start-up
 : >"$work/latency"
