@@ -72,8 +72,12 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     /// <summary>The configuration both hosts run with (as a worker process would read it from its environment).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; private set; } = new Dictionary<string, string?>();
 
+    /// <summary>Called first, before any host touches the data folder (and before the settings are read).</summary>
+    protected virtual Task PrepareDataRootAsync(string path) => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        await PrepareDataRootAsync(_data.Path);
         var connectionString = await CreateDatabaseAsync();
         var settings = new Dictionary<string, string?>
         {
@@ -115,8 +119,12 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
             _worker.Dispose();
         }
         if (_api is not null) await _api.DisposeAsync();
+        await ReleaseDataRootAsync(_data.Path);
         _data.Dispose();
     }
+
+    /// <summary>Called last, after both hosts stopped and before the data folder is deleted.</summary>
+    protected virtual Task ReleaseDataRootAsync(string path) => Task.CompletedTask;
 
     public void Dispose()
     {
