@@ -32,7 +32,7 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
             using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
             var settings = plan.Options.ToAdaMerging();
             TaskVectors Load(ScalarType dtype) => Timed("load", () => TaskVectors.Load(baseFolder.Weights,
-                taskFolders.Select(f => f.Weights).ToList(), plan.Options.Exclude ?? [], dtype, device));
+                taskFolders.Select(f => f.Weights).ToList(), plan.Options.Exclude ?? [], dtype, device, ct));
             // bf16 optimises on bf16 task vectors, frees them, then merges and evaluates from float32 ones: the peak
             // is the larger of the two phases, never their sum.
             Learned? learned = null;
@@ -44,8 +44,8 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
             ct.ThrowIfCancellationRequested();
             var (merged, coefficients, objective) = Merge(vectors, model, tasks, learned, ct);
             ct.ThrowIfCancellationRequested();
-            var accuracy = model is null || !tasks.HasEvaluation ? [] : Timed("evaluate", () => Evaluate(vectors, model, tasks, merged));
-            var files = Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, merged, plan.Options.ShardBytesOrDefault));
+            var accuracy = model is null || !tasks.HasEvaluation ? [] : Timed("evaluate", () => Evaluate(vectors, model, tasks, merged, ct));
+            var files = Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, merged, plan.Options.ShardBytesOrDefault, ct));
             ModelParameters.Dispose(merged);
             var report = new MergeReport(plan.Method, plan.Options, plan.Tasks.Select(t => t.Name).ToList(), accuracy, Average(accuracy),
                 coefficients, objective, _phases, [.. files, "report.json"]);
@@ -152,7 +152,7 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
     private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings) =>
         settings.Plus ? Ties.Process(vectors, settings.TopK) : null;
 
-    private List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, Dictionary<string, Tensor> merged)
+    private List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, Dictionary<string, Tensor> merged, CancellationToken ct)
     {
         Report("evaluate");
         using var _ = no_grad();
@@ -172,10 +172,10 @@ public sealed class MergeExecutor(MergePlan plan, Device device, Action<MergePro
             using var perTask = NewDisposeScope();
             var individual = With(vectors.Combine((_, j) => Scalar(j == k ? 1.0 : 0.0)));
             result.Add(new TaskAccuracy(plan.Tasks[k].Name,
-                Evaluation.Accuracy(model, withMerged, head, pixels, labels, batch),
-                Evaluation.Accuracy(model, withBase, head, pixels, labels, batch),
-                Evaluation.Accuracy(model, individual, head, pixels, labels, batch),
-                Evaluation.Accuracy(model, ta, head, pixels, labels, batch)));
+                Evaluation.Accuracy(model, withMerged, head, pixels, labels, batch, ct),
+                Evaluation.Accuracy(model, withBase, head, pixels, labels, batch, ct),
+                Evaluation.Accuracy(model, individual, head, pixels, labels, batch, ct),
+                Evaluation.Accuracy(model, ta, head, pixels, labels, batch, ct)));
         }
         return result;
     }

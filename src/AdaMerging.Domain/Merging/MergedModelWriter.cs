@@ -11,7 +11,9 @@ namespace AdaMerging.Domain.Merging;
 /// </summary>
 public static class MergedModelWriter
 {
-    public static IReadOnlyList<string> Write(string directory, ModelFolder baseFolder, IReadOnlyDictionary<string, Tensor> merged, long shardBytes)
+    /// <remarks>Cancelled between tensors, the writer is disposed uncommitted: nothing it started is left visible.</remarks>
+    public static IReadOnlyList<string> Write(string directory, ModelFolder baseFolder, IReadOnlyDictionary<string, Tensor> merged, long shardBytes,
+        CancellationToken ct = default)
     {
         Directory.CreateDirectory(directory);
         using var _ = no_grad();
@@ -22,6 +24,7 @@ public static class MergedModelWriter
         {
             foreach (var t in view.Tensors)
             {
+                ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 writer.Write(t.Name, merged.TryGetValue(t.Name, out var m) ? m.to_type(t.DType.TorchType!.Value).contiguous().cpu() : view.Read(t.Name));
             }

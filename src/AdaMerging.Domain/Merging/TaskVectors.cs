@@ -60,7 +60,7 @@ public sealed class TaskVectors : IDisposable
     /// so that bf16 storage rounds τ itself, not the difference of two rounded weights.
     /// </summary>
     public static TaskVectors Load(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, IReadOnlyList<string> excludePatterns,
-        ScalarType dtype, Device device)
+        ScalarType dtype, Device device, CancellationToken ct = default)
     {
         var excluded = excludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).ToList();
         var entries = theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))).ToList();
@@ -73,6 +73,11 @@ public sealed class TaskVectors : IDisposable
         {
             foreach (var name in vectors.Names)
             {
+                if (ct.IsCancellationRequested)
+                {
+                    vectors.Dispose();
+                    ct.ThrowIfCancellationRequested();
+                }
                 using var base0 = theta0.Read(name, readAs).to(device);
                 vectors.Theta0[name].copy_(base0);
                 for (int k = 0; k < tasks.Count; k++)

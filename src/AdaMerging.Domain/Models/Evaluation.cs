@@ -6,13 +6,14 @@ namespace AdaMerging.Domain.Models;
 public static class Evaluation
 {
     public static double Accuracy(ClipModel model, IReadOnlyDictionary<string, Tensor> parameters, ClassificationHead head,
-        Tensor pixels, Tensor labels, int batchSize = 64)
+        Tensor pixels, Tensor labels, int batchSize = 64, CancellationToken ct = default)
     {
         if (labels.shape[0] != pixels.shape[0]) throw new ArgumentException("one label per image is needed");
         using var _ = no_grad();
         long correct = 0, n = pixels.shape[0];
         for (long start = 0; start < n; start += batchSize)
         {
+            ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             long size = Math.Min(batchSize, n - start);
             var predicted = head.Logits(model.Features(parameters, pixels.narrow(0, start, size))).argmax(-1);

@@ -67,6 +67,30 @@ public sealed class MergeExecutorTests : IDisposable
         Assert.Equal(report.Accuracy, saved.Accuracy);
     }
 
+    [Theory]
+    [InlineData("load")]
+    [InlineData("merge")]
+    [InlineData("optimise")]
+    [InlineData("evaluate")]
+    [InlineData("write")]
+    public void Cancelled_in_any_phase_the_merge_stops_in_that_phase_and_leaves_no_file(string phase)
+    {
+        var options = new MergeOptions(Granularity: "task", Steps: 50, BatchSize: 4);
+        var output = _dir.File("cancelled-" + phase);
+        using var cancel = new CancellationTokenSource();
+        var phases = new List<string>();
+        var executor = new MergeExecutor(new MergePlan("adamerging", options, _base, _tasks), torch.CPU, p =>
+        {
+            phases.Add(p.Phase);
+            if (p.Phase == phase) cancel.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => executor.Run(output, cancel.Token));
+        Assert.Equal(phase, phases[^1]);                       // no later phase began
+        int steps = phase switch { "load" or "merge" => 0, "optimise" => 1, _ => 50 };   // cancelled at step 1 stops at step 1
+        Assert.Equal(steps, phases.Count(p => p == "optimise"));
+        Assert.Empty(Directory.Exists(output) ? Directory.GetFiles(output, "*", SearchOption.AllDirectories) : []);
+    }
+
     [Fact]
     public void An_open_clip_base_merges_in_its_own_layout_scores_as_the_same_weights_and_comes_out_in_Hugging_Face_layout()
     {

@@ -82,6 +82,57 @@ public sealed class ApiCrashTests(ServiceFixture service) : IClassFixture<Servic
         }
     }
 
+    /// <summary>A body that trickles one byte a second: what a slow-loris client sends.</summary>
+    private sealed class DrippingContent(int seconds) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (int i = 0; i < seconds; i++)
+            {
+                await stream.WriteAsync(new byte[] { 0 });
+                await stream.FlushAsync();
+                await Task.Delay(1000);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 1 << 20;
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task A_slow_drip_upload_is_cut_off_keeps_nothing_and_the_server_keeps_serving()
+    {
+        var secret = await service.CreateKeyAsync("drip");
+        var (api, client) = await StartApiAsync(FreePort(), secret);
+        using (api)
+        using (client)
+        {
+            var before = Directory.GetFiles(Temp).ToHashSet();
+            var drip = new DrippingContent(seconds: 60);
+            drip.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                using var response = await client.PostAsync("/checkpoints?name=drip", drip);
+                Assert.True((int)response.StatusCode is >= 400 and < 500, $"a slow drip was answered {(int)response.StatusCode}");
+            }
+            catch (HttpRequestException)
+            {
+                // Kestrel closed the connection under the minimum data rate: the expected outcome
+            }
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the drip held a request open for {clock.Elapsed}");
+            await Task.Delay(500);
+            Assert.Empty(Directory.GetFiles(Temp).Except(before));
+            await using (var db = service.NewDbContext())
+                Assert.False(await db.Checkpoints.AnyAsync(c => c.Owner == "drip"));
+            using var after = await client.GetAsync("/merges");
+            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        }
+    }
+
     [Fact]
     public async Task A_SIGKILLed_upload_leaves_no_blob_or_row_and_the_retry_succeeds()
     {

@@ -34,6 +34,8 @@ public sealed class MalformedUploadTests(ServiceFixture service) : IClassFixture
 
         var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains(input.Expected, Problems.Text(problem), StringComparison.Ordinal);
+        var traceId = problem.GetProperty("traceId").GetString()!;
+        Assert.Contains(service.ApiLog.Lines, l => l.Contains(traceId, StringComparison.Ordinal) && l.Contains("responded 400", StringComparison.Ordinal));
         Assert.Empty(Directory.GetFiles(Path.Combine(service.DataRoot, "blobs", "tmp")));
         Assert.Equal(blobsBefore, BlobCount());
         Assert.Equal(before, (await db.Checkpoints.CountAsync(), await db.Heads.CountAsync(), await db.Datasets.CountAsync()));
