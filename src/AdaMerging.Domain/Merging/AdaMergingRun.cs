@@ -41,7 +41,7 @@ public sealed class AdaMergingRun : IDisposable
     private readonly IReadOnlyList<AdaMergingTask> _tasks;
     private readonly AdaMergingSettings _options;
     private readonly BatchSampler[] _samplers;
-    private readonly Dictionary<string, Tensor> _fixedInComputeType, _leaves;
+    private readonly Dictionary<string, Tensor> _fixedInComputeType, _leaves, _parameters;
     private readonly Tensor _lambda, _m, _v, _merged;
     private readonly List<double> _objective;
     private int _step;
@@ -81,6 +81,9 @@ public sealed class AdaMergingRun : IDisposable
         }, StringComparer.Ordinal);
         _fixedInComputeType = fixedParameters.Where(kv => kv.Value.dtype != vectors.DType)
             .ToDictionary(kv => kv.Key, kv => kv.Value.to_type(vectors.DType), StringComparer.Ordinal);
+        // What the model reads every step, built once: the leaves are rewritten in place, the fixed tensors never change.
+        _parameters = new Dictionary<string, Tensor>(_leaves, StringComparer.Ordinal);
+        foreach (var (name, t) in fixedParameters) _parameters.TryAdd(name, _fixedInComputeType.GetValueOrDefault(name, t));
     }
 
     public LayerMap Layers { get; }
@@ -147,14 +150,12 @@ public sealed class AdaMergingRun : IDisposable
             _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
         clock.Restart();
-        var theta = new Dictionary<string, Tensor>(_leaves, StringComparer.Ordinal);
-        foreach (var (name, t) in _fixed) theta.TryAdd(name, _fixedInComputeType.GetValueOrDefault(name, t));
         Tensor total = zeros(1, dtype: lambda.dtype, device: lambda.device);
         for (int k = 0; k < _tasks.Count; k++)
         {
             using var index = tensor(batches[k], device: lambda.device);
             var pixels = _tasks[k].AdaptationPixels.index_select(0, index);
-            var features = _features(theta, pixels.to_type(_vectors.DType)).to_type(pixels.dtype);
+            var features = _features(_parameters, pixels.to_type(_vectors.DType)).to_type(pixels.dtype);
             total = total + Entropy(_tasks[k].Head.Logits(features)).to_type(lambda.dtype);
         }
         var forward = clock.Elapsed;

@@ -92,25 +92,19 @@ public sealed class TaskVectors : IDisposable
     }
 
     /// <summary>θ0 + Σk c(p, k) · τk,p for every merged tensor p (coefficients as 0-d tensors).</summary>
-    public Dictionary<string, Tensor> Combine(Func<string, int, Tensor> coefficient)
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var perTensor = stack(Names.Select(p => stack(Enumerable.Range(0, TaskCount).Select(k => coefficient(p, k).to_type(DType)).ToArray()).to(Device)).ToArray());
-        var merged = empty_like(_theta0);
-        MergeInto(merged, perTensor);
-        var result = Views(merged);
-        foreach (var t in result.Values) t.MoveToOuterDisposeScope();
-        return result;
-    }
+    public Dictionary<string, Tensor> Combine(Func<string, int, Tensor> coefficient) => Merged(() =>
+        stack(Names.Select(p => stack(Enumerable.Range(0, TaskCount).Select(k => coefficient(p, k).to_type(DType)).ToArray()).to(Device)).ToArray()));
 
     /// <summary>θ0 + Σk c[row(p), k] · τk,p for coefficients [rows, K] over a layer map.</summary>
-    public Dictionary<string, Tensor> Merge(Tensor coefficients, LayerMap layers)
+    public Dictionary<string, Tensor> Merge(Tensor coefficients, LayerMap layers) => Merged(() => PerTensor(coefficients, layers));
+
+    /// <summary>A new model from per-tensor coefficients [tensors, K] (built inside this call's dispose scope).</summary>
+    private Dictionary<string, Tensor> Merged(Func<Tensor> perTensor)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var merged = empty_like(_theta0);
-        MergeInto(merged, PerTensor(coefficients, layers));
+        MergeInto(merged, perTensor());
         var result = Views(merged);
         foreach (var t in result.Values) t.MoveToOuterDisposeScope();
         return result;
