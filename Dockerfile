@@ -10,9 +10,12 @@ ARG TORCH_BACKEND=cpu
 WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props AdaMerging.slnx .editorconfig ./
 COPY build/ build/
-COPY src/ src/
-RUN dotnet publish src/AdaMerging.Api -c Release -o /out/api -p:TorchBackend=$TORCH_BACKEND \
- && dotnet publish src/AdaMerging.Worker -c Release -o /out/worker -p:TorchBackend=$TORCH_BACKEND
+COPY AdaMerging.Domain/ AdaMerging.Domain/
+COPY AdaMerging.Infrastructure/ AdaMerging.Infrastructure/
+COPY AdaMerging.Api/ AdaMerging.Api/
+COPY AdaMerging.Worker/ AdaMerging.Worker/
+RUN dotnet publish AdaMerging.Api -c Release -o /out/api -p:TorchBackend=$TORCH_BACKEND \
+ && dotnet publish AdaMerging.Worker -c Release -o /out/worker -p:TorchBackend=$TORCH_BACKEND
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS api
 WORKDIR /app

@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 bench/fetch-data.sh
 scripts/prerequisites.sh fonts
 dotnet build bench/AdaMerging.Benchmark -c Release -nologo -v q >/dev/null
-dotnet build src/AdaMerging.Worker -c Release -nologo -v q >/dev/null
+dotnet build AdaMerging.Worker -c Release -nologo -v q >/dev/null
 dir=$(dotnet bench/AdaMerging.Benchmark/bin/Release/net10.0/linux-x64/AdaMerging.Benchmark.dll build "$@" | tail -n 1)
-worker=src/AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
+worker=AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
 out="$dir/precision"
 mkdir -p "$out"
 tasks=$(python3 - "$dir" <<'PY'

@@ -2,12 +2,12 @@
 # in a temp folder (removed on exit), on loopback port $1, with an API key for owner $2. Settings come from the
 # caller's environment (AdaMerging__…). Sets: work, worker, url, key, pids; defines post FILE NAME (→ checkpoint id).
 scripts/prerequisites.sh postgres curl wrk
-dotnet build src/AdaMerging.Api -c Release -nologo -v q >/dev/null
-dotnet build src/AdaMerging.Worker -c Release -nologo -v q >/dev/null
+dotnet build AdaMerging.Api -c Release -nologo -v q >/dev/null
+dotnet build AdaMerging.Worker -c Release -nologo -v q >/dev/null
 work=$(mktemp -d /tmp/adamerging-bench.XXXXXX)
 chmod 755 "$work" # the embedded cluster runs as postgres when we are root
-worker=src/AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
-api=src/AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
+worker=AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
+api=AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
 url=http://127.0.0.1:$1
 pids=()
 cleanup() {

@@ -4,13 +4,13 @@
 scripts/prerequisites.sh postgres curl
 
 url="http://127.0.0.1:${ADAMERGING_PORT:-5080}"
-out=src/AdaMerging.Worker/bin/Release/net10.0/linux-x64
-api=src/AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
+out=AdaMerging.Worker/bin/Release/net10.0/linux-x64
+api=AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
 worker="$out/AdaMerging.Worker.dll"
 
 echo "== building the service"
-dotnet build src/AdaMerging.Api -c Release -nologo -v q
-dotnet build src/AdaMerging.Worker -c Release -nologo -v q
+dotnet build AdaMerging.Api -c Release -nologo -v q
+dotnet build AdaMerging.Worker -c Release -nologo -v q
 
 mkdir -p data/logs
 pids=()

@@ -2,7 +2,7 @@
 """A tiny random CLIP vision encoder and what real PyTorch computes for it, as fixtures for the C# model.
 
 The forward pass below is written independently of the C# code, from the spec (Hugging Face CLIPVisionModel
-semantics). Outputs go to tests/AdaMerging.Tests/Fixtures/clip_tiny/:
+semantics). Outputs go to AdaMerging.Tests/Fixtures/clip_tiny/:
   config.json, model.safetensors (HF layout), open_clip.safetensors (same weights, open_clip layout),
   head.safetensors (normalising zero-shot-style head), io.safetensors (pixels, features, logits).
 """
@@ -15,7 +15,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "AdaMerging.Tests", "Fixtures", "clip_tiny")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "AdaMerging.Tests", "Fixtures", "clip_tiny")
 CFG = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, image_size=16,
            patch_size=4, num_channels=3, hidden_act="quick_gelu", layer_norm_eps=1e-5, projection_dim=24)
 DTYPES = {torch.float32: "F32", torch.int64: "I64"}

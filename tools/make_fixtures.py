@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "AdaMerging.Tests", "Fixtures")
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "AdaMerging.Tests", "Fixtures")
 state = {
     "w": torch.arange(12, dtype=torch.float32).reshape(3, 4) / 10,
     "b": torch.arange(3, dtype=torch.float64) * 0.25 - 1,
