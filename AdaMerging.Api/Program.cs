@@ -9,13 +9,13 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.Services.AddAdaMergingLogging(builder.Configuration);
 builder.Services.AddAdaMergingCore(builder.Configuration);
+builder.Services.AddDatabaseMigration();
 builder.Services.AddApiErrors();
 builder.Services.AddApiDocs();
 builder.Services.AddHealth();
 builder.Services.AddAccess();
 
 var app = builder.Build();
-await app.MigrateDatabaseAsync();
 
 app.UseSerilogRequestLogging(o =>
 {

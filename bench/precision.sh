@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bf16 against float32 on the reproduction benchmark (docs/reproduction.md, seed 1 by default): layer-wise
-# AdaMerging and AdaMerging++ with the spec's defaults, once per precision, through the worker's `run` command (the
+# AdaMerging and AdaMerging++ with the declared defaults (docs/algorithm.md), once per precision, through the worker's `run` command (the
 # queued job's code path, without the HTTP round trips). Prints each run's average accuracy and optimisation time.
 #   bench/precision.sh [--seed N]
 set -euo pipefail

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 jobs=${1:-20}; rate=${2:-500}; seconds=${3:-20}
 source bench/throwaway-service.sh 5093 latency
 auth=(-H "X-Api-Key: $key")
-dotnet "$worker" sample --out "$work/sample" --tasks 2 --width 32 --layers 1 >/dev/null
+dotnet "$bench" sample --out "$work/sample" --tasks 2 --width 32 --layers 1 >/dev/null
 base=$(post "$work/sample/base.safetensors" base)
 t0=$(post "$work/sample/task1.safetensors" t1)
 t1=$(post "$work/sample/task2.safetensors" t2)

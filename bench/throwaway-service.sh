@@ -1,13 +1,8 @@
 # Sourced by the service benchmarks: builds the API and the worker and starts both on a throw-away embedded cluster
 # in a temp folder (removed on exit), on loopback port $1, with an API key for owner $2. Settings come from the
-# caller's environment (AdaMerging__…). Sets: work, worker, url, key, pids; defines post FILE NAME (→ checkpoint id).
+# caller's environment (AdaMerging__…). Sets: work, worker, bench (the benchmark tool), url, key, pids; defines post FILE NAME (→ checkpoint id).
 scripts/prerequisites.sh postgres curl wrk
-dotnet build AdaMerging.Api -c Release -nologo -v q >/dev/null
-dotnet build AdaMerging.Worker -c Release -nologo -v q >/dev/null
-work=$(mktemp -d /tmp/adamerging-bench.XXXXXX)
-chmod 755 "$work" # the embedded cluster runs as postgres when we are root
-worker=AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
-api=AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll
+source bench/build-tools.sh
 url=http://127.0.0.1:$1
 pids=()
 cleanup() {

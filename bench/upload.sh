@@ -6,11 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 gb=${1:-2}
 scripts/prerequisites.sh postgres curl
-dotnet build AdaMerging.Api -c Release -nologo -v q >/dev/null
-dotnet build AdaMerging.Worker -c Release -nologo -v q >/dev/null
-work=$(mktemp -d /tmp/adamerging-bench.XXXXXX)
-chmod 755 "$work" # the embedded cluster runs as postgres when we are root
-worker=AdaMerging.Worker/bin/Release/net10.0/linux-x64/AdaMerging.Worker.dll
+source bench/build-tools.sh
 api_pid=""
 cleanup() {
   [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
@@ -21,13 +17,13 @@ trap cleanup EXIT
 keep_log() { cp "$work/api.log" /tmp/bench-api.log 2>/dev/null || true; }
 trap "keep_log; cleanup" EXIT
 
-dotnet "$worker" make-checkpoint --out "$work/big.safetensors" --gb "$gb"
+dotnet "$bench" make-checkpoint --out "$work/big.safetensors" --gb "$gb"
 bytes=$(stat -c %s "$work/big.safetensors")
 mb() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-AdaMerging__DataRoot="$work/data" dotnet AdaMerging.Api/bin/Release/net10.0/linux-x64/AdaMerging.Api.dll \
+AdaMerging__DataRoot="$work/data" dotnet "$api" \
   --urls http://127.0.0.1:5091 >"$work/api.log" 2>&1 & api_pid=$!
 for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5091/health/ready >/dev/null 2>&1 && break; sleep 1; done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tiny random CLIP vision encoder and what real PyTorch computes for it, as fixtures for the C# model.
 
-The forward pass below is written independently of the C# code, from the spec (Hugging Face CLIPVisionModel
+The forward pass below is written independently of the C# code, from docs/algorithm.md, "The model" (Hugging Face CLIPVisionModel
 semantics). Outputs go to AdaMerging.Tests/Fixtures/clip_tiny/:
   config.json, model.safetensors (HF layout), open_clip.safetensors (same weights, open_clip layout),
   head.safetensors (normalising zero-shot-style head), io.safetensors (pixels, features, logits).

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Jobs;
+using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Store;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Blobs;
@@ -66,26 +67,22 @@ public static class MergeEndpoints
             .WithSummary("Cancel a queued or running merge; a running one stops within about a second")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/{id:guid}/model", DownloadModel)
-            .WithSummary("Download the merged model.safetensors (when the model is not sharded)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/{id:guid}/files/{fileName}", DownloadFile)
-            .WithSummary("Download one file of the merged model folder (config.json, shards, index, report.json)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/{id:guid}/archive", Archive)
-            .WithSummary("The whole merged folder (model, config, report, coefficients, plots) as one zip, streamed")
-            .Produces(StatusCodes.Status200OK, contentType: "application/zip")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/{id:guid}/report", Report)
-            .WithSummary("The report: accuracies beside base, individual and task arithmetic; coefficients; objective; timings")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+        Result(group.MapGet("/{id:guid}/model", DownloadModel), "application/octet-stream")
+            .WithSummary("Download the merged model.safetensors (when the model is not sharded)");
+        Result(group.MapGet("/{id:guid}/files/{fileName}", DownloadFile), "application/octet-stream")
+            .WithSummary("Download one file of the merged model folder (config.json, shards, index, report.json)");
+        Result(group.MapGet("/{id:guid}/archive", Archive), "application/zip")
+            .WithSummary("The whole merged folder (model, config, report, coefficients, plots) as one zip, streamed");
+        Result(group.MapGet("/{id:guid}/report", Report), contentType: null)
+            .WithSummary("The report: accuracies beside base, individual and task arithmetic; coefficients; objective; timings");
         return app;
+    }
+
+    /// <summary>A result of a merge: 404 for an unknown merge, 409 until it has succeeded.</summary>
+    private static RouteHandlerBuilder Result(RouteHandlerBuilder route, string? contentType)
+    {
+        if (contentType is not null) route.Produces(StatusCodes.Status200OK, contentType: contentType);
+        return route.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
@@ -166,9 +163,9 @@ public static class MergeEndpoints
             : throw ApiProblemException.Conflict($"Idempotency-Key '{key}' was used for a different request (merge {earlier.Id})");
     }
 
-    // jsonb reorders keys and drops whitespace: compare the parsed documents, not the strings.
+    // jsonb reorders keys and respells numbers: compare what the requests mean, not their text.
     private static string NormalizedJson(string json) =>
-        JsonSerializer.Serialize(JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web), JsonSerializerOptions.Web);
+        JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web)?.Canonical() ?? "";
 
     public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct) =>
         TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, user, ct), time.GetUtcNow()));

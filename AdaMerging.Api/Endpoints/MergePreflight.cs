@@ -3,6 +3,7 @@ using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Jobs;
+using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Store;
 using AdaMerging.Infrastructure.Blobs;

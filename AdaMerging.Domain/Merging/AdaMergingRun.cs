@@ -21,12 +21,12 @@ public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward
 }
 
 /// <summary>
-/// AdaMerging (Yang et al., ICLR 2024) exactly as the spec fixes it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
+/// AdaMerging (Yang et al., ICLR 2024) as docs/algorithm.md, "AdaMerging", states it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
 /// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
 /// tasks' mean prediction entropies, takes one backward pass and one Adam step with PyTorch's update rule.
 /// </summary>
 /// <remarks>
-/// ∂L/∂λ is taken by the spec's chain rule, not by autograd through the merge: the merged weights are one flat leaf
+/// ∂L/∂λ is taken by the chain rule (docs/algorithm.md, "The gradient ∂L/∂λ by the chain rule"), not by autograd through the merge: the merged weights are one flat leaf
 /// buffer, rewritten in place each step (θ = θ0 + Tᵀc, one pass over the task vectors); backward fills its gradient
 /// like any training step's; then ∂L/∂λ(l,k) = Σp∈l ⟨∂L/∂θp, τk,p⟩ (one more pass), masked where the clamp is
 /// saturated exactly as torch.clamp's backward does. Autograd through the merge would hold K products c·τk per tensor

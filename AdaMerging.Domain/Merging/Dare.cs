@@ -12,13 +12,14 @@ public static class Dare
         using var _ = no_grad();
         using var generator = new Generator((ulong)seed, vectors.Device);
         var result = vectors.WithPacked(empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device));
+        // Task by task, tensor by tensor: the order the masks are drawn in is part of what a seed means.
         for (int k = 0; k < vectors.TaskCount; k++)
-            foreach (var p in vectors.Names)
+            for (int i = 0; i < vectors.Names.Count; i++)
             {
                 using var scope = NewDisposeScope();
-                var tau = vectors.Tau[k][p];
+                var tau = vectors.Slice(vectors.TaskRow(k), i);
                 var keep = rand(tau.shape, generator: generator, dtype: tau.dtype, device: tau.device).ge(dropRate);
-                result.Tau[k][p].copy_(tau * keep / (1 - dropRate));
+                result.Slice(result.TaskRow(k), i).copy_(tau * keep / (1 - dropRate));
             }
         return result;
     }

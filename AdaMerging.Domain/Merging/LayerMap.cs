@@ -2,6 +2,20 @@ using System.Text.RegularExpressions;
 
 namespace AdaMerging.Domain.Merging;
 
+/// <summary>What one coefficient covers: a whole task vector, or one layer of it.</summary>
+public enum Granularity
+{
+    Task,
+    Layer,
+}
+
+/// <summary>With layer granularity, what a layer is: one tensor (the paper's), or one transformer block.</summary>
+public enum LayerUnit
+{
+    Tensor,
+    Block,
+}
+
 /// <summary>
 /// Which row of λ each merged tensor uses. Task-wise: one row. Layer-wise `tensor` (the paper's): one row per
 /// tensor. Layer-wise `block`: one row per transformer block, one for everything before the blocks (embeddings),
@@ -23,12 +37,11 @@ public sealed partial class LayerMap
 
     public int RowOf(string tensor) => _rowOf[tensor];
 
-    public static LayerMap Create(IReadOnlyList<string> tensors, string granularity, string layerUnit) => (granularity, layerUnit) switch
+    public static LayerMap Create(IReadOnlyList<string> tensors, Granularity granularity, LayerUnit layerUnit) => (granularity, layerUnit) switch
     {
-        ("task", _) => new LayerMap(["all"], tensors.ToDictionary(t => t, _ => 0, StringComparer.Ordinal)),
-        ("layer", "tensor") => new LayerMap(tensors, tensors.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal)),
-        ("layer", "block") => Blocks(tensors),
-        _ => throw new ArgumentException($"granularity '{granularity}' with layer unit '{layerUnit}' is unknown: use task, or layer with tensor or block"),
+        (Granularity.Task, _) => new LayerMap(["all"], tensors.ToDictionary(t => t, _ => 0, StringComparer.Ordinal)),
+        (_, LayerUnit.Tensor) => new LayerMap(tensors, tensors.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal)),
+        _ => Blocks(tensors),
     };
 
     private static LayerMap Blocks(IReadOnlyList<string> tensors)

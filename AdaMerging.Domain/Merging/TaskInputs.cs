@@ -1,6 +1,5 @@
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Models;
 using static TorchSharp.torch;
 
@@ -37,7 +36,7 @@ public sealed class TaskInputs : IDisposable
         }
     }
 
-    public bool NeedsModel => _plan.Method == MergeRequest.AdaMerging || HasEvaluation;
+    public bool NeedsModel => _plan.Method.NeedsAdaptationData || HasEvaluation;
 
     public bool HasEvaluation => _evaluation.Any(e => e is not null);
 

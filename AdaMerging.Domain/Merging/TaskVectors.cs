@@ -10,9 +10,10 @@ namespace AdaMerging.Domain.Merging;
 /// </summary>
 /// <remarks>
 /// θ0 is one flat buffer [N] and the task vectors one matrix [K, N], so that a merge is one matrix-vector product per
-/// tensor (θp = θ0,p + cpᵀ Tp, one pass over the task vectors) and so is ∂L/∂λ (Tp ∂L/∂θp). The per-tensor
-/// dictionaries are views into them. Every merge in the service goes through <see cref="MergeInto"/>, so task
-/// arithmetic and AdaMerging at equal coefficients give bit-identical weights.
+/// tensor (θp = θ0,p + cpᵀ Tp, one pass over the task vectors) and so is ∂L/∂λ (Tp ∂L/∂θp); see docs/algorithm.md,
+/// "Task vectors". Tensors are reached as slices of these two (<see cref="Slice"/>) or as shaped views of a flat buffer
+/// (<see cref="Views"/>). Every merge in the service goes through <see cref="MergeInto"/>, so task arithmetic and
+/// AdaMerging at equal coefficients give bit-identical weights.
 /// </remarks>
 public sealed class TaskVectors : IDisposable
 {
@@ -31,17 +32,10 @@ public sealed class TaskVectors : IDisposable
         _theta0 = theta0;
         _tau = tau;
         _ownsBase = ownsBase;
-        Theta0 = Views(theta0);
-        Tau = Enumerable.Range(0, TaskCount).Select(k => Views(tau[k])).ToList();
     }
 
     /// <summary>The merged tensors, in the base's order.</summary>
     public IReadOnlyList<string> Names { get; }
-
-    public Dictionary<string, Tensor> Theta0 { get; }
-
-    /// <summary>τk for each task k, over <see cref="Names"/>.</summary>
-    public List<Dictionary<string, Tensor>> Tau { get; }
 
     public int TaskCount => (int)_tau.shape[0];
 
@@ -71,20 +65,21 @@ public sealed class TaskVectors : IDisposable
             empty(n, dtype: dtype, device: device), empty([tasks.Count, n], dtype: dtype, device: device));
         using (no_grad())
         {
-            foreach (var name in vectors.Names)
+            for (int i = 0; i < vectors.Names.Count; i++)
             {
                 if (ct.IsCancellationRequested)
                 {
                     vectors.Dispose();
                     ct.ThrowIfCancellationRequested();
                 }
-                using var base0 = theta0.Read(name, readAs).to(device);
-                vectors.Theta0[name].copy_(base0);
+                using var scope = NewDisposeScope();
+                var base0 = theta0.Read(vectors.Names[i], readAs).to(device).reshape(-1);
+                vectors.BaseSlice(i).copy_(base0);
+                var taskSlices = vectors.TaskSlice(i);
                 for (int k = 0; k < tasks.Count; k++)
                 {
-                    using var thetaK = tasks[k].Read(name, readAs).to(device);
-                    using var tau = thetaK - base0;   // reads may be views of the caller's tensors: never in place
-                    vectors.Tau[k][name].copy_(tau);
+                    var thetaK = tasks[k].Read(vectors.Names[i], readAs).to(device).reshape(-1);
+                    taskSlices[k].copy_(thetaK - base0);   // reads may be views of the caller's tensors: never in place
                 }
             }
         }
@@ -130,7 +125,7 @@ public sealed class TaskVectors : IDisposable
         }
     }
 
-    /// <summary>∂L/∂λ before the clamp from ∂L/∂θp (in <see cref="Names"/> order): [rows, K], row r summing ⟨∂L/∂θp, τk,p⟩ over the tensors p of layer r (spec: chain rule).</summary>
+    /// <summary>∂L/∂λ before the clamp from ∂L/∂θp (in <see cref="Names"/> order): [rows, K], row r summing ⟨∂L/∂θp, τk,p⟩ over the tensors p of layer r (docs/algorithm.md, "The gradient ∂L/∂λ by the chain rule").</summary>
     public Tensor CoefficientGradient(IReadOnlyList<Tensor> gradients, LayerMap layers, ScalarType dtype)
     {
         using var _ = no_grad();
@@ -171,9 +166,11 @@ public sealed class TaskVectors : IDisposable
     /// <summary>τk over all merged tensors, flat [N].</summary>
     public Tensor TaskRow(int k) => _tau[k];
 
+    /// <summary>θ0 as shaped per-tensor views (the caller disposes the views, never θ0).</summary>
+    public Dictionary<string, Tensor> BaseParameters() => Views(_theta0);
+
     public void Dispose()
     {
-        foreach (var t in Tau.SelectMany(d => d.Values).Concat(Theta0.Values)) t.Dispose();
         _tau.Dispose();
         if (_ownsBase) _theta0.Dispose();
     }

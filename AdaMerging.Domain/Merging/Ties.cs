@@ -3,8 +3,15 @@ using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;
 
+/// <summary>How TIES combines the agreeing entries: their sum (the AdaMerging paper's baseline) or their mean (TIES's own).</summary>
+public enum TiesMerge
+{
+    Sum,
+    Mean,
+}
+
 /// <summary>
-/// TIES processing (Yadav et al., 2023) as the spec fixes it: trim each τk to its top-k fraction by magnitude over the
+/// TIES processing (Yadav et al., 2023) as docs/algorithm.md, "TIES", states it: trim each τk to its top-k fraction by magnitude over the
 /// whole model, elect a sign per entry (the majority sign where the sum is exactly 0), keep only agreeing entries.
 /// </summary>
 /// <remarks>
@@ -27,9 +34,8 @@ public static class Ties
     }
 
     /// <summary>TIES-merging: θ0 + λ · merge(τ').</summary>
-    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, string merge, double lambda)
+    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, TiesMerge merge, double lambda)
     {
-        CheckMerge(merge);
         using var merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
         ForEachProcessed(vectors, topK, (i, processed) =>
         {
@@ -40,29 +46,11 @@ public static class Ties
         return vectors.Views(merged);
     }
 
-    /// <summary>Σk τ'k (sum, the AdaMerging paper's baseline) or its mean over the tasks whose entry is non-zero (TIES's own).</summary>
-    public static Dictionary<string, Tensor> MergeTaskVectors(TaskVectors processed, string merge)
-    {
-        CheckMerge(merge);
-        using var _ = no_grad();
-        return processed.Names.ToDictionary(p => p, p =>
-        {
-            using var scope = NewDisposeScope();
-            var stacked = stack(processed.Tau.Select(t => t[p].flatten()).ToArray());
-            return Merge(stacked, merge).view(processed.Theta0[p].shape).MoveToOuterDisposeScope();
-        }, StringComparer.Ordinal);
-    }
-
-    private static void CheckMerge(string merge)
-    {
-        if (merge is not ("sum" or "mean")) throw new ArgumentException($"unknown TIES merge '{merge}': use sum or mean", nameof(merge));
-    }
-
     /// <summary>merge over the tasks of processed [K, len], summing task by task in order.</summary>
-    private static Tensor Merge(Tensor processed, string merge)
+    private static Tensor Merge(Tensor processed, TiesMerge merge)
     {
         var sum = SumOverTasks(processed);
-        if (merge == "sum") return sum;
+        if (merge == TiesMerge.Sum) return sum;
         using var nonZero = processed.ne(0).to_type(sum.dtype);
         using var count = SumOverTasks(nonZero);
         using var atLeastOne = count.clamp_min(1);
@@ -140,7 +128,7 @@ public static class Ties
         return values.kthvalue(rank, 0, false).values.AsDouble();
     }
 
-    /// <summary>Σk over rows of [K, len], added in task order (the spec's Σk, and reproducible to the bit).</summary>
+    /// <summary>Σk over rows of [K, len], added in task order (the Σk of docs/algorithm.md, and reproducible to the bit).</summary>
     private static Tensor SumOverTasks(Tensor perTask)
     {
         var sum = perTask[0].clone();

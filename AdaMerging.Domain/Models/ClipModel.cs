@@ -6,7 +6,7 @@ namespace AdaMerging.Domain.Models;
 /// <summary>
 /// A CLIP encoder over parameters in the checkpoint's own names: Hugging Face names go straight to the encoder,
 /// open_clip names are mapped (with views, so autograd still reaches them). Merging happens in the checkpoint's
-/// own layout, as the spec's "layers" demand.
+/// own layout, as AdaMerging's "layers" are (docs/algorithm.md, "Notation").
 /// </summary>
 public sealed class ClipModel : IDisposable
 {

@@ -3,16 +3,13 @@ using AdaMerging.Domain.Datasets;
 namespace AdaMerging.Domain.Store;
 
 /// <summary>An uploaded dataset over its blob, with what the upload check found in it.</summary>
-public sealed class Dataset : IOwned
+public sealed class Dataset : StoredBlob
 {
     private Dataset() { }
 
     public Dataset(Guid id, string name, string sha256, long bytes, DatasetInfo info, DateTimeOffset createdAt)
+        : base(id, name, sha256, bytes, createdAt)
     {
-        Id = id;
-        Name = name;
-        Sha256 = sha256;
-        Bytes = bytes;
         Format = info.Format;
         Count = info.Count;
         Channels = info.Channels;
@@ -21,21 +18,7 @@ public sealed class Dataset : IOwned
         HasLabels = info.HasLabels;
         MaxLabel = info.MaxLabel;
         ClassNames = info.ClassNames?.ToList();
-        CreatedAt = createdAt;
     }
-
-    public Guid Id { get; private set; }
-
-    /// <summary>Who uploaded it; only they (and admins) can see or use it.</summary>
-    public string Owner { get; private set; } = "";
-
-    public void OwnedBy(string owner) => Owner = owner;
-
-    public string Name { get; private set; } = "";
-
-    public string Sha256 { get; private set; } = "";
-
-    public long Bytes { get; private set; }
 
     public DatasetFormat Format { get; private set; }
 
@@ -52,8 +35,6 @@ public sealed class Dataset : IOwned
     public int? MaxLabel { get; private set; }
 
     public List<string>? ClassNames { get; private set; }
-
-    public DateTimeOffset CreatedAt { get; private set; }
 
     public DatasetInfo Info => new(Format, Count, Channels, Height, Width, HasLabels, MaxLabel, ClassNames);
 }

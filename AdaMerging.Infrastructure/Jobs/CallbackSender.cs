@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using AdaMerging.Domain.Jobs;
+using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Infrastructure.Persistence;
 using Hangfire;
 using Hangfire.States;

@@ -5,10 +5,11 @@ using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Store;
+using AdaMerging.Infrastructure.Contract;
+using AdaMerging.Infrastructure.Runs;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
-using AdaMerging.Infrastructure.Reports;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,7 +60,7 @@ public sealed partial class MergeJobRunner(
             var report = await Task.Factory.StartNew(() =>
             {
                 TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
-                return ReportArtifacts.Complete(output, new MergeExecutor(plan, device, progress.Report, snapshots).Run(output, cancellationToken));
+                return MergeRun.Execute(plan, device, output, progress.Report, snapshots, cancellationToken);
             }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await progress.FlushAsync();
             var files = new List<CheckpointFile>();
@@ -138,7 +139,7 @@ public sealed partial class MergeJobRunner(
         foreach (var t in request.Tasks)
             tasks.Add(new PlannedTask(t.Name, await Checkpoint(t.Checkpoint, $"task '{t.Name}'"), await Blob(t.Head, true, $"task '{t.Name}' head"),
                 await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset")));
-        return new MergePlan(request.Method, request.Options ?? new MergeOptions(), await Checkpoint(request.Base, "base"), tasks);
+        return request.ToPlan(await Checkpoint(request.Base, "base"), tasks);
     }
 
     private async Task<bool> WasCancelledAsync(MergeJob job)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Merging;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Store;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace AdaMerging.Infrastructure.Persistence;
 
@@ -37,20 +38,9 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             });
             e.Navigation(c => c.Files).UsePropertyAccessMode(PropertyAccessMode.Field);
         });
-        modelBuilder.Entity<Head>(e =>
+        ConfigureStoredBlob<Head>(modelBuilder, "heads").Ignore(h => h.Info);
+        ConfigureStoredBlob<Dataset>(modelBuilder, "datasets", e =>
         {
-            e.ToTable("heads");
-            e.HasKey(h => h.Id);
-            e.Property(h => h.Name).HasMaxLength(256);
-            e.Property(h => h.Sha256).HasMaxLength(64).IsFixedLength();
-            e.Ignore(h => h.Info);
-        });
-        modelBuilder.Entity<Dataset>(e =>
-        {
-            e.ToTable("datasets");
-            e.HasKey(d => d.Id);
-            e.Property(d => d.Name).HasMaxLength(256);
-            e.Property(d => d.Sha256).HasMaxLength(64).IsFixedLength();
             e.Property(d => d.Format).HasConversion<string>().HasMaxLength(32);
             e.Ignore(d => d.Info);
         });
@@ -87,5 +77,18 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.HasIndex(m => m.IdempotencyKey).IsUnique();
             e.Property(m => m.QueueJobId).HasMaxLength(64);
         });
+    }
+
+    /// <summary>The columns every single-file resource shares (<see cref="StoredBlob"/>).</summary>
+    private static EntityTypeBuilder<T> ConfigureStoredBlob<T>(ModelBuilder modelBuilder, string table, Action<EntityTypeBuilder<T>>? more = null)
+        where T : StoredBlob
+    {
+        var e = modelBuilder.Entity<T>();
+        e.ToTable(table);
+        e.HasKey(x => x.Id);
+        e.Property(x => x.Name).HasMaxLength(256);
+        e.Property(x => x.Sha256).HasMaxLength(64).IsFixedLength();
+        more?.Invoke(e);
+        return e;
     }
 }

@@ -5,7 +5,6 @@ using AdaMerging.Infrastructure.Persistence;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
-using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +23,7 @@ public static class QueueServiceCollectionExtensions
         services.AddSingleton(sp => new PostgreSqlStorageOptions
         {
             SchemaName = "hangfire",
-            PrepareSchemaIfNecessary = true,
+            PrepareSchemaIfNecessary = false, // DatabaseStartup installs it once the database is up
             EnableLongPolling = true,
             UseSlidingInvisibilityTimeout = true,
             InvisibilityTimeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.QueueInvisibilitySeconds),
@@ -35,7 +34,7 @@ public static class QueueServiceCollectionExtensions
         services.AddSingleton<JobStorage>(sp =>
         {
             var storageOptions = sp.GetRequiredService<PostgreSqlStorageOptions>();
-            return new PostgreSqlStorage(new NpgsqlConnectionFactory(sp.GetRequiredService<DatabaseConnection>().ConnectionString, storageOptions), storageOptions);
+            return new PostgreSqlStorage(new DeferredConnectionFactory(sp.GetRequiredService<DatabaseConnection>()), storageOptions);
         });
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire(configuration => configuration

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Merging;
 using ScottPlot;
 
 namespace AdaMerging.Infrastructure.Reports;
@@ -13,14 +13,7 @@ namespace AdaMerging.Infrastructure.Reports;
 /// </summary>
 public static class ReportArtifacts
 {
-    /// <summary>Writes the artifacts beside the merged model and rewrites report.json to list every file; returns the report.</summary>
-    public static MergeReport Complete(string directory, MergeReport report)
-    {
-        var complete = report with { Files = [.. report.Files, .. Write(directory, report)] };
-        File.WriteAllText(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(complete, Domain.Merging.MergeExecutor.ReportJson));
-        return complete;
-    }
-
+    /// <summary>Writes the artifacts the report has data for beside the merged model; returns their file names.</summary>
     public static IReadOnlyList<string> Write(string directory, MergeReport report)
     {
         var files = new List<string>();

@@ -55,7 +55,7 @@ public static class MalformedInputs
         const string st = "model.safetensors";
         var good = Tensors(F32("w", "[2]", 0, 8), 8);
 
-        // Checkpoints: the safetensors rules of the spec.
+        // Checkpoints: the safetensors format's rules (AdaMerging.Domain/Tensors/SafetensorsHeader.cs).
         yield return C("empty file", ck, "shorter than the 8-byte header length", (st, []));
         yield return C("three bytes", ck, "shorter than the 8-byte header length", (st, [1, 2, 3]));
         yield return C("absurd header length", ck, "exceeds the limit", (st, Raw("{}", 0, 100_000_001)));
@@ -170,7 +170,7 @@ public static class MalformedInputs
     {
         using var buffer = new TempDirectory();
         var path = buffer.File("m.safetensors");
-        Checkpoints.Save(path, ClipFixtures.HuggingFace(ClipFixtures.Tiny));
+        TestCheckpoints.Save(path, ClipFixtures.HuggingFace(ClipFixtures.Tiny));
         return File.ReadAllBytes(path);
     }
 }

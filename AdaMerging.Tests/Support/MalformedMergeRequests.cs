@@ -188,6 +188,8 @@ public static class MalformedMergeRequests
         cases["exclude an invalid regex"] = Option("exclude", new JsonArray("(unclosed"));
         cases["exclude 10000 patterns"] = Option("exclude", new JsonArray([.. Enumerable.Range(0, 10_000).Select(i => (JsonNode?)$"p{i}")]));
         cases["unknown option"] = Option("temperature", 0.5);
+        cases["steps for a method without it"] = Option("steps", 10, "task_arithmetic");
+        cases["seed of DARE a fraction"] = Option("seed", 1.5, "dare");
         return cases;
     }
 }

@@ -28,10 +28,10 @@ public static class TinyService
         for (int k = 0; k < tasks; k++)
         {
             var model = files.File($"tiny{seed}-{k}.safetensors");
-            Checkpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
+            TestCheckpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
                 folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
             var data = files.File($"tiny{seed}-{k}-data.safetensors");
-            Checkpoints.Save(data, new Dictionary<string, torch.Tensor>
+            TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
             {
                 ["pixel_values"] = torch.randn([12, 3, 16, 16], generator: g),
                 ["labels"] = torch.randint(0, 5, [12], generator: g),

@@ -3,12 +3,11 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using TorchSharp;
 using AdaMerging.Domain.Compute;
-using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Options;
-using AdaMerging.Infrastructure.Reports;
+using AdaMerging.Infrastructure.Runs;
 using AdaMerging.Infrastructure.Postgres;
 
 namespace AdaMerging.Worker.Cli;
@@ -22,19 +21,11 @@ public static class Commands
                                                                a merge request (the API's JSON, local paths for ids), as the worker runs it
                AdaMerging.Worker merge --base F --task F [--task F ...] [--method task_arithmetic] [--lambda 0.3] --out DIR
                                                                a quick merge of local checkpoints
-               AdaMerging.Worker sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]
-                                                               write a random CLIP-ViT-shaped base and fine-tuned checkpoints
                AdaMerging.Worker inspect F                     tensors, parameters and SHA-256 of a safetensors file
                AdaMerging.Worker db-stop [--data DIR]          stop the embedded PostgreSQL cluster
                AdaMerging.Worker keys create --owner NAME [--admin true]
                                                                create an API key (printed once) in the service's database
-               AdaMerging.Worker bench-store [--dir DIR]       time header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
-               AdaMerging.Worker make-checkpoint --out F [--gb 2]  a large safetensors file for upload benchmarks
-               AdaMerging.Worker bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
-                                                               where an AdaMerging step's time goes, against a plain step and a GEMM
-               AdaMerging.Worker bench-step --memory-steps 500 [--memory-size small]
-                                                               RSS and live tensors every 50 steps
-               AdaMerging.Worker bench-merge [--tasks 4]       task arithmetic, TIES, DARE on a ViT-L/14 shape against a memory copy
+        (benchmarks and sample checkpoints: bench/AdaMerging.Benchmark)
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -47,12 +38,7 @@ public static class Commands
                 case "merge": return Merge(options);
                 case "run": return Run(options);
                 case "keys" when options.Positional is ["create"]: return await KeyCommands.CreateAsync(options);
-                case "sample": return SampleCheckpoints.Write(options);
                 case "inspect": return Inspect(options);
-                case "bench-store": return StoreBenchmark.Run(options);
-                case "make-checkpoint": return StoreBenchmark.MakeCheckpoint(options);
-                case "bench-step": return StepBenchmark.Run(options);
-                case "bench-merge": return MergeBenchmark.Run(options);
                 case "db-stop":
                     await PostgresCluster.StopAsync(Path.Combine(options.One("data", new AdaMergingOptions().DataRoot), "postgres"));
                     return 0;
@@ -82,8 +68,10 @@ public static class Commands
     /// <summary>`merge --base F --task F ... [--method task_arithmetic] [--lambda 0.3] --out DIR`: a quick merge of local files.</summary>
     private static int Merge(CommandOptions options)
     {
-        var method = options.One("method", MergeRequest.TaskArithmetic);
-        var opts = new MergeOptions(Lambda: double.Parse(options.One("lambda", "0.3"), CultureInfo.InvariantCulture));
+        var method = options.One("method", "task_arithmetic");
+        Dictionary<string, JsonElement>? opts = options.All("lambda") is [var lambda]
+            ? new() { ["lambda"] = JsonSerializer.SerializeToElement(double.Parse(lambda, CultureInfo.InvariantCulture)) }
+            : null;
         var request = new LocalMergeRequest(method, options.Required("base"),
             options.All("task").Select((t, i) => new LocalMergeTask($"task{i + 1}", t)).ToList(), opts);
         return Execute(request.ToPlan(Directory.GetCurrentDirectory()), options);
@@ -94,15 +82,15 @@ public static class Commands
         var output = options.Required("out");
         torch.set_num_threads(Environment.ProcessorCount);
         string? lastPhase = null;
-        var report = ReportArtifacts.Complete(output, new MergeExecutor(plan, TorchDevice.Choose(options.One("device", "auto")), p =>
+        var report = MergeRun.Execute(plan, TorchDevice.Choose(options.One("device", "auto")), output, p =>
         {
             if (p.Phase != lastPhase) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s] {p.Phase}");
             else if (p.Step % 50 == 0 || p.Step == p.TotalSteps) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s]   step {p.Step}/{p.TotalSteps}, objective {p.Objective:F4}");
             lastPhase = p.Phase;
-        }).Run(output));
+        });
         foreach (var row in report.Accuracy.Append(report.Average).OfType<TaskAccuracy>())
             Console.WriteLine($"{row.Task,-12} merged {row.Merged:P1}  base {row.Base:P1}  individual {row.Individual:P1}  task arithmetic {row.TaskArithmetic:P1}");
-        Console.WriteLine($"{plan.Method}: wrote {string.Join(", ", report.Files)} to {output}");
+        Console.WriteLine($"{plan.Method.Name}: wrote {string.Join(", ", report.Files)} to {output}");
         return 0;
     }
 

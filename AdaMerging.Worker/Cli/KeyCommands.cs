@@ -15,7 +15,7 @@ public static class KeyCommands
             .AddEnvironmentVariables()
             .Build();
         var connection = await DatabaseConnection.ResolveAsync(configuration, CancellationToken.None);
-        await using var db = new AdaMergingDbContext(new DbContextOptionsBuilder<AdaMergingDbContext>().UseNpgsql(connection.ConnectionString).Options);
+        await using var db = new AdaMergingDbContext(new DbContextOptionsBuilder<AdaMergingDbContext>().UseNpgsql(connection).Options);
         await db.Database.MigrateAsync();
         var (key, secret) = ApiKey.Create(options.Required("owner"), options.One("admin", "false") == "true", TimeProvider.System.GetUtcNow());
         db.ApiKeys.Add(key);

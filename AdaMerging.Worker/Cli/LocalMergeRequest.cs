@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
-using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Infrastructure.Contract;
 
 namespace AdaMerging.Worker.Cli;
 
@@ -8,7 +9,7 @@ namespace AdaMerging.Worker.Cli;
 /// The API's merge request with local paths where the API takes ids: a checkpoint is a model folder or a single
 /// weights file; heads and datasets are files. It becomes the same <see cref="MergePlan"/> the queued job runs.
 /// </summary>
-public sealed record LocalMergeRequest(string Method, string Base, IReadOnlyList<LocalMergeTask> Tasks, MergeOptions? Options)
+public sealed record LocalMergeRequest(string Method, string Base, IReadOnlyList<LocalMergeTask> Tasks, IReadOnlyDictionary<string, JsonElement>? Options = null)
 {
     public static LocalMergeRequest Read(string path) =>
         JsonSerializer.Deserialize<LocalMergeRequest>(File.ReadAllText(path), JsonSerializerOptions.Web)
@@ -22,7 +23,7 @@ public sealed record LocalMergeRequest(string Method, string Base, IReadOnlyList
             t.Head is null ? null : Guid.NewGuid(), t.AdaptationData is null ? null : Guid.NewGuid(), t.EvaluationData is null ? null : Guid.NewGuid())).ToList(), Options);
         var problems = shape.Problems();
         if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
-        return new MergePlan(Method, Options ?? new MergeOptions(), Folder(Resolve(Base)),
+        return shape.ToPlan(Folder(Resolve(Base)),
             Tasks.Select(t => new PlannedTask(t.Name, Folder(Resolve(t.Checkpoint)), Optional(t.Head), Optional(t.AdaptationData), Optional(t.EvaluationData))).ToList());
     }
 

@@ -3,38 +3,56 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Globalization;
 using AdaMerging.Benchmark;
+using AdaMerging.Benchmark.Performance;
 
 // build [--seed N] [--name value …]: builds (or finds cached) the benchmark folder and prints its path last.
 // run --url URL --key KEY --benchmark DIR [--tasks a,b,…] [--steps N] [--out FILE]: every method through the service.
+// The performance harness (docs/performance.md):
+//   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
+//   bench-step --memory-steps 500 [--memory-size small]      RSS and live tensors every 50 steps
+//   bench-merge [--tasks 4]                                    task arithmetic, TIES, DARE on a ViT-L/14 shape
+//   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
+//   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
+//   sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]   random CLIP-ViT base and fine-tuned checkpoints
 var verb = args.FirstOrDefault() ?? "help";
-var options = Options.Parse(args.Skip(1));
+var options = BenchOptions.Parse(args.Skip(1));
 switch (verb)
 {
     case "build":
         var settings = new BenchmarkSettings
         {
-            Seed = options.Int("seed", 1),
+            Seed = options.WholeNumber("seed", 1),
             Tasks = options.Get("tasks", ""),
-            Width = options.Int("width", 128),
-            Layers = options.Int("layers", 6),
-            GlyphImages = options.Int("glyphs", 60_000),
-            PretrainSteps = options.Int("pretrain-steps", 1500),
-            PrototypesPerClass = options.Int("prototypes", 64),
-            FineTuneSteps = options.Int("finetune-steps", 200),
-            FineTuneLearningRate = options.Double("finetune-lr", 3e-5),
-            TestImagesPerTask = options.Int("test-images", 1000),
+            Width = options.WholeNumber("width", 128),
+            Layers = options.WholeNumber("layers", 6),
+            GlyphImages = options.WholeNumber("glyphs", 60_000),
+            PretrainSteps = options.WholeNumber("pretrain-steps", 1500),
+            PrototypesPerClass = options.WholeNumber("prototypes", 64),
+            FineTuneSteps = options.WholeNumber("finetune-steps", 200),
+            FineTuneLearningRate = options.Real("finetune-lr", 3e-5),
+            TestImagesPerTask = options.WholeNumber("test-images", 1000),
         };
         TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
         Console.WriteLine(new BenchmarkBuilder(settings, options.Get("raw", "data/benchmark/raw"), options.Get("out", "data/benchmark")).Build());
         return 0;
     case "run":
         return await RunThroughService(options);
+    case "bench-step":
+        return StepBenchmark.Run(options);
+    case "bench-merge":
+        return MergeBenchmark.Run(options);
+    case "bench-store":
+        return StoreBenchmark.Run(options);
+    case "make-checkpoint":
+        return StoreBenchmark.MakeCheckpoint(options);
+    case "sample":
+        return SampleCheckpoints.Write(options);
     default:
-        Console.Error.WriteLine("usage: AdaMerging.Benchmark build [--seed N] … | run --url URL --key KEY --benchmark DIR");
+        Console.Error.WriteLine("usage: AdaMerging.Benchmark build [--seed N] … | run --url URL --key KEY --benchmark DIR | bench-step | bench-merge | bench-store | make-checkpoint | sample");
         return 2;
 }
 
-static async Task<int> RunThroughService(Options options)
+static async Task<int> RunThroughService(BenchOptions options)
 {
     var benchmark = options.Required("benchmark");
     var build = JsonSerializer.Deserialize<BuildDiagnostics>(File.ReadAllText(Path.Combine(benchmark, "build.json")), Json.Indented)!;
@@ -70,27 +88,4 @@ static async Task<int> RunThroughService(Options options)
     foreach (var (method, id, _) in results)
         Console.WriteLine($"{method.Label}: merge /merges/{id}, model /merges/{id}/model, report and plots /merges/{id}/archive");
     return 0;
-}
-
-internal sealed class Options(Dictionary<string, string> values)
-{
-    public static Options Parse(IEnumerable<string> args)
-    {
-        var list = args.ToList();
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < list.Count; i += 2)
-        {
-            if (!list[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= list.Count) throw new ArgumentException($"expected --name value at '{list[i]}'");
-            values[list[i][2..]] = list[i + 1];
-        }
-        return new Options(values);
-    }
-
-    public string Get(string name, string fallback) => values.GetValueOrDefault(name, fallback);
-
-    public string Required(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
-
-    public int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    public double Double(string name, double fallback) => values.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
@@ -10,7 +11,7 @@ using static TorchSharp.torch;
 
 namespace AdaMerging.Benchmark;
 
-/// <summary>One row of the table: a method and its options (unset options take the spec's defaults).</summary>
+/// <summary>One row of the table: a method and its options (unset options take their declared defaults, docs/algorithm.md).</summary>
 public sealed record MethodRun(string Label, string Method, JsonObject Options);
 
 /// <summary>The benchmark's tasks uploaded to the service: ids of the base, and per task its checkpoint, head and data.</summary>
@@ -26,16 +27,17 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
+    /// <summary>Every method of the table; each takes those of the <paramref name="common"/> options it has (steps, seed).</summary>
     public static IReadOnlyList<MethodRun> AllMethods(JsonObject common) =>
     [
-        new("weight averaging", "weight_averaging", With(common)),
-        new("task arithmetic", "task_arithmetic", With(common)),
-        new("TIES-merging", "ties", With(common)),
-        new("DARE (+ task arithmetic)", "dare", With(common)),
-        new("task-wise AdaMerging", "adamerging", With(common, ("granularity", "task"))),
-        new("task-wise AdaMerging++", "adamerging", With(common, ("granularity", "task"), ("plus", true))),
-        new("layer-wise AdaMerging", "adamerging", With(common, ("granularity", "layer"))),
-        new("layer-wise AdaMerging++", "adamerging", With(common, ("granularity", "layer"), ("plus", true))),
+        Run("weight averaging", "weight_averaging", common),
+        Run("task arithmetic", "task_arithmetic", common),
+        Run("TIES-merging", "ties", common),
+        Run("DARE (+ task arithmetic)", "dare", common),
+        Run("task-wise AdaMerging", "adamerging", common, ("granularity", "task")),
+        Run("task-wise AdaMerging++", "adamerging", common, ("granularity", "task"), ("plus", true)),
+        Run("layer-wise AdaMerging", "adamerging", common, ("granularity", "layer")),
+        Run("layer-wise AdaMerging++", "adamerging", common, ("granularity", "layer"), ("plus", true)),
     ];
 
     public async Task<UploadedBenchmark> UploadAsync(IReadOnlyList<string> taskNames)
@@ -163,11 +165,13 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
 
     private static string Percent(double? value) => value is { } v ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) : "–";
 
-    private static JsonObject With(JsonObject common, params (string Name, JsonNode? Value)[] extra)
+    private static MethodRun Run(string label, string method, JsonObject common, params (string Name, JsonNode? Value)[] extra)
     {
-        var options = (JsonObject)common.DeepClone();
+        // A method refuses options it does not take: pass on only the common options it declares.
+        var takes = MergeMethods.OptionsOf(MergeMethods.Get(method)).Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var options = new JsonObject(common.Where(kv => takes.Contains(kv.Key)).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
         foreach (var (name, value) in extra) options[name] = value;
-        return options;
+        return new MethodRun(label, method, options);
     }
 
     private void Log(string message) => output.WriteLine($"[{_clock.Elapsed:hh\\:mm\\:ss}] {message}");

@@ -1,0 +1,72 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using AdaMerging.Api.Access;
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Store;
+using AdaMerging.Infrastructure.Blobs;
+using AdaMerging.Infrastructure.Options;
+using AdaMerging.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Api.Endpoints;
+
+/// <summary>The services an upload of a single-file resource uses.</summary>
+public readonly record struct UploadServices(BlobStore Blobs, AdaMergingDbContext Db, TimeProvider Time, IOptions<UploadLimits> Limits,
+    IOptions<AdaMergingOptions> Service);
+
+/// <summary>A single-file resource as the API serves it: its route, its words, its check and its answer.</summary>
+/// <param name="Kind">What it is called in messages and default names ("head").</param>
+/// <param name="Inspect">The resource's check of a staged file; its format errors become a 400.</param>
+/// <param name="Create">The new entity from its id, display name, blob and what the check found.</param>
+public sealed record StoredBlobResource<TEntity, TInfo, TResponse>(string Path, string Tag, string Kind, string UploadSummary, string UploadDescription,
+    Func<string, UploadLimits, TInfo> Inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> Create, Func<TEntity, TResponse> Respond)
+    where TEntity : StoredBlob;
+
+/// <summary>
+/// The one upload and the one lookup of single-file resources (heads, datasets): quota, staging, the resource's own
+/// check, commit, the row; and a lookup that only shows the caller's own (404 otherwise).
+/// </summary>
+public static class StoredBlobEndpoints
+{
+    /// <summary>POST {path} (upload) and GET {path}/{id}, one route group.</summary>
+    public static WebApplication MapStoredBlobs<TEntity, TInfo, TResponse>(this WebApplication app, StoredBlobResource<TEntity, TInfo, TResponse> resource)
+        where TEntity : StoredBlob
+    {
+        var group = app.MapGroup(resource.Path).WithTags(resource.Tag);
+        group.MapPost("/", async Task<Created<TResponse>> (HttpRequest request, string? name, [AsParameters] UploadServices services, ClaimsPrincipal user,
+            CancellationToken ct) =>
+            {
+                var entity = await UploadAsync(request, name, resource.Kind, services, user, resource.Inspect, resource.Create, ct);
+                return TypedResults.Created($"{resource.Path}/{entity.Id}", resource.Respond(entity));
+            })
+            .WithSummary(resource.UploadSummary)
+            .WithDescription(resource.UploadDescription)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        group.MapGet("/{id:guid}", async Task<Ok<TResponse>> (Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
+                TypedResults.Ok(resource.Respond(await FindAsync(db.Set<TEntity>(), id, resource.Kind, user, ct))))
+            .WithSummary($"What a {resource.Kind} holds")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static async Task<TEntity> UploadAsync<TEntity, TInfo>(HttpRequest request, string? name, string kind, UploadServices services,
+        ClaimsPrincipal user, Func<string, UploadLimits, TInfo> inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> create,
+        CancellationToken ct) where TEntity : StoredBlob
+    {
+        var limits = services.Limits.Value;
+        var allowance = await OwnerQuotas.UploadAllowanceAsync(services.Db, user, services.Service.Value, limits.MaxUploadBytes, ct);
+        var entity = await Uploads.StoreOneAsync(request, services.Blobs, allowance, kind, path => inspect(path, limits),
+            (file, info) => create(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, kind), file, info, services.Time.GetUtcNow()));
+        entity.OwnedBy(user.Owner());
+        services.Db.Add(entity);
+        await services.Db.SaveChangesAsync(ct);
+        return entity;
+    }
+
+    private static async Task<TEntity> FindAsync<TEntity>(IQueryable<TEntity> set, Guid id, string kind, ClaimsPrincipal user, CancellationToken ct)
+        where TEntity : StoredBlob =>
+        await set.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct) ?? throw ApiProblemException.NotFound($"{kind} {id} does not exist");
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AdaMerging.Domain.Methods;
+using AdaMerging.Domain.Methods.Options;
+using AdaMerging.Infrastructure.Contract;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace AdaMerging.Api.Setup;
+
+/// <summary>
+/// The merge request's method and options as the registry declares them: <c>method</c> an enum of the registered
+/// methods, <c>options</c> a <c>MergeOptions</c> schema with every option's type, default, range, allowed values and
+/// help, and which methods take it (also as <c>x-methods</c>, and per method under <c>x-merge-methods</c>). A method
+/// added to the registry appears here without touching this file.
+/// </summary>
+public sealed class MergeMethodsSchema : ISchemaFilter
+{
+    public const string OptionsSchemaId = "MergeOptions";
+
+    public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+    {
+        if (context.Type != typeof(MergeRequest) || schema is not OpenApiSchema request || request.Properties is not { } properties) return;
+        if (properties.TryGetValue("method", out var m) && m is OpenApiSchema method)
+        {
+            method.Enum = [.. MergeMethods.All.Select(x => (JsonNode)JsonValue.Create(x.Name))];
+            method.Description = string.Join(" ", MergeMethods.All.Select(x => $"{x.Name}: {x.Summary}"));
+        }
+        if (!context.SchemaRepository.Schemas.ContainsKey(OptionsSchemaId))
+            context.SchemaRepository.AddDefinition(OptionsSchemaId, OptionsSchema());
+        properties["options"] = new OpenApiSchemaReference(OptionsSchemaId);
+    }
+
+    private static OpenApiSchema OptionsSchema()
+    {
+        var byName = new SortedDictionary<string, List<(IMergeMethod Method, OptionSpec Option)>>(StringComparer.Ordinal);
+        foreach (var method in MergeMethods.All)
+            foreach (var option in MergeMethods.OptionsOf(method))
+                (byName.TryGetValue(option.Name, out var list) ? list : byName[option.Name] = []).Add((method, option));
+        var schema = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "The method's options by name; an option the method does not take is refused. Unset options take their defaults.",
+            AdditionalPropertiesAllowed = false,
+            Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal),
+            Extensions = new Dictionary<string, IOpenApiExtension>(StringComparer.Ordinal)
+            {
+                ["x-merge-methods"] = new JsonNodeExtension(new JsonObject(MergeMethods.All.Select(x => KeyValuePair.Create(x.Name,
+                    (JsonNode?)new JsonArray([.. MergeMethods.OptionsOf(x).Select(o => (JsonNode)JsonValue.Create(o.Name))]))))),
+            },
+        };
+        foreach (var (name, uses) in byName) schema.Properties[name] = Property(uses);
+        return schema;
+    }
+
+    /// <summary>One option; where methods declare it differently (DARE's and AdaMerging's seed), the first declaration's type and range.</summary>
+    private static OpenApiSchema Property(List<(IMergeMethod Method, OptionSpec Option)> uses)
+    {
+        var option = uses[0].Option;
+        var methods = uses.Select(u => u.Method.Name).ToList();
+        var help = uses.Select(u => u.Option.Help).Distinct();
+        var property = new OpenApiSchema
+        {
+            Description = $"{string.Join(" / ", help)} Used by: {string.Join(", ", methods)}.",
+            Default = ToJson(option.WireDefault),
+            Extensions = new Dictionary<string, IOpenApiExtension>(StringComparer.Ordinal)
+            {
+                ["x-methods"] = new JsonNodeExtension(new JsonArray([.. methods.Select(x => (JsonNode)JsonValue.Create(x))])),
+            },
+        };
+        switch (option.Kind)
+        {
+            case OptionKind.Number:
+                property.Type = JsonSchemaType.Number;
+                property.Format = "double";
+                break;
+            case OptionKind.WholeNumber:
+                property.Type = JsonSchemaType.Integer;
+                property.Format = "int64";
+                break;
+            case OptionKind.Boolean:
+                property.Type = JsonSchemaType.Boolean;
+                break;
+            case OptionKind.Choice:
+                property.Type = JsonSchemaType.String;
+                property.Enum = [.. option.Allowed!.Select(a => (JsonNode)JsonValue.Create(a))];
+                break;
+            case OptionKind.PatternList:
+                property.Type = JsonSchemaType.Array;
+                property.Items = new OpenApiSchema { Type = JsonSchemaType.String };
+                break;
+        }
+        if (option.Minimum is { } min && option.Minimum > long.MinValue)
+        {
+            property.Minimum = min.ToString("R", CultureInfo.InvariantCulture);
+            if (option.MinimumExclusive) property.ExclusiveMinimum = property.Minimum;
+        }
+        if (option.Maximum is { } max && option.Maximum < long.MaxValue)
+        {
+            property.Maximum = max.ToString("R", CultureInfo.InvariantCulture);
+            if (option.MaximumExclusive) property.ExclusiveMaximum = property.Maximum;
+        }
+        return property;
+    }
+
+    private static JsonNode? ToJson(object value) => value switch
+    {
+        IEnumerable<string> list => new JsonArray([.. list.Select(x => (JsonNode)JsonValue.Create(x))]),
+        _ => JsonValue.Create(value),
+    };
+}

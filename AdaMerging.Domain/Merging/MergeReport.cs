@@ -1,0 +1,20 @@
+namespace AdaMerging.Domain.Merging;
+
+/// <summary>Top-1 accuracies on one task's evaluation set; null where it was not measured.</summary>
+public sealed record TaskAccuracy(string Task, double? Merged, double? Base, double? Individual, double? TaskArithmetic);
+
+/// <summary>One row of the learned coefficients: the layer's name and clamp(λ, 0, 1) per task.</summary>
+public sealed record LayerCoefficients(string Layer, IReadOnlyList<double> Lambda);
+
+/// <summary>What a merge did and how well it did it (docs/algorithm.md, "Evaluation and the report").</summary>
+/// <param name="Options">Every option of the method, the request's value or the default.</param>
+public sealed record MergeReport(
+    string Method,
+    IReadOnlyDictionary<string, object> Options,
+    IReadOnlyList<string> TaskNames,
+    IReadOnlyList<TaskAccuracy> Accuracy,
+    TaskAccuracy? Average,
+    IReadOnlyList<LayerCoefficients>? Coefficients,
+    IReadOnlyList<double> ObjectivePerStep,
+    IReadOnlyDictionary<string, double> PhaseSeconds,
+    IReadOnlyList<string> Files);

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods.Options;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>
+/// AdaMerging (Yang et al., ICLR 2024): θ = θ0 + Σk clamp(λ, 0, 1) τk with λ learned by minimising the tasks' prediction
+/// entropy on unlabeled data, per task or per layer; AdaMerging++ over TIES-processed τ (docs/algorithm.md, "AdaMerging").
+/// </summary>
+public sealed class AdaMergingMethod : IMergeMethod
+{
+    public static readonly EnumOption<Granularity> GranularityOption = new("granularity",
+        "task: one λ per task; layer: one λ per layer and task.", Granularity.Layer);
+
+    public static readonly EnumOption<LayerUnit> LayerUnitOption = new("layerUnit",
+        "With layer granularity, what a layer is: tensor (the paper's) or block (one transformer block).", LayerUnit.Tensor);
+
+    public static readonly BooleanOption Plus = new("plus", "AdaMerging++: learn the coefficients over TIES-processed task vectors (with topK).", false);
+
+    public static readonly NumberOption InitialLambda = new("initialLambda", "Every λ's value before the first step.", 0.3, -10, 10);
+
+    public static readonly NumberOption LearningRate = new("learningRate", "Adam's learning rate.", 1e-3, 0, 10);
+
+    public static readonly NumberOption Beta1 = new("beta1", "Adam's β1.", 0.9, 0, 1, maximumExclusive: true);
+
+    public static readonly NumberOption Beta2 = new("beta2", "Adam's β2.", 0.999, 0, 1, maximumExclusive: true);
+
+    public static readonly NumberOption Epsilon = new("epsilon", "Adam's ε.", 1e-8, 0, 1, minimumExclusive: true, maximumExclusive: true);
+
+    public static readonly IntegerOption Steps = new("steps", "Optimisation steps.", 500, 0, 100_000);
+
+    public static readonly IntegerOption BatchSize = new("batchSize", "Unlabeled images per task in each step.", 16, 1, 4096);
+
+    public static readonly IntegerOption Seed = new("seed", "The seed of each task's batch sampling.", 0, long.MinValue, long.MaxValue);
+
+    public static readonly EnumOption<Precision> PrecisionOption = new("precision",
+        "float32 (the paper's) or bfloat16: task vectors stored and the forward/backward run in bf16; λ, Adam, the final merge and the evaluation stay float32.",
+        Precision.Float32);
+
+    public string Name => "adamerging";
+
+    public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk, λ learned by minimising prediction entropy on each task's unlabeled adaptation data.";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        GranularityOption, LayerUnitOption, Plus, TiesMethod.TopK, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, Seed, PrecisionOption,
+    ];
+
+    public bool NeedsAdaptationData => true;
+
+    public static AdaMergingSettings Settings(MethodOptions o) => new()
+    {
+        Granularity = GranularityOption.In(o),
+        LayerUnit = LayerUnitOption.In(o),
+        Plus = Plus.In(o),
+        TopK = TiesMethod.TopK.In(o),
+        InitialLambda = InitialLambda.In(o),
+        LearningRate = LearningRate.In(o),
+        Beta1 = Beta1.In(o),
+        Beta2 = Beta2.In(o),
+        Epsilon = Epsilon.In(o),
+        Steps = (int)Steps.In(o),
+        BatchSize = (int)BatchSize.In(o),
+        Seed = Seed.In(o),
+        Precision = PrecisionOption.In(o),
+    };
+
+    public MergeOutcome Merge(MergeContext context, CancellationToken ct)
+    {
+        var settings = Settings(context.Options);
+        Learned? learned = null;
+        // bf16 optimises on bf16 task vectors and frees them before the float32 load that merges and evaluates:
+        // the peak is the larger of the two phases, never their sum.
+        if (settings.StorageType != ScalarType.Float32)
+            using (var low = context.LoadVectors(settings.StorageType))
+                learned = Learn(context, low, settings, ct);
+        ct.ThrowIfCancellationRequested();
+        var vectors = context.Vectors;
+        ct.ThrowIfCancellationRequested();
+        return context.Clock.Timed("merge", () =>
+        {
+            using var processed = Processed(vectors, settings);
+            var source = processed ?? vectors;
+            learned ??= Optimise(context, source, settings, ct);
+            var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+            var c = learned.Coefficients;
+            var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
+                Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
+            using var coefficients = tensor(c.Cast<double>().ToArray(), [c.GetLength(0), c.GetLength(1)], device: context.Device);
+            return new MergeOutcome(source.Merge(coefficients, layers), rows, learned.Objective);
+        });
+    }
+
+    /// <summary>The coefficients AdaMerging learned, clamped, [rows, K], and its objective per step.</summary>
+    private sealed record Learned(double[,] Coefficients, List<double> Objective);
+
+    private static Learned Learn(MergeContext context, TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct)
+    {
+        using var processed = Processed(vectors, settings);
+        return Optimise(context, processed ?? vectors, settings, ct);
+    }
+
+    private static Learned Optimise(MergeContext context, TaskVectors source, AdaMergingSettings settings, CancellationToken ct)
+    {
+        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+        var clock = Stopwatch.StartNew();
+        var snapshots = context.Snapshots;
+        using var run = new AdaMergingRun(context.Model.Features, context.Tasks.FixedParameters(source), source, layers, context.Tasks.Adaptation(),
+            settings, Resumable(snapshots?.Load(), layers.Rows, source.TaskCount, settings.Steps));
+        var saved = Stopwatch.StartNew();
+        try
+        {
+            run.Run(p =>
+            {
+                context.Clock.Step("optimise", p.Step, p.TotalSteps, p.Objective);
+                if (snapshots is null || saved.Elapsed < snapshots.Interval) return;
+                snapshots.Save(run.Snapshot());
+                saved.Restart();
+            }, ct);
+        }
+        catch (OperationCanceledException) when (snapshots is not null)
+        {
+            snapshots.Save(run.Snapshot()); // a graceful stop keeps every finished step for the next attempt
+            throw;
+        }
+        context.Clock.Add("optimise", clock.Elapsed);
+        return new Learned(run.Coefficients(), [.. run.ObjectivePerStep]);
+    }
+
+    /// <summary>A saved state fits this run only if its shapes do; anything else starts afresh.</summary>
+    private static AdaMergingState? Resumable(AdaMergingState? state, int rows, int tasks, int steps) =>
+        state is not null && state.Lambda.Length == rows * tasks && state.FirstMoment.Length == rows * tasks && state.SecondMoment.Length == rows * tasks
+            && state.Samplers.Length == tasks && state.Step <= steps && state.Objective.Count == state.Step ? state : null;
+
+    private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings) =>
+        settings.Plus ? Ties.Process(vectors, settings.TopK) : null;
+}

@@ -1,0 +1,39 @@
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods.Options;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>What DARE merges its dropped task vectors with.</summary>
+public enum DareBase
+{
+    TaskArithmetic,
+    Ties,
+}
+
+/// <summary>DARE: drop each τ entry with probability p, rescale by 1/(1 − p), then task arithmetic or TIES (docs/algorithm.md, "DARE").</summary>
+public sealed class DareMethod : DataFreeMethod
+{
+    public static readonly NumberOption DropRate = new("dropRate", "The probability p with which each task-vector entry is dropped.", 0.9, 0, 1,
+        maximumExclusive: true);
+
+    public static readonly EnumOption<DareBase> MergeWith = new("dareBase", "What merges the dropped vectors: task_arithmetic or ties.", DareBase.TaskArithmetic);
+
+    public static readonly IntegerOption Seed = new("seed", "The seed of the drop masks.", 0, long.MinValue, long.MaxValue);
+
+    public override string Name => "dare";
+
+    public override string Summary => "Drop each task-vector entry with probability p, rescale the rest by 1/(1 − p), then task arithmetic or TIES.";
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+        [TaskArithmeticMethod.Lambda, DropRate, MergeWith, TiesMethod.TopK, TiesMethod.MergeRule, Seed];
+
+    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors)
+    {
+        var o = context.Options;
+        using var dropped = Dare.Apply(vectors, DropRate.In(o), Seed.In(o));
+        return MergeWith.In(o) == DareBase.Ties
+            ? TiesMethod.Apply(o, dropped)
+            : dropped.Combine((_, _) => context.Scalar(TaskArithmeticMethod.Lambda.In(o)));
+    }
+}

@@ -1,0 +1,31 @@
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods.Options;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>A method that computes the merged weights from θ0 and the task vectors alone (no data, no gradient).</summary>
+public abstract class DataFreeMethod : IMergeMethod
+{
+    public abstract string Name { get; }
+
+    public abstract string Summary { get; }
+
+    public abstract IReadOnlyList<OptionSpec> Options { get; }
+
+    public bool NeedsAdaptationData => false;
+
+    public MergeOutcome Merge(MergeContext context, CancellationToken ct)
+    {
+        var vectors = context.Vectors;
+        ct.ThrowIfCancellationRequested();
+        return context.Clock.Timed("merge", () =>
+        {
+            using var _ = no_grad();
+            return new MergeOutcome(Combine(context, vectors));
+        });
+    }
+
+    /// <summary>The merged tensors (views of one new flat buffer the caller owns).</summary>
+    protected abstract Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors);
+}

@@ -1,0 +1,30 @@
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods.Options;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>
+/// A merge method: its name on the wire, its options (each with default, range and help), what it needs of the tasks,
+/// and what it computes. Registered in <see cref="MergeMethods"/>; validation and the OpenAPI document follow from
+/// these declarations, so adding a method is one file and one registry line (docs/algorithm.md, "Methods").
+/// </summary>
+public interface IMergeMethod
+{
+    string Name { get; }
+
+    /// <summary>One line: what the method computes.</summary>
+    string Summary { get; }
+
+    /// <summary>Its own options; <see cref="CommonOptions"/> come with every method.</summary>
+    IReadOnlyList<OptionSpec> Options { get; }
+
+    /// <summary>True when every task needs a head and unlabeled adaptation data (AdaMerging's entropy).</summary>
+    bool NeedsAdaptationData { get; }
+
+    /// <summary>The merged parameters, and what the method learned on the way.</summary>
+    MergeOutcome Merge(MergeContext context, CancellationToken ct);
+}
+
+/// <summary>The merged parameters (over the merged tensors), and for learning methods the coefficients and the objective.</summary>
+public sealed record MergeOutcome(Dictionary<string, Tensor> Merged, IReadOnlyList<LayerCoefficients>? Coefficients = null, IReadOnlyList<double>? Objective = null);

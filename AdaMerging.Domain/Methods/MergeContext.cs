@@ -1,0 +1,38 @@
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Models;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>
+/// What a method's computation works with: its resolved options, the compute device, θ0 and the task vectors (float32,
+/// loaded on first use), and for methods that use data the model, the tasks' heads and images and the run's saved state.
+/// </summary>
+public sealed class MergeContext(MethodOptions options, Device device, Func<ScalarType, TaskVectors> load, PhaseClock clock,
+    ClipModel? model = null, TaskInputs? tasks = null, IRunSnapshots? snapshots = null) : IDisposable
+{
+    private TaskVectors? _vectors;
+
+    public MethodOptions Options { get; } = options;
+
+    public Device Device { get; } = device;
+
+    public PhaseClock Clock { get; } = clock;
+
+    public IRunSnapshots? Snapshots { get; } = snapshots;
+
+    public ClipModel Model => model ?? throw new InvalidOperationException("this merge has no model: its method needs no data");
+
+    public TaskInputs Tasks => tasks ?? throw new InvalidOperationException("this merge has no task inputs");
+
+    /// <summary>θ0 and the task vectors in float32, loaded (phase "load") on first use and owned by the context.</summary>
+    public TaskVectors Vectors => _vectors ??= LoadVectors(ScalarType.Float32);
+
+    /// <summary>Another load in <paramref name="dtype"/> (phase "load"), owned by the caller.</summary>
+    public TaskVectors LoadVectors(ScalarType dtype) => Clock.Timed("load", () => load(dtype));
+
+    /// <summary>A 0-d coefficient in the compute dtype on the device.</summary>
+    public Tensor Scalar(double value) => tensor(value, dtype: ScalarType.Float32, device: Device);
+
+    public void Dispose() => _vectors?.Dispose();
+}

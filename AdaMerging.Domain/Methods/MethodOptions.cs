@@ -1,0 +1,73 @@
+using System.Text.Json;
+using AdaMerging.Domain.Methods.Options;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>
+/// A method's options with every value resolved: the request's where given, the declared default otherwise. Built
+/// only by <see cref="Parse"/>, so a value here has passed its option's check.
+/// </summary>
+public sealed class MethodOptions
+{
+    private readonly Dictionary<string, object> _values;
+
+    private MethodOptions(Dictionary<string, object> values) => _values = values;
+
+    /// <summary>Every option of the method (its own and the common ones) by name, as the report shows them.</summary>
+    public IReadOnlyDictionary<string, object> Wire(IMergeMethod method) =>
+        MergeMethods.OptionsOf(method).ToDictionary(o => o.Name, o => o.ToWire(_values[o.Name]), StringComparer.Ordinal);
+
+    public T Get<T>(OptionSpec<T> option) where T : notnull =>
+        _values.TryGetValue(option.Name, out var value) ? (T)value : throw new ArgumentException($"'{option.Name}' is not an option of this method");
+
+    /// <summary>
+    /// Resolves <paramref name="given"/> against <paramref name="method"/>'s options; every problem goes to
+    /// <paramref name="problems"/> (as "options.name: why"), and then the result is null.
+    /// </summary>
+    public static MethodOptions? Parse(IMergeMethod method, IReadOnlyDictionary<string, JsonElement>? given, List<string> problems)
+    {
+        var declared = MergeMethods.OptionsOf(method);
+        var values = declared.ToDictionary(o => o.Name, o => o.BoxedDefault, StringComparer.Ordinal);
+        int before = problems.Count;
+        foreach (var (name, json) in given ?? new Dictionary<string, JsonElement>())
+        {
+            if (declared.FirstOrDefault(o => o.Name == name) is not { } option)
+            {
+                problems.Add($"options.{OptionSpec.Shown(name)}: {Unknown(method, name)}; its options: {string.Join(", ", declared.Select(o => o.Name))}");
+                continue;
+            }
+            if (json.ValueKind == JsonValueKind.Null) continue; // null means the default, as an absent option does
+            if (option.Parse(json, out var problem) is { } value) values[name] = value;
+            else problems.Add($"options.{name}: {problem}");
+        }
+        return problems.Count == before ? new MethodOptions(values) : null;
+    }
+
+    /// <summary>
+    /// With no known method to check against, each given option is still checked against a method that declares it,
+    /// so that a request names every problem at once.
+    /// </summary>
+    public static void CheckWithoutMethod(IReadOnlyDictionary<string, JsonElement>? given, List<string> problems)
+    {
+        foreach (var (name, json) in given ?? new Dictionary<string, JsonElement>())
+        {
+            var option = MergeMethods.All.SelectMany(MergeMethods.OptionsOf).FirstOrDefault(o => o.Name == name);
+            if (option is null) problems.Add($"options.{OptionSpec.Shown(name)}: no method has this option");
+            else if (json.ValueKind != JsonValueKind.Null && option.Parse(json, out var problem) is null) problems.Add($"options.{name}: {problem}");
+        }
+    }
+
+    /// <summary>Options from a JSON object (for the command line and tests); every problem in one exception.</summary>
+    public static MethodOptions FromJson(IMergeMethod method, string json)
+    {
+        var problems = new List<string>();
+        var options = Parse(method, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json), problems);
+        return options ?? throw new ArgumentException(string.Join("; ", problems));
+    }
+
+    private static string Unknown(IMergeMethod method, string name)
+    {
+        var takers = MergeMethods.All.Where(m => m.Options.Any(o => o.Name == name)).Select(m => m.Name).ToList();
+        return takers.Count == 0 ? "no method has this option" : $"{method.Name} does not take this option ({string.Join(", ", takers)} do)";
+    }
+}

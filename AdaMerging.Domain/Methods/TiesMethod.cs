@@ -1,0 +1,27 @@
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods.Options;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>θ = θ0 + λ · merge(TIES(τ)): trim, elect signs, merge the agreeing entries (docs/algorithm.md, "TIES").</summary>
+public sealed class TiesMethod : DataFreeMethod
+{
+    public static readonly NumberOption TopK = new("topK",
+        "The fraction of each task vector's entries TIES keeps, by magnitude over the whole model.", 0.2, 0, 1, minimumExclusive: true);
+
+    public static readonly EnumOption<TiesMerge> MergeRule = new("tiesMerge",
+        "How the agreeing entries combine: sum (the AdaMerging paper's baseline) or mean over the tasks that keep them (TIES's own).", TiesMerge.Sum);
+
+    public override string Name => "ties";
+
+    public override string Summary => "θ = θ0 + λ · merge(TIES(τ)): trim to the top-k fraction, elect a sign per entry, merge the agreeing entries.";
+
+    public override IReadOnlyList<OptionSpec> Options { get; } = [TaskArithmeticMethod.Lambda, TopK, MergeRule];
+
+    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors) => Apply(context.Options, vectors);
+
+    /// <summary>TIES-merging of <paramref name="vectors"/> with the options' λ, top-k and merge rule.</summary>
+    public static Dictionary<string, Tensor> Apply(MethodOptions options, TaskVectors vectors) =>
+        Ties.Apply(vectors, TopK.In(options), MergeRule.In(options), TaskArithmeticMethod.Lambda.In(options));
+}

@@ -1,0 +1,98 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
+using AdaMerging.Domain.Methods.Options;
+
+namespace AdaMerging.Infrastructure.Contract;
+
+/// <summary>
+/// What a client asks to merge (the API's wire type): the method by name, its options as JSON, the base checkpoint
+/// and the tasks. The API accepts it, the queued job re-reads it, and the worker's `run` takes it with local paths.
+/// </summary>
+/// <param name="Method">One of the registered methods (<see cref="MergeMethods"/>).</param>
+/// <param name="Options">The method's options by name; the OpenAPI document lists each with its default and range.</param>
+public sealed record MergeRequest([property: Required] string Method, [property: Required] Guid Base, [property: Required] IReadOnlyList<MergeTask> Tasks,
+    IReadOnlyDictionary<string, JsonElement>? Options = null, string? CallbackUrl = null)
+{
+    private const int MaxTasks = 64;
+
+    /// <summary>Every problem with the request's shape and options, at once; empty when it is well formed.</summary>
+    public IReadOnlyList<string> Problems() => Check().Problems;
+
+    /// <summary>The method and its resolved options; throws with every problem when the request is not well formed.</summary>
+    public (IMergeMethod Method, MethodOptions Options) Resolve()
+    {
+        var (method, options, problems) = Check();
+        return problems.Count == 0 ? (method!, options!) : throw new ArgumentException(string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// The request as one string that is equal for requests that mean the same merge: options resolved (defaults
+    /// filled, numbers as numbers) and in name order, whatever order and spelling of numbers the JSON had.
+    /// </summary>
+    public string Canonical()
+    {
+        var (method, options, _) = Check();
+        var resolved = method is null || options is null ? null : options.Wire(method).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        return JsonSerializer.Serialize(new { Method, Base, Tasks, CallbackUrl, Options = resolved }, JsonSerializerOptions.Web);
+    }
+
+    private (IMergeMethod? Method, MethodOptions? Options, List<string> Problems) Check()
+    {
+        var problems = new List<string>();
+        var method = MergeMethods.Find(Method);
+        if (method is null)
+            problems.Add($"method '{OptionSpec.Shown(Method)}' is unknown; known: {string.Join(", ", MergeMethods.All.Select(m => m.Name))}");
+        if (Base == Guid.Empty) problems.Add("base: a checkpoint id is required");
+        TaskProblems(method, problems);
+        var options = method is null ? null : MethodOptions.Parse(method, Options, problems);
+        if (method is null) MethodOptions.CheckWithoutMethod(Options, problems);
+        if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
+            problems.Add($"callbackUrl '{OptionSpec.Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters");
+        return (method, options, problems);
+    }
+
+    private void TaskProblems(IMergeMethod? method, List<string> problems)
+    {
+        if (Tasks is null || Tasks.Count == 0)
+        {
+            problems.Add("tasks: at least one task is required");
+            return;
+        }
+        if (Tasks.Count > MaxTasks) problems.Add($"tasks: {Tasks.Count} tasks exceed the limit of {MaxTasks}");
+        for (int i = 0; i < Math.Min(Tasks.Count, MaxTasks); i++)
+        {
+            if (Tasks[i] is not { } t)
+            {
+                problems.Add($"tasks[{i}]: must be an object");
+                continue;
+            }
+            if (t.Checkpoint == Guid.Empty) problems.Add($"tasks[{i}].checkpoint: a checkpoint id is required");
+            if (string.IsNullOrWhiteSpace(t.Name)) problems.Add($"tasks[{i}].name: required");
+            else if (t.Name.Length > 100) problems.Add($"tasks[{i}].name: longer than 100 characters");
+            else if (t.Name.Any(c => char.IsControl(c) || c is '/' or '\\'))
+                problems.Add($"tasks[{i}].name: control characters, '/' and '\\' are not allowed");
+            if (method is { NeedsAdaptationData: true } && (t.Head is null || t.AdaptationData is null))
+                problems.Add($"tasks[{i}]: {method.Name} needs a head and adaptationData (unlabeled images) for every task");
+            if (t.EvaluationData is not null && t.Head is null)
+                problems.Add($"tasks[{i}]: evaluationData needs a head to evaluate with");
+        }
+        foreach (var dup in Tasks.Where(t => t is not null).GroupBy(t => t.Name).Where(g => g.Count() > 1))
+            problems.Add($"tasks: the name '{dup.Key}' is used {dup.Count()} times");
+    }
+}
+
+/// <summary>One task: its fine-tuned checkpoint, and optionally its head and its unlabeled and labeled data.</summary>
+public sealed record MergeTask([property: Required] string Name, [property: Required] Guid Checkpoint, Guid? Head = null, Guid? AdaptationData = null,
+    Guid? EvaluationData = null);
+
+/// <summary>The plan the request describes once its inputs are files.</summary>
+public static class MergeRequestPlans
+{
+    public static MergePlan ToPlan(this MergeRequest request, IReadOnlyDictionary<string, string> baseFiles, IReadOnlyList<PlannedTask> tasks)
+    {
+        var (method, options) = request.Resolve();
+        return new MergePlan(method, options, baseFiles, tasks);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
+using AdaMerging.Domain.Models;
+using AdaMerging.Infrastructure.Reports;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Infrastructure.Runs;
+
+/// <summary>
+/// One merge from its plan to a finished folder, the same for the queued job and the worker's `run`: open the inputs,
+/// check they fit, let the method compute (docs/algorithm.md), evaluate, write the merged model, the report's
+/// artifacts and, last and once, report.json listing every file. Phases are reported and timed as they begin.
+/// </summary>
+public static class MergeRun
+{
+    public const string ReportFileName = "report.json";
+
+    public static readonly JsonSerializerOptions ReportJson = new(JsonSerializerOptions.Web) { WriteIndented = true };
+
+    public static MergeReport Execute(MergePlan plan, Device device, string outputDirectory, Action<MergeProgress>? progress = null,
+        IRunSnapshots? snapshots = null, CancellationToken ct = default)
+    {
+        var clock = new PhaseClock(progress);
+        using var baseFolder = ModelFolder.Open(plan.BaseFiles);
+        var taskFolders = new List<ModelFolder>();
+        try
+        {
+            foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
+            var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
+            if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
+            using var tasks = new TaskInputs(plan, baseFolder, device);
+            using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
+            var exclude = CommonOptions.Exclude.In(plan.Options);
+            var weights = taskFolders.Select(f => f.Weights).ToList();
+            using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
+                clock, model, tasks, snapshots);
+            var outcome = plan.Method.Merge(context, ct);
+            var names = plan.Tasks.Select(t => t.Name).ToList();
+            List<TaskAccuracy> accuracy;
+            IReadOnlyList<string> files;
+            try
+            {
+                ct.ThrowIfCancellationRequested();
+                accuracy = model is null || !tasks.HasEvaluation ? [] : clock.Timed("evaluate", () => MergeEvaluation.Evaluate(context.Vectors, model, tasks, names,
+                    outcome.Merged, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
+                files = clock.Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
+            }
+            finally
+            {
+                ModelParameters.Dispose(outcome.Merged);
+            }
+            ct.ThrowIfCancellationRequested();
+            var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
+                outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files);
+            report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
+            File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
+            return report;
+        }
+        finally
+        {
+            taskFolders.ForEach(f => f.Dispose());
+        }
+    }
+}

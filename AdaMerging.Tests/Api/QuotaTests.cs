@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using AdaMerging.Tests.Support;
+
+namespace AdaMerging.Tests.Api;
+
+/// <summary>The service with tight per-owner limits: 1 active merge, 250 kB stored.</summary>
+public sealed class SmallQuotaServiceFixture : ServiceFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
+    [
+        new("AdaMerging:MaxActiveMergesPerOwner", "1"),
+        new("AdaMerging:MaxStoredBytesPerOwner", "250000"),
+        new("AdaMerging:RequestsPerSecondPerKey", "20"),
+    ];
+}
+
+public sealed class QuotaTests(SmallQuotaServiceFixture service) : IClassFixture<SmallQuotaServiceFixture>, IDisposable
+{
+    [Fact]
+    public async Task A_key_past_its_request_rate_gets_429_and_other_keys_are_unaffected()
+    {
+        var flooder = await service.ClientForAsync("flood");
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 60).Select(async _ =>
+        {
+            using var r = await flooder.GetAsync("/merges");
+            return r.StatusCode;
+        }));
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.Contains(HttpStatusCode.OK, statuses);
+        var calm = await service.ClientForAsync("calm");
+        using var ok = await calm.GetAsync("/merges");
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    private readonly TempDirectory _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public async Task Past_the_owners_limits_uploads_get_413_and_merges_429_and_other_owners_are_unaffected()
+    {
+        var inputs = await TinyService.UploadAsync(service, _files, tasks: 1, seed: 51); // about 210 kB of the 250 kB allowed
+        var model = await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"));  // 85 kB more is too much
+        using (var content = new ByteArrayContent(model))
+        using (var refused = await service.Client.PostAsync("/checkpoints", content))
+            Assert.Contains("exceeds the limit", Problems.Text(await Problems.ReadAsync(refused, HttpStatusCode.RequestEntityTooLarge)), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(service.DataRoot, "blobs", "tmp")));
+
+        // A long AdaMerging holds the owner's one slot; a second merge is refused until it ends.
+        using var first = await service.Client.PostAsJsonAsync("/merges", new
+        {
+            method = "adamerging", @base = inputs.Base, tasks = inputs.TaskJson(), options = new { steps = 100_000, batchSize = 4 },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        using var second = await service.Client.PostAsJsonAsync("/merges", new
+        {
+            method = "task_arithmetic", @base = inputs.Base, tasks = new[] { new { name = "a", checkpoint = inputs.Tasks[0].Checkpoint } },
+        });
+        Assert.Contains("the limit of 1", Problems.Text(await Problems.ReadAsync(second, HttpStatusCode.TooManyRequests)), StringComparison.Ordinal);
+        using (var cancel = await service.Client.PostAsync(first.Headers.Location + "/cancel", null))
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+
+        var bob = await service.ClientForAsync("bob");
+        using var bobs = new ByteArrayContent(model);
+        using var bobUpload = await bob.PostAsync("/checkpoints", bobs);
+        Assert.Equal(HttpStatusCode.Created, bobUpload.StatusCode);
+    }
+}

@@ -1,0 +1,55 @@
+using AdaMerging.Domain.Models;
+using AdaMerging.Tests.Support;
+using TorchSharp;
+
+namespace AdaMerging.Tests.Domain.Models;
+
+/// <summary>The C# encoder against an independent PyTorch implementation (tools/make_clip_fixture.py).</summary>
+public class ClipVisionEncoderTests
+{
+    [Fact]
+    public void Features_and_head_logits_match_PyTorch_to_1e_5_relative()
+    {
+        using var folder = ClipTiny.OpenHuggingFace();
+        using var io = ClipTiny.Io();
+        var (encoder, θ) = ModelParameters.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
+        using var head = ClassificationHead.Load(ClipTiny.File("head.safetensors"), torch.ScalarType.Float32, torch.CPU);
+        using var _ = torch.no_grad();
+        var features = encoder.Forward(θ, io.Read("pixel_values"));
+        var logits = head.Logits(features);
+        AssertClose(io.Read("features"), features);
+        AssertClose(io.Read("logits"), logits);
+        ModelParameters.Dispose(θ);
+    }
+
+    [Fact]
+    public void The_open_clip_layout_of_the_same_weights_gives_the_same_features()
+    {
+        using var folder = ClipTiny.OpenOpenClip();
+        using var io = ClipTiny.Io();
+        var (_, θ) = ModelParameters.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
+        // The weights do not say how many heads there are: without config.json they are inferred as hidden/64.
+        Assert.Equal(1, folder.Config!.NumAttentionHeads);
+        var fixedConfig = new ClipVisionEncoder(folder.Config with { NumAttentionHeads = 4 });
+        using var _ = torch.no_grad();
+        AssertClose(io.Read("features"), fixedConfig.Forward(θ, io.Read("pixel_values")));
+        ModelParameters.Dispose(θ);
+    }
+
+    [Fact]
+    public void Images_of_the_wrong_shape_are_refused_before_any_matrix_product()
+    {
+        using var folder = ClipTiny.OpenHuggingFace();
+        var (encoder, θ) = ModelParameters.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
+        var error = Assert.Throws<ArgumentException>(() => encoder.Forward(θ, torch.zeros(2, 3, 15, 16)));
+        Assert.Contains("[B, 3, 16, 16]", error.Message, StringComparison.Ordinal);
+        ModelParameters.Dispose(θ);
+    }
+
+    private static void AssertClose(torch.Tensor expected, torch.Tensor actual)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var relative = ((expected - actual).abs().max() / expected.abs().max()).item<float>();
+        Assert.True(relative < 1e-5, $"relative difference {relative}");
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Infrastructure.Runs;
+using AdaMerging.Tests.Support;
+using TorchSharp;
+
+namespace AdaMerging.Tests.Infrastructure.Runs;
+
+/// <summary>Every method through the merge run on the tiny CLIP, with heads and labeled data, as the worker runs them.</summary>
+public sealed class MergeRunTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly Dictionary<string, string> _base;
+    private readonly List<PlannedTask> _tasks = [];
+
+    public MergeRunTests()
+    {
+        _base = new() { ["model.safetensors"] = ClipTiny.File("model.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
+        using var folder = ClipTiny.OpenHuggingFace();
+        var g = new torch.Generator(8);
+        for (int k = 0; k < 2; k++)
+        {
+            var model = _dir.File($"t{k}.safetensors");
+            TestCheckpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
+            {
+                var w = folder.Weights.Read(t.Name);
+                return w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w;
+            }));
+            var data = _dir.File($"d{k}.safetensors");
+            TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
+            {
+                ["pixel_values"] = torch.randint(0, 256, [10, 3, 16, 16], generator: g).to_type(torch.ScalarType.Byte),
+                ["labels"] = torch.randint(0, 5, [10], generator: g),
+            });
+            _tasks.Add(new PlannedTask($"task{k}", new Dictionary<string, string> { ["model.safetensors"] = model }, ClipTiny.File("head.safetensors"), data, data));
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("weight_averaging", "{}")]
+    [InlineData("task_arithmetic", """{"lambda": 0.5}""")]
+    [InlineData("ties", """{"topK": 0.3, "tiesMerge": "mean"}""")]
+    [InlineData("dare", """{"dropRate": 0.5, "dareBase": "ties", "seed": 2}""")]
+    [InlineData("adamerging", """{"granularity": "task", "steps": 3, "batchSize": 4}""")]
+    [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]
+    public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)
+    {
+        var output = _dir.File("out");
+        var phases = new List<string>();
+        var report = MergeRun.Execute(Plans.For(method, optionsJson, _base, _tasks), torch.CPU, output, p => phases.Add(p.Phase));
+
+        string[] learned = method == "adamerging" ? ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png"] : [];
+        string[] expected = ["accuracy.png", .. learned, "config.json", "model.safetensors", "report.json"];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), report.Files.Order(StringComparer.Ordinal));
+        Assert.Equal(2, report.Accuracy.Count);
+        Assert.All(report.Accuracy, a => Assert.InRange(a.Merged!.Value, 0, 1));
+        Assert.NotNull(report.Average);
+        Assert.Contains("write", phases);
+        Assert.Contains("evaluate", phases);
+        if (method == "adamerging")
+        {
+            Assert.Equal(3, report.ObjectivePerStep.Count);
+            Assert.Equal(optionsJson.Contains("block", StringComparison.Ordinal) ? ["embeddings", "block 0", "block 1", "head"] : ["all"], report.Coefficients!.Select(c => c.Layer));
+        }
+        var saved = JsonSerializer.Deserialize<MergeReport>(File.ReadAllText(Path.Combine(output, "report.json")), JsonSerializerOptions.Web)!;
+        Assert.Equal(report.Accuracy, saved.Accuracy);
+    }
+
+    [Theory]
+    [InlineData("load")]
+    [InlineData("merge")]
+    [InlineData("optimise")]
+    [InlineData("evaluate")]
+    [InlineData("write")]
+    public void Cancelled_in_any_phase_the_merge_stops_in_that_phase_and_leaves_no_file(string phase)
+    {
+        var plan = Plans.For("adamerging", """{"granularity": "task", "steps": 50, "batchSize": 4}""", _base, _tasks);
+        var output = _dir.File("cancelled-" + phase);
+        using var cancel = new CancellationTokenSource();
+        var phases = new List<string>();
+        void Progress(MergeProgress p)
+        {
+            phases.Add(p.Phase);
+            if (p.Phase == phase) cancel.Cancel();
+        }
+        Assert.ThrowsAny<OperationCanceledException>(() => MergeRun.Execute(plan, torch.CPU, output, Progress, ct: cancel.Token));
+        Assert.Equal(phase, phases[^1]);                       // no later phase began
+        int steps = phase switch { "load" or "merge" => 0, "optimise" => 1, _ => 50 };   // cancelled at step 1 stops at step 1
+        Assert.Equal(steps, phases.Count(p => p == "optimise"));
+        Assert.Empty(Directory.Exists(output) ? Directory.GetFiles(output, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public void An_open_clip_base_merges_in_its_own_layout_scores_as_the_same_weights_and_comes_out_in_Hugging_Face_layout()
+    {
+        // The same fine-tuned weights, written in open_clip names (q, k, v fused; projection transposed).
+        var openClipTasks = _tasks.Select((t, k) =>
+        {
+            using var hf = AdaMerging.Domain.Tensors.SafetensorsFile.Open(t.CheckpointFiles["model.safetensors"]);
+            var path = _dir.File($"oc{k}.safetensors");
+            TestCheckpoints.Save(path, ClipFixtures.OpenClip(hf.Tensors.ToDictionary(x => x.Name, x => hf.Read(x.Name)), ClipTiny.Config));
+            return t with { CheckpointFiles = new Dictionary<string, string> { ["open_clip.safetensors"] = path, ["config.json"] = ClipTiny.File("config.json") } };
+        }).ToList();
+        using (var hfBase = ClipTiny.OpenHuggingFace())
+            TestCheckpoints.Save(_dir.File("oc-base.safetensors"), ClipFixtures.OpenClip(
+                hfBase.Weights.Tensors.ToDictionary(x => x.Name, x => hfBase.Weights.Read(x.Name)), ClipTiny.Config));
+        var openClipBase = new Dictionary<string, string> { ["open_clip.safetensors"] = _dir.File("oc-base.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
+        const string options = """{"lambda": 0.4}""";
+
+        var viaOpenClip = MergeRun.Execute(Plans.For("task_arithmetic", options, openClipBase, openClipTasks), torch.CPU, _dir.File("oc-out"));
+        var viaHf = MergeRun.Execute(Plans.For("task_arithmetic", options, _base, _tasks), torch.CPU, _dir.File("hf-out"));
+
+        Assert.Equal(viaHf.Accuracy, viaOpenClip.Accuracy);
+        using var written = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("oc-out"), "model.safetensors"));
+        Assert.Null(written.Find("visual.transformer.resblocks.0.attn.in_proj_weight"));
+        using var hfWritten = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("hf-out"), "model.safetensors"));
+        foreach (var t in written.Tensors)
+            Assert.True(written.Read(t.Name).allclose(hfWritten.Read(t.Name), rtol: 1e-6, atol: 1e-6), $"{t.Name} differs between the two layouts' merges");
+    }
+
+    [Fact]
+    public void The_individual_column_is_each_fine_tuned_model_on_its_own_task_and_the_base_column_is_the_base()
+    {
+        MergeReport Run(string optionsJson, IReadOnlyList<PlannedTask> tasks) =>
+            MergeRun.Execute(Plans.For("task_arithmetic", optionsJson, _base, tasks), torch.CPU, _dir.File("run-" + Guid.NewGuid().ToString("N")[..8]));
+        var report = Run("""{"lambda": 0.3}""", _tasks);
+        // Task arithmetic at 0.3 is what the method itself did here, so the two columns agree exactly.
+        Assert.All(report.Accuracy, a => Assert.Equal(a.TaskArithmetic, a.Merged));
+
+        // θ0 + 1 · τk alone is the fine-tuned model k: its accuracy on task k is that task's individual column.
+        var alone = Enumerable.Range(0, _tasks.Count).Select(k => Run("""{"lambda": 1.0}""", [_tasks[k]]).Accuracy[0].Merged!.Value).ToList();
+        Assert.Equal(alone, report.Accuracy.Select(a => a.Individual!.Value));
+        // λ = 0 leaves θ0: its accuracies are the base column.
+        Assert.Equal(Run("""{"lambda": 0.0}""", _tasks).Accuracy.Select(a => a.Merged), report.Accuracy.Select(a => a.Base));
+        Assert.Equal(alone.Average(), report.Average!.Individual!.Value, 12);
+    }
+}

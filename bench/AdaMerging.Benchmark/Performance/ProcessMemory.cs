@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace AdaMerging.Benchmark.Performance;
+
+/// <summary>This process's resident and peak memory from /proc, for the benchmarks.</summary>
+public static class ProcessMemory
+{
+    public static long Resident() => Status("VmRSS:");
+
+    public static long Peak() => Status("VmHWM:");
+
+    /// <summary>
+    /// Polls RSS every 5 ms on its own thread until disposed and keeps the largest value: a peak that does not depend on
+    /// the kernel honouring clear_refs.
+    /// </summary>
+    public sealed class PeakSampler : IDisposable
+    {
+        private readonly Thread _thread;
+        private volatile bool _stop;
+
+        public PeakSampler()
+        {
+            Peak = Resident();
+            _thread = new Thread(() =>
+            {
+                while (!_stop)
+                {
+                    Peak = Math.Max(Peak, Resident());
+                    Thread.Sleep(5);
+                }
+            }) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public long Peak { get; private set; }
+
+        public void Dispose()
+        {
+            _stop = true;
+            _thread.Join();
+            Peak = Math.Max(Peak, Resident());
+        }
+    }
+
+    /// <summary>Hands memory that glibc keeps after frees back to the system, so that RSS counts live data.</summary>
+    public static bool Trim() => MallocTrim(0) == 1;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
+    /// <summary>Linux resets the peak-RSS mark when 5 is written to clear_refs.</summary>
+    public static void ResetPeak() => File.WriteAllText("/proc/self/clear_refs", "5");
+
+    private static long Status(string field) =>
+        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))
+            .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+}

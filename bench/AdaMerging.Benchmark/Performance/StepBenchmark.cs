@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Benchmark.Performance;
+
+/// <summary>
+/// `bench-step`: where an AdaMerging step's time goes, for CLIP ViTs with random weights, against what the same run
+/// measures as the bound: a plain forward+backward of the same images (interleaved with the steps, so both see the
+/// same machine), the analytic matmul FLOPs against a GEMM of the model's own MLP shape in the same dtype, and peak
+/// RSS against (K + 2) × the model's float32 bytes.
+/// </summary>
+public static class StepBenchmark
+{
+    public static readonly Dictionary<string, ClipVisionConfig> Sizes = new(StringComparer.Ordinal)
+    {
+        ["tiny"] = new ClipVisionConfig(32, 64, 2, 4, 16, 4, 3, "quick_gelu", 1e-5, 24),
+        // The reproduction benchmark's shape (docs/reproduction.md): hidden 128, 6 layers, 28 px in 7 px patches.
+        ["small"] = new ClipVisionConfig(128, 512, 6, 4, 28, 7, 3, "quick_gelu", 1e-5, 128),
+        ["vit-b-32"] = new ClipVisionConfig(),
+    };
+
+    public static int Run(BenchOptions options)
+    {
+        int k = Int(options, "tasks", "8"), batch = Int(options, "batch", "16");
+        var sizes = options.Get("sizes", "tiny,small,vit-b-32").Split(',');
+        var precisions = options.Get("precision", "float32,bfloat16").Split(',');
+        if (options.Get("memory-steps", "0") is var m && m != "0")
+        {
+            set_num_threads(Environment.ProcessorCount);
+            MemoryOverSteps(Config(options.Get("memory-size", "small")), k, batch, int.Parse(m, CultureInfo.InvariantCulture));
+            return 0;
+        }
+        if (sizes.Length == 1 && precisions.Length == 1)
+        {
+            set_num_threads(Environment.ProcessorCount);
+            var size = sizes[0];
+            int steps = Int(options, "steps", size == "vit-b-32" ? "2" : size == "small" ? "10" : "20");
+            var result = Measure(size, Config(size), k, batch, steps, precisions[0] == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32);
+            Console.WriteLine(FormattableString.Invariant($"RESULT {result.Step.TotalMilliseconds} {result.VectorBytes}"));
+            return 0;
+        }
+        // One process per measurement: peak RSS and allocator state must not carry over from the one before.
+        Console.WriteLine($"K = {k}, batch {batch} per task, {Environment.ProcessorCount} threads, CPU; medians over the measured steps, after one warm-up");
+        foreach (var size in sizes)
+        {
+            var results = precisions.Select(p => Child(options, size, p)).ToList();
+            if (results.Count == 2 && results.All(r => r is not null))
+                Console.WriteLine($"  {size}: bf16 AdaMerging step {results[0]!.Step / results[1]!.Step:F2}× as fast as float32; " +
+                    $"bf16 task vectors {(double)results[1]!.VectorBytes / results[0]!.VectorBytes:F2}× float32's memory");
+        }
+        return 0;
+    }
+
+    private static ClipVisionConfig Config(string size) =>
+        Sizes.TryGetValue(size, out var c) ? c : throw new ArgumentException($"size '{size}' is not one of {string.Join(", ", Sizes.Keys)}");
+
+    private static Result? Child(BenchOptions options, string size, string precision)
+    {
+        List<string> args = ["bench-step", "--sizes", size, "--precision", precision, "--tasks", options.Get("tasks", "8"), "--batch", options.Get("batch", "16")];
+        if (options.Has("steps")) args.AddRange(["--steps", options.Get("steps", "")]);
+        Result? result = null;
+        RunChild(args, line =>
+        {
+            if (!line.StartsWith("RESULT ", StringComparison.Ordinal)) return false;
+            var f = line.Split(' ');
+            result = new Result(TimeSpan.FromMilliseconds(double.Parse(f[1], CultureInfo.InvariantCulture)), long.Parse(f[2], CultureInfo.InvariantCulture));
+            return true;
+        });
+        return result;
+    }
+
+    /// <summary>Runs this program again with <paramref name="args"/>, echoing its output (lines <paramref name="consume"/> takes are not echoed).</summary>
+    public static int RunChild(IReadOnlyList<string> args, Func<string, bool>? consume = null)
+    {
+        var self = Environment.GetCommandLineArgs()[0];
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        if (self.EndsWith(".dll", StringComparison.Ordinal)) start.ArgumentList.Add(self);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = Process.Start(start)!;
+        while (child.StandardOutput.ReadLine() is { } line)
+            if (consume?.Invoke(line) != true) Console.WriteLine(line);
+        child.WaitForExit();
+        return child.ExitCode;
+    }
+
+    private sealed record Result(TimeSpan Step, long VectorBytes);
+
+    private static Result Measure(string label, ClipVisionConfig config, int k, int batch, int steps, ScalarType dtype)
+    {
+        GC.Collect();
+        long rssStart = ProcessMemory.Resident();
+        using var problem = new RandomProblem(config, k, batch, dtype);
+        var settings = new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1 };
+        using var run = new AdaMergingRun(problem.Encoder.Forward, new Dictionary<string, Tensor>(), problem.Vectors,
+            LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
+        using var plain = new PlainStep(problem, batch);
+
+        GC.Collect();
+        long resident = ProcessMemory.Resident() - rssStart;
+        using var sampler = new ProcessMemory.PeakSampler();
+        run.TakeStep();
+        plain.Take();
+        var timings = new List<StepTimings>();
+        var plainTimes = new List<TimeSpan>();
+        for (int s = 0; s < steps; s++)
+        {
+            run.TakeStep();
+            timings.Add(run.LastTimings!);
+            plainTimes.Add(plain.Take());
+        }
+        sampler.Dispose();
+        long peak = sampler.Peak - rssStart;
+
+        var step = Timing.Median(timings.Select(t => t.Total));
+        var plainStep = Timing.Median(plainTimes);
+        double flops = 3 * ForwardFlops(config) * k * batch;
+        double gemm = GemmRate(config, k * batch, dtype);
+        Console.WriteLine($"{label} (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, {config.ImageSize} px), {dtype}: " +
+            $"{problem.ModelBytes / 1e6:F1} MB of float32 parameters, {steps} measured steps");
+        Console.WriteLine($"  step {Ms(step)} = data {Ms(Timing.Median(timings.Select(t => t.Data)))} + merge {Ms(Timing.Median(timings.Select(t => t.Merge)))} " +
+            $"+ forward {Ms(Timing.Median(timings.Select(t => t.Forward)))} + backward {Ms(Timing.Median(timings.Select(t => t.Backward)))} " +
+            $"+ λ gradient {Ms(Timing.Median(timings.Select(t => t.LambdaGradient)))} + Adam {Ms(Timing.Median(timings.Select(t => t.Optimizer)))}");
+        Console.WriteLine($"  plain forward+backward of the same {k}×{batch} images (weights as leaves): {Ms(plainStep)} → step / plain = {step / plainStep:F3}×");
+        Console.WriteLine($"  {flops / 1e9:F1} GFLOP of matmuls per step (3 × forward) → {flops / step.TotalSeconds / 1e9:F1} GFLOP/s; " +
+            $"GEMM of the MLP's shape [{k * batch * Tokens(config)}×{config.HiddenSize}]·[{config.HiddenSize}×{config.IntermediateSize}] {gemm / 1e9:F1} GFLOP/s " +
+            $"→ step at {100 * flops / step.TotalSeconds / gemm:F1} % of GEMM (plain step {100 * flops / plainStep.TotalSeconds / gemm:F1} %)");
+        Console.WriteLine($"  resident after setup {resident / 1e6:F0} MB (θ0 + K task vectors = {problem.Vectors.Bytes / 1e6:F0} MB); " +
+            $"peak {peak / 1e6:F0} MB = {(double)peak / problem.ModelBytes:F2}× the float32 model, against (K + 2) = {k + 2}× ({(k + 2) * problem.ModelBytes / 1e6:F0} MB)");
+        return new Result(step, problem.Vectors.Bytes);
+    }
+
+    /// <summary>RSS and live tensors after every 50 of <paramref name="steps"/> steps: memory must stay flat.</summary>
+    private static void MemoryOverSteps(ClipVisionConfig config, int k, int batch, int steps)
+    {
+        using var problem = new RandomProblem(config, k, batch, ScalarType.Float32);
+        var settings = new AdaMergingSettings { Steps = steps, BatchSize = batch, Seed = 1 };
+        using var run = new AdaMergingRun(problem.Encoder.Forward, new Dictionary<string, Tensor>(), problem.Vectors,
+            LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
+        Console.WriteLine($"memory over {steps} steps (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, K = {k}, batch {batch}):");
+        long first = 0;
+        run.Run(p =>
+        {
+            if (p.Step % 50 != 0 && p.Step != 10) return;
+            long rss = ProcessMemory.Resident();
+            if (p.Step == 10) first = rss;
+            Console.WriteLine($"  step {p.Step,4}: RSS {rss / 1e6:F1} MB ({(rss - first) / 1e6:+0.0;-0.0} MB since step 10), " +
+                $"live tensors {DisposeScopeManager.Statistics.ThreadTotalLiveCount}");
+        });
+    }
+
+    /// <summary>Matmul FLOPs of one image's forward pass: patch embedding, per block q/k/v/out, attention and MLP, projection.</summary>
+    public static double ForwardFlops(ClipVisionConfig c)
+    {
+        double t = Tokens(c), d = c.HiddenSize, patches = t - 1;
+        double block = 2 * t * d * d * 4 + 2 * 2 * t * t * d + 2 * 2 * t * d * c.IntermediateSize;
+        return 2 * patches * c.NumChannels * c.PatchSize * c.PatchSize * d + c.NumHiddenLayers * block + 2 * d * c.ProjectionDim;
+    }
+
+    private static int Tokens(ClipVisionConfig c) => (c.ImageSize / c.PatchSize) * (c.ImageSize / c.PatchSize) + 1;
+
+    /// <summary>FLOP/s of [M, D]·[D, I], the model's largest matmul, in the given dtype: median of 5 after a warm-up.</summary>
+    private static double GemmRate(ClipVisionConfig c, int images, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        long m = (long)images * Tokens(c);
+        var a = randn([m, c.HiddenSize]).to_type(dtype);
+        var b = randn([c.HiddenSize, c.IntermediateSize]).to_type(dtype);
+        a.mm(b).Dispose();
+        var times = Enumerable.Range(0, 5).Select(_ =>
+        {
+            var clock = Stopwatch.StartNew();
+            a.mm(b).Dispose();
+            return clock.Elapsed;
+        });
+        return 2.0 * m * c.HiddenSize * c.IntermediateSize / Timing.Median(times).TotalSeconds;
+    }
+
+    private static int Int(BenchOptions o, string name, string fallback) => int.Parse(o.Get(name, fallback), CultureInfo.InvariantCulture);
+
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:F1} ms";
+
+    /// <summary>An ordinary training step of the same model and images: forward through leaf weights, backward to them.</summary>
+    private sealed class PlainStep : IDisposable
+    {
+        private readonly RandomProblem _problem;
+        private readonly Dictionary<string, Tensor> _weights;
+        private readonly List<Tensor> _images;
+
+        public PlainStep(RandomProblem problem, int batch)
+        {
+            _problem = problem;
+            _weights = problem.Vectors.Combine((_, _) => tensor(0.3f)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
+            _images = problem.Tasks.Select(t => t.AdaptationPixels.narrow(0, 0, batch).to_type(problem.Vectors.DType)).ToList();
+        }
+
+        public TimeSpan Take()
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            Tensor total = zeros(1);
+            for (int k = 0; k < _images.Count; k++)
+                total = total + AdaMergingRun.Entropy(_problem.Tasks[k].Head.Logits(_problem.Encoder.Forward(_weights, _images[k]).to_type(ScalarType.Float32)));
+            foreach (var w in _weights.Values) w.grad?.zero_();
+            total.backward();
+            return clock.Elapsed;
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in _weights.Values.Concat(_images)) t.Dispose();
+        }
+    }
+}
