@@ -1,5 +1,3 @@
-using AdaMerging.Domain.Methods;
-
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>The dtype task vectors are stored and the optimisation's forward/backward run in.</summary>
@@ -11,39 +9,44 @@ public enum Precision
 }
 #pragma warning restore CA1720
 
-/// <summary>AdaMerging's settings, typed; the defaults are the options' declared ones (<see cref="AdaMergingMethod"/>).</summary>
+/// <summary>
+/// AdaMerging's settings, typed. The initial values are the paper's defaults and the one place they are written: the
+/// method's options declare them as their defaults (AdaMerging.Domain/Methods/AdaMergingMethod.cs).
+/// </summary>
 public sealed record AdaMergingSettings
 {
-    public Granularity Granularity { get; init; } = AdaMergingMethod.GranularityOption.DefaultValue;
+    public static AdaMergingSettings Defaults { get; } = new();
 
-    public LayerUnit LayerUnit { get; init; } = AdaMergingMethod.LayerUnitOption.DefaultValue;
+    public Granularity Granularity { get; init; } = Granularity.Layer;
+
+    public LayerUnit LayerUnit { get; init; } = LayerUnit.Tensor;
 
     /// <summary>AdaMerging++: learn coefficients over TIES-processed task vectors.</summary>
-    public bool Plus { get; init; } = AdaMergingMethod.Plus.DefaultValue;
+    public bool Plus { get; init; } // false: plain AdaMerging
 
-    public double TopK { get; init; } = TiesMethod.TopK.DefaultValue;
+    public double TopK { get; init; } = Ties.DefaultTopK;
 
-    public double InitialLambda { get; init; } = AdaMergingMethod.InitialLambda.DefaultValue;
+    public double InitialLambda { get; init; } = 0.3;
 
-    public double LearningRate { get; init; } = AdaMergingMethod.LearningRate.DefaultValue;
+    public double LearningRate { get; init; } = 1e-3;
 
-    public double Beta1 { get; init; } = AdaMergingMethod.Beta1.DefaultValue;
+    public double Beta1 { get; init; } = 0.9;
 
-    public double Beta2 { get; init; } = AdaMergingMethod.Beta2.DefaultValue;
+    public double Beta2 { get; init; } = 0.999;
 
-    public double Epsilon { get; init; } = AdaMergingMethod.Epsilon.DefaultValue;
+    public double Epsilon { get; init; } = 1e-8;
 
-    public int Steps { get; init; } = (int)AdaMergingMethod.Steps.DefaultValue;
+    public int Steps { get; init; } = 500;
 
-    public int BatchSize { get; init; } = (int)AdaMergingMethod.BatchSize.DefaultValue;
+    public int BatchSize { get; init; } = 16;
 
-    public long Seed { get; init; } = AdaMergingMethod.Seed.DefaultValue;
+    public long Seed { get; init; } // 0
 
     /// <summary>
     /// Float32 (the paper's), or Bfloat16: task vectors stored in bf16 (half their memory) and the optimisation's
     /// forward/backward in bf16, with λ, Adam and the entropy in float32. The final merge and the evaluation are float32.
     /// </summary>
-    public Precision Precision { get; init; } = AdaMergingMethod.PrecisionOption.DefaultValue;
+    public Precision Precision { get; init; } = Precision.Float32;
 
     public TorchSharp.torch.ScalarType StorageType => Precision == Precision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
 }

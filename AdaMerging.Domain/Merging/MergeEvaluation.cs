@@ -1,4 +1,3 @@
-using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Models;
 using static TorchSharp.torch;
 
@@ -6,12 +5,12 @@ namespace AdaMerging.Domain.Merging;
 
 /// <summary>
 /// Each task's top-1 accuracy on its labeled data for the merged model, beside the base model, the task's own
-/// fine-tuned model and task arithmetic at its default λ (docs/algorithm.md, "Evaluation and the report").
+/// fine-tuned model and task arithmetic at <c>taskArithmeticLambda</c> (docs/algorithm.md, "Evaluation and the report").
 /// </summary>
 public static class MergeEvaluation
 {
     public static List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, IReadOnlyList<string> taskNames,
-        Dictionary<string, Tensor> merged, int batchSize, CancellationToken ct)
+        Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -21,7 +20,7 @@ public static class MergeEvaluation
         Tensor Scalar(double v) => tensor(v, dtype: ScalarType.Float32, device: vectors.Device);
         var withMerged = With(merged);
         var withBase = With(vectors.BaseParameters());
-        var ta = With(vectors.Combine((_, _) => Scalar(TaskArithmeticMethod.Lambda.DefaultValue)));
+        var ta = With(vectors.Combine((_, _) => Scalar(taskArithmeticLambda)));
         var result = new List<TaskAccuracy>();
         for (int k = 0; k < taskNames.Count; k++)
         {

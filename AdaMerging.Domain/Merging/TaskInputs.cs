@@ -8,7 +8,8 @@ namespace AdaMerging.Domain.Merging;
 /// <summary>The tasks' heads and data, decoded when the job runs (archives lazily, here), on the compute device.</summary>
 public sealed class TaskInputs : IDisposable
 {
-    private readonly MergePlan _plan;
+    private readonly IReadOnlyList<PlannedTask> _tasks;
+    private readonly bool _needsAdaptation;
     private readonly ModelFolder _base;
     private readonly Device _device;
     private readonly List<ClassificationHead?> _heads = [];
@@ -16,13 +17,15 @@ public sealed class TaskInputs : IDisposable
     private readonly List<(Tensor Pixels, Tensor Labels)?> _evaluation = [];
     private Dictionary<string, Tensor>? _fixed;
 
-    public TaskInputs(MergePlan plan, ModelFolder baseFolder, Device device)
+    /// <param name="needsAdaptation">Whether the method learns from the tasks' unlabeled data (and so needs the model).</param>
+    public TaskInputs(IReadOnlyList<PlannedTask> tasks, bool needsAdaptation, ModelFolder baseFolder, Device device)
     {
-        _plan = plan;
+        _tasks = tasks;
+        _needsAdaptation = needsAdaptation;
         _base = baseFolder;
         _device = device;
         var imageSize = baseFolder.Config?.ImageSize;
-        foreach (var t in plan.Tasks)
+        foreach (var t in tasks)
         {
             _heads.Add(t.HeadPath is null ? null : ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device));
             _adaptation.Add(t.AdaptationPath is null ? null : Load(t.AdaptationPath, imageSize).Pixels);
@@ -36,14 +39,14 @@ public sealed class TaskInputs : IDisposable
         }
     }
 
-    public bool NeedsModel => _plan.Method.NeedsAdaptationData || HasEvaluation;
+    public bool NeedsModel => _needsAdaptation || HasEvaluation;
 
     public bool HasEvaluation => _evaluation.Any(e => e is not null);
 
     public (Tensor Pixels, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
         _evaluation[task] is var (p, l) && _heads[task] is { } h ? (p, l, h) : null;
 
-    public List<AdaMergingTask> Adaptation() => _plan.Tasks.Select((t, k) => new AdaMergingTask(t.Name,
+    public List<AdaMergingTask> Adaptation() => _tasks.Select((t, k) => new AdaMergingTask(t.Name,
         _heads[k] ?? throw new ArgumentException($"task '{t.Name}' has no head"),
         _adaptation[k] ?? throw new ArgumentException($"task '{t.Name}' has no adaptation data"))).ToList();
 

@@ -21,6 +21,9 @@ public enum TiesMerge
 /// </remarks>
 public static class Ties
 {
+    /// <summary>The fraction of each task vector's entries kept by default (TIES's and AdaMerging's 20 %).</summary>
+    public const double DefaultTopK = 0.2;
+
     /// <summary>τ'k for every task, over the same base (disposing the result frees only the processed vectors).</summary>
     public static TaskVectors Process(TaskVectors vectors, double topK)
     {

@@ -11,33 +11,35 @@ namespace AdaMerging.Domain.Methods;
 /// </summary>
 public sealed class AdaMergingMethod : IMergeMethod
 {
+    private static readonly AdaMergingSettings D = AdaMergingSettings.Defaults;
+
     public static readonly EnumOption<Granularity> GranularityOption = new("granularity",
-        "task: one λ per task; layer: one λ per layer and task.", Granularity.Layer);
+        "task: one λ per task; layer: one λ per layer and task.", D.Granularity);
 
     public static readonly EnumOption<LayerUnit> LayerUnitOption = new("layerUnit",
-        "With layer granularity, what a layer is: tensor (the paper's) or block (one transformer block).", LayerUnit.Tensor);
+        "With layer granularity, what a layer is: tensor (the paper's) or block (one transformer block).", D.LayerUnit);
 
-    public static readonly BooleanOption Plus = new("plus", "AdaMerging++: learn the coefficients over TIES-processed task vectors (with topK).", false);
+    public static readonly BooleanOption Plus = new("plus", "AdaMerging++: learn the coefficients over TIES-processed task vectors (with topK).", D.Plus);
 
-    public static readonly NumberOption InitialLambda = new("initialLambda", "Every λ's value before the first step.", 0.3, -10, 10);
+    public static readonly NumberOption InitialLambda = new("initialLambda", "Every λ's value before the first step.", D.InitialLambda, -10, 10);
 
-    public static readonly NumberOption LearningRate = new("learningRate", "Adam's learning rate.", 1e-3, 0, 10);
+    public static readonly NumberOption LearningRate = new("learningRate", "Adam's learning rate.", D.LearningRate, 0, 10);
 
-    public static readonly NumberOption Beta1 = new("beta1", "Adam's β1.", 0.9, 0, 1, maximumExclusive: true);
+    public static readonly NumberOption Beta1 = new("beta1", "Adam's β1.", D.Beta1, 0, 1, maximumExclusive: true);
 
-    public static readonly NumberOption Beta2 = new("beta2", "Adam's β2.", 0.999, 0, 1, maximumExclusive: true);
+    public static readonly NumberOption Beta2 = new("beta2", "Adam's β2.", D.Beta2, 0, 1, maximumExclusive: true);
 
-    public static readonly NumberOption Epsilon = new("epsilon", "Adam's ε.", 1e-8, 0, 1, minimumExclusive: true, maximumExclusive: true);
+    public static readonly NumberOption Epsilon = new("epsilon", "Adam's ε.", D.Epsilon, 0, 1, minimumExclusive: true, maximumExclusive: true);
 
-    public static readonly IntegerOption Steps = new("steps", "Optimisation steps.", 500, 0, 100_000);
+    public static readonly IntegerOption Steps = new("steps", "Optimisation steps.", D.Steps, 0, 100_000);
 
-    public static readonly IntegerOption BatchSize = new("batchSize", "Unlabeled images per task in each step.", 16, 1, 4096);
+    public static readonly IntegerOption BatchSize = new("batchSize", "Unlabeled images per task in each step.", D.BatchSize, 1, 4096);
 
-    public static readonly IntegerOption Seed = new("seed", "The seed of each task's batch sampling.", 0, long.MinValue, long.MaxValue);
+    public static readonly IntegerOption Seed = new("seed", "The seed of each task's batch sampling.", D.Seed, long.MinValue, long.MaxValue);
 
     public static readonly EnumOption<Precision> PrecisionOption = new("precision",
         "float32 (the paper's) or bfloat16: task vectors stored and the forward/backward run in bf16; λ, Adam, the final merge and the evaluation stay float32.",
-        Precision.Float32);
+        D.Precision);
 
     public string Name => "adamerging";
 

@@ -8,7 +8,7 @@ namespace AdaMerging.Domain.Methods;
 public sealed class TiesMethod : DataFreeMethod
 {
     public static readonly NumberOption TopK = new("topK",
-        "The fraction of each task vector's entries TIES keeps, by magnitude over the whole model.", 0.2, 0, 1, minimumExclusive: true);
+        "The fraction of each task vector's entries TIES keeps, by magnitude over the whole model.", Ties.DefaultTopK, 0, 1, minimumExclusive: true);
 
     public static readonly EnumOption<TiesMerge> MergeRule = new("tiesMerge",
         "How the agreeing entries combine: sum (the AdaMerging paper's baseline) or mean over the tasks that keep them (TIES's own).", TiesMerge.Sum);

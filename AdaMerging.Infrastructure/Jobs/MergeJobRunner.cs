@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Jobs;

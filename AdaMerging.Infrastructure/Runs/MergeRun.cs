@@ -30,7 +30,7 @@ public static class MergeRun
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
             var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
-            using var tasks = new TaskInputs(plan, baseFolder, device);
+            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device);
             using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
             var exclude = CommonOptions.Exclude.In(plan.Options);
             var weights = taskFolders.Select(f => f.Weights).ToList();
@@ -44,7 +44,7 @@ public static class MergeRun
             {
                 ct.ThrowIfCancellationRequested();
                 accuracy = model is null || !tasks.HasEvaluation ? [] : clock.Timed("evaluate", () => MergeEvaluation.Evaluate(context.Vectors, model, tasks, names,
-                    outcome.Merged, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
+                    outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
                 files = clock.Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
             }
             finally

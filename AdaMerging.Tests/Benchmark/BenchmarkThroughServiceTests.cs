@@ -10,22 +10,21 @@ namespace AdaMerging.Tests.Benchmark;
 /// merges through the queue and the worker, the table, and the generalisation check; the service's accuracies must
 /// equal the same models evaluated here.
 /// </summary>
-public sealed class BenchmarkThroughServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture>, IDisposable
+public sealed class BenchmarkThroughServiceTests(ServiceFixture service) : TempDirectoryTests, IClassFixture<ServiceFixture>
 {
     private static readonly string[] Tasks = ["mnist", "fashion", "digits"];
-    private readonly TempDirectory _dir = new();
 
     private BenchmarkBuilder Builder() => new(new BenchmarkSettings
     {
         Tasks = string.Join(",", Tasks), Width = 32, Layers = 1, GlyphImages = 256, PretrainSteps = 20, PretrainBatch = 32,
         PrototypesPerClass = 5, FineTuneSteps = 15, FineTuneBatch = 32, FineTuneLearningRate = 1e-3, TestImagesPerTask = 40,
         ValidationImagesPerTask = 50,
-    }, Path.Combine(_dir.Path, "raw"), Path.Combine(_dir.Path, "benchmark"));
+    }, Path.Combine(Dir.Path, "raw"), Path.Combine(Dir.Path, "benchmark"));
 
     [Fact]
     public async Task Every_row_of_the_table_comes_from_the_service_and_agrees_with_local_evaluation()
     {
-        SyntheticRawData.Write(Path.Combine(_dir.Path, "raw"));
+        SyntheticRawData.Write(Path.Combine(Dir.Path, "raw"));
         var directory = Builder().Build();
         var built = File.GetLastWriteTimeUtc(Path.Combine(directory, "build.json"));
         Assert.Equal(directory, Builder().Build());     // cached: the same folder, not rebuilt
@@ -59,5 +58,4 @@ public sealed class BenchmarkThroughServiceTests(ServiceFixture service) : IClas
         Assert.StartsWith("| task arithmetic |", generalisation[3], StringComparison.Ordinal);
     }
 
-    public void Dispose() => _dir.Dispose();
 }

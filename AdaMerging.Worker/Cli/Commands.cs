@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using TorchSharp;
+using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Infrastructure.Contract;

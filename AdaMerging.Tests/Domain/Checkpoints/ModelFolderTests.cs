@@ -5,16 +5,13 @@ using TorchSharp;
 
 namespace AdaMerging.Tests.Domain.Checkpoints;
 
-public sealed class ModelFolderTests : IDisposable
+public sealed class ModelFolderTests : TempDirectoryTests
 {
-    private readonly TempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
 
     private Dictionary<string, string> Files(params (string Name, Action<string> Write)[] files) =>
         files.ToDictionary(f => f.Name, f =>
         {
-            var path = _dir.File(f.Name);
+            var path = Dir.File(f.Name);
             f.Write(path);
             return path;
         });
@@ -73,7 +70,7 @@ public sealed class ModelFolderTests : IDisposable
     public void Sharded_safetensors_round_trip_through_the_index()
     {
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny);
-        var shardDir = Path.Combine(_dir.Path, "sharded");
+        var shardDir = Path.Combine(Dir.Path, "sharded");
         using (var writer = new ShardedSafetensorsWriter(shardDir, SafetensorsWriter.LayoutOf(hf), 4096))
         {
             foreach (var (name, t) in hf) writer.Write(name, t);
@@ -91,10 +88,10 @@ public sealed class ModelFolderTests : IDisposable
     [Fact]
     public void A_small_model_writes_one_model_safetensors_without_an_index()
     {
-        using var writer = new ShardedSafetensorsWriter(_dir.Path, [("a", SafetensorsDType.F32, [4L])], 1 << 20);
+        using var writer = new ShardedSafetensorsWriter(Dir.Path, [("a", SafetensorsDType.F32, [4L])], 1 << 20);
         writer.Write("a", torch.ones(4));
         writer.Commit();
-        Assert.Equal(["model.safetensors"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+        Assert.Equal(["model.safetensors"], Directory.GetFiles(Dir.Path).Select(Path.GetFileName));
     }
 
     [Theory]

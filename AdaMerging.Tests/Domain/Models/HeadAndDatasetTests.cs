@@ -9,17 +9,14 @@ using TorchSharp;
 
 namespace AdaMerging.Tests.Domain.Models;
 
-public sealed class HeadAndDatasetTests : IDisposable
+public sealed class HeadAndDatasetTests : TempDirectoryTests
 {
     private static readonly UploadLimits Limits = new();
-    private readonly TempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void A_head_reports_classes_features_bias_normalisation_and_names()
     {
-        var path = _dir.File("head.safetensors");
+        var path = Dir.File("head.safetensors");
         var layout = new List<(string, AdaMerging.Domain.Tensors.SafetensorsDType, IReadOnlyList<long>)>
         {
             ("weight", AdaMerging.Domain.Tensors.SafetensorsDType.F32, [3L, 12L]),
@@ -40,7 +37,7 @@ public sealed class HeadAndDatasetTests : IDisposable
     [Fact]
     public void A_tensor_dataset_reports_count_shape_and_labels()
     {
-        var path = _dir.File("data.safetensors");
+        var path = Dir.File("data.safetensors");
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor>
         {
             ["pixel_values"] = torch.randint(0, 255, [5, 3, 8, 8]).to_type(torch.ScalarType.Byte),
@@ -56,7 +53,7 @@ public sealed class HeadAndDatasetTests : IDisposable
     [Fact]
     public void A_class_folder_archive_labels_by_folder_and_preprocesses_as_CLIP_does()
     {
-        var path = _dir.File("folders.zip");
+        var path = Dir.File("folders.zip");
         File.WriteAllBytes(path, Images.Zip(
             ("cat/a.png", Images.Png(20, 10, new SKColor(255, 0, 0))),
             ("dog/b.png", Images.Png(10, 30, new SKColor(0, 128, 255))),
@@ -82,7 +79,7 @@ public sealed class HeadAndDatasetTests : IDisposable
     [Fact]
     public void A_flat_archive_takes_its_labels_from_labels_csv()
     {
-        var path = _dir.File("flat.zip");
+        var path = Dir.File("flat.zip");
         File.WriteAllBytes(path, Images.Zip(
             ("labels.csv", Encoding.UTF8.GetBytes("file,label\nx.png,4\ny.png,1\n")),
             ("x.png", Images.Png(8, 8, SKColors.White)),
@@ -95,8 +92,8 @@ public sealed class HeadAndDatasetTests : IDisposable
     public void Preflight_names_every_mismatch_between_encoder_heads_and_data()
     {
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny);
-        TestCheckpoints.Save(_dir.File("model.safetensors"), hf);
-        using var folder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = _dir.File("model.safetensors") });
+        TestCheckpoints.Save(Dir.File("model.safetensors"), hf);
+        using var folder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = Dir.File("model.safetensors") });
         var head = new HeadInfo(Classes: 3, FeatureSize: 16, HasBias: false, NormalizeFeatures: true, ClassNames: null);
         var data = new DatasetInfo(DatasetFormat.Tensors, 10, 1, 32, 32, true, 7, null);
         var problems = Preflight.Check(folder.Weights, folder.Config, folder.FeatureSize,
@@ -112,8 +109,8 @@ public sealed class HeadAndDatasetTests : IDisposable
     public void Preflight_of_a_matching_merge_is_empty()
     {
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny);
-        TestCheckpoints.Save(_dir.File("model.safetensors"), hf);
-        using var folder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = _dir.File("model.safetensors") });
+        TestCheckpoints.Save(Dir.File("model.safetensors"), hf);
+        using var folder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = Dir.File("model.safetensors") });
         var head = new HeadInfo(3, 12, true, true, null);
         var data = new DatasetInfo(DatasetFormat.Tensors, 10, 3, 8, 8, true, 2, null);
         Assert.Empty(Preflight.Check(folder.Weights, folder.Config, folder.FeatureSize, [new PreflightTask("a", folder.Weights, head, data, data)]));

@@ -7,16 +7,13 @@ using TorchSharp;
 
 namespace AdaMerging.Tests.Domain.Tensors;
 
-public sealed class SafetensorsTests : IDisposable
+public sealed class SafetensorsTests : TempDirectoryTests
 {
-    private readonly TempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void Written_tensors_read_back_bit_for_bit_in_every_loadable_dtype()
     {
-        var path = _dir.File("all.safetensors");
+        var path = Dir.File("all.safetensors");
         var tensors = new Dictionary<string, torch.Tensor>
         {
             ["f32"] = torch.randn([3, 4]),
@@ -46,7 +43,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void Reading_converts_floating_tensors_to_the_compute_dtype()
     {
-        var path = _dir.File("half.safetensors");
+        var path = Dir.File("half.safetensors");
         var half = torch.tensor(new float[] { 1.5f, -2.25f }).to_type(torch.ScalarType.BFloat16);
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor> { ["w"] = half });
         using var file = SafetensorsFile.Open(path);
@@ -58,7 +55,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void The_writer_pads_the_header_to_8_bytes_and_marks_the_format_pt()
     {
-        var path = _dir.File("pad.safetensors");
+        var path = Dir.File("pad.safetensors");
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor> { ["a"] = torch.ones(3) });
         var bytes = File.ReadAllBytes(path);
         var n = (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -71,16 +68,16 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_writer_disposed_before_commit_leaves_no_file_behind()
     {
-        var path = _dir.File("never.safetensors");
+        var path = Dir.File("never.safetensors");
         using (var writer = new SafetensorsWriter(path, [("a", SafetensorsDType.F32, [2L]), ("b", SafetensorsDType.F32, [2L])]))
             writer.Write("a", torch.ones(2));
-        Assert.Empty(Directory.GetFileSystemEntries(_dir.Path));
+        Assert.Empty(Directory.GetFileSystemEntries(Dir.Path));
     }
 
     [Fact]
     public void The_writer_writes_non_contiguous_tensors_as_their_values()
     {
-        var path = _dir.File("t.safetensors");
+        var path = Dir.File("t.safetensors");
         var transposed = torch.arange(6, torch.ScalarType.Float32).reshape(2, 3).t();
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor> { ["t"] = transposed });
         Assert.Equal(new float[] { 0, 3, 1, 4, 2, 5 }, TestCheckpoints.Load(path, "t").data<float>().ToArray());
@@ -93,7 +90,7 @@ public sealed class SafetensorsTests : IDisposable
     [InlineData(torch.ScalarType.BFloat16)]
     public void The_non_finite_scan_counts_NaN_and_infinities_in_every_float_dtype(torch.ScalarType dtype)
     {
-        var path = _dir.File("nan.safetensors");
+        var path = Dir.File("nan.safetensors");
         var values = torch.randn(1000);
         values[3] = float.NaN;
         values[500] = float.PositiveInfinity;
@@ -122,7 +119,7 @@ public sealed class SafetensorsTests : IDisposable
     [MemberData(nameof(MalformedHeaders))]
     public void Malformed_headers_are_refused_naming_the_rule(string _, string header, string expected)
     {
-        var path = _dir.File("bad.safetensors");
+        var path = Dir.File("bad.safetensors");
         WriteRaw(path, Encoding.UTF8.GetBytes(header), new byte[8]);
         var error = Assert.Throws<SafetensorsFormatException>(() => SafetensorsHeader.Read(path));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
@@ -131,7 +128,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_header_length_over_the_limit_is_refused_without_reading_it()
     {
-        var path = _dir.File("huge.safetensors");
+        var path = Dir.File("huge.safetensors");
         var prefix = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(prefix, 100_000_001);
         File.WriteAllBytes(path, prefix);
@@ -142,7 +139,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_header_length_past_the_end_of_the_file_is_refused()
     {
-        var path = _dir.File("short.safetensors");
+        var path = Dir.File("short.safetensors");
         var bytes = new byte[20];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, 500);
         File.WriteAllBytes(path, bytes);
@@ -153,7 +150,7 @@ public sealed class SafetensorsTests : IDisposable
     [Fact]
     public void A_file_shorter_than_the_length_prefix_is_refused()
     {
-        var path = _dir.File("tiny.safetensors");
+        var path = Dir.File("tiny.safetensors");
         File.WriteAllBytes(path, [1, 2, 3]);
         Assert.Throws<SafetensorsFormatException>(() => SafetensorsHeader.Read(path));
     }

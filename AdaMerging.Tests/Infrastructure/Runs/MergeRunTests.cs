@@ -7,9 +7,8 @@ using TorchSharp;
 namespace AdaMerging.Tests.Infrastructure.Runs;
 
 /// <summary>Every method through the merge run on the tiny CLIP, with heads and labeled data, as the worker runs them.</summary>
-public sealed class MergeRunTests : IDisposable
+public sealed class MergeRunTests : TempDirectoryTests
 {
-    private readonly TempDirectory _dir = new();
     private readonly Dictionary<string, string> _base;
     private readonly List<PlannedTask> _tasks = [];
 
@@ -20,13 +19,13 @@ public sealed class MergeRunTests : IDisposable
         var g = new torch.Generator(8);
         for (int k = 0; k < 2; k++)
         {
-            var model = _dir.File($"t{k}.safetensors");
+            var model = Dir.File($"t{k}.safetensors");
             TestCheckpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
             {
                 var w = folder.Weights.Read(t.Name);
                 return w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w;
             }));
-            var data = _dir.File($"d{k}.safetensors");
+            var data = Dir.File($"d{k}.safetensors");
             TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
             {
                 ["pixel_values"] = torch.randint(0, 256, [10, 3, 16, 16], generator: g).to_type(torch.ScalarType.Byte),
@@ -35,8 +34,6 @@ public sealed class MergeRunTests : IDisposable
             _tasks.Add(new PlannedTask($"task{k}", new Dictionary<string, string> { ["model.safetensors"] = model }, ClipTiny.File("head.safetensors"), data, data));
         }
     }
-
-    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData("weight_averaging", "{}")]
@@ -47,7 +44,7 @@ public sealed class MergeRunTests : IDisposable
     [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]
     public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)
     {
-        var output = _dir.File("out");
+        var output = Dir.File("out");
         var phases = new List<string>();
         var report = MergeRun.Execute(Plans.For(method, optionsJson, _base, _tasks), torch.CPU, output, p => phases.Add(p.Phase));
 
@@ -78,7 +75,7 @@ public sealed class MergeRunTests : IDisposable
     public void Cancelled_in_any_phase_the_merge_stops_in_that_phase_and_leaves_no_file(string phase)
     {
         var plan = Plans.For("adamerging", """{"granularity": "task", "steps": 50, "batchSize": 4}""", _base, _tasks);
-        var output = _dir.File("cancelled-" + phase);
+        var output = Dir.File("cancelled-" + phase);
         using var cancel = new CancellationTokenSource();
         var phases = new List<string>();
         void Progress(MergeProgress p)
@@ -100,23 +97,23 @@ public sealed class MergeRunTests : IDisposable
         var openClipTasks = _tasks.Select((t, k) =>
         {
             using var hf = AdaMerging.Domain.Tensors.SafetensorsFile.Open(t.CheckpointFiles["model.safetensors"]);
-            var path = _dir.File($"oc{k}.safetensors");
+            var path = Dir.File($"oc{k}.safetensors");
             TestCheckpoints.Save(path, ClipFixtures.OpenClip(hf.Tensors.ToDictionary(x => x.Name, x => hf.Read(x.Name)), ClipTiny.Config));
             return t with { CheckpointFiles = new Dictionary<string, string> { ["open_clip.safetensors"] = path, ["config.json"] = ClipTiny.File("config.json") } };
         }).ToList();
         using (var hfBase = ClipTiny.OpenHuggingFace())
-            TestCheckpoints.Save(_dir.File("oc-base.safetensors"), ClipFixtures.OpenClip(
+            TestCheckpoints.Save(Dir.File("oc-base.safetensors"), ClipFixtures.OpenClip(
                 hfBase.Weights.Tensors.ToDictionary(x => x.Name, x => hfBase.Weights.Read(x.Name)), ClipTiny.Config));
-        var openClipBase = new Dictionary<string, string> { ["open_clip.safetensors"] = _dir.File("oc-base.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
+        var openClipBase = new Dictionary<string, string> { ["open_clip.safetensors"] = Dir.File("oc-base.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
         const string options = """{"lambda": 0.4}""";
 
-        var viaOpenClip = MergeRun.Execute(Plans.For("task_arithmetic", options, openClipBase, openClipTasks), torch.CPU, _dir.File("oc-out"));
-        var viaHf = MergeRun.Execute(Plans.For("task_arithmetic", options, _base, _tasks), torch.CPU, _dir.File("hf-out"));
+        var viaOpenClip = MergeRun.Execute(Plans.For("task_arithmetic", options, openClipBase, openClipTasks), torch.CPU, Dir.File("oc-out"));
+        var viaHf = MergeRun.Execute(Plans.For("task_arithmetic", options, _base, _tasks), torch.CPU, Dir.File("hf-out"));
 
         Assert.Equal(viaHf.Accuracy, viaOpenClip.Accuracy);
-        using var written = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("oc-out"), "model.safetensors"));
+        using var written = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(Dir.File("oc-out"), "model.safetensors"));
         Assert.Null(written.Find("visual.transformer.resblocks.0.attn.in_proj_weight"));
-        using var hfWritten = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(_dir.File("hf-out"), "model.safetensors"));
+        using var hfWritten = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(Dir.File("hf-out"), "model.safetensors"));
         foreach (var t in written.Tensors)
             Assert.True(written.Read(t.Name).allclose(hfWritten.Read(t.Name), rtol: 1e-6, atol: 1e-6), $"{t.Name} differs between the two layouts' merges");
     }
@@ -125,7 +122,7 @@ public sealed class MergeRunTests : IDisposable
     public void The_individual_column_is_each_fine_tuned_model_on_its_own_task_and_the_base_column_is_the_base()
     {
         MergeReport Run(string optionsJson, IReadOnlyList<PlannedTask> tasks) =>
-            MergeRun.Execute(Plans.For("task_arithmetic", optionsJson, _base, tasks), torch.CPU, _dir.File("run-" + Guid.NewGuid().ToString("N")[..8]));
+            MergeRun.Execute(Plans.For("task_arithmetic", optionsJson, _base, tasks), torch.CPU, Dir.File("run-" + Guid.NewGuid().ToString("N")[..8]));
         var report = Run("""{"lambda": 0.3}""", _tasks);
         // Task arithmetic at 0.3 is what the method itself did here, so the two columns agree exactly.
         Assert.All(report.Accuracy, a => Assert.Equal(a.TaskArithmetic, a.Merged));

@@ -7,28 +7,25 @@ using TorchSharp;
 namespace AdaMerging.Tests.Infrastructure.Runs;
 
 /// <summary>The identities of docs/algorithm.md for the plain methods, through the merge run the worker and the command line share.</summary>
-public sealed class TaskArithmeticTests : IDisposable
+public sealed class TaskArithmeticTests : TempDirectoryTests
 {
-    private readonly TempDirectory _dir = new();
-
-    public void Dispose() => _dir.Dispose();
 
     private (string Base, List<string> Tasks) WriteFamily(int k, long cols = 5)
     {
         var (theta0, tasks) = TestCheckpoints.Family(k, cols: cols);
-        TestCheckpoints.Save(_dir.File("base.safetensors"), theta0);
+        TestCheckpoints.Save(Dir.File("base.safetensors"), theta0);
         var paths = tasks.Select((t, i) =>
         {
-            var p = _dir.File($"task{i}.safetensors");
+            var p = Dir.File($"task{i}.safetensors");
             TestCheckpoints.Save(p, t);
             return p;
         }).ToList();
-        return (_dir.File("base.safetensors"), paths);
+        return (Dir.File("base.safetensors"), paths);
     }
 
     private string Merge(string method, string basePath, IReadOnlyList<string> tasks, double lambda = 0.3, CancellationToken ct = default)
     {
-        var output = Path.Combine(_dir.Path, "out-" + Guid.NewGuid().ToString("N")[..6]);
+        var output = Path.Combine(Dir.Path, "out-" + Guid.NewGuid().ToString("N")[..6]);
         var options = method == "weight_averaging" ? "{}" : string.Create(CultureInfo.InvariantCulture, $$"""{"lambda": {{lambda:R}}}""");
         MergeRun.Execute(Plans.Files(method, options, basePath, tasks), torch.CPU, output, ct: ct);
         return Path.Combine(output, "model.safetensors");
@@ -79,8 +76,8 @@ public sealed class TaskArithmeticTests : IDisposable
     {
         var (basePath, _) = WriteFamily(1);
         var (_, wide) = TestCheckpoints.Family(1, cols: 9);
-        TestCheckpoints.Save(_dir.File("wide.safetensors"), wide[0]);
-        var error = Assert.Throws<IncompatibleCheckpointsException>(() => Merge("task_arithmetic", basePath, [_dir.File("wide.safetensors")]));
+        TestCheckpoints.Save(Dir.File("wide.safetensors"), wide[0]);
+        var error = Assert.Throws<IncompatibleCheckpointsException>(() => Merge("task_arithmetic", basePath, [Dir.File("wide.safetensors")]));
         Assert.Contains("'encoder.weight' with shape [6, 9] where the base has [6, 5]", error.Message, StringComparison.Ordinal);
     }
 
@@ -91,6 +88,6 @@ public sealed class TaskArithmeticTests : IDisposable
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => Merge("task_arithmetic", basePath, tasks, ct: cancelled.Token));
-        Assert.DoesNotContain(Directory.GetFiles(_dir.Path, "*.safetensors", SearchOption.AllDirectories), f => f.Contains("out-", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.GetFiles(Dir.Path, "*.safetensors", SearchOption.AllDirectories), f => f.Contains("out-", StringComparison.Ordinal));
     }
 }

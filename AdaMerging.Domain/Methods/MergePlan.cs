@@ -1,0 +1,6 @@
+using AdaMerging.Domain.Merging;
+
+namespace AdaMerging.Domain.Methods;
+
+/// <summary>A merge with its method, its resolved options and every input resolved to files: what a merge run executes.</summary>
+public sealed record MergePlan(IMergeMethod Method, MethodOptions Options, IReadOnlyDictionary<string, string> BaseFiles, IReadOnlyList<PlannedTask> Tasks);
