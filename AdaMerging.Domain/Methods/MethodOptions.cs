@@ -10,15 +10,23 @@ namespace AdaMerging.Domain.Methods;
 public sealed class MethodOptions
 {
     private readonly Dictionary<string, object> _values;
+    private readonly Dictionary<string, OptionSpec> _declared;
 
-    private MethodOptions(Dictionary<string, object> values) => _values = values;
+    private MethodOptions(Dictionary<string, object> values, Dictionary<string, OptionSpec> declared)
+    {
+        _values = values;
+        _declared = declared;
+    }
 
     /// <summary>Every option of the method (its own and the common ones) by name, as the report shows them.</summary>
     public IReadOnlyDictionary<string, object> Wire(IMergeMethod method) =>
         MergeMethods.OptionsOf(method).ToDictionary(o => o.Name, o => o.ToWire(_values[o.Name]), StringComparer.Ordinal);
 
+    /// <summary>The value of an option the method declared (the same declaration: DARE's seed is not AdaMerging's).</summary>
     public T Get<T>(OptionSpec<T> option) where T : notnull =>
-        _values.TryGetValue(option.Name, out var value) ? (T)value : throw new ArgumentException($"'{option.Name}' is not an option of this method");
+        _declared.TryGetValue(option.Name, out var declared) && ReferenceEquals(declared, option)
+            ? (T)_values[option.Name]
+            : throw new ArgumentException($"'{option.Name}' as asked for is not an option this method declared");
 
     /// <summary>
     /// Resolves <paramref name="given"/> against <paramref name="method"/>'s options; every problem goes to
@@ -40,7 +48,7 @@ public sealed class MethodOptions
             if (option.Parse(json, out var problem) is { } value) values[name] = value;
             else problems.Add($"options.{name}: {problem}");
         }
-        return problems.Count == before ? new MethodOptions(values) : null;
+        return problems.Count == before ? new MethodOptions(values, declared.ToDictionary(o => o.Name, StringComparer.Ordinal)) : null;
     }
 
     /// <summary>
