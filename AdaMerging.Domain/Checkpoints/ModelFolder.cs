@@ -20,8 +20,10 @@ public sealed class ModelFolder : IDisposable
 
     private static readonly string[] PickleExtensions = [".bin", ".pth", ".pt"];
 
-    private ModelFolder(ITensorSource weights, CheckpointFormat format, CheckpointLayout layout, ClipVisionConfig? config, bool configInferred)
+    private ModelFolder(ITensorSource weights, CheckpointFormat format, CheckpointLayout layout, ClipVisionConfig? config, bool configInferred,
+        string? configJson)
     {
+        ConfigJson = configJson;
         Weights = weights;
         Format = format;
         Layout = layout;
@@ -38,6 +40,12 @@ public sealed class ModelFolder : IDisposable
     public ClipVisionConfig? Config { get; }
 
     public bool ConfigInferred { get; }
+
+    /// <summary>config.json as uploaded (a full CLIP's CLIPConfig is written back with the merged model unchanged).</summary>
+    public string? ConfigJson { get; }
+
+    /// <summary>A full Hugging Face CLIPModel: the vision tower with a text tower beside it.</summary>
+    public bool HasTextTower => Layout == CheckpointLayout.HuggingFaceClipVision && Weights.Find(FullClipConfig.TokenEmbedding) is not null;
 
     /// <summary>The width of the features the encoder gives its heads: the projection's if it has one, else the hidden size.</summary>
     public int? FeatureSize => Config is null ? null
@@ -63,11 +71,13 @@ public sealed class ModelFolder : IDisposable
                 : ClipVisionLayout.IsHuggingFace(weights) ? CheckpointLayout.HuggingFaceClipVision
                 : CheckpointLayout.Unknown;
             ClipVisionConfig? config = null;
+            string? configJson = null;
             bool inferred = false;
             if (files.TryGetValue(ConfigFileName, out var configPath))
             {
                 if (new FileInfo(configPath).Length > 1 << 20) throw new CheckpointFormatException("config.json is larger than 1 MiB");
-                config = ClipVisionConfig.Parse(File.ReadAllText(configPath));
+                configJson = File.ReadAllText(configPath);
+                config = ClipVisionConfig.Parse(configJson);
             }
             if (layout != CheckpointLayout.Unknown)
             {
@@ -82,7 +92,7 @@ public sealed class ModelFolder : IDisposable
                 if (mismatches.Count > 0)
                     throw new CheckpointFormatException($"the weights do not match {(inferred ? "the config their shapes imply" : "config.json")}: {string.Join("; ", mismatches)}");
             }
-            return new ModelFolder(weights, format, layout, config, inferred);
+            return new ModelFolder(weights, format, layout, config, inferred, configJson);
         }
         catch
         {

@@ -23,7 +23,10 @@ public sealed partial class OpenClipAsHuggingFace : ITensorSource
 
     public IReadOnlyList<TensorInfo> Tensors { get; }
 
-    public static bool IsOpenClip(ITensorCatalog catalog) => catalog.Find("visual.conv1.weight") is not null;
+    /// <summary>Every tensor of open_clip's vision tower starts so.</summary>
+    public const string VisualPrefix = "visual.";
+
+    public static bool IsOpenClip(ITensorCatalog catalog) => catalog.Find(VisualPrefix + "conv1.weight") is not null;
 
     public TensorInfo? Find(string name) => _infos.GetValueOrDefault(name);
 

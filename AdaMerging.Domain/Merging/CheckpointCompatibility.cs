@@ -3,32 +3,36 @@ using AdaMerging.Domain.Tensors;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>
-/// Checks, from headers alone, that a fine-tuned checkpoint has exactly the base's floating tensors with the same
-/// shapes. Integer and bool buffers are taken from the base, so they may be missing or differ.
+/// What a fine-tuned checkpoint may be beside its base, from headers alone (docs/algorithm.md, "Task vectors"):
+/// every floating tensor it has, the base has too, with the same shape. It may lack base tensors (a published task is
+/// often the vision tower alone, without projection or text tower): those are carried from the base, not merged.
+/// Integer and bool buffers always come from the base.
 /// </summary>
 public static class CheckpointCompatibility
 {
-    /// <summary>At most <paramref name="limit"/> differences, in the base's tensor order.</summary>
+    /// <summary>At most <paramref name="limit"/> problems, in the task's tensor order.</summary>
     public static IReadOnlyList<string> Differences(ITensorCatalog baseCatalog, string label, ITensorCatalog other, int limit = 5)
     {
         var found = new List<string>();
-        foreach (var b in baseCatalog.Tensors.Where(t => t.DType.IsFloatingPoint))
-        {
-            if (found.Count >= limit) return found;
-            var o = other.Find(b.Name);
-            if (o is null)
-                found.Add($"{label} lacks tensor '{b.Name}' {b.ShapeText}");
-            else if (!o.DType.IsFloatingPoint)
-                found.Add($"{label} has '{b.Name}' as {o.DType} where the base has {b.DType}");
-            else if (!o.HasSameShape(b))
-                found.Add($"{label} has '{b.Name}' with shape {o.ShapeText} where the base has {b.ShapeText}");
-        }
         foreach (var o in other.Tensors.Where(t => t.DType.IsFloatingPoint))
         {
             if (found.Count >= limit) return found;
-            if (baseCatalog.Find(o.Name) is null)
+            var b = baseCatalog.Find(o.Name);
+            if (b is null)
                 found.Add($"{label} has tensor '{o.Name}' {o.ShapeText} that the base lacks");
+            else if (!b.DType.IsFloatingPoint)
+                found.Add($"{label} has '{o.Name}' as {o.DType} where the base has {b.DType}");
+            else if (!o.HasSameShape(b))
+                found.Add($"{label} has '{o.Name}' with shape {o.ShapeText} where the base has {b.ShapeText}");
         }
         return found;
     }
+
+    /// <summary>True when every task has <paramref name="name"/> as a floating tensor: then it is merged.</summary>
+    public static bool SharedByAll(string name, IEnumerable<ITensorCatalog> tasks) => tasks.All(t => t.Find(name) is { DType.IsFloatingPoint: true });
+
+    /// <summary>The problem when the base and the tasks share no floating tensor at all: nothing would be merged.</summary>
+    public static string? NothingShared(ITensorCatalog baseCatalog, IReadOnlyList<ITensorCatalog> tasks) =>
+        baseCatalog.Tensors.Any(b => b.DType.IsFloatingPoint && SharedByAll(b.Name, tasks)) ? null
+            : "the base and the tasks share no floating tensor: nothing would be merged";
 }

@@ -8,6 +8,8 @@ public sealed record LayerCoefficients(string Layer, IReadOnlyList<double> Lambd
 
 /// <summary>What a merge did and how well it did it (docs/algorithm.md, "Evaluation and the report").</summary>
 /// <param name="Options">Every option of the method, the request's value or the default.</param>
+/// <param name="MergedTensors">Tensors merged: the floating tensors the base and every task have (the coefficients cover these).</param>
+/// <param name="CarriedTensors">Tensors of the base written unchanged (buffers, excluded, or not in every task, e.g. a text tower).</param>
 public sealed record MergeReport(
     string Method,
     IReadOnlyDictionary<string, object> Options,
@@ -17,4 +19,6 @@ public sealed record MergeReport(
     IReadOnlyList<LayerCoefficients>? Coefficients,
     IReadOnlyList<double> ObjectivePerStep,
     IReadOnlyDictionary<string, double> PhaseSeconds,
-    IReadOnlyList<string> Files);
+    IReadOnlyList<string> Files,
+    int MergedTensors = 0,
+    int CarriedTensors = 0);

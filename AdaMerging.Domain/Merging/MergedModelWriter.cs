@@ -6,8 +6,9 @@ namespace AdaMerging.Domain.Merging;
 
 /// <summary>
 /// Writes the merged model as a folder: every tensor of the base in its order and dtype, merged ones replaced, the
-/// rest (integer buffers, excluded tensors) copied; sharded past the shard size. A CLIP encoder comes out in Hugging
-/// Face layout with config.json, whatever its input layout (an open_clip base is mapped: its vision tower only).
+/// rest (integer buffers, excluded tensors, tensors the tasks lack such as a text tower) copied; sharded past the shard
+/// size. A CLIP encoder comes out in Hugging Face layout with config.json, whatever its input layout (an open_clip base
+/// is mapped: its vision tower only); a full Hugging Face CLIP comes out as a full CLIP with its CLIPConfig.
 /// </summary>
 public static class MergedModelWriter
 {
@@ -32,7 +33,7 @@ public static class MergedModelWriter
             var files = writer.FileNames.ToList();
             if (baseFolder.Config is { } c)
             {
-                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), c.ToJson());
+                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), baseFolder.HasTextTower ? FullClipConfig.Json(baseFolder) : c.ToJson());
                 files.Insert(0, ModelFolder.ConfigFileName);
             }
             return files;

@@ -18,6 +18,7 @@ public static class Preflight
     public static IReadOnlyList<string> Check(ITensorCatalog baseCatalog, ClipVisionConfig? config, int? featureSize, IReadOnlyList<PreflightTask> tasks)
     {
         var problems = new List<string>();
+        if (CheckpointCompatibility.NothingShared(baseCatalog, [.. tasks.Select(t => t.Checkpoint)]) is { } nothing) problems.Add(nothing);
         foreach (var task in tasks)
         {
             var label = $"task '{task.Name}'";

@@ -50,12 +50,14 @@ public sealed class TaskInputs : IDisposable
         _heads[k] ?? throw new ArgumentException($"task '{t.Name}' has no head"),
         _adaptation[k] ?? throw new ArgumentException($"task '{t.Name}' has no adaptation data"))).ToList();
 
-    /// <summary>Floating parameters the forward needs but the merge leaves at the base (excluded patterns).</summary>
+    /// <summary>Floating parameters the forward needs but the merge leaves at the base (excluded, or not in every task).</summary>
     public Dictionary<string, Tensor> FixedParameters(TaskVectors vectors)
     {
         if (_fixed is not null) return _fixed;
         var merged = vectors.Names.ToHashSet(StringComparer.Ordinal);
-        _fixed = _base.Weights.Tensors.Where(t => t.DType.IsFloatingPoint && !merged.Contains(t.Name))
+        // Only what the vision encoder reads (a full CLIP's text tower never runs here), e.g. the base's projection
+        // when the tasks have none (frozen, docs/algorithm.md, "The model").
+        _fixed = _base.Weights.Tensors.Where(t => t.DType.IsFloatingPoint && !merged.Contains(t.Name) && ClipModel.ReadsTensor(t.Name))
             .ToDictionary(t => t.Name, t => _base.Weights.Read(t.Name, ScalarType.Float32).to(_device), StringComparer.Ordinal);
         return _fixed;
     }

@@ -6,7 +6,7 @@ namespace AdaMerging.Domain.Merging;
 
 /// <summary>
 /// The pre-trained parameters θ0 and each task's vector τk = θk − θ0, in memory, for the tensors that are merged:
-/// floating tensors not matched by an exclusion pattern. Everything else is taken from the base.
+/// floating tensors that every task has too and no exclusion pattern matches. Everything else is taken from the base.
 /// </summary>
 /// <remarks>
 /// θ0 is one flat buffer [N] and the task vectors one matrix [K, N], so that a merge is one matrix-vector product per
@@ -57,7 +57,9 @@ public sealed class TaskVectors : IDisposable
         ScalarType dtype, Device device, CancellationToken ct = default)
     {
         var excluded = excludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).ToList();
-        var entries = theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))).ToList();
+        // Merged: the floating tensors the base and every task have; everything else is carried from the base.
+        var entries = theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))
+            && CheckpointCompatibility.SharedByAll(t.Name, tasks)).ToList();
         var shapes = entries.Select(t => t.Shape.ToArray()).ToArray();
         long n = shapes.Sum(s => s.Aggregate(1L, (a, b) => a * b));
         var readAs = dtype is ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;

@@ -22,6 +22,11 @@ public sealed class ClipModel : IDisposable
 
     public ClipVisionEncoder Encoder { get; }
 
+    /// <summary>Whether the vision encoder reads this tensor of a checkpoint (either layout); a text tower's it never does.</summary>
+    public static bool ReadsTensor(string name) =>
+        name.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal) || name == ClipVisionLayout.Projection
+        || name.StartsWith(OpenClipAsHuggingFace.VisualPrefix, StringComparison.Ordinal);
+
     public Tensor Features(IReadOnlyDictionary<string, Tensor> nativeParameters, Tensor pixels) =>
         Encoder.Forward(_openClip is null ? nativeParameters : _openClip.Map(nativeParameters), pixels);
 

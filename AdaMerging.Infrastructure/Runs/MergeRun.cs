@@ -52,8 +52,10 @@ public static class MergeRun
                 ModelParameters.Dispose(outcome.Merged);
             }
             ct.ThrowIfCancellationRequested();
+            int merged = context.Vectors.Names.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
-                outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files);
+                outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
+                merged, baseFolder.Weights.Tensors.Count - merged);
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
             return report;
