@@ -95,7 +95,9 @@ public static class MergeEndpoints
         if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
             return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier, time.GetUtcNow()));
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
-        await MergePreflight.CheckAsync(request, db, blobs, user, ct);
+        var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
+        if (resolved is null) throw ApiProblemException.Invalid("the merge's inputs do not fit together", [reuseProblem!]);
+        await MergePreflight.CheckAsync(resolved, db, blobs, user, ct);
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);
         job.OwnedBy(user.Owner());

@@ -5,6 +5,7 @@ using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Store;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
@@ -43,7 +44,13 @@ public static class MergePreflight
                 t.Head is { } h ? heads[h].Info : null,
                 t.AdaptationData is { } a ? datasets[a].Info : null,
                 t.EvaluationData is { } e ? datasets[e].Info : null)).ToList();
-            var problems = Preflight.Check(theta0.Weights, theta0.Config, theta0.FeatureSize, tasks);
+            var problems = Preflight.Check(theta0.Weights, theta0.Config, theta0.FeatureSize, tasks).ToList();
+            if (problems.Count == 0)
+            {
+                var (method, options) = request.Resolve();
+                var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Exclude.In(options));
+                problems.AddRange(method.PlanProblems(options, merged, request.Tasks.Count));
+            }
             if (problems.Count > 0) throw ApiProblemException.Invalid("the merge's inputs do not fit together", problems);
         }
         finally

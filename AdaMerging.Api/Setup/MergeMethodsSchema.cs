@@ -89,6 +89,13 @@ public sealed class MergeMethodsSchema : ISchemaFilter
                 property.Type = JsonSchemaType.Array;
                 property.Items = new OpenApiSchema { Type = JsonSchemaType.String };
                 break;
+            case OptionKind.MergeId:
+                property.Type = JsonSchemaType.String | JsonSchemaType.Null;
+                property.Format = "uuid";
+                break;
+            case OptionKind.Coefficients:
+                break; // a list, an object or coefficients.json: any JSON, as the description says
+
         }
         if (option.Minimum is { } min && option.Minimum > long.MinValue)
         {
@@ -103,8 +110,9 @@ public sealed class MergeMethodsSchema : ISchemaFilter
         return property;
     }
 
-    private static JsonNode? ToJson(object value) => value switch
+    private static JsonNode? ToJson(object? value) => value switch
     {
+        null => null,
         IEnumerable<string> list => new JsonArray([.. list.Select(x => (JsonNode)JsonValue.Create(x))]),
         _ => JsonValue.Create(value),
     };

@@ -10,6 +10,7 @@ public sealed record LayerCoefficients(string Layer, IReadOnlyList<double> Lambd
 /// <param name="Options">Every option of the method, the request's value or the default.</param>
 /// <param name="MergedTensors">Tensors merged: the floating tensors the base and every task have (the coefficients cover these).</param>
 /// <param name="CarriedTensors">Tensors of the base written unchanged (buffers, excluded, or not in every task, e.g. a text tower).</param>
+/// <param name="Run">What makes the run reproducible: inputs' digests, device, threads, versions.</param>
 public sealed record MergeReport(
     string Method,
     IReadOnlyDictionary<string, object> Options,
@@ -21,4 +22,5 @@ public sealed record MergeReport(
     IReadOnlyDictionary<string, double> PhaseSeconds,
     IReadOnlyList<string> Files,
     int MergedTensors = 0,
-    int CarriedTensors = 0);
+    int CarriedTensors = 0,
+    RunRecord? Run = null);

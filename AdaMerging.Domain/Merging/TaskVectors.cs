@@ -56,10 +56,8 @@ public sealed class TaskVectors : IDisposable
     public static TaskVectors Load(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, IReadOnlyList<string> excludePatterns,
         ScalarType dtype, Device device, CancellationToken ct = default)
     {
-        var excluded = excludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).ToList();
-        // Merged: the floating tensors the base and every task have; everything else is carried from the base.
-        var entries = theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))
-            && CheckpointCompatibility.SharedByAll(t.Name, tasks)).ToList();
+        var merged = MergedNames(theta0, tasks, excludePatterns).ToHashSet(StringComparer.Ordinal);
+        var entries = theta0.Tensors.Where(t => merged.Contains(t.Name)).ToList();
         var shapes = entries.Select(t => t.Shape.ToArray()).ToArray();
         long n = shapes.Sum(s => s.Aggregate(1L, (a, b) => a * b));
         var readAs = dtype is ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
@@ -86,6 +84,17 @@ public sealed class TaskVectors : IDisposable
             }
         }
         return vectors;
+    }
+
+    /// <summary>
+    /// The tensors a merge merges, in the base's order: the floating tensors the base and every task have, that no
+    /// exclusion pattern matches. Everything else is carried from the base (docs/algorithm.md, "Notation").
+    /// </summary>
+    public static IReadOnlyList<string> MergedNames(ITensorCatalog theta0, IReadOnlyList<ITensorCatalog> tasks, IReadOnlyList<string> excludePatterns)
+    {
+        var excluded = excludePatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).ToList();
+        return [.. theta0.Tensors.Where(t => t.DType.IsFloatingPoint && !excluded.Any(r => r.IsMatch(t.Name))
+            && CheckpointCompatibility.SharedByAll(t.Name, tasks)).Select(t => t.Name)];
     }
 
     /// <summary>θ0 + Σk c(p, k) · τk,p for every merged tensor p (coefficients as 0-d tensors).</summary>

@@ -41,6 +41,13 @@ public sealed class AdaMergingMethod : IMergeMethod
         "float32 (the paper's) or bfloat16: task vectors stored and the forward/backward run in bf16; λ, Adam, the final merge and the evaluation stay float32.",
         D.Precision);
 
+    public static readonly CoefficientsOption Coefficients = new("coefficients",
+        "Coefficients to merge with instead of learning them (the optimisation is skipped, evaluation still runs): one number per task, "
+        + "an object of layer name → one number per task, or an earlier merge's coefficients.json. Clamped to [0, 1] as learned ones are.");
+
+    public static readonly MergeIdOption CoefficientsFrom = new("coefficientsFrom",
+        "The id of an earlier merge of yours whose learned coefficients to merge with (as coefficients, from its report).");
+
     public string Name => "adamerging";
 
     public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk, λ learned by minimising prediction entropy on each task's unlabeled adaptation data.";
@@ -48,6 +55,7 @@ public sealed class AdaMergingMethod : IMergeMethod
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         GranularityOption, LayerUnitOption, Plus, TiesMethod.TopK, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, Seed, PrecisionOption,
+        Coefficients, CoefficientsFrom,
     ];
 
     public bool NeedsAdaptationData => true;
@@ -69,13 +77,36 @@ public sealed class AdaMergingMethod : IMergeMethod
         Precision = PrecisionOption.In(o),
     };
 
+    /// <summary>Given coefficients must have one value per task and name exactly the rows the granularity makes.</summary>
+    public IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount)
+    {
+        var given = Coefficients.In(options);
+        if (given.IsGiven && CoefficientsFrom.In(options) != Guid.Empty) yield return "options: give coefficients or coefficientsFrom, not both";
+        if (!given.IsGiven) yield break;
+        if (given.Rows[0].Lambda.Length != taskCount)
+            yield return $"options.coefficients: {given.Rows[0].Lambda.Length} value(s) per row for {taskCount} task(s)";
+        var settings = Settings(options);
+        var rows = LayerMap.Create(mergedTensors, settings.Granularity, settings.LayerUnit).RowNames;
+        var named = given.Rows.Select(r => r.Layer).ToHashSet(StringComparer.Ordinal);
+        var missing = rows.Where(r => !named.Contains(r)).ToList();
+        var unknown = given.Rows.Select(r => r.Layer).Where(l => !rows.Contains(l)).ToList();
+        if (missing.Count > 0 || unknown.Count > 0)
+            yield return $"options.coefficients: the rows do not match the {rows.Count} layer(s) of granularity {WireName.Of(settings.Granularity)}"
+                + (settings.Granularity == Granularity.Layer ? $" ({WireName.Of(settings.LayerUnit)})" : "")
+                + (missing.Count > 0 ? $"; missing: {Listed(missing)}" : "") + (unknown.Count > 0 ? $"; not a layer: {Listed(unknown)}" : "");
+    }
+
+    private static string Listed(List<string> names) =>
+        string.Join(", ", names.Take(5).Select(n => $"'{OptionSpec.Shown(n)}'")) + (names.Count > 5 ? $" and {names.Count - 5} more" : "");
+
     public MergeOutcome Merge(MergeContext context, CancellationToken ct)
     {
         var settings = Settings(context.Options);
+        var given = Coefficients.In(context.Options);
         Learned? learned = null;
         // bf16 optimises on bf16 task vectors and frees them before the float32 load that merges and evaluates:
         // the peak is the larger of the two phases, never their sum.
-        if (settings.StorageType != ScalarType.Float32)
+        if (settings.StorageType != ScalarType.Float32 && !given.IsGiven)
             using (var low = context.LoadVectors(settings.StorageType))
                 learned = Learn(context, low, settings, ct);
         ct.ThrowIfCancellationRequested();
@@ -85,8 +116,8 @@ public sealed class AdaMergingMethod : IMergeMethod
         {
             using var processed = Processed(vectors, settings);
             var source = processed ?? vectors;
-            learned ??= Optimise(context, source, settings, ct);
             var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+            learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
             var c = learned.Coefficients;
             var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
                 Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
@@ -97,6 +128,18 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     /// <summary>The coefficients AdaMerging learned, clamped, [rows, K], and its objective per step.</summary>
     private sealed record Learned(double[,] Coefficients, List<double> Objective);
+
+    /// <summary>Given coefficients in the layer map's row order, clamped to [0, 1]; no objective (nothing was optimised).</summary>
+    private static Learned Reused(GivenCoefficients given, LayerMap layers)
+    {
+        var byLayer = given.Rows.ToDictionary(r => r.Layer, r => r.Lambda, StringComparer.Ordinal);
+        var rows = layers.RowNames.Select(name => byLayer.TryGetValue(name, out var v) ? v
+            : throw new ArgumentException($"options.coefficients has no row for layer '{name}'")).ToList();
+        var c = new double[rows.Count, rows[0].Length];
+        for (int r = 0; r < rows.Count; r++)
+            for (int k = 0; k < rows[r].Length; k++) c[r, k] = Math.Clamp(rows[r][k], 0, 1);
+        return new Learned(c, []);
+    }
 
     private static Learned Learn(MergeContext context, TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct)
     {

@@ -22,6 +22,12 @@ public interface IMergeMethod
     /// <summary>True when every task needs a head and unlabeled adaptation data (AdaMerging's entropy).</summary>
     bool NeedsAdaptationData { get; }
 
+    /// <summary>
+    /// Problems only the merge's own tensors and task count reveal (checked before anything is queued, from headers):
+    /// none for most methods.
+    /// </summary>
+    IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount) => [];
+
     /// <summary>The merged parameters, and what the method learned on the way.</summary>
     MergeOutcome Merge(MergeContext context, CancellationToken ct);
 }

@@ -90,9 +90,9 @@ public sealed record MergeTask([property: Required] string Name, [property: Requ
 /// <summary>The plan the request describes once its inputs are files.</summary>
 public static class MergeRequestPlans
 {
-    public static MergePlan ToPlan(this MergeRequest request, IReadOnlyDictionary<string, string> baseFiles, IReadOnlyList<PlannedTask> tasks)
+    public static MergePlan ToPlan(this MergeRequest request, IReadOnlyDictionary<string, string> baseFiles, IReadOnlyList<PlannedTask> tasks, string baseName)
     {
         var (method, options) = request.Resolve();
-        return new MergePlan(method, options, baseFiles, tasks);
+        return new MergePlan(method, options, baseFiles, tasks, baseName);
     }
 }

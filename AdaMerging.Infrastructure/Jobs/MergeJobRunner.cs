@@ -112,8 +112,10 @@ public sealed partial class MergeJobRunner(
 
     private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)
     {
-        var request = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web)
+        var stored = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web)
             ?? throw new InvalidOperationException("the stored request is empty");
+        var (request, problem) = await CoefficientsReuse.ResolveAsync(stored, db.Merges, ct);
+        if (request is null) throw new InvalidOperationException(problem);
         async Task<IReadOnlyDictionary<string, string>> Checkpoint(Guid id, string role)
         {
             var c = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)
@@ -140,7 +142,8 @@ public sealed partial class MergeJobRunner(
         foreach (var t in request.Tasks)
             tasks.Add(new PlannedTask(t.Name, await Checkpoint(t.Checkpoint, $"task '{t.Name}'"), await Blob(t.Head, true, $"task '{t.Name}' head"),
                 await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset")));
-        return request.ToPlan(await Checkpoint(request.Base, "base"), tasks);
+        var baseName = await db.Checkpoints.AsNoTracking().Where(c => c.Id == request.Base).Select(c => c.Name).SingleOrDefaultAsync(ct);
+        return request.ToPlan(await Checkpoint(request.Base, "base"), tasks, baseName ?? request.Base.ToString());
     }
 
     private async Task<bool> WasCancelledAsync(MergeJob job)

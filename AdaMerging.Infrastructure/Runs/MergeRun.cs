@@ -11,7 +11,7 @@ namespace AdaMerging.Infrastructure.Runs;
 /// <summary>
 /// One merge from its plan to a finished folder, the same for the queued job and the worker's `run`: open the inputs,
 /// check they fit, let the method compute (docs/algorithm.md), evaluate, write the merged model, the report's
-/// artifacts and, last and once, report.json listing every file. Phases are reported and timed as they begin.
+/// artifacts, the model card (README.md) and, last and once, report.json listing every file. Phases are reported and timed as they begin.
 /// </summary>
 public static class MergeRun
 {
@@ -30,10 +30,12 @@ public static class MergeRun
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
             var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
+            var weights = taskFolders.Select(f => f.Weights).ToList();
+            var exclude = CommonOptions.Exclude.In(plan.Options);
+            var planProblems = plan.Method.PlanProblems(plan.Options, TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count).ToList();
+            if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
             using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device);
             using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
-            var exclude = CommonOptions.Exclude.In(plan.Options);
-            var weights = taskFolders.Select(f => f.Weights).ToList();
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
                 clock, model, tasks, snapshots);
             var outcome = plan.Method.Merge(context, ct);
@@ -55,8 +57,9 @@ public static class MergeRun
             int merged = context.Vectors.Names.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
-                merged, baseFolder.Weights.Tensors.Count - merged);
+                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device));
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
+            report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan.BaseName, baseFolder.HasTextTower)] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
             return report;
         }

@@ -64,7 +64,7 @@ public sealed class AdaMergingServiceTests(ServiceFixture service) : IClassFixtu
         Assert.True(report.GetProperty("phaseSeconds").GetProperty("merge").GetDouble() > 0);
 
         var files = merge.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("fileName").GetString()).ToList();
-        Assert.Equal(["config.json", "model.safetensors", "report.json", "coefficients.json", "coefficients.csv", "lambda.png", "objective.png", "accuracy.png"], files);
+        Assert.Equal(["config.json", "model.safetensors", "report.json", "coefficients.json", "coefficients.csv", "lambda.png", "objective.png", "accuracy.png", "README.md"], files);
         foreach (var plot in new[] { "lambda.png", "objective.png", "accuracy.png" })
         {
             var png = await service.Client.GetByteArrayAsync($"{merge.GetProperty("links").GetProperty("self").GetString()}/files/{plot}");

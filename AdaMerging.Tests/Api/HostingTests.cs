@@ -59,7 +59,8 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
         foreach (var option in MergeMethods.All.SelectMany(MergeMethods.OptionsOf))
         {
             var declared = options.GetProperty(option.Name);
-            Assert.Equal(JsonSerializer.Serialize(option.WireDefault), declared.GetProperty("default").GetRawText().Replace(" ", "", StringComparison.Ordinal));
+            if (option.WireDefault is null) Assert.False(declared.TryGetProperty("default", out _), $"{option.Name} has no default value to declare");
+            else Assert.Equal(JsonSerializer.Serialize(option.WireDefault), declared.GetProperty("default").GetRawText().Replace(" ", "", StringComparison.Ordinal));
             if (option.Allowed is { } allowed) Assert.Equal(allowed, declared.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         }
         Assert.Equal(["task", "layer"], options.GetProperty("granularity").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));

@@ -190,6 +190,11 @@ public static class MalformedMergeRequests
         cases["unknown option"] = Option("temperature", 0.5);
         cases["steps for a method without it"] = Option("steps", 10, "task_arithmetic");
         cases["seed of DARE a fraction"] = Option("seed", 1.5, "dare");
+        cases["coefficients a word"] = Option("coefficients", "high");
+        cases["coefficients rows of different lengths"] = Option("coefficients", new JsonObject { ["a"] = new JsonArray(0.1, 0.2), ["b"] = new JsonArray(0.3) });
+        cases["coefficients with NaN spelt as a string"] = Option("coefficients", new JsonArray("NaN"));
+        cases["coefficientsFrom not a merge id"] = Option("coefficientsFrom", "yesterday");
+        cases["coefficientsFrom a merge that does not exist"] = Option("coefficientsFrom", Guid.NewGuid().ToString());
         return cases;
     }
 }

@@ -10,6 +10,8 @@ public enum OptionKind
     Boolean,
     Choice,
     PatternList,
+    Coefficients,
+    MergeId,
 }
 
 /// <summary>

@@ -49,7 +49,7 @@ public sealed class MergeRunTests : TempDirectoryTests
         var report = MergeRun.Execute(Plans.For(method, optionsJson, _base, _tasks), torch.CPU, output, p => phases.Add(p.Phase));
 
         string[] learned = method == "adamerging" ? ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png"] : [];
-        string[] expected = ["accuracy.png", .. learned, "config.json", "model.safetensors", "report.json"];
+        string[] expected = ["README.md", "accuracy.png", .. learned, "config.json", "model.safetensors", "report.json"];
         Assert.Equal(expected.Order(StringComparer.Ordinal), Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(expected.Order(StringComparer.Ordinal), report.Files.Order(StringComparer.Ordinal));
         Assert.Equal(2, report.Accuracy.Count);
@@ -133,5 +133,60 @@ public sealed class MergeRunTests : TempDirectoryTests
         // λ = 0 leaves θ0: its accuracies are the base column.
         Assert.Equal(Run("""{"lambda": 0.0}""", _tasks).Accuracy.Select(a => a.Merged), report.Accuracy.Select(a => a.Base));
         Assert.Equal(alone.Average(), report.Average!.Individual!.Value, 12);
+    }
+
+    [Fact]
+    public void The_report_records_every_input_s_sha256_the_device_threads_and_versions()
+    {
+        var report = MergeRun.Execute(Plans.For("task_arithmetic", "{}", _base, _tasks), torch.CPU, Dir.File("record"));
+        var run = report.Run!;
+        var expected = _base.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => ("base", f.Key, Sha256(f.Value)))
+            .Concat(_tasks.SelectMany(t => new[]
+            {
+                ($"task '{t.Name}'", "model.safetensors", Sha256(t.CheckpointFiles["model.safetensors"])),
+                ($"task '{t.Name}' head", "head.safetensors", Sha256(t.HeadPath!)),
+                ($"task '{t.Name}' adaptation data", Path.GetFileName(t.AdaptationPath!), Sha256(t.AdaptationPath!)),
+                ($"task '{t.Name}' evaluation data", Path.GetFileName(t.EvaluationPath!), Sha256(t.EvaluationPath!)),
+            }));
+        Assert.Equal(expected, run.Inputs.Select(i => (i.Role, i.File, i.Sha256)));
+        Assert.Equal("cpu", run.Device, ignoreCase: true);
+        Assert.Equal(torch.get_num_threads(), run.Threads);
+        Assert.False(string.IsNullOrWhiteSpace(run.Version));
+        Assert.StartsWith("2.", run.Torch, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_same_request_on_the_same_device_and_threads_gives_a_bit_identical_model()
+    {
+        string Model(string name)
+        {
+            var output = Dir.File(name);
+            MergeRun.Execute(Plans.For("adamerging", """{"steps": 4, "batchSize": 4, "plus": true, "seed": 9}""", _base, _tasks), torch.CPU, output);
+            return Sha256(Path.Combine(output, "model.safetensors"));
+        }
+        Assert.Equal(Model("first"), Model("second"));
+    }
+
+    [Fact]
+    public void The_model_card_has_front_matter_options_inputs_accuracies_coefficients_and_how_to_load()
+    {
+        var output = Dir.File("card");
+        var report = MergeRun.Execute(Plans.For("adamerging", """{"granularity": "task", "steps": 2, "batchSize": 4}""", _base, _tasks) with { BaseName = "tiny-clip" },
+            torch.CPU, output);
+        var card = File.ReadAllText(Path.Combine(output, "README.md"));
+        Assert.StartsWith("---\nbase_model: \"tiny-clip\"\nlibrary_name: transformers\ntags:\n- merge\n- adamerging\n", card, StringComparison.Ordinal);
+        Assert.Contains("| `granularity` | `\"task\"` |", card, StringComparison.Ordinal);
+        Assert.Contains($"| task 'task0' | `model.safetensors` | `{report.Run!.Inputs.First(i => i.Role == "task 'task0'").Sha256}` |", card, StringComparison.Ordinal);
+        foreach (var row in report.Accuracy)
+            Assert.Contains($"| {row.Task} | {100 * row.Merged!.Value:F1} | {100 * row.Base!.Value:F1} |", card, StringComparison.Ordinal);
+        Assert.Contains("| task0 | ", card, StringComparison.Ordinal);
+        Assert.Contains("![learned λ, layers × tasks](lambda.png)", card, StringComparison.Ordinal);
+        Assert.Contains("CLIPVisionModel.from_pretrained(", card, StringComparison.Ordinal);
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 }
