@@ -24,7 +24,7 @@ public sealed class PublishedCheckpointsServiceTests(ServiceFixture service) : T
         var tasks = new List<object>();
         for (int k = 0; k < 2; k++)
         {
-            var task = FullClipTiny.WriteVisionTask(Dir.File($"task{k}.safetensors"), (ulong)(60 + k));
+            var task = FullClipTiny.WriteVisionTask(Dir.File($"task{k}.safetensors"), g);
             var checkpoint = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(task)));
             TestCheckpoints.Save(Dir.File($"data{k}.safetensors"), new Dictionary<string, torch.Tensor>
             {

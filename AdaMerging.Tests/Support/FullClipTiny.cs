@@ -49,9 +49,8 @@ public static class FullClipTiny
     }
 
     /// <summary>A fine-tuned vision tower alone: the fixture's vision_model.* plus noise, without projection.</summary>
-    public static string WriteVisionTask(string path, ulong seed)
+    public static string WriteVisionTask(string path, torch.Generator g)
     {
-        var g = new torch.Generator(seed);
         using var vision = ClipTiny.OpenHuggingFace();
         TestCheckpoints.Save(path, vision.Weights.Tensors.Where(t => t.Name.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal))
             .ToDictionary(t => t.Name, t => vision.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));

@@ -9,27 +9,10 @@ namespace AdaMerging.Tests.Infrastructure.Runs;
 /// <summary>options.coefficients: merging with given coefficients skips the optimisation and reproduces a learned merge.</summary>
 public sealed class GivenCoefficientsTests : TempDirectoryTests
 {
-    private readonly Dictionary<string, string> _base = new() { ["model.safetensors"] = ClipTiny.File("model.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
-    private readonly List<PlannedTask> _tasks = [];
+    private readonly Dictionary<string, string> _base = TinyTasks.HuggingFaceBase();
+    private readonly List<PlannedTask> _tasks;
 
-    public GivenCoefficientsTests()
-    {
-        var g = new torch.Generator(77);
-        using var folder = ClipTiny.OpenHuggingFace();
-        for (int k = 0; k < 2; k++)
-        {
-            var model = Dir.File($"t{k}.safetensors");
-            TestCheckpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name,
-                t => folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
-            var data = Dir.File($"d{k}.safetensors");
-            TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
-            {
-                ["pixel_values"] = torch.randint(0, 256, [10, 3, 16, 16], generator: g).to_type(torch.ScalarType.Byte),
-                ["labels"] = torch.randint(0, 5, [10], generator: g),
-            });
-            _tasks.Add(new PlannedTask($"task{k}", new Dictionary<string, string> { ["model.safetensors"] = model }, ClipTiny.File("head.safetensors"), data, data));
-        }
-    }
+    public GivenCoefficientsTests() => _tasks = TinyTasks.Write(Dir, seed: 77);
 
     private (MergeReport Report, byte[] Model, string Output) Run(string method, string optionsJson)
     {

@@ -10,29 +10,12 @@ namespace AdaMerging.Tests.Infrastructure.Runs;
 public sealed class MergeRunTests : TempDirectoryTests
 {
     private readonly Dictionary<string, string> _base;
-    private readonly List<PlannedTask> _tasks = [];
+    private readonly List<PlannedTask> _tasks;
 
     public MergeRunTests()
     {
-        _base = new() { ["model.safetensors"] = ClipTiny.File("model.safetensors"), ["config.json"] = ClipTiny.File("config.json") };
-        using var folder = ClipTiny.OpenHuggingFace();
-        var g = new torch.Generator(8);
-        for (int k = 0; k < 2; k++)
-        {
-            var model = Dir.File($"t{k}.safetensors");
-            TestCheckpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
-            {
-                var w = folder.Weights.Read(t.Name);
-                return w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w;
-            }));
-            var data = Dir.File($"d{k}.safetensors");
-            TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
-            {
-                ["pixel_values"] = torch.randint(0, 256, [10, 3, 16, 16], generator: g).to_type(torch.ScalarType.Byte),
-                ["labels"] = torch.randint(0, 5, [10], generator: g),
-            });
-            _tasks.Add(new PlannedTask($"task{k}", new Dictionary<string, string> { ["model.safetensors"] = model }, ClipTiny.File("head.safetensors"), data, data));
-        }
+        _base = TinyTasks.HuggingFaceBase();
+        _tasks = TinyTasks.Write(Dir, seed: 8);
     }
 
     [Theory]

@@ -15,23 +15,12 @@ namespace AdaMerging.Tests.Infrastructure.Runs;
 public sealed class PublishedCheckpointsTests : TempDirectoryTests
 {
     private readonly Dictionary<string, string> _base;
-    private readonly List<PlannedTask> _tasks = [];
+    private readonly List<PlannedTask> _tasks;
 
     public PublishedCheckpointsTests()
     {
         _base = FullClipTiny.WriteBase(Dir.File("base"));
-        var g = new torch.Generator(31);
-        for (int k = 0; k < 2; k++)
-        {
-            var data = Dir.File($"d{k}.safetensors");
-            TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
-            {
-                ["pixel_values"] = torch.randint(0, 256, [10, 3, 16, 16], generator: g).to_type(torch.ScalarType.Byte),
-                ["labels"] = torch.randint(0, 5, [10], generator: g),
-            });
-            var task = FullClipTiny.WriteVisionTask(Dir.File($"t{k}.safetensors"), (ulong)(40 + k));
-            _tasks.Add(new PlannedTask($"task{k}", new Dictionary<string, string> { ["model.safetensors"] = task }, ClipTiny.File("head.safetensors"), data, data));
-        }
+        _tasks = TinyTasks.Write(Dir, seed: 31, (path, g) => FullClipTiny.WriteVisionTask(path, g));
     }
 
     [Theory]
