@@ -28,8 +28,12 @@ public sealed record LocalMergeRequest(string Method, string Base, IReadOnlyList
         if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
         return shape.ToPlan(Folder(Resolve(Base)),
             Tasks.Select(t => new PlannedTask(t.Name, Folder(Resolve(t.Checkpoint)), Optional(t.Head), Optional(t.AdaptationData), Optional(t.EvaluationData))).ToList(),
-            Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(Resolve(Base))));
+            BaseName(Resolve(Base)));
     }
+
+    /// <summary>What the model card calls the base: its folder's name (a weights file's folder when given one file).</summary>
+    private static string BaseName(string path) =>
+        Path.GetFileName(Path.TrimEndingDirectorySeparator(Directory.Exists(path) ? path : Path.GetDirectoryName(path) ?? path));
 
     /// <summary>A folder's checkpoint files by name, or one weights file on its own.</summary>
     private static Dictionary<string, string> Folder(string path) =>
