@@ -60,7 +60,8 @@ public static class MergeEndpoints
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
         group.MapGet("/{id:guid}", Get).WithSummary("A merge's status").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id:guid}/cancel", Cancel)
@@ -96,7 +97,7 @@ public static class MergeEndpoints
             return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier, time.GetUtcNow()));
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
-        if (resolved is null) throw ApiProblemException.Invalid("the merge's inputs do not fit together", [reuseProblem!]);
+        if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
         await MergePreflight.CheckAsync(resolved, db, blobs, user, ct);
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);

@@ -51,7 +51,7 @@ public static class MergePreflight
                 var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Exclude.In(options));
                 problems.AddRange(method.PlanProblems(options, merged, request.Tasks.Count));
             }
-            if (problems.Count > 0) throw ApiProblemException.Invalid("the merge's inputs do not fit together", problems);
+            if (problems.Count > 0) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", problems);
         }
         finally
         {

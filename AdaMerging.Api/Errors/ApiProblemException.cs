@@ -31,6 +31,10 @@ public sealed class ApiProblemException : Exception
     public static ApiProblemException Invalid(string detail, IReadOnlyList<string>? errors = null) =>
         new(StatusCodes.Status400BadRequest, "The request is invalid", detail, errors);
 
+    /// <summary>A well-formed request whose inputs cannot be merged together (pre-flight): every problem named.</summary>
+    public static ApiProblemException Unprocessable(string detail, IReadOnlyList<string> errors) =>
+        new(StatusCodes.Status422UnprocessableEntity, "The inputs cannot be merged", detail, errors);
+
     public static ApiProblemException NotFound(string detail) =>
         new(StatusCodes.Status404NotFound, "Not found", detail);
 

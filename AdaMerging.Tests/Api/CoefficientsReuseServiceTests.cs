@@ -53,7 +53,7 @@ public sealed class CoefficientsReuseServiceTests(ServiceFixture service) : Temp
         {
             using var response = await service.Client.PostAsJsonAsync("/merges", new { method = "adamerging", @base = inputs.Base, tasks = inputs.TaskJson(), options });
             var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+            Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
             Assert.Contains(expected, text, StringComparison.Ordinal);
         }
         Assert.Equal(before, await db.Merges.CountAsync());

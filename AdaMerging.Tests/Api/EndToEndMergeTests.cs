@@ -118,7 +118,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         {
             method = "task_arithmetic", @base = baseId, tasks = new[] { new { name = "wide", checkpoint = otherId } },
         });
-        var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.UnprocessableEntity);
         var errors = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains(errors, e => e!.Contains("'encoder.weight' with shape [6, 7] where the base has [6, 5]", StringComparison.Ordinal));
     }

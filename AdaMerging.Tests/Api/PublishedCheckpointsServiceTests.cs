@@ -85,7 +85,7 @@ public sealed class PublishedCheckpointsServiceTests(ServiceFixture service) : T
             method = "task_arithmetic", @base = baseId, tasks = new object[] { tasks[0], new { name = "odd", checkpoint = oddId } },
         });
         var text = await response.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("task 'odd' checkpoint has tensor 'adapter.weight' [3] that the base lacks", text, StringComparison.Ordinal);
         Assert.Equal(before, await db.Merges.CountAsync());
     }
