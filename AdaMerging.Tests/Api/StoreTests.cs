@@ -180,6 +180,6 @@ public sealed class StoreTests(ServiceFixture service) : IClassFixture<ServiceFi
             method = "task_arithmetic", @base = baseId, tasks = new object[] { new { name = "a", checkpoint = taskId, head = headId } },
         });
         Assert.Contains("task 'a' head takes 16 features where the encoder gives 12",
-            Problems.Text(await Problems.ReadAsync(stillRefused, HttpStatusCode.BadRequest)), StringComparison.Ordinal);
+            Problems.Text(await Problems.ReadAsync(stillRefused, HttpStatusCode.UnprocessableEntity)), StringComparison.Ordinal);
     }
 }
