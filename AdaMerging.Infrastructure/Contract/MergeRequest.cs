@@ -27,6 +27,13 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         return problems.Count == 0 ? (method!, options!) : throw new ArgumentException(string.Join("; ", problems));
     }
 
+    /// <summary>The plan the request describes once its inputs are files; throws with every problem when it is not well formed.</summary>
+    public MergePlan ToPlan(IReadOnlyDictionary<string, string> baseFiles, IReadOnlyList<PlannedTask> tasks, string baseName)
+    {
+        var (method, options) = Resolve();
+        return new MergePlan(method, options, baseFiles, tasks, baseName);
+    }
+
     /// <summary>
     /// The request as one string that is equal for requests that mean the same merge: options resolved (defaults
     /// filled, numbers as numbers) and in name order, whatever order and spelling of numbers the JSON had.
@@ -86,13 +93,3 @@ public sealed record MergeRequest([property: Required] string Method, [property:
 /// <summary>One task: its fine-tuned checkpoint, and optionally its head and its unlabeled and labeled data.</summary>
 public sealed record MergeTask([property: Required] string Name, [property: Required] Guid Checkpoint, Guid? Head = null, Guid? AdaptationData = null,
     Guid? EvaluationData = null);
-
-/// <summary>The plan the request describes once its inputs are files.</summary>
-public static class MergeRequestPlans
-{
-    public static MergePlan ToPlan(this MergeRequest request, IReadOnlyDictionary<string, string> baseFiles, IReadOnlyList<PlannedTask> tasks, string baseName)
-    {
-        var (method, options) = request.Resolve();
-        return new MergePlan(method, options, baseFiles, tasks, baseName);
-    }
-}

@@ -21,10 +21,3 @@ public sealed class DatabaseStartup(DatabaseConnection connection, IConfiguratio
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
-
-/// <summary>Hangfire's connections, opened from the connection string as it is when they are needed (after start).</summary>
-public sealed class DeferredConnectionFactory(DatabaseConnection connection) : IConnectionFactory
-{
-    // Enlist off, as Hangfire's own factory sets it: its transactions are its own, never an ambient TransactionScope.
-    public NpgsqlConnection GetOrCreateConnection() => new(new NpgsqlConnectionStringBuilder(connection.ConnectionString) { Enlist = false }.ConnectionString);
-}
