@@ -24,6 +24,7 @@ public static class CheckpointSealing
             try
             {
                 using var folder = ModelFolder.Open(paths);
+                _ = folder.Tokenizer(); // tokenizer files that came with it must be usable, or the upload is refused now
                 if (folder.Format == CheckpointFormat.PyTorch) converted = ToSafetensors(folder.Weights, blobs);
                 var stored = converted is not null ? [converted] : paths.Where(p => p.Key.EndsWith(".safetensors", StringComparison.Ordinal)).Select(p => p.Value);
                 description = CheckpointDescription.Of(folder, stored.SelectMany(p => NonFiniteScan.Find(p)).Take(20).ToList());
@@ -34,7 +35,7 @@ public static class CheckpointSealing
             }
             if (converted is not null)
             {
-                var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName);
+                var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName && !ModelFolder.SideFileNames.Contains(f.FileName));
                 var (sha, bytes) = await blobs.ImportAsync(converted, ct);
                 checkpoint.RemoveFile(pickle.FileName);
                 checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));

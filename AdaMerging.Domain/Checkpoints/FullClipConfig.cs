@@ -10,19 +10,17 @@ namespace AdaMerging.Domain.Checkpoints;
 /// </summary>
 public static class FullClipConfig
 {
-    public const string TokenEmbedding = "text_model.embeddings.token_embedding.weight";
-
     public static string Json(ModelFolder folder)
     {
         if (folder.ConfigJson is { } own && JsonNode.Parse(own) is JsonObject o && o.ContainsKey("text_config")) return own;
         var vision = folder.Config ?? throw new CheckpointFormatException("a full CLIP needs its vision config");
-        var w = folder.Weights;
-        var token = Shape(w, TokenEmbedding);
-        var positions = Shape(w, "text_model.embeddings.position_embedding.weight");
+        using var w = folder.HuggingFaceView();
+        var token = Shape(w, ClipTextLayout.TokenEmbedding);
+        var positions = Shape(w, ClipTextLayout.PositionEmbedding);
         var fc1 = Shape(w, "text_model.encoder.layers.0.mlp.fc1.weight");
         int layers = 0;
         while (w.Find($"text_model.encoder.layers.{layers}.mlp.fc1.weight") is not null) layers++;
-        var projection = w.Find("text_projection.weight");
+        var projection = w.Find(ClipTextLayout.Projection);
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray("CLIPModel"),

@@ -1,4 +1,5 @@
 using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Text;
 
 namespace AdaMerging.Domain.Checkpoints;
 
@@ -20,9 +21,23 @@ public sealed class ModelFolder : IDisposable
 
     private static readonly string[] PickleExtensions = [".bin", ".pth", ".pt"];
 
-    private ModelFolder(ITensorSource weights, CheckpointFormat format, CheckpointLayout layout, ClipVisionConfig? config, bool configInferred,
-        string? configJson)
+    /// <summary>
+    /// Files that come with published CLIP checkpoints beside the weights: the tokenizer (Hugging Face's vocab.json and
+    /// merges.txt, open_clip's BPE file) and Hugging Face's tokenizer and processor settings. Stored, carried into a
+    /// merged full CLIP, never read as weights.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SideFileNames = new HashSet<string>(StringComparer.Ordinal)
     {
+        ClipTokenizer.VocabularyFile, ClipTokenizer.MergesFile, ClipTokenizer.OpenClipFile,
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json",
+    };
+
+    private readonly Dictionary<string, string> _sideFiles;
+
+    private ModelFolder(ITensorSource weights, CheckpointFormat format, CheckpointLayout layout, ClipVisionConfig? config, bool configInferred,
+        string? configJson, Dictionary<string, string> sideFiles)
+    {
+        _sideFiles = sideFiles;
         ConfigJson = configJson;
         Weights = weights;
         Format = format;
@@ -44,8 +59,22 @@ public sealed class ModelFolder : IDisposable
     /// <summary>config.json as uploaded (a full CLIP's CLIPConfig is written back with the merged model unchanged).</summary>
     public string? ConfigJson { get; }
 
-    /// <summary>A full Hugging Face CLIPModel: the vision tower with a text tower beside it.</summary>
-    public bool HasTextTower => Layout == CheckpointLayout.HuggingFaceClipVision && Weights.Find(FullClipConfig.TokenEmbedding) is not null;
+    /// <summary>A full CLIP (Hugging Face CLIPModel or open_clip): the vision tower with a text tower beside it.</summary>
+    public bool HasTextTower
+    {
+        get
+        {
+            if (Layout == CheckpointLayout.Unknown) return false;
+            using var view = HuggingFaceView();
+            return view.Find(ClipTextLayout.TokenEmbedding) is not null;
+        }
+    }
+
+    /// <summary>The side files (tokenizer, settings) that came with the weights, file name → path.</summary>
+    public IReadOnlyDictionary<string, string> SideFiles => _sideFiles;
+
+    /// <summary>The checkpoint's own CLIP tokenizer; null when no tokenizer files came with it.</summary>
+    public ClipTokenizer? Tokenizer() => ClipTokenizer.FromFiles(_sideFiles);
 
     /// <summary>The width of the features the encoder gives its heads: the projection's if it has one, else the hidden size.</summary>
     public int? FeatureSize => Config is null ? null
@@ -56,15 +85,17 @@ public sealed class ModelFolder : IDisposable
         name != Path.GetFileName(name) || name.StartsWith('.') || name.Length > 200 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
             ? $"'{name}' is not a plain file name (letters, digits, '.', '_' and '-')"
             : name == ConfigFileName || name == ShardedSafetensors.IndexFileName || name.EndsWith(".safetensors", StringComparison.Ordinal)
-              || PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal))
+              || PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal)) || SideFileNames.Contains(name)
                 ? null
-                : $"'{name}' is not a checkpoint file (config.json, {ShardedSafetensors.IndexFileName}, *.safetensors, *.bin, *.pth, *.pt)";
+                : $"'{name}' is not a checkpoint file (config.json, {ShardedSafetensors.IndexFileName}, *.safetensors, *.bin, *.pth, *.pt, "
+                  + $"or the tokenizer's {string.Join(", ", SideFileNames)})";
 
     public static ModelFolder Open(IReadOnlyDictionary<string, string> files)
     {
         var problems = files.Keys.Select(FileNameProblem).OfType<string>().ToList();
         if (problems.Count > 0) throw new CheckpointFormatException(string.Join("; ", problems));
-        var (weights, format) = OpenWeights(files);
+        var sideFiles = files.Where(f => SideFileNames.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        var (weights, format) = OpenWeights(files.Where(f => !SideFileNames.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
         try
         {
             var layout = OpenClipAsHuggingFace.IsOpenClip(weights) ? CheckpointLayout.OpenClip
@@ -92,7 +123,7 @@ public sealed class ModelFolder : IDisposable
                 if (mismatches.Count > 0)
                     throw new CheckpointFormatException($"the weights do not match {(inferred ? "the config their shapes imply" : "config.json")}: {string.Join("; ", mismatches)}");
             }
-            return new ModelFolder(weights, format, layout, config, inferred, configJson);
+            return new ModelFolder(weights, format, layout, config, inferred, configJson, sideFiles);
         }
         catch
         {

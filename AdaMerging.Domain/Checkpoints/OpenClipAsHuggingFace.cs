@@ -5,8 +5,9 @@ using TorchSharp;
 namespace AdaMerging.Domain.Checkpoints;
 
 /// <summary>
-/// open_clip's visual tower seen in Hugging Face names: q, k and v are cut from the fused in_proj (in that order),
-/// visual.proj ([D, projection]) is transposed into visual_projection.weight. Only the vision tower is shown.
+/// An open_clip CLIP seen in Hugging Face names: q, k and v are cut from the fused in_proj (in that order), visual.proj
+/// and text_projection ([D, projection]) are transposed into visual_projection.weight and text_projection.weight. The
+/// vision tower and, when the checkpoint has one, the text tower and logit_scale are shown; nothing else.
 /// </summary>
 public sealed partial class OpenClipAsHuggingFace : ITensorSource
 {
@@ -62,11 +63,20 @@ public sealed partial class OpenClipAsHuggingFace : ITensorSource
             case "visual.proj" when t.Shape.Count == 2:
                 Map(t, ClipVisionLayout.Projection, [t.Shape[1], t.Shape[0]], x => x.t());
                 return;
+            case "token_embedding.weight": Rename(t, ClipTextLayout.TokenEmbedding); return;
+            case "positional_embedding": Rename(t, ClipTextLayout.PositionEmbedding); return;
+            case "ln_final.weight": Rename(t, ClipTextLayout.Prefix + "final_layer_norm.weight"); return;
+            case "ln_final.bias": Rename(t, ClipTextLayout.Prefix + "final_layer_norm.bias"); return;
+            case "logit_scale": Rename(t, ClipTextLayout.LogitScale); return;
+            case "text_projection" when t.Shape.Count == 2:
+                Map(t, ClipTextLayout.Projection, [t.Shape[1], t.Shape[0]], x => x.t());
+                return;
         }
         var block = Block().Match(t.Name);
         if (!block.Success) return;
-        var target = $"{hf}encoder.layers.{block.Groups[1].Value}.";
-        var rest = block.Groups[2].Value;
+        var tower = block.Groups[1].Success ? hf : ClipTextLayout.Prefix;
+        var target = $"{tower}encoder.layers.{block.Groups[2].Value}.";
+        var rest = block.Groups[3].Value;
         if (rest is "attn.in_proj_weight" or "attn.in_proj_bias" && t.Shape[0] % 3 == 0)
         {
             var part = rest.EndsWith("weight", StringComparison.Ordinal) ? "weight" : "bias";
@@ -104,6 +114,6 @@ public sealed partial class OpenClipAsHuggingFace : ITensorSource
         _infos[name] = new TensorInfo(name, t.DType, shape);
     }
 
-    [GeneratedRegex(@"^visual\.transformer\.resblocks\.(\d+)\.(.+)$")]
+    [GeneratedRegex(@"^(visual\.)?transformer\.resblocks\.(\d+)\.(.+)$")]
     private static partial Regex Block();
 }

@@ -8,7 +8,8 @@ namespace AdaMerging.Domain.Merging;
 /// Writes the merged model as a folder: every tensor of the base in its order and dtype, merged ones replaced, the
 /// rest (integer buffers, excluded tensors, tensors the tasks lack such as a text tower) copied; sharded past the shard
 /// size. A CLIP encoder comes out in Hugging Face layout with config.json, whatever its input layout (an open_clip base
-/// is mapped: its vision tower only); a full Hugging Face CLIP comes out as a full CLIP with its CLIPConfig.
+/// is mapped); a full CLIP (Hugging Face or open_clip) comes out as a full Hugging Face CLIP with its CLIPConfig and
+/// the base's tokenizer files, so it can classify zero-shot as it is.
 /// </summary>
 public static class MergedModelWriter
 {
@@ -35,6 +36,11 @@ public static class MergedModelWriter
             {
                 File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), baseFolder.HasTextTower ? FullClipConfig.Json(baseFolder) : c.ToJson());
                 files.Insert(0, ModelFolder.ConfigFileName);
+            }
+            foreach (var (name, path) in baseFolder.SideFiles.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                File.Copy(path, Path.Combine(directory, name), overwrite: true);
+                files.Add(name);
             }
             return files;
         }

@@ -14,6 +14,8 @@ public sealed class ClipVisionEncoder(ClipVisionConfig config)
 {
     private const string P = ClipVisionLayout.Prefix;
 
+    private readonly ClipTransformer _transformer = new(config.HiddenSize, config.NumAttentionHeads, config.HiddenAct, config.LayerNormEps);
+
     public ClipVisionConfig Config { get; } = config;
 
     /// <summary>Features [B, projection or hidden] of images [B, C, image, image].</summary>
@@ -26,34 +28,12 @@ public sealed class ClipVisionEncoder(ClipVisionConfig config)
             .flatten(2).transpose(1, 2);                                            // [B, N, D]
         var cls = θ[P + "embeddings.class_embedding"].reshape(1, 1, d).expand(b, 1, d);
         var x = cat([cls, patches], 1) + θ[P + "embeddings.position_embedding.weight"];
-        x = LayerNorm(x, θ, P + "pre_layrnorm");
-        for (int l = 0; l < Config.NumHiddenLayers; l++) x = Block(x, θ, $"{P}encoder.layers.{l}.");
-        var pooled = LayerNorm(x.select(1, 0), θ, P + "post_layernorm");
+        x = _transformer.LayerNorm(x, θ, P + "pre_layrnorm");
+        for (int l = 0; l < Config.NumHiddenLayers; l++) x = _transformer.Block(x, θ, $"{P}encoder.layers.{l}.");
+        var pooled = _transformer.LayerNorm(x.select(1, 0), θ, P + "post_layernorm");
         var features = θ.TryGetValue(ClipVisionLayout.Projection, out var projection) ? F.linear(pooled, projection) : pooled;
         return features.MoveToOuterDisposeScope();
     }
-
-    private Tensor Block(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string p)
-    {
-        long b = x.shape[0], t = x.shape[1], heads = Config.NumAttentionHeads, hd = Config.HiddenSize / heads;
-        var h = LayerNorm(x, θ, p + "layer_norm1");
-        Tensor Project(string name) => F.linear(h, θ[p + $"self_attn.{name}.weight"], θ[p + $"self_attn.{name}.bias"]);
-        var q = Project("q_proj").view(b, t, heads, hd).transpose(1, 2);
-        var k = Project("k_proj").view(b, t, heads, hd).transpose(1, 2);
-        var v = Project("v_proj").view(b, t, heads, hd).transpose(1, 2);
-        // softmax(q kᵀ / √hd) v in one fused kernel (forward and backward), as CLIP's attention with its default scale;
-        // shapes are fixed by the config, checked on input.
-        var attention = F.scaled_dot_product_attention(q, k, v);
-        var merged = attention.transpose(1, 2).reshape(b, t, Config.HiddenSize);
-        x = x + F.linear(merged, θ[p + "self_attn.out_proj.weight"], θ[p + "self_attn.out_proj.bias"]);
-        h = LayerNorm(x, θ, p + "layer_norm2");
-        h = F.linear(h, θ[p + "mlp.fc1.weight"], θ[p + "mlp.fc1.bias"]);
-        h = Config.HiddenAct == "gelu" ? F.gelu(h) : h * torch.sigmoid(1.702 * h);
-        return x + F.linear(h, θ[p + "mlp.fc2.weight"], θ[p + "mlp.fc2.bias"]);
-    }
-
-    private Tensor LayerNorm(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string name) =>
-        F.layer_norm(x, [Config.HiddenSize], θ[name + ".weight"], θ[name + ".bias"], Config.LayerNormEps);
 
     /// <summary>
     /// Tensor.matmul with mismatched shapes aborts the process in TorchSharp 0.107 (uncatchable), so inputs are

@@ -15,7 +15,7 @@ public static class FullClipTiny
 
     public static readonly string[] TextTensors =
     [
-        FullClipConfig.TokenEmbedding, "text_model.embeddings.position_embedding.weight",
+        ClipTextLayout.TokenEmbedding, ClipTextLayout.PositionEmbedding,
         "text_model.encoder.layers.0.self_attn.q_proj.weight", "text_model.encoder.layers.0.mlp.fc1.weight",
         "text_model.encoder.layers.0.mlp.fc2.weight", "text_model.final_layer_norm.weight", "text_projection.weight", "logit_scale",
     ];
