@@ -1,5 +1,6 @@
 using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Store;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AdaMerging.Api.Endpoints;
 
@@ -10,11 +11,24 @@ public sealed record HeadResponse(Guid Id, string Name, string Sha256, long Byte
         new(h.Id, h.Name, h.Sha256, h.Bytes, h.Classes, h.FeatureSize, h.HasBias, h.NormalizeFeatures, h.ClassNames, h.CreatedAt);
 }
 
+/// <summary>A built-in template set: its name (as templateSet takes it) and its templates.</summary>
+public sealed record TemplateSetResponse(string Name, IReadOnlyList<string> Templates);
+
 public static class HeadEndpoints
 {
-    public static WebApplication MapHeads(this WebApplication app) => app.MapStoredBlobs(new StoredBlobResource<Head, HeadInfo, HeadResponse>(
-        "/heads", "Heads", "head", "Upload a classification head",
-        "safetensors with 'weight' [classes, features], optional 'bias' [classes], metadata 'normalize' "
-            + "(\"true\" when features are L2-normalised first) and optional 'classes' (a JSON array of names). Raw body or one multipart file.",
-        HeadInfo.Inspect, (id, name, file, info, now) => new Head(id, name, file.Blob.Sha256, file.Blob.Bytes, info, now), HeadResponse.From));
+    public static WebApplication MapHeads(this WebApplication app)
+    {
+        var group = app.MapStoredBlobs(new StoredBlobResource<Head, HeadInfo, HeadResponse>(
+            "/heads", "Heads", "head", "Upload a classification head, or build a zero-shot head from class names",
+            "Upload: safetensors with 'weight' [classes, features], optional 'bias' [classes], metadata 'normalize' "
+                + "(\"true\" when features are L2-normalised first) and optional 'classes' (a JSON array of names); raw body or one multipart file. "
+                + "Build: a JSON body (ZeroShotHeadRequest) naming a sealed checkpoint with a CLIP text tower and its tokenizer files, the class "
+                + "names (or a dataset whose class folders name them) and templates with {} for the name (or a built-in set, GET /heads/templates); "
+                + "the head is built as the official AdaMerging code does (docs/algorithm.md, \"Zero-shot heads\"). 422 names every problem.",
+            HeadInfo.Inspect, (id, name, file, info, now) => new Head(id, name, file.Blob.Sha256, file.Blob.Bytes, info, now), HeadResponse.From,
+            ZeroShotHeadBuilder.BuildAsync));
+        group.MapGet("/templates", () => TypedResults.Ok(TemplateSets.All.Select(s => new TemplateSetResponse(s.Key, s.Value)).ToList()))
+            .WithSummary("The built-in template sets for zero-shot heads: the official code's eight tasks and the generic one");
+        return app;
+    }
 }

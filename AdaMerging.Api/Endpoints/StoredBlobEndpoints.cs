@@ -20,8 +20,10 @@ public readonly record struct UploadServices(BlobStore Blobs, AdaMergingDbContex
 /// <param name="Kind">What it is called in messages and default names ("head").</param>
 /// <param name="Inspect">The resource's check of a staged file; its format errors become a 400.</param>
 /// <param name="Create">The new entity from its id, display name, blob and what the check found.</param>
+/// <param name="FromJson">When set, a JSON body describes a resource to make rather than upload (a zero-shot head); it returns the unsaved entity.</param>
 public sealed record StoredBlobResource<TEntity, TInfo, TResponse>(string Path, string Tag, string Kind, string UploadSummary, string UploadDescription,
-    Func<string, UploadLimits, TInfo> Inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> Create, Func<TEntity, TResponse> Respond)
+    Func<string, UploadLimits, TInfo> Inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> Create, Func<TEntity, TResponse> Respond,
+    Func<HttpRequest, UploadServices, ClaimsPrincipal, CancellationToken, Task<TEntity>>? FromJson = null)
     where TEntity : StoredBlob;
 
 /// <summary>
@@ -31,25 +33,34 @@ public sealed record StoredBlobResource<TEntity, TInfo, TResponse>(string Path, 
 public static class StoredBlobEndpoints
 {
     /// <summary>POST {path} (upload) and GET {path}/{id}, one route group.</summary>
-    public static WebApplication MapStoredBlobs<TEntity, TInfo, TResponse>(this WebApplication app, StoredBlobResource<TEntity, TInfo, TResponse> resource)
+    public static RouteGroupBuilder MapStoredBlobs<TEntity, TInfo, TResponse>(this WebApplication app, StoredBlobResource<TEntity, TInfo, TResponse> resource)
         where TEntity : StoredBlob
     {
         var group = app.MapGroup(resource.Path).WithTags(resource.Tag);
-        group.MapPost("/", async Task<Created<TResponse>> (HttpRequest request, string? name, [AsParameters] UploadServices services, ClaimsPrincipal user,
+        var post = group.MapPost("/", async Task<Created<TResponse>> (HttpRequest request, string? name, [AsParameters] UploadServices services, ClaimsPrincipal user,
             CancellationToken ct) =>
             {
-                var entity = await UploadAsync(request, name, resource.Kind, services, user, resource.Inspect, resource.Create, ct);
+                TEntity entity;
+                if (resource.FromJson is not null && request.HasJsonContentType())
+                {
+                    entity = await resource.FromJson(request, services, user, ct);
+                    entity.OwnedBy(user.Owner());
+                    services.Db.Add(entity);
+                    await services.Db.SaveChangesAsync(ct);
+                }
+                else entity = await UploadAsync(request, name, resource.Kind, services, user, resource.Inspect, resource.Create, ct);
                 return TypedResults.Created($"{resource.Path}/{entity.Id}", resource.Respond(entity));
             })
             .WithSummary(resource.UploadSummary)
             .WithDescription(resource.UploadDescription)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        if (resource.FromJson is not null) post.ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/{id:guid}", async Task<Ok<TResponse>> (Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
                 TypedResults.Ok(resource.Respond(await FindAsync(db.Set<TEntity>(), id, resource.Kind, user, ct))))
             .WithSummary($"What a {resource.Kind} holds")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        return app;
+        return group;
     }
 
     private static async Task<TEntity> UploadAsync<TEntity, TInfo>(HttpRequest request, string? name, string kind, UploadServices services,

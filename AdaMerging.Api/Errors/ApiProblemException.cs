@@ -35,6 +35,10 @@ public sealed class ApiProblemException : Exception
     public static ApiProblemException Unprocessable(string detail, IReadOnlyList<string> errors) =>
         new(StatusCodes.Status422UnprocessableEntity, "The inputs cannot be merged", detail, errors);
 
+    /// <summary>A well-formed request that the stored inputs cannot satisfy (a head from a checkpoint without a text tower): every problem named.</summary>
+    public static ApiProblemException Unprocessable(string title, string detail, IReadOnlyList<string> errors) =>
+        new(StatusCodes.Status422UnprocessableEntity, title, detail, errors);
+
     public static ApiProblemException NotFound(string detail) =>
         new(StatusCodes.Status404NotFound, "Not found", detail);
 

@@ -49,7 +49,7 @@ public static class ClipFixtures
         o["visual.ln_post.weight"] = hf[p + "post_layernorm.weight"];
         o["visual.ln_post.bias"] = hf[p + "post_layernorm.bias"];
         o["visual.proj"] = hf[ClipVisionLayout.Projection].t().contiguous();
-        o["logit_scale"] = torch.tensor(4.6f); // text-side tensors are outside the vision view
+        o["logit_scale"] = torch.tensor(4.6f); // CLIP's own scalar: shown under the same name
         return o;
     }
 

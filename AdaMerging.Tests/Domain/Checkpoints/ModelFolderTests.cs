@@ -63,7 +63,9 @@ public sealed class ModelFolderTests : TempDirectoryTests
             using var actual = view.Read(name);
             Assert.True(expected.equal(actual).all().item<bool>(), $"{name} differs through the open_clip mapping");
         }
-        Assert.Null(view.Find("logit_scale"));
+        using var scale = view.Read("logit_scale");
+        Assert.Equal(4.6f, scale.item<float>());
+        Assert.False(folder.HasTextTower);
     }
 
     [Fact]
