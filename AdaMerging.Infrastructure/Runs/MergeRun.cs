@@ -29,6 +29,7 @@ public static class MergeRun
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
             var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
+            if (CheckpointCompatibility.NothingShared(baseFolder.Weights, [.. taskFolders.Select(f => f.Weights)]) is { } nothing) differences.Add(nothing);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
             var weights = taskFolders.Select(f => f.Weights).ToList();
             var exclude = CommonOptions.Exclude.In(plan.Options);

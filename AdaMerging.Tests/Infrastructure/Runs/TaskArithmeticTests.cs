@@ -82,6 +82,16 @@ public sealed class TaskArithmeticTests : TempDirectoryTests
     }
 
     [Fact]
+    public void Tasks_that_share_no_floating_tensor_with_the_base_are_refused_and_write_nothing()
+    {
+        var (basePath, _) = WriteFamily(1);
+        TestCheckpoints.Save(Dir.File("other.safetensors"), new Dictionary<string, TorchSharp.torch.Tensor> { ["adapter.scale"] = TorchSharp.torch.ones(2, TorchSharp.torch.ScalarType.Int64) });
+        var error = Assert.Throws<IncompatibleCheckpointsException>(() => Merge("task_arithmetic", basePath, [Dir.File("other.safetensors")]));
+        Assert.Contains("share no floating tensor: nothing would be merged", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetFiles(Dir.Path, "*.safetensors", SearchOption.AllDirectories), f => f.Contains("out-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_cancelled_merge_leaves_no_model()
     {
         var (basePath, tasks) = WriteFamily(2);
