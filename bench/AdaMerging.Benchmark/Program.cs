@@ -47,8 +47,12 @@ switch (verb)
         return StoreBenchmark.MakeCheckpoint(options);
     case "sample":
         return SampleCheckpoints.Write(options);
+    case "sample-full-clip":
+        return FullClipBenchmark.Sample(options);
+    case "full-clip":
+        return await FullClipBenchmark.Run(options);
     default:
-        Console.Error.WriteLine("usage: AdaMerging.Benchmark build [--seed N] … | run --url URL --key KEY --benchmark DIR | bench-step | bench-merge | bench-store | make-checkpoint | sample");
+        Console.Error.WriteLine("usage: AdaMerging.Benchmark build [--seed N] … | run --url URL --key KEY --benchmark DIR | bench-step | bench-merge | bench-store | make-checkpoint | sample | sample-full-clip | full-clip");
         return 2;
 }
 

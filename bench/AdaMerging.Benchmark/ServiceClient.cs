@@ -15,11 +15,11 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
         return new ServiceClient(http);
     }
 
-    /// <summary>A Hugging Face folder (config.json + model.safetensors) as one multipart upload.</summary>
-    public async Task<string> UploadCheckpointAsync(string folder, string name)
+    /// <summary>A Hugging Face folder (config.json + model.safetensors, or the files named) as one multipart upload.</summary>
+    public async Task<string> UploadCheckpointAsync(string folder, string name, params string[] files)
     {
         using var form = new MultipartFormDataContent();
-        foreach (var file in new[] { "config.json", "model.safetensors" })
+        foreach (var file in files.Length > 0 ? files : ["config.json", "model.safetensors"])
         {
             var part = new StreamContent(File.OpenRead(Path.Combine(folder, file)));
             part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -33,6 +33,13 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
         using var body = new StreamContent(File.OpenRead(path));
         body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         return await IdOf(await http.PostAsync($"/{resource}?name={Uri.EscapeDataString(name)}", body), $"{resource} {name}");
+    }
+
+    /// <summary>POST /heads with a JSON body (a zero-shot head from class names).</summary>
+    public async Task<string> BuildHeadAsync(JsonObject request)
+    {
+        using var response = await http.PostAsJsonAsync("/heads", request);
+        return await IdOf(response, "zero-shot head");
     }
 
     public async Task<string> SubmitAsync(JsonObject request)
