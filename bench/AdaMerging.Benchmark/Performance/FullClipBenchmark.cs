@@ -87,7 +87,7 @@ public static class FullClipBenchmark
     }
 
     private static string PeakGb(int pid) => pid <= 0 ? "n/a"
-        : File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] is var kb
+        : File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1] is var kb
             ? $"{long.Parse(kb, CultureInfo.InvariantCulture) / 1e6:F2} GB" : "n/a";
 
     private static Dictionary<string, torch.Tensor> Tensors(torch.Generator g)
