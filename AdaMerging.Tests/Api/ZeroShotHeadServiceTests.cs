@@ -95,6 +95,24 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
     }
 
     [Fact]
+    public async Task A_dataset_s_class_folders_name_the_classes_and_a_dataset_without_them_is_422()
+    {
+        var checkpoint = await UploadAsync(ClipText.HuggingFaceFiles());
+        var zip = Images.Zip(("dog/a.png", Images.Png(9, 9, SkiaSharp.SKColors.Black)), ("cat/b.png", Images.Png(9, 9, SkiaSharp.SKColors.White)));
+        var folders = await TinyService.PostAsync(service, "/datasets", ("pets.zip", zip));
+        TestCheckpoints.Save(Dir.File("plain.safetensors"), new Dictionary<string, torch.Tensor> { ["pixel_values"] = torch.zeros([2, 3, 16, 16]) });
+        var plain = await TinyService.PostAsync(service, "/datasets", ("plain.safetensors", await File.ReadAllBytesAsync(Dir.File("plain.safetensors"))));
+
+        var fromDataset = await BuildHeadAsync(new { checkpoint, dataset = folders }, HttpStatusCode.Created);
+        var fromNames = await BuildHeadAsync(new { checkpoint, classNames = new[] { "cat", "dog" } }, HttpStatusCode.Created);
+
+        Assert.Equal(["cat", "dog"], fromDataset.GetProperty("classNames").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(fromNames.GetProperty("sha256").GetString(), fromDataset.GetProperty("sha256").GetString());
+        var refused = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads", new { checkpoint, dataset = plain }), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("has no class names", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_built_in_template_sets_are_listed()
     {
         var sets = await service.Client.GetFromJsonAsync<JsonElement>("/heads/templates");
@@ -104,7 +122,7 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
     }
 
     [Fact]
-    public async Task An_open_clip_full_CLIP_with_vision_only_tasks_and_heads_from_class_names_merges_into_a_full_Hugging_Face_CLIP()
+    public async Task An_open_clip_full_CLIP_with_vision_only_tasks_and_heads_from_class_names_merges_by_every_method_into_a_full_Hugging_Face_CLIP()
     {
         var baseId = await UploadAsync(ClipText.OpenClipFiles());
         var head = (await BuildHeadAsync(new { checkpoint = baseId, classNames = new[] { "zero", "one", "two", "three", "four" }, templateSet = "MNIST" },
@@ -126,29 +144,33 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
             tasks.Add(new { name = $"task{k}", checkpoint, head, adaptationData = data, evaluationData = data });
         }
 
-        using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method = "adamerging", @base = baseId, tasks, options = new { steps = 2, batchSize = 4 } });
-        Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync());
-        var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString(), TimeSpan.FromMinutes(2));
-        Assert.True(merge.GetProperty("status").GetString() == "succeeded", merge.ToString());
-
-        var self = merge.GetProperty("links").GetProperty("self").GetString();
-        var downloaded = new Dictionary<string, string>();
-        foreach (var file in new[] { "model.safetensors", "config.json", "bpe_simple_vocab_16e6.txt.gz" })
-        {
-            downloaded[file] = Dir.File("merged-" + file);
-            await File.WriteAllBytesAsync(downloaded[file], await service.Client.GetByteArrayAsync($"{self}/files/{file}"));
-        }
-        using var merged = ModelFolder.Open(downloaded);
-        Assert.Equal(CheckpointLayout.HuggingFaceClipVision, merged.Layout);
-        Assert.True(merged.HasTextTower);
-        Assert.NotNull(merged.Tokenizer());
         using var baseView = vision.HuggingFaceView();
-        foreach (var name in baseView.Tensors.Select(t => t.Name).Where(n => !n.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal)))
+        foreach (var method in new[] { "weight_averaging", "task_arithmetic", "ties", "dare", "adamerging" })
         {
-            using var a = baseView.Read(name);
-            using var b = merged.Weights.Read(name);
-            Assert.True(a.equal(b).all().item<bool>(), $"{name} was not carried unchanged");
+            object options = method == "adamerging" ? new { steps = 2, batchSize = 4 } : new { };
+            using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method, @base = baseId, tasks, options });
+            Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, $"{method}: {await submitted.Content.ReadAsStringAsync()}");
+            var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString(), TimeSpan.FromMinutes(2));
+            Assert.True(merge.GetProperty("status").GetString() == "succeeded", $"{method}: {merge}");
+
+            var self = merge.GetProperty("links").GetProperty("self").GetString();
+            var downloaded = new Dictionary<string, string>();
+            foreach (var file in new[] { "model.safetensors", "config.json", "bpe_simple_vocab_16e6.txt.gz" })
+            {
+                downloaded[file] = Dir.File($"{method}-{file}");
+                await File.WriteAllBytesAsync(downloaded[file], await service.Client.GetByteArrayAsync($"{self}/files/{file}"));
+            }
+            using var merged = ModelFolder.Open(downloaded);
+            Assert.Equal(CheckpointLayout.HuggingFaceClipVision, merged.Layout);
+            Assert.True(merged.HasTextTower, $"{method}: not a full CLIP");
+            Assert.NotNull(merged.Tokenizer());
+            foreach (var name in baseView.Tensors.Select(t => t.Name).Where(n => !n.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal)))
+            {
+                using var a = baseView.Read(name);
+                using var b = merged.Weights.Read(name);
+                Assert.True(a.equal(b).all().item<bool>(), $"{method}: {name} was not carried unchanged");
+            }
+            Assert.Contains(merged.Weights.Tensors, t => t.Name == "text_model.encoder.layers.1.self_attn.v_proj.weight");
         }
-        Assert.Contains(merged.Weights.Tensors, t => t.Name == "text_model.encoder.layers.1.self_attn.v_proj.weight");
     }
 }
