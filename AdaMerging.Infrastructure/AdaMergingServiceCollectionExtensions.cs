@@ -25,9 +25,12 @@ public static class AdaMergingServiceCollectionExtensions
         services.AddDbContext<AdaMergingDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<DatabaseConnection>().ConnectionString));
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.DataRoot));
         services.AddHostedService<BlobStoreStartup>();
+        services.AddScoped<BlobCollector>();
         services.AddSingleton(TimeProvider.System);
         services.AddMergeQueue();
         return services;
     }
 
+    /// <summary>The API's periodic removal of blobs nothing references (docs in <see cref="BlobCollector"/>).</summary>
+    public static IServiceCollection AddBlobSweeping(this IServiceCollection services) => services.AddHostedService<BlobSweeper>();
 }

@@ -38,7 +38,13 @@ public static class CheckpointEndpoints
             .WithSummary("Check an open checkpoint's files as a whole and make it usable in merges")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", List).WithSummary("The caller's checkpoints, newest first; ?after= the last id of the previous page")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:guid}", Get).WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", Delete)
+            .WithSummary("Delete a checkpoint (open or sealed); its bytes leave the owner's storage, its blobs go when nothing else uses the same bytes")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id:guid}/tensors", ListTensors)
             .WithSummary("Tensor names, dtypes and shapes, paged; reads headers only")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -106,6 +112,21 @@ public static class CheckpointEndpoints
         await CheckpointSealing.SealAsync(checkpoint, blobs.Paths(checkpoint), blobs, time, ct);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(CheckpointResponse.From(checkpoint));
+    }
+
+    public static async Task<Ok<ListPage<CheckpointResponse>>> List(AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,
+        int limit = CursorPaging.DefaultLimit) =>
+        TypedResults.Ok(await CursorPaging.PageAsync(db.Checkpoints.AsNoTracking().VisibleTo(user), after, limit, CheckpointResponse.From, ct));
+
+    public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
+        await Deletion.EnsureUnusedAsync(db, id, "checkpoint", ct);
+        var blobs = checkpoint.Files.Select(f => f.Sha256).ToList();
+        db.Checkpoints.Remove(checkpoint);
+        await db.SaveChangesAsync(ct);
+        await collector.CollectAsync(blobs, ct);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Ok<CheckpointResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>

@@ -20,7 +20,8 @@ namespace AdaMerging.Api.Endpoints;
 
 public sealed record MergeLinks(string Self, string? Model, string? Report, string? Archive, IReadOnlyList<string> Files);
 
-public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items);
+/// <summary>A page of merges: by offset, or by cursor (<c>?after=</c> the previous page's <see cref="LastId"/>), newest first.</summary>
+public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items, bool HasMore, Guid? LastId);
 
 public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
 
@@ -64,6 +65,10 @@ public static class MergeEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
         group.MapGet("/{id:guid}", Get).WithSummary("A merge's status").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", Delete)
+            .WithSummary("Delete a finished merge and its results (a queued or running one: cancel it first)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id:guid}/cancel", Cancel)
             .WithSummary("Cancel a queued or running merge; a running one stops within about a second")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -120,9 +125,10 @@ public static class MergeEndpoints
     }
 
     public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct, string? status = null, string? method = null,
-        DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50)
+        DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50, Guid? after = null)
     {
         if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
+        if (after is not null && offset != 0) throw ApiProblemException.Invalid("give offset or after, not both");
         var query = db.Merges.AsNoTracking().VisibleTo(user);
         if (status is not null)
         {
@@ -131,11 +137,29 @@ public static class MergeEndpoints
             query = query.Where(m => m.Status == wanted);
         }
         if (method is not null) query = query.Where(m => m.Method == method);
-        if (createdAfter is { } after) query = query.Where(m => m.CreatedAt >= after);
+        if (createdAfter is { } from) query = query.Where(m => m.CreatedAt >= from);
         if (createdBefore is { } before) query = query.Where(m => m.CreatedAt < before);
         var total = await query.CountAsync(ct);
-        var items = await query.OrderByDescending(m => m.CreatedAt).ThenBy(m => m.Id).Skip(offset).Take(limit).ToListAsync(ct);
-        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(m => MergeResponse.From(m, time.GetUtcNow())).ToList()));
+        var now = time.GetUtcNow();
+        if (after is not null)
+        {
+            var page = await CursorPaging.PageAsync(query, after, limit, m => MergeResponse.From(m, now), ct, maxLimit: 500);
+            return TypedResults.Ok(new MergePage(total, 0, limit, page.Data, page.HasMore, page.LastId));
+        }
+        var items = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Skip(offset).Take(limit).ToListAsync(ct);
+        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(m => MergeResponse.From(m, now)).ToList(), offset + items.Count < total,
+            items.LastOrDefault()?.Id));
+    }
+
+    public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
+        if (!job.IsFinished) throw ApiProblemException.Conflict($"merge {id} is {job.Status.ToString().ToLowerInvariant()}; cancel it first");
+        var blobs = job.ResultFiles.Select(f => f.Sha256).ToList();
+        db.Merges.Remove(job);
+        await db.SaveChangesAsync(ct);
+        await collector.CollectAsync(blobs, ct);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, IBackgroundJobClient queue,

@@ -56,10 +56,28 @@ public static class StoredBlobEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         if (resource.FromJson is not null) post.ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", async Task<Ok<ListPage<TResponse>>> (AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,
+                int limit = CursorPaging.DefaultLimit) =>
+                TypedResults.Ok(await CursorPaging.PageAsync(db.Set<TEntity>().AsNoTracking().VisibleTo(user), after, limit, resource.Respond, ct)))
+            .WithSummary($"The caller's {resource.Kind}s, newest first; ?after= the last id of the previous page")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:guid}", async Task<Ok<TResponse>> (Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
                 TypedResults.Ok(resource.Respond(await FindAsync(db.Set<TEntity>(), id, resource.Kind, user, ct))))
             .WithSummary($"What a {resource.Kind} holds")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", async Task<NoContent> (Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct) =>
+            {
+                var entity = await db.Set<TEntity>().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct)
+                    ?? throw ApiProblemException.NotFound($"{resource.Kind} {id} does not exist");
+                await Deletion.EnsureUnusedAsync(db, id, resource.Kind, ct);
+                db.Remove(entity);
+                await db.SaveChangesAsync(ct);
+                await collector.CollectAsync([entity.Sha256], ct);
+                return TypedResults.NoContent();
+            })
+            .WithSummary($"Delete a {resource.Kind}; its bytes leave the owner's storage, and its blob goes when nothing else uses the same bytes")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return group;
     }
 

@@ -4,7 +4,7 @@ namespace AdaMerging.Domain.Jobs;
 /// A merge request and its life: Queued → Running → Succeeded | Failed, and Cancelled from either
 /// unfinished state. A Running job may be started again (its worker died); every other move throws.
 /// </summary>
-public sealed class MergeJob : Store.IOwned
+public sealed class MergeJob : Store.IListed
 {
     private MergeJob() { }
 

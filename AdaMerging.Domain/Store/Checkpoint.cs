@@ -15,7 +15,7 @@ public enum CheckpointStatus
 public sealed record CheckpointFile(string FileName, string Sha256, long Bytes);
 
 /// <summary>An uploaded checkpoint: named files over blobs, and once sealed, what they hold.</summary>
-public sealed class Checkpoint : IOwned
+public sealed class Checkpoint : IListed
 {
     private readonly List<CheckpointFile> _files = [];
 

@@ -1,7 +1,7 @@
 namespace AdaMerging.Domain.Store;
 
 /// <summary>What every single-file resource (a head, a dataset) is: a named, owned, content-addressed blob.</summary>
-public abstract class StoredBlob : IOwned
+public abstract class StoredBlob : IListed
 {
     protected StoredBlob() { }
 

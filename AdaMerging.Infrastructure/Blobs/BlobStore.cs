@@ -119,13 +119,23 @@ public sealed class BlobStore
         return (sha, bytes);
     }
 
+    /// <remarks>
+    /// The blob's modification time is set to now either way: the collector leaves blobs published within its grace
+    /// period alone, so a blob an upload has just (re)published is never removed before its row is saved.
+    /// </remarks>
     internal void Publish(string tempPath, string sha256)
     {
         var target = PathOf(sha256);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         if (File.Exists(target)) File.Delete(tempPath);
         else File.Move(tempPath, target);
+        File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
     }
+
+    /// <summary>Every blob's SHA-256 (the store's contents, not what rows reference).</summary>
+    public IEnumerable<string> All() =>
+        Directory.EnumerateDirectories(_blobs).SelectMany(Directory.EnumerateFiles).Select(Path.GetFileName)
+            .Where(n => n is { Length: 64 } && n.All(char.IsAsciiHexDigitLower)).Select(n => n!);
 }
 
 /// <summary>An upload held in the temp folder until it is checked and committed, or discarded.</summary>

@@ -32,6 +32,14 @@ public sealed class AdaMergingOptions
     public int RequestsPerSecondPerKey { get; set; } = 1000;
 
     /// <summary>Seconds between saves of a running AdaMerging's state (0: every step); a restarted job resumes from the last.</summary>
+    /// <summary>A blob published less than this long ago is never removed (its row may not be saved yet); later sweeps take it.</summary>
+    [Range(0, 86_400)]
+    public int BlobGraceSeconds { get; set; } = 300;
+
+    /// <summary>How often the API sweeps blobs nothing references (deletes remove theirs at once when past the grace period).</summary>
+    [Range(1, 86_400)]
+    public int BlobSweepSeconds { get; set; } = 600;
+
     [Range(0, 86_400)]
     public int SnapshotSeconds { get; set; } = 30;
 

@@ -1,0 +1,33 @@
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Store;
+using Microsoft.EntityFrameworkCore;
+
+namespace AdaMerging.Api.Endpoints;
+
+/// <summary>
+/// A page of a list, newest first. The next page is <c>?after=</c> this page's <see cref="LastId"/>; pages stay
+/// stable while new items arrive (they come before the first page, never between pages).
+/// </summary>
+public sealed record ListPage<T>(IReadOnlyList<T> Data, bool HasMore, Guid? FirstId, Guid? LastId);
+
+/// <summary>Keyset paging over (created, id), both descending: a row comparison in PostgreSQL, no offset scans.</summary>
+public static class CursorPaging
+{
+    public const int DefaultLimit = 20, MaxLimit = 100;
+
+    public static async Task<ListPage<TResponse>> PageAsync<TEntity, TResponse>(IQueryable<TEntity> visible, Guid? after, int limit,
+        Func<TEntity, TResponse> respond, CancellationToken ct, int maxLimit = MaxLimit) where TEntity : class, IListed
+    {
+        if (limit < 1 || limit > maxLimit) throw ApiProblemException.Invalid($"limit must be 1-{maxLimit}, not {limit}");
+        var query = visible;
+        if (after is { } id)
+        {
+            var created = await visible.Where(e => e.Id == id).Select(e => (DateTimeOffset?)e.CreatedAt).SingleOrDefaultAsync(ct)
+                ?? throw ApiProblemException.Invalid($"after: {id} is not in this list (deleted, or another owner's)");
+            query = query.Where(e => EF.Functions.LessThan(ValueTuple.Create(e.CreatedAt, e.Id), ValueTuple.Create(created, id)));
+        }
+        var items = await query.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Take(limit + 1).ToListAsync(ct);
+        var page = items.Take(limit).ToList();
+        return new ListPage<TResponse>(page.Select(respond).ToList(), items.Count > limit, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Infrastructure.Contract;
+using AdaMerging.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace AdaMerging.Api.Endpoints;
+
+/// <summary>What every DELETE checks first: that no queued or running merge still needs the resource.</summary>
+public static class Deletion
+{
+    /// <summary>409 naming the queued or running merges whose request uses <paramref name="id"/>.</summary>
+    public static async Task EnsureUnusedAsync(AdaMergingDbContext db, Guid id, string what, CancellationToken ct)
+    {
+        var text = id.ToString();
+        var active = await db.Merges.AsNoTracking().Where(m => m.Status == MergeStatus.Queued || m.Status == MergeStatus.Running)
+            .Select(m => new { m.Id, m.RequestJson }).ToListAsync(ct);
+        var users = active.Where(m => m.RequestJson.Contains(text, StringComparison.OrdinalIgnoreCase) && Uses(m.RequestJson, id)).Select(m => m.Id).ToList();
+        if (users.Count > 0)
+            throw ApiProblemException.Conflict($"{what} {id} is used by queued or running merge {string.Join(", ", users)}; cancel it or wait for it to finish");
+    }
+
+    private static bool Uses(string requestJson, Guid id)
+    {
+        var request = JsonSerializer.Deserialize<MergeRequest>(requestJson, JsonSerializerOptions.Web);
+        return request is not null && (request.Base == id
+            || request.Tasks.Any(t => t.Checkpoint == id || t.Head == id || t.AdaptationData == id || t.EvaluationData == id));
+    }
+}

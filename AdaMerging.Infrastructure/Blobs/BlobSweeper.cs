@@ -1,0 +1,36 @@
+using AdaMerging.Infrastructure.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Infrastructure.Blobs;
+
+/// <summary>Every <c>BlobSweepSeconds</c>, removes the blobs nothing references (those a delete left inside the grace period).</summary>
+public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<AdaMergingOptions> options, TimeProvider time, ILogger<BlobSweeper> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.BlobSweepSeconds), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var freed = await scope.ServiceProvider.GetRequiredService<BlobCollector>().SweepAsync(stoppingToken);
+                if (freed > 0) LogSwept(freed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(e); // the database may be down for a while; the next sweep tries again
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Blob sweep freed {Bytes} bytes")]
+    private partial void LogSwept(long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Blob sweep failed; the next one tries again")]
+    private partial void LogFailed(Exception e);
+}
