@@ -19,7 +19,8 @@ public static class OwnerQuotas
             + await db.Datasets.Where(d => d.Owner == owner).SumAsync(d => d.Bytes, ct);
         var left = options.MaxStoredBytesPerOwner - stored;
         if (left <= 0)
-            throw ApiProblemException.TooLarge($"owner '{owner}' stores {stored} bytes, the limit of {options.MaxStoredBytesPerOwner}; delete something first");
+            throw ApiProblemException.TooLarge($"owner '{owner}' stores {stored} bytes, the limit of {options.MaxStoredBytesPerOwner}; delete something first",
+                ProblemCodes.StorageQuota);
         return Math.Min(uploadLimit, left);
     }
 
@@ -28,6 +29,7 @@ public static class OwnerQuotas
         var owner = user.Owner();
         var active = await db.Merges.CountAsync(m => m.Owner == owner && (m.Status == MergeStatus.Queued || m.Status == MergeStatus.Running), ct);
         if (active >= options.MaxActiveMergesPerOwner)
-            throw ApiProblemException.TooMany($"owner '{owner}' has {active} merges queued or running, the limit of {options.MaxActiveMergesPerOwner}; wait for one to finish");
+            throw ApiProblemException.TooMany($"owner '{owner}' has {active} merges queued or running, the limit of {options.MaxActiveMergesPerOwner}; wait for one to finish",
+                ProblemCodes.MergeQuota);
     }
 }

@@ -66,7 +66,8 @@ public static class ZeroShotHeadBuilder
                 throw ApiProblemException.Unprocessable("The head cannot be built", $"no zero-shot head from checkpoint {checkpoint.Id}: {e.Message}", e.Problems);
             }
             var allowance = await OwnerQuotas.UploadAllowanceAsync(services.Db, user, services.Service.Value, services.Limits.Value.MaxUploadBytes, ct);
-            if (new FileInfo(temp).Length > allowance) throw ApiProblemException.TooLarge($"the head's {new FileInfo(temp).Length} bytes are over this owner's remaining storage");
+            if (new FileInfo(temp).Length > allowance)
+                throw ApiProblemException.TooLarge($"the head's {new FileInfo(temp).Length} bytes are over this owner's remaining storage", ProblemCodes.StorageQuota);
             var (sha, bytes) = await services.Blobs.ImportAsync(temp, ct);
             var name = Uploads.DisplayName(body.Name ?? $"{checkpoint.Name} zero-shot ({templateSetName})", "head");
             return new Head(Guid.NewGuid(), name, sha, bytes, info, services.Time.GetUtcNow());

@@ -28,25 +28,28 @@ public sealed class ApiProblemException : Exception
     /// <summary>Every individual problem, when there are several.</summary>
     public IReadOnlyList<string> Errors { get; }
 
+    /// <summary>A finer machine-readable code than the status gives (ProblemCodes); null: the status's own.</summary>
+    public string? Code { get; init; }
+
     public static ApiProblemException Invalid(string detail, IReadOnlyList<string>? errors = null) =>
         new(StatusCodes.Status400BadRequest, "The request is invalid", detail, errors);
 
     /// <summary>A well-formed request whose inputs cannot be merged together (pre-flight): every problem named.</summary>
     public static ApiProblemException Unprocessable(string detail, IReadOnlyList<string> errors) =>
-        new(StatusCodes.Status422UnprocessableEntity, "The inputs cannot be merged", detail, errors);
+        new(StatusCodes.Status422UnprocessableEntity, "The inputs cannot be merged", detail, errors) { Code = ProblemCodes.InputsIncompatible };
 
     /// <summary>A well-formed request that the stored inputs cannot satisfy (a head from a checkpoint without a text tower): every problem named.</summary>
-    public static ApiProblemException Unprocessable(string title, string detail, IReadOnlyList<string> errors) =>
-        new(StatusCodes.Status422UnprocessableEntity, title, detail, errors);
+    public static ApiProblemException Unprocessable(string title, string detail, IReadOnlyList<string> errors, string code = ProblemCodes.HeadUnbuildable) =>
+        new(StatusCodes.Status422UnprocessableEntity, title, detail, errors) { Code = code };
 
     public static ApiProblemException NotFound(string detail) =>
         new(StatusCodes.Status404NotFound, "Not found", detail);
 
-    public static ApiProblemException TooLarge(string detail) =>
-        new(StatusCodes.Status413PayloadTooLarge, "Too large", detail);
+    public static ApiProblemException TooLarge(string detail, string? code = null) =>
+        new(StatusCodes.Status413PayloadTooLarge, "Too large", detail) { Code = code };
 
-    public static ApiProblemException TooMany(string detail) =>
-        new(StatusCodes.Status429TooManyRequests, "Too many requests", detail);
+    public static ApiProblemException TooMany(string detail, string? code = null) =>
+        new(StatusCodes.Status429TooManyRequests, "Too many requests", detail) { Code = code };
 
     public static ApiProblemException Conflict(string detail) =>
         new(StatusCodes.Status409Conflict, "Conflict", detail);

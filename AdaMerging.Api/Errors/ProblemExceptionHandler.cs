@@ -18,6 +18,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 "the database cannot be reached; nothing was changed, retry shortly"),
             _ => null,
         };
+        if (problem?.Status == StatusCodes.Status429TooManyRequests) httpContext.Response.Headers.RetryAfter = "10"; // a merge slot frees when one ends
+        if (exception is ApiProblemException { Code: { } code } && problem is not null) problem.Extensions["code"] = code;
         if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
         {
             httpContext.Response.Headers.RetryAfter = "5";

@@ -18,15 +18,22 @@ public static class AccessSetup
     {
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
-        // Per key (or per address without one), a token bucket: bursts of a second's worth, then the configured rate.
+        // Per authenticated key (or per address for callers without a valid key, whatever header they send), a token
+        // bucket: bursts of a second's worth, then the configured rate. 429s say when to retry.
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = (context, _) =>
+            {
+                var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+                context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return ValueTask.CompletedTask;
+            };
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 var perSecond = http.RequestServices.GetRequiredService<IOptions<AdaMergingOptions>>().Value.RequestsPerSecondPerKey;
-                var partition = http.Request.Headers[ApiKeyAuthentication.Header].ToString() is { Length: > 0 } key
-                    ? "key:" + key
+                var partition = http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } keyId
+                    ? "key:" + keyId
                     : "ip:" + http.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {
@@ -45,8 +52,8 @@ public static class AccessSetup
 
     public static WebApplication UseAccess(this WebApplication app)
     {
+        app.UseAuthentication(); // first: the rate limit is keyed on the key it authenticates, not on the raw header
         app.UseRateLimiter();
-        app.UseAuthentication();
         app.UseAuthorization();
         // The dashboard shows every owner's jobs: admin keys only.
         app.UseHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [new AdminDashboard()], AppPath = null },

@@ -10,6 +10,9 @@ public static class ErrorSetup
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
+            var code = c.ProblemDetails.Extensions.TryGetValue("code", out var given) && given is string s ? s : ProblemCodes.ForStatus(c.ProblemDetails.Status);
+            c.ProblemDetails.Extensions["code"] = code;
+            c.ProblemDetails.Type = ProblemCodes.TypePrefix + code;
             c.ProblemDetails.Detail ??= DefaultDetail(c.ProblemDetails.Status, c.HttpContext.Request);
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
