@@ -64,7 +64,8 @@ public static class MergeEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
-        group.MapGet("/{id:guid}", Get).WithSummary("A merge's status").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id:guid}", Get).WithSummary("A merge's status (ETag; If-None-Match answers 304)")
+            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id:guid}", Delete)
             .WithSummary("Delete a finished merge and its results (a queued or running one: cancel it first)")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -194,8 +195,18 @@ public static class MergeEndpoints
     private static string NormalizedJson(string json) =>
         JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web)?.Canonical() ?? "";
 
-    public static async Task<Ok<MergeResponse>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct) =>
-        TypedResults.Ok(MergeResponse.From(await FindAsync(id, db, user, ct), time.GetUtcNow()));
+    /// <summary>With an ETag over the answer's bytes: a poller that sends If-None-Match gets 304 until something changed.</summary>
+    public static async Task<Results<Ok<MergeResponse>, StatusCodeHttpResult>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time,
+        HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct)
+    {
+        var response = MergeResponse.From(await FindAsync(id, db, user, ct), time.GetUtcNow());
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(response, json.Value.SerializerOptions);
+        var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"";
+        http.Response.Headers.ETag = etag;
+        if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == "*" || v.Split(',').Select(t => t.Trim()).Contains(etag))))
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        return TypedResults.Ok(response);
+    }
 
     public static Task<PhysicalFileHttpResult> DownloadModel(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
         DownloadFile(id, ShardedSafetensorsWriter.SingleFileName, db, blobs, user, ct);
@@ -206,7 +217,9 @@ public static class MergeEndpoints
         var file = job.ResultFiles.FirstOrDefault(f => f.FileName == fileName)
             ?? throw ApiProblemException.NotFound($"merge {id} has no file '{fileName}'; it has {string.Join(", ", job.ResultFiles.Select(f => f.FileName))}");
         var type = fileName.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/octet-stream";
-        return TypedResults.PhysicalFile(blobs.PathOf(file.Sha256), type, fileName, enableRangeProcessing: true);
+        // The SHA-256 is the ETag: If-None-Match answers 304, If-Range and Range resume a download.
+        return TypedResults.PhysicalFile(blobs.PathOf(file.Sha256), type, fileName, enableRangeProcessing: true,
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Sha256}\""));
     }
 
     public static async Task<PushStreamHttpResult> Archive(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, HttpContext http,
