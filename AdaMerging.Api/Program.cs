@@ -11,6 +11,7 @@ builder.Services.AddAdaMergingLogging(builder.Configuration);
 builder.Services.AddAdaMergingCore(builder.Configuration);
 builder.Services.AddDatabaseMigration();
 builder.Services.AddBlobSweeping();
+builder.Services.AddMergeViews();
 builder.Services.AddApiErrors();
 builder.Services.AddApiDocs();
 builder.Services.AddHealth();

@@ -18,33 +18,6 @@ using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
 
-public sealed record MergeLinks(string Self, string? Model, string? Report, string? Archive, IReadOnlyList<string> Files);
-
-/// <summary>A page of merges: by offset, or by cursor (<c>?after=</c> the previous page's <see cref="LastId"/>), newest first.</summary>
-public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items, bool HasMore, Guid? LastId);
-
-public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
-
-public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, int Attempts, string? Error, MergeProgressResponse Progress, IReadOnlyList<CheckpointFile> Files, MergeLinks Links)
-{
-    public static MergeResponse From(MergeJob j, DateTimeOffset now)
-    {
-        var done = j.Status == MergeStatus.Succeeded;
-        var self = $"/merges/{j.Id}";
-        var elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalSeconds : (double?)null;
-        // Optimising dominates a merge: extrapolate its pace so far over the steps left.
-        var remaining = j.Status == MergeStatus.Running && j.Step > 0 && elapsed is { } e ? e / j.Step * (j.TotalSteps - j.Step) : (double?)null;
-        return new(j.Id, j.Method, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Attempts, j.Error,
-            new MergeProgressResponse(j.Phase, j.Step, j.TotalSteps, j.Objective, elapsed, remaining), j.ResultFiles,
-            new MergeLinks(self,
-                done && j.ResultFiles.Any(f => f.FileName == ShardedSafetensorsWriter.SingleFileName) ? self + "/model" : null,
-                done ? self + "/report" : null,
-                done ? self + "/archive" : null,
-                j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList()));
-    }
-}
-
 public static class MergeEndpoints
 {
     /// <summary>A merge request is ids and options: 64 tasks fit in a few kilobytes; a megabyte is refused unread.</summary>
@@ -93,14 +66,14 @@ public static class MergeEndpoints
     }
 
     public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
-        MergeScheduler scheduler, TimeProvider time, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
+        MergeScheduler scheduler, TimeProvider time, MergeView view, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
         var problems = request.Problems();
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         var key = IdempotencyKey(http) is { } k ? $"{user.Owner()}:{k}" : null; // keys are per owner
         if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
-            return TypedResults.Accepted($"/merges/{earlier.Id}", MergeResponse.From(earlier, time.GetUtcNow()));
+            return TypedResults.Accepted($"/merges/{earlier.Id}", view.Of(earlier));
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
         if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
@@ -118,14 +91,14 @@ public static class MergeEndpoints
             // A concurrent retry with the same key won the insert: answer with its job.
             db.ChangeTracker.Clear();
             var winner = await ExistingAsync(db, key, requestJson, ct) ?? throw new InvalidOperationException("the idempotent insert failed");
-            return TypedResults.Accepted($"/merges/{winner.Id}", MergeResponse.From(winner, time.GetUtcNow()));
+            return TypedResults.Accepted($"/merges/{winner.Id}", view.Of(winner));
         }
         job.Queued(scheduler.Enqueue(job.Id));
         await db.SaveChangesAsync(ct);
-        return TypedResults.Accepted($"/merges/{job.Id}", MergeResponse.From(job, time.GetUtcNow()));
+        return TypedResults.Accepted($"/merges/{job.Id}", view.Of(job));
     }
 
-    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct, string? status = null, string? method = null,
+    public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, MergeView view, CancellationToken ct, string? status = null, string? method = null,
         DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50, Guid? after = null)
     {
         if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
@@ -141,14 +114,13 @@ public static class MergeEndpoints
         if (createdAfter is { } from) query = query.Where(m => m.CreatedAt >= from);
         if (createdBefore is { } before) query = query.Where(m => m.CreatedAt < before);
         var total = await query.CountAsync(ct);
-        var now = time.GetUtcNow();
         if (after is not null)
         {
-            var page = await CursorPaging.PageAsync(query, after, limit, m => MergeResponse.From(m, now), ct, maxLimit: 500);
+            var page = await CursorPaging.PageAsync(query, after, limit, view.Of, ct, maxLimit: 500);
             return TypedResults.Ok(new MergePage(total, 0, limit, page.Data, page.HasMore, page.LastId));
         }
         var items = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Skip(offset).Take(limit).ToListAsync(ct);
-        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(m => MergeResponse.From(m, now)).ToList(), offset + items.Count < total,
+        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(view.Of).ToList(), offset + items.Count < total,
             items.LastOrDefault()?.Id));
     }
 
@@ -164,16 +136,16 @@ public static class MergeEndpoints
     }
 
     public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, IBackgroundJobClient queue,
-        TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
+        TimeProvider time, MergeView view, ClaimsPrincipal user, CancellationToken ct)
     {
         var job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
-        if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(MergeResponse.From(job, time.GetUtcNow()));
+        if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(view.Of(job));
         if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
         job.Cancel(time.GetUtcNow());
         await db.SaveChangesAsync(ct);
         if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
         CallbackSender.Enqueue(queue, job.Id);
-        return TypedResults.Ok(MergeResponse.From(job, time.GetUtcNow()));
+        return TypedResults.Ok(view.Of(job));
     }
 
     private static string? IdempotencyKey(HttpRequest http)
@@ -196,10 +168,10 @@ public static class MergeEndpoints
         JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web)?.Canonical() ?? "";
 
     /// <summary>With an ETag over the answer's bytes: a poller that sends If-None-Match gets 304 until something changed.</summary>
-    public static async Task<Results<Ok<MergeResponse>, StatusCodeHttpResult>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time,
+    public static async Task<Results<Ok<MergeResponse>, StatusCodeHttpResult>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, MergeView view,
         HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct)
     {
-        var response = MergeResponse.From(await FindAsync(id, db, user, ct), time.GetUtcNow());
+        var response = view.Of(await FindAsync(id, db, user, ct));
         var bytes = JsonSerializer.SerializeToUtf8Bytes(response, json.Value.SerializerOptions);
         var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"";
         http.Response.Headers.ETag = etag;
@@ -244,11 +216,14 @@ public static class MergeEndpoints
     }
 
     public static async Task<ContentHttpResult> Report(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
-        TypedResults.Content((await FindSucceededAsync(id, db, user, ct)).ReportJson, "application/json");
+        TypedResults.Content((await FindSucceededAsync(id, db, user, ct, expiredToo: true)).ReportJson, "application/json");
 
-    private static async Task<MergeJob> FindSucceededAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>A succeeded merge (409 otherwise); one whose results expired is 410 unless <paramref name="expiredToo"/> (the report outlives them).</summary>
+    private static async Task<MergeJob> FindSucceededAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, bool expiredToo = false)
     {
         var job = await FindAsync(id, db, user, ct);
+        if (job.ResultsExpired && !expiredToo)
+            throw ApiProblemException.Gone($"merge {id}'s results were removed when their retention ended; its report remains at /merges/{id}/report");
         return job.Status == MergeStatus.Succeeded ? job
             : throw ApiProblemException.Conflict($"merge {id} is {job.Status.ToString().ToLowerInvariant()}; its results exist once it has succeeded");
     }

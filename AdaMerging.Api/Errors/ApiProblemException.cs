@@ -51,6 +51,9 @@ public sealed class ApiProblemException : Exception
     public static ApiProblemException TooMany(string detail, string? code = null) =>
         new(StatusCodes.Status429TooManyRequests, "Too many requests", detail) { Code = code };
 
+    public static ApiProblemException Gone(string detail) =>
+        new(StatusCodes.Status410Gone, "Gone", detail) { Code = "results_expired" };
+
     public static ApiProblemException Conflict(string detail) =>
         new(StatusCodes.Status409Conflict, "Conflict", detail);
 }

@@ -93,6 +93,15 @@ public sealed class MergeJob : Store.IListed
         FinishedAt = now;
     }
 
+    /// <summary>A succeeded merge whose results were removed after the retention period (its report stays).</summary>
+    public bool ResultsExpired => Status == MergeStatus.Succeeded && ResultFiles.Count == 0;
+
+    public void ExpireResults()
+    {
+        Require(Status == MergeStatus.Succeeded, "expire the results of");
+        ResultFiles = [];
+    }
+
     public void Fail(string reason, DateTimeOffset now)
     {
         Require(Status is MergeStatus.Queued or MergeStatus.Running, "fail");

@@ -32,6 +32,20 @@ public sealed partial class BlobCollector(BlobStore blobs, AdaMergingDbContext d
         return all.Where(s => !referenced.Contains(s)).Sum(Remove);
     }
 
+    /// <summary>Removes the results of merges that succeeded longer than <c>ResultRetentionSeconds</c> ago; returns how many.</summary>
+    public async Task<int> ExpireResultsAsync(CancellationToken ct)
+    {
+        var cutoff = time.GetUtcNow() - TimeSpan.FromSeconds(options.Value.ResultRetentionSeconds);
+        var due = (await db.Merges.Where(m => m.Status == MergeStatus.Succeeded && m.FinishedAt < cutoff).ToListAsync(ct))
+            .Where(m => !m.ResultsExpired).ToList();
+        if (due.Count == 0) return 0;
+        var shas = due.SelectMany(m => m.ResultFiles.Select(f => f.Sha256)).ToList();
+        due.ForEach(m => m.ExpireResults());
+        await db.SaveChangesAsync(ct);
+        await CollectAsync(shas, ct);
+        return due.Count;
+    }
+
     private long Remove(string sha256)
     {
         var path = blobs.PathOf(sha256);

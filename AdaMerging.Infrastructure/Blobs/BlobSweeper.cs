@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Infrastructure.Blobs;
 
-/// <summary>Every <c>BlobSweepSeconds</c>, removes the blobs nothing references (those a delete left inside the grace period).</summary>
+/// <summary>
+/// Every <c>BlobSweepSeconds</c>: removes the results of merges past their retention, then the blobs nothing references
+/// (those a delete left inside the grace period, and the expired results').
+/// </summary>
 public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<AdaMergingOptions> options, TimeProvider time, ILogger<BlobSweeper> logger)
     : BackgroundService
 {
@@ -18,7 +21,9 @@ public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<Ad
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var freed = await scope.ServiceProvider.GetRequiredService<BlobCollector>().SweepAsync(stoppingToken);
+                var collector = scope.ServiceProvider.GetRequiredService<BlobCollector>();
+                await collector.ExpireResultsAsync(stoppingToken);
+                var freed = await collector.SweepAsync(stoppingToken);
                 if (freed > 0) LogSwept(freed);
             }
             catch (Exception e) when (e is not OperationCanceledException)

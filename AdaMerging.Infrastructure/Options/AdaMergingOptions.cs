@@ -40,6 +40,10 @@ public sealed class AdaMergingOptions
     [Range(1, 86_400)]
     public int BlobSweepSeconds { get; set; } = 600;
 
+    /// <summary>How long a succeeded merge's results are kept (default 30 days); then the sweep removes them (the report stays).</summary>
+    [Range(1, 10L * 365 * 86_400)]
+    public long ResultRetentionSeconds { get; set; } = 30L * 86_400;
+
     [Range(0, 86_400)]
     public int SnapshotSeconds { get; set; } = 30;
 

@@ -1,0 +1,50 @@
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Domain.Store;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Infrastructure.Options;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Api.Endpoints;
+
+public sealed record MergeLinks(string Self, string? Model, string? Report, string? Archive, IReadOnlyList<string> Files);
+
+/// <summary>A page of merges: by offset, or by cursor (<c>?after=</c> the previous page's <see cref="LastId"/>), newest first.</summary>
+public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items, bool HasMore, Guid? LastId);
+
+public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
+
+/// <param name="ExpiresAt">When a succeeded merge's results (model, files, archive) are removed; the report stays.</param>
+/// <param name="ResultsExpired">True once they have been removed: downloads answer 410.</param>
+public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt, int Attempts, string? Error, MergeProgressResponse Progress, IReadOnlyList<CheckpointFile> Files, MergeLinks Links,
+    DateTimeOffset? ExpiresAt, bool ResultsExpired)
+{
+    public static MergeResponse From(MergeJob j, DateTimeOffset now, TimeSpan retention)
+    {
+        var done = j.Status == MergeStatus.Succeeded && !j.ResultsExpired;
+        var self = $"/merges/{j.Id}";
+        var elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalSeconds : (double?)null;
+        // Optimising dominates a merge: extrapolate its pace so far over the steps left.
+        var remaining = j.Status == MergeStatus.Running && j.Step > 0 && elapsed is { } e ? e / j.Step * (j.TotalSteps - j.Step) : (double?)null;
+        return new(j.Id, j.Method, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Attempts, j.Error,
+            new MergeProgressResponse(j.Phase, j.Step, j.TotalSteps, j.Objective, elapsed, remaining), j.ResultFiles,
+            new MergeLinks(self,
+                done && j.ResultFiles.Any(f => f.FileName == ShardedSafetensorsWriter.SingleFileName) ? self + "/model" : null,
+                done ? self + "/report" : null,
+                done ? self + "/archive" : null,
+                j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList()),
+            j.Status == MergeStatus.Succeeded ? j.FinishedAt + retention : null, j.ResultsExpired);
+    }
+}
+
+/// <summary>Merges as the API shows them, at the service's clock and with its result retention.</summary>
+public sealed class MergeView(TimeProvider time, IOptions<AdaMergingOptions> options)
+{
+    public MergeResponse Of(MergeJob job) => MergeResponse.From(job, time.GetUtcNow(), TimeSpan.FromSeconds(options.Value.ResultRetentionSeconds));
+}
+
+public static class MergeViewSetup
+{
+    public static IServiceCollection AddMergeViews(this IServiceCollection services) => services.AddSingleton<MergeView>();
+}
+
