@@ -1,4 +1,6 @@
+using System.Text.Json;
 using AdaMerging.Domain.Jobs;
+using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Store;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Options;
@@ -15,9 +17,10 @@ public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSte
 
 /// <param name="ExpiresAt">When a succeeded merge's results (model, files, archive) are removed; the report stays.</param>
 /// <param name="ResultsExpired">True once they have been removed: downloads answer 410.</param>
+/// <param name="Request">The request as submitted, with every option of its method given (defaults filled in).</param>
 public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, int Attempts, string? Error, MergeProgressResponse Progress, IReadOnlyList<CheckpointFile> Files, MergeLinks Links,
-    DateTimeOffset? ExpiresAt, bool ResultsExpired)
+    DateTimeOffset? ExpiresAt, bool ResultsExpired, MergeRequest? Request)
 {
     public static MergeResponse From(MergeJob j, DateTimeOffset now, TimeSpan retention)
     {
@@ -33,7 +36,8 @@ public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, D
                 done ? self + "/report" : null,
                 done ? self + "/archive" : null,
                 j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList()),
-            j.Status == MergeStatus.Succeeded ? j.FinishedAt + retention : null, j.ResultsExpired);
+            j.Status == MergeStatus.Succeeded ? j.FinishedAt + retention : null, j.ResultsExpired,
+            JsonSerializer.Deserialize<MergeRequest>(j.RequestJson, JsonSerializerOptions.Web)?.WithDefaults());
     }
 }
 

@@ -45,6 +45,18 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         return JsonSerializer.Serialize(new { Method, Base, Tasks, CallbackUrl, Options = resolved }, JsonSerializerOptions.Web);
     }
 
+    /// <summary>The request with every option of its method given, defaults filled in (as stored requests are echoed back).</summary>
+    public MergeRequest WithDefaults()
+    {
+        var (method, options, _) = Check();
+        if (method is null || options is null) return this;
+        return this with
+        {
+            Options = options.Wire(method).OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .ToDictionary(kv => kv.Key, kv => JsonSerializer.SerializeToElement(kv.Value, JsonSerializerOptions.Web), StringComparer.Ordinal),
+        };
+    }
+
     private (IMergeMethod? Method, MethodOptions? Options, List<string> Problems) Check()
     {
         var problems = new List<string>();
