@@ -35,6 +35,7 @@ app.MapHeads();
 app.MapDatasets();
 app.MapMerges();
 app.MapKeys();
+app.MapWebhooks();
 
 await app.RunAsync();
 

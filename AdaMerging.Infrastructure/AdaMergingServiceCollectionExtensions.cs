@@ -1,5 +1,6 @@
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Infrastructure.Blobs;
+using AdaMerging.Infrastructure.Jobs;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
 using AdaMerging.Infrastructure.Queue;
@@ -27,6 +28,8 @@ public static class AdaMergingServiceCollectionExtensions
         services.AddHostedService<BlobStoreStartup>();
         services.AddScoped<BlobCollector>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton(sp => new CallbackTargets(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.CallbackAllowList));
         services.AddMergeQueue();
         return services;
     }

@@ -66,9 +66,12 @@ public static class MergeEndpoints
     }
 
     public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
-        MergeScheduler scheduler, TimeProvider time, MergeView view, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
+        MergeScheduler scheduler, TimeProvider time, MergeView view, CallbackTargets targets, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
-        var problems = request.Problems();
+        var problems = request.Problems().ToList();
+        if (request.CallbackUrl is { } callback && Uri.TryCreate(callback, UriKind.Absolute, out var target)
+            && System.Net.IPAddress.TryParse(target.Host.Trim('[', ']'), out var literal) && targets.Refusal(literal, target.Host) is { } refused)
+            problems.Add($"callbackUrl: {refused}");
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         var key = IdempotencyKey(http) is { } k ? $"{user.Owner()}:{k}" : null; // keys are per owner

@@ -50,13 +50,14 @@ public sealed partial class MergeJobRunner(
         job.Start(time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
+        if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, "started")) CallbackSender.Enqueue(queue, mergeId, "started");
         var output = blobs.NewTempPath();
         var snapshots = new RunSnapshotFile(options.Value.DataRoot, mergeId, TimeSpan.FromSeconds(options.Value.SnapshotSeconds));
         if (snapshots.Load() is { } saved) LogResuming(mergeId, saved.Step);
         try
         {
             var plan = await PlanAsync(job, cancellationToken);
-            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval);
+            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, "progress") ? queue : null);
             var device = TorchDevice.Choose(options.Value.Device);
             var report = await Task.Factory.StartNew(() =>
             {

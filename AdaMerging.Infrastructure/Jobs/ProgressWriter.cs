@@ -11,7 +11,8 @@ namespace AdaMerging.Infrastructure.Jobs;
 /// Writes a running merge's progress to its row at most every interval (and at every phase change), from the
 /// compute thread, in a scope of its own so the job's own context is never shared across threads.
 /// </summary>
-public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, TimeSpan interval)
+/// <param name="callbacks">Where a progress callback is queued at each phase change; null when the request wants none.</param>
+public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, TimeSpan interval, Hangfire.IBackgroundJobClient? callbacks = null)
 {
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     private MergeProgress? _pending;
@@ -21,8 +22,10 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
     {
         _pending = progress;
         if (progress.Phase == _phase && _sinceWrite.Elapsed < interval) return;
+        bool phaseChanged = progress.Phase != _phase;
         _phase = progress.Phase;
         FlushAsync().GetAwaiter().GetResult();
+        if (phaseChanged && callbacks is not null) CallbackSender.Enqueue(callbacks, mergeId, "progress"); // after the row shows the phase
     }
 
     public async Task FlushAsync()

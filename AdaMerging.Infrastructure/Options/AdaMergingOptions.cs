@@ -57,4 +57,18 @@ public sealed class AdaMergingOptions
     /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
     [Range(0, 64)]
     public int WorkerCount { get; set; }
+
+    /// <summary>Callback deliveries one worker process runs at once, on their own Hangfire workers (never behind a merge).</summary>
+    [Range(1, 64)]
+    public int CallbackWorkerCount { get; set; } = 2;
+
+    /// <summary>Addresses, networks (CIDR) or host names callbacks may reach although private, loopback or link-local.</summary>
+    public List<string> CallbackAllowList { get; set; } = [];
+
+    /// <summary>The service's address as clients reach it: callbacks carry absolute links under it.</summary>
+    [Url]
+    public string PublicUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>The master key (base64) owners' webhook secrets derive from; unset: created once under DataRoot.</summary>
+    public string? WebhookSigningKey { get; set; }
 }

@@ -50,11 +50,26 @@ public static class QueueServiceCollectionExtensions
     {
         services.AddScoped<MergeJobRunner>();
         services.AddScoped<CallbackSender>();
-        services.AddHttpClient(nameof(CallbackSender), c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHttpClient(nameof(CallbackSender), c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var targets = sp.GetRequiredService<CallbackTargets>();
+                // Every connection goes through the address check; redirects are not followed (the receiver answers itself).
+                return new SocketsHttpHandler { AllowAutoRedirect = false, ConnectCallback = (context, ct) => targets.ConnectAsync(context.DnsEndPoint, ct) };
+            });
+        // Callbacks on their own workers: a delivery never waits behind a running merge.
         services.AddHangfireServer((sp, server) =>
         {
             var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
-            server.Queues = [options.Queue, CallbackSender.Queue];
+            server.Queues = [CallbackSender.Queue];
+            server.WorkerCount = options.CallbackWorkerCount;
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:callbacks";
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+        });
+        services.AddHangfireServer((sp, server) =>
+        {
+            var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
+            server.Queues = [options.Queue];
             server.WorkerCount = options.WorkerCount > 0 ? options.WorkerCount : Math.Max(1, TorchDevice.CudaDeviceCount());
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             server.ShutdownTimeout = TimeSpan.FromSeconds(30);

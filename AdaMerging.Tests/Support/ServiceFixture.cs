@@ -90,6 +90,7 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
             ["Serilog:MinimumLevel:Override:AdaMerging.Infrastructure.Jobs.MergeJobRunner"] = "Information",
             ["AdaMerging:Limits:MaxTensorCount"] = "1000",
             ["AdaMerging:Limits:MaxClasses"] = "1000",
+            ["AdaMerging:CallbackAllowList:0"] = "127.0.0.1", // the tests' receivers listen on loopback
         };
         foreach (var (key, value) in ExtraSettings()) settings[key] = value;
         Settings = settings;
