@@ -34,6 +34,7 @@ app.MapCheckpoints();
 app.MapHeads();
 app.MapDatasets();
 app.MapMerges();
+app.MapMergeEvents();
 app.MapKeys();
 app.MapWebhooks();
 

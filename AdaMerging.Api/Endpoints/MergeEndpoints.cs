@@ -85,6 +85,7 @@ public static class MergeEndpoints
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);
         job.OwnedBy(user.Owner());
         db.Merges.Add(job);
+        db.MergeEvents.Add(new MergeEvent(job.Id, "queued", time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
         try
         {
             await db.SaveChangesAsync(ct);
@@ -145,6 +146,7 @@ public static class MergeEndpoints
         if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(view.Of(job));
         if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
         job.Cancel(time.GetUtcNow());
+        db.MergeEvents.Add(new MergeEvent(job.Id, "cancelled", time.GetUtcNow(), "cancelled by its owner"));
         await db.SaveChangesAsync(ct);
         if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
         CallbackSender.Enqueue(queue, job.Id);

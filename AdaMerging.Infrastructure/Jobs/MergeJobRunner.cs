@@ -48,12 +48,19 @@ public sealed partial class MergeJobRunner(
         }
         if (job.IsFinished) return;
         job.Start(time.GetUtcNow());
+        db.MergeEvents.Add(new MergeEvent(mergeId, job.Attempts == 1 ? "started" : "retried", time.GetUtcNow(),
+            job.Attempts == 1 ? $"started on {Environment.MachineName}" : $"attempt {job.Attempts} on {Environment.MachineName}, after the previous one stopped"));
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
         if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, "started")) CallbackSender.Enqueue(queue, mergeId, "started");
         var output = blobs.NewTempPath();
         var snapshots = new RunSnapshotFile(options.Value.DataRoot, mergeId, TimeSpan.FromSeconds(options.Value.SnapshotSeconds));
-        if (snapshots.Load() is { } saved) LogResuming(mergeId, saved.Step);
+        if (snapshots.Load() is { } saved)
+        {
+            LogResuming(mergeId, saved.Step);
+            db.MergeEvents.Add(new MergeEvent(mergeId, "resumed", time.GetUtcNow(), $"resumed from the snapshot at step {saved.Step}", step: saved.Step));
+            await db.SaveChangesAsync(cancellationToken);
+        }
         try
         {
             var plan = await PlanAsync(job, cancellationToken);
@@ -78,6 +85,7 @@ public sealed partial class MergeJobRunner(
                 return; // cancelled while it ran: the results are not published
             }
             job.Succeed(files, JsonSerializer.Serialize(report, JsonSerializerOptions.Web), time.GetUtcNow());
+            db.MergeEvents.Add(new MergeEvent(mergeId, "succeeded", time.GetUtcNow(), $"succeeded with {files.Count} files"));
             LogSucceeded(mergeId, files.Count);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -99,6 +107,7 @@ public sealed partial class MergeJobRunner(
             // libtorch appends its C++ stack to messages; the first line is the reason.
             var reason = e.Message.Split('\n', 2)[0].Trim();
             job.Fail(reason, time.GetUtcNow());
+            db.MergeEvents.Add(new MergeEvent(mergeId, "failed", time.GetUtcNow(), reason, errorCode: FailureCode(e)));
             LogFailed(e, mergeId, reason);
         }
         finally
@@ -110,6 +119,14 @@ public sealed partial class MergeJobRunner(
         snapshots.Delete();
         CallbackSender.Enqueue(queue, mergeId);
     }
+
+    /// <summary>The stable code a failed event carries: what kind of failure, for clients to branch on.</summary>
+    private static string FailureCode(Exception e) => e switch
+    {
+        IncompatibleCheckpointsException => "inputs_incompatible",
+        CheckpointFormatException or AdaMerging.Domain.Tensors.SafetensorsFormatException or ArgumentException or KeyNotFoundException => "invalid_input",
+        _ => "merge_failed",
+    };
 
     private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)
     {

@@ -8,20 +8,27 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AdaMerging.Infrastructure.Jobs;
 
 /// <summary>
-/// Writes a running merge's progress to its row at most every interval (and at every phase change), from the
+/// Writes a running merge's progress to its row at most every interval (and at every phase change, and every
+/// ObjectiveEventSteps steps, with the matching events: docs/algorithm.md is silent; README, "Seeing a merge"), from the
 /// compute thread, in a scope of its own so the job's own context is never shared across threads.
 /// </summary>
 /// <param name="callbacks">Where a progress callback is queued at each phase change; null when the request wants none.</param>
 public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, TimeSpan interval, Hangfire.IBackgroundJobClient? callbacks = null)
 {
+    /// <summary>An "objective" event at most every so many steps.</summary>
+    public const int ObjectiveEventSteps = 10;
+
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     private MergeProgress? _pending;
     private string? _phase;
+    private string? _writtenPhase;
+    private int _objectiveStep = -ObjectiveEventSteps;
 
     public void Report(MergeProgress progress)
     {
         _pending = progress;
-        if (progress.Phase == _phase && _sinceWrite.Elapsed < interval) return;
+        bool objectiveDue = progress.Objective is not null && progress.Step >= _objectiveStep + ObjectiveEventSteps;
+        if (progress.Phase == _phase && _sinceWrite.Elapsed < interval && !objectiveDue) return;
         bool phaseChanged = progress.Phase != _phase;
         _phase = progress.Phase;
         FlushAsync().GetAwaiter().GetResult();
@@ -38,6 +45,17 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
         var job = await db.Merges.SingleAsync(m => m.Id == mergeId);
         if (job.Status != MergeStatus.Running) return;
         job.ReportProgress(p.Phase, p.Step, p.TotalSteps, p.Objective);
+        var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (p.Phase != _writtenPhase)
+        {
+            _writtenPhase = p.Phase;
+            db.MergeEvents.Add(new MergeEvent(mergeId, "phase", now, $"phase {p.Phase}", p.Phase, p.Step));
+        }
+        if (p.Objective is { } objective && p.Step >= _objectiveStep + ObjectiveEventSteps)
+        {
+            _objectiveStep = p.Step;
+            db.MergeEvents.Add(new MergeEvent(mergeId, "objective", now, $"step {p.Step} of {p.TotalSteps}: entropy {objective:G6}", p.Phase, p.Step, objective));
+        }
         await db.SaveChangesAsync();
     }
 }

@@ -15,6 +15,8 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 
     public DbSet<MergeJob> Merges => Set<MergeJob>();
 
+    public DbSet<MergeEvent> MergeEvents => Set<MergeEvent>();
+
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -76,6 +78,18 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(m => m.IdempotencyKey).HasMaxLength(200);
             e.HasIndex(m => m.IdempotencyKey).IsUnique();
             e.Property(m => m.QueueJobId).HasMaxLength(64);
+        });
+        modelBuilder.Entity<MergeEvent>(e =>
+        {
+            e.ToTable("merge_events");
+            e.HasKey(v => v.Id);
+            e.Property(v => v.Id).UseIdentityAlwaysColumn();
+            e.Property(v => v.Type).HasMaxLength(16);
+            e.Property(v => v.Message).HasMaxLength(2000);
+            e.Property(v => v.Phase).HasMaxLength(16);
+            e.Property(v => v.ErrorCode).HasMaxLength(64);
+            e.HasIndex(v => new { v.MergeId, v.Id });
+            e.HasOne<MergeJob>().WithMany().HasForeignKey(v => v.MergeId).OnDelete(DeleteBehavior.Cascade); // a deleted merge takes its events along
         });
     }
 

@@ -131,7 +131,8 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private async Task StartServerAsync(bool fsync, CancellationToken ct)
     {
-        var settings = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200";
+        // A throw-away cluster hosts one database per test service (API, worker and Hangfire servers each pool connections).
+        var settings = $"-p {Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections={(_ephemeral ? 600 : 200)}";
         if (!fsync) settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
         await PostgresBinaries.RunToolAsync("pg_ctl",
             ["-D", DataDirectory, "-l", Path.Combine(Directory, "server.log"), "-w", "-t", "60", "-o", settings, "start"], ct);

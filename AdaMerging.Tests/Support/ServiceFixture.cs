@@ -120,6 +120,9 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
             _worker.Dispose();
         }
         if (_api is not null) await _api.DisposeAsync();
+        // Npgsql keeps idle pooled connections for minutes after their hosts are gone: release them, or the many
+        // services of a test run exhaust the shared cluster's connections.
+        Npgsql.NpgsqlConnection.ClearAllPools();
         await ReleaseDataRootAsync(_data.Path);
         _data.Dispose();
     }

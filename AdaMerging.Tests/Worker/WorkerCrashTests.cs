@@ -171,6 +171,14 @@ public sealed class WorkerCrashTests(WorkerProcessFixture service) : IClassFixtu
             resumed = await FinishedOutcomeAsync(id);
         Assert.Contains($"Merge {id} resumes AdaMerging from its saved state at step {stoppedAt}", File.ReadAllText(log), StringComparison.Ordinal);
         Assert.Equal(2, (await service.Client.GetFromJsonAsync<JsonElement>($"/merges/{id}")).GetProperty("attempts").GetInt32());
+        // Its events tell the story in order: queued, started, …, retried, resumed at the saved step, …, succeeded.
+        var events = (await service.Client.GetFromJsonAsync<JsonElement>($"/merges/{id}/events?limit=1000")).GetProperty("data").EnumerateArray().ToList();
+        var types = events.Select(e => e.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["queued", "started"], types.Take(2));
+        Assert.Equal("succeeded", types[^1]);
+        int retried = types.IndexOf("retried"), resumedAt = types.IndexOf("resumed");
+        Assert.True(retried > 1 && resumedAt > retried, string.Join(", ", types));
+        Assert.Equal(stoppedAt, events[resumedAt].GetProperty("step").GetInt32());
 
         var fresh = await SubmitAsync(inputs);
         using (ServiceProcess.Worker(service.Settings, log))

@@ -23,6 +23,51 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("MergeId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<double?>("Objective")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int?>("Step")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MergeId", "Id");
+
+                    b.ToTable("merge_events", (string)null);
+                });
+
             modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeJob", b =>
                 {
                     b.Property<Guid>("Id")
@@ -319,6 +364,15 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.HasIndex("Owner");
 
                     b.ToTable("heads", (string)null);
+                });
+
+            modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeEvent", b =>
+                {
+                    b.HasOne("AdaMerging.Domain.Jobs.MergeJob", null)
+                        .WithMany()
+                        .HasForeignKey("MergeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("AdaMerging.Domain.Store.Checkpoint", b =>

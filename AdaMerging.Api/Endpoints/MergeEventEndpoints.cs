@@ -1,0 +1,80 @@
+using System.Security.Claims;
+using System.Text.Json;
+using AdaMerging.Api.Access;
+using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Jobs;
+using AdaMerging.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AdaMerging.Api.Endpoints;
+
+public sealed record MergeEventResponse(long Id, string Type, DateTimeOffset At, string Message, string? Phase, int? Step, double? Objective,
+    MergeEventError? Error)
+{
+    public static MergeEventResponse From(MergeEvent e) => new(e.Id, e.Type, e.At, e.Message, e.Phase, e.Step, e.Objective,
+        e.ErrorCode is null ? null : new MergeEventError(e.ErrorCode, e.Message));
+}
+
+/// <summary>A failure's machine-readable code and its message.</summary>
+public sealed record MergeEventError(string Code, string Message);
+
+/// <summary>Events oldest first; <c>?after=</c> the previous page's <see cref="LastId"/>.</summary>
+public sealed record MergeEventPage(IReadOnlyList<MergeEventResponse> Data, bool HasMore, long? LastId);
+
+/// <summary>What happened to a merge, in order: paged, or followed live as server-sent events.</summary>
+public static class MergeEventEndpoints
+{
+    public static WebApplication MapMergeEvents(this WebApplication app)
+    {
+        var group = app.MapGroup("/merges/{id:guid}/events").WithTags("Merges");
+        group.MapGet("/", List).WithSummary("A merge's events, oldest first: queued, started, retried, resumed, phase, objective, succeeded, failed (with a code), cancelled")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/stream", Stream)
+            .WithSummary("The same events as text/event-stream, live until the merge has ended (Last-Event-ID or ?after= resumes)")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    public static async Task<Ok<MergeEventPage>> List(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, long after = 0, int limit = 100)
+    {
+        if (limit is < 1 or > 1000) throw ApiProblemException.Invalid($"limit must be 1-1000, not {limit}");
+        await EnsureVisibleAsync(db, id, user, ct);
+        var events = await Page(db, id, after, limit + 1, ct);
+        var page = events.Take(limit).Select(MergeEventResponse.From).ToList();
+        return TypedResults.Ok(new MergeEventPage(page, events.Count > limit, page.LastOrDefault()?.Id));
+    }
+
+    public static async Task Stream(Guid id, HttpContext http, AdaMergingDbContext db, ClaimsPrincipal user, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
+        CancellationToken ct, long after = 0)
+    {
+        await EnsureVisibleAsync(db, id, user, ct);
+        if (long.TryParse(http.Request.Headers["Last-Event-ID"], out var resumed)) after = Math.Max(after, resumed);
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        while (!ct.IsCancellationRequested)
+        {
+            var finished = await db.Merges.AsNoTracking().Where(m => m.Id == id).Select(m => m.Status).SingleAsync(ct) is
+                MergeStatus.Succeeded or MergeStatus.Failed or MergeStatus.Cancelled;
+            foreach (var e in await Page(db, id, after, 1000, ct))
+            {
+                var data = JsonSerializer.Serialize(MergeEventResponse.From(e), json.Value.SerializerOptions);
+                await http.Response.WriteAsync($"id: {e.Id}\nevent: {e.Type}\ndata: {data}\n\n", ct);
+                after = e.Id;
+            }
+            await http.Response.Body.FlushAsync(ct);
+            if (finished) return; // every event up to the end has been sent (the status was read before them)
+            await Task.Delay(500, ct);
+        }
+    }
+
+    private static Task<List<MergeEvent>> Page(AdaMergingDbContext db, Guid id, long after, int take, CancellationToken ct) =>
+        db.MergeEvents.AsNoTracking().Where(e => e.MergeId == id && e.Id > after).OrderBy(e => e.Id).Take(take).ToListAsync(ct);
+
+    private static async Task EnsureVisibleAsync(AdaMergingDbContext db, Guid id, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!await db.Merges.AsNoTracking().VisibleTo(user).AnyAsync(m => m.Id == id, ct)) throw ApiProblemException.NotFound($"merge {id} does not exist");
+    }
+}
