@@ -41,6 +41,7 @@ public static class CheckpointEndpoints
         group.MapGet("/", List).WithSummary("The caller's checkpoints, newest first; ?after= the last id of the previous page")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:guid}", Get).WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapMetadata<Checkpoint, CheckpointResponse>("checkpoint", CheckpointResponse.From);
         group.MapDelete("/{id:guid}", Delete)
             .WithSummary("Delete a checkpoint (open or sealed); its bytes leave the owner's storage, its blobs go when nothing else uses the same bytes")
             .ProducesProblem(StatusCodes.Status404NotFound)

@@ -20,11 +20,12 @@ public sealed record CheckpointResponse(
     int? FeatureSize,
     IReadOnlyList<string> NonFiniteTensors,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? SealedAt)
+    DateTimeOffset? SealedAt,
+    IReadOnlyDictionary<string, string> Metadata)
 {
     public static CheckpointResponse From(Checkpoint c) => new(c.Id, c.Name, c.Status, c.Files, c.Bytes, c.Format, c.Layout,
         c.TensorCount, c.ParameterCount, c.DTypes, c.ConfigJson is null ? null : JsonDocument.Parse(c.ConfigJson).RootElement.Clone(),
-        c.ConfigInferred, c.FeatureSize, c.NonFiniteTensors, c.CreatedAt, c.SealedAt);
+        c.ConfigInferred, c.FeatureSize, c.NonFiniteTensors, c.CreatedAt, c.SealedAt, c.Metadata);
 }
 
 public sealed record TensorResponse(string Name, string DType, IReadOnlyList<long> Shape);

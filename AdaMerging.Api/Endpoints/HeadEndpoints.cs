@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace AdaMerging.Api.Endpoints;
 
 public sealed record HeadResponse(Guid Id, string Name, string Sha256, long Bytes, int Classes, int FeatureSize, bool HasBias,
-    bool NormalizeFeatures, IReadOnlyList<string>? ClassNames, DateTimeOffset CreatedAt)
+    bool NormalizeFeatures, IReadOnlyList<string>? ClassNames, DateTimeOffset CreatedAt, IReadOnlyDictionary<string, string> Metadata)
 {
     public static HeadResponse From(Head h) =>
-        new(h.Id, h.Name, h.Sha256, h.Bytes, h.Classes, h.FeatureSize, h.HasBias, h.NormalizeFeatures, h.ClassNames, h.CreatedAt);
+        new(h.Id, h.Name, h.Sha256, h.Bytes, h.Classes, h.FeatureSize, h.HasBias, h.NormalizeFeatures, h.ClassNames, h.CreatedAt, h.Metadata);
 }
 
 /// <summary>A built-in template set: its name (as templateSet takes it) and its templates.</summary>

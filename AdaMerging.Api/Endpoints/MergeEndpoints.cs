@@ -39,6 +39,7 @@ public static class MergeEndpoints
         group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
         group.MapGet("/{id:guid}", Get).WithSummary("A merge's status (ETag; If-None-Match answers 304)")
             .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapMetadata<MergeJob, MergeResponse>("merge", app.Services.GetRequiredService<MergeView>().Of);
         group.MapDelete("/{id:guid}", Delete)
             .WithSummary("Delete a finished merge and its results (a queued or running one: cancel it first)")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -84,6 +85,7 @@ public static class MergeEndpoints
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);
         job.OwnedBy(user.Owner());
+        if (request.Metadata is { } metadata) job.Annotate(metadata);
         db.Merges.Add(job);
         db.MergeEvents.Add(new MergeEvent(job.Id, "queued", time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
         try

@@ -65,6 +65,7 @@ public static class StoredBlobEndpoints
                 TypedResults.Ok(resource.Respond(await FindAsync(db.Set<TEntity>(), id, resource.Kind, user, ct))))
             .WithSummary($"What a {resource.Kind} holds")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapMetadata<TEntity, TResponse>(resource.Kind, resource.Respond);
         group.MapDelete("/{id:guid}", async Task<NoContent> (Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct) =>
             {
                 var entity = await db.Set<TEntity>().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct)

@@ -4,7 +4,7 @@ namespace AdaMerging.Domain.Jobs;
 /// A merge request and its life: Queued → Running → Succeeded | Failed, and Cancelled from either
 /// unfinished state. A Running job may be started again (its worker died); every other move throws.
 /// </summary>
-public sealed class MergeJob : Store.IListed
+public sealed class MergeJob : Store.IListed, Store.IAnnotated
 {
     private MergeJob() { }
 
@@ -23,6 +23,11 @@ public sealed class MergeJob : Store.IListed
 
     /// <summary>The queue's own id of the job, so that cancelling can withdraw it.</summary>
     public string? QueueJobId { get; private set; }
+
+    /// <summary>The user's own labels (bounded by <see cref="ResourceMetadata"/>).</summary>
+    public Dictionary<string, string> Metadata { get; private set; } = [];
+
+    public void Annotate(IReadOnlyDictionary<string, string> metadata) => Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
     public void Queued(string queueJobId) => QueueJobId = queueJobId;
 

@@ -15,7 +15,7 @@ public enum CheckpointStatus
 public sealed record CheckpointFile(string FileName, string Sha256, long Bytes);
 
 /// <summary>An uploaded checkpoint: named files over blobs, and once sealed, what they hold.</summary>
-public sealed class Checkpoint : IListed
+public sealed class Checkpoint : IListed, IAnnotated
 {
     private readonly List<CheckpointFile> _files = [];
 
@@ -67,6 +67,11 @@ public sealed class Checkpoint : IListed
     public DateTimeOffset CreatedAt { get; private set; }
 
     public DateTimeOffset? SealedAt { get; private set; }
+
+    /// <summary>The user's own labels (bounded by <see cref="ResourceMetadata"/>).</summary>
+    public Dictionary<string, string> Metadata { get; private set; } = [];
+
+    public void Annotate(IReadOnlyDictionary<string, string> metadata) => Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 
     /// <summary>Adds a file, replacing one of the same name.</summary>
     public void PutFile(CheckpointFile file)

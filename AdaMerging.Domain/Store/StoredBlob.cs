@@ -1,7 +1,7 @@
 namespace AdaMerging.Domain.Store;
 
 /// <summary>What every single-file resource (a head, a dataset) is: a named, owned, content-addressed blob.</summary>
-public abstract class StoredBlob : IListed
+public abstract class StoredBlob : IListed, IAnnotated
 {
     protected StoredBlob() { }
 
@@ -28,4 +28,9 @@ public abstract class StoredBlob : IListed
     public long Bytes { get; private set; }
 
     public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>The user's own labels (bounded by <see cref="ResourceMetadata"/>).</summary>
+    public Dictionary<string, string> Metadata { get; private set; } = [];
+
+    public void Annotate(IReadOnlyDictionary<string, string> metadata) => Metadata = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
 }

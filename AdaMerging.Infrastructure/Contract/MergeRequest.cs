@@ -13,7 +13,8 @@ namespace AdaMerging.Infrastructure.Contract;
 /// <param name="Method">One of the registered methods (<see cref="MergeMethods"/>).</param>
 /// <param name="Options">The method's options by name; the OpenAPI document lists each with its default and range.</param>
 public sealed record MergeRequest([property: Required] string Method, [property: Required] Guid Base, [property: Required] IReadOnlyList<MergeTask> Tasks,
-    IReadOnlyDictionary<string, JsonElement>? Options = null, string? CallbackUrl = null, IReadOnlyList<string>? CallbackEvents = null)
+    IReadOnlyDictionary<string, JsonElement>? Options = null, string? CallbackUrl = null, IReadOnlyList<string>? CallbackEvents = null,
+    IReadOnlyDictionary<string, string>? Metadata = null)
 {
     private const int MaxTasks = 64;
 
@@ -42,7 +43,7 @@ public sealed record MergeRequest([property: Required] string Method, [property:
     {
         var (method, options, _) = Check();
         var resolved = method is null || options is null ? null : options.Wire(method).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
-        return JsonSerializer.Serialize(new { Method, Base, Tasks, CallbackUrl, CallbackEvents, Options = resolved }, JsonSerializerOptions.Web);
+        return JsonSerializer.Serialize(new { Method, Base, Tasks, CallbackUrl, CallbackEvents, Metadata, Options = resolved }, JsonSerializerOptions.Web);
     }
 
     /// <summary>The request with every option of its method given, defaults filled in (as stored requests are echoed back).</summary>
@@ -69,6 +70,7 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         if (method is null) MethodOptions.CheckWithoutMethod(Options, problems);
         if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
             problems.Add($"callbackUrl '{OptionSpec.Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters");
+        problems.AddRange(Domain.Store.ResourceMetadata.Problems(Metadata));
         foreach (var e in (CallbackEvents ?? []).Where(e => !Jobs.CallbackSender.Events.Contains(e)))
             problems.Add($"callbackEvents: '{OptionSpec.Shown(e)}' is not one of {string.Join(", ", Jobs.CallbackSender.Events)}");
         return (method, options, problems);

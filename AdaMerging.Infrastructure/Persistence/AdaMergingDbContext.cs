@@ -59,6 +59,11 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
         {
             modelBuilder.Entity(owned).Property<string>("Owner").HasMaxLength(100);
             modelBuilder.Entity(owned).HasIndex("Owner");
+            modelBuilder.Entity(owned).Property<Dictionary<string, string>>(nameof(IAnnotated.Metadata)).HasColumnType("jsonb").HasConversion(
+                v => System.Text.Json.JsonSerializer.Serialize(v, System.Text.Json.JsonSerializerOptions.Web),
+                v => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(v, System.Text.Json.JsonSerializerOptions.Web) ?? new Dictionary<string, string>(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<Dictionary<string, string>>(
+                    (a, b) => a!.Count == b!.Count && !a.Except(b).Any(), v => v.Count, v => new Dictionary<string, string>(v)));
         }
         modelBuilder.Entity<MergeJob>(e =>
         {

@@ -1,0 +1,30 @@
+namespace AdaMerging.Domain.Store;
+
+/// <summary>Something a user may label with their own string key/values (as OpenAI's and Replicate's objects take).</summary>
+public interface IAnnotated
+{
+    Dictionary<string, string> Metadata { get; }
+
+    void Annotate(IReadOnlyDictionary<string, string> metadata);
+}
+
+/// <summary>The bounds of user metadata: at most 16 pairs, keys of 1-64 characters, values of at most 512.</summary>
+public static class ResourceMetadata
+{
+    public const int MaxPairs = 16, MaxKey = 64, MaxValue = 512;
+
+    /// <summary>Every way <paramref name="metadata"/> breaks the bounds; empty when it fits.</summary>
+    public static IReadOnlyList<string> Problems(IReadOnlyDictionary<string, string>? metadata)
+    {
+        var problems = new List<string>();
+        if (metadata is null) return problems;
+        if (metadata.Count > MaxPairs) problems.Add($"metadata: {metadata.Count} pairs, over the limit of {MaxPairs}");
+        foreach (var (key, value) in metadata)
+        {
+            if (key.Length is 0 or > MaxKey) problems.Add($"metadata: the key '{(key.Length > MaxKey ? key[..MaxKey] + "…" : key)}' is not 1-{MaxKey} characters");
+            if (value is null) problems.Add($"metadata['{key}']: null is not a string");
+            else if (value.Length > MaxValue) problems.Add($"metadata['{key}']: {value.Length} characters, over the limit of {MaxValue}");
+        }
+        return problems;
+    }
+}
