@@ -8,14 +8,24 @@ namespace AdaMerging.Tests.Api;
 
 public sealed class HostingTests(ServiceFixture service) : IClassFixture<ServiceFixture>
 {
-    [Theory]
-    [InlineData("/health/live")]
-    [InlineData("/health/ready")]
-    public async Task Health_endpoints_answer_healthy(string path)
+    [Fact]
+    public async Task Liveness_answers_healthy()
     {
-        using var response = await service.Anonymous.GetAsync(path);
+        using var response = await service.Anonymous.GetAsync("/health/live");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Readiness_answers_healthy_with_the_database_and_the_workers_alive_per_queue()
+    {
+        using var response = await service.Anonymous.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var ready = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("Healthy", ready.GetProperty("status").GetString());
+        Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        var workers = ready.GetProperty("checks").GetProperty("workers").GetProperty("data");
+        Assert.Equal(("1", "2"), (workers.GetProperty("test").GetString(), workers.GetProperty("callbacks").GetString())); // the fixture's queue, and callbacks
     }
 
     [Fact]
