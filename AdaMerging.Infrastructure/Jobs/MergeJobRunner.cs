@@ -114,9 +114,11 @@ public sealed partial class MergeJobRunner(
         {
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
         }
+        // The saved state goes before the final state is visible, so no client ever sees a finished merge with a state
+        // left behind; should this save fail, the retry starts over and, being deterministic, ends the same.
+        if (job.IsFinished) snapshots.Delete();
         await db.SaveChangesAsync(CancellationToken.None);
         if (!job.IsFinished) return;
-        snapshots.Delete();
         CallbackSender.Enqueue(queue, mergeId);
     }
 
