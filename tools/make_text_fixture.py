@@ -17,13 +17,14 @@ import html
 import json
 import math
 import os
-import struct
 import sys
 import unicodedata
 
 import regex
 import torch
 import torch.nn.functional as F
+
+from safetensors_io import save_safetensors, load_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "AdaMerging.Tests", "Fixtures")
@@ -34,31 +35,6 @@ PROJECTION = 24
 MERGES = 400
 SOT, EOT = "<|startoftext|>", "<|endoftext|>"
 PATTERN = regex.compile(r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""", regex.IGNORECASE)
-DTYPES = {torch.float32: "F32", torch.int64: "I64"}
-TORCH_DTYPES = {"F32": torch.float32, "I64": torch.int64}
-
-
-def save_safetensors(path, tensors, metadata=None):
-    header, blobs, offset = {"__metadata__": {"format": "pt", **(metadata or {})}}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    header.pop("__metadata__", None)
-    return {k: torch.frombuffer(bytearray(data[v["data_offsets"][0]:v["data_offsets"][1]]), dtype=TORCH_DTYPES[v["dtype"]]).reshape(v["shape"])
-            for k, v in header.items()}
 
 
 def bytes_to_unicode():

@@ -65,24 +65,7 @@ public static partial class ClipTextLayout
         long d = c.HiddenSize, i = c.IntermediateSize;
         yield return (TokenEmbedding, [c.VocabularySize, d]);
         yield return (PositionEmbedding, [c.Context, d]);
-        for (int l = 0; l < c.NumHiddenLayers; l++)
-        {
-            var p = $"{Prefix}encoder.layers.{l}.";
-            foreach (var proj in new[] { "q_proj", "k_proj", "v_proj", "out_proj" })
-            {
-                yield return (p + $"self_attn.{proj}.weight", [d, d]);
-                yield return (p + $"self_attn.{proj}.bias", [d]);
-            }
-            foreach (var norm in new[] { "layer_norm1", "layer_norm2" })
-            {
-                yield return (p + $"{norm}.weight", [d]);
-                yield return (p + $"{norm}.bias", [d]);
-            }
-            yield return (p + "mlp.fc1.weight", [i, d]);
-            yield return (p + "mlp.fc1.bias", [i]);
-            yield return (p + "mlp.fc2.weight", [d, i]);
-            yield return (p + "mlp.fc2.bias", [d]);
-        }
+        foreach (var block in ClipVisionLayout.BlockShapes(Prefix, c.NumHiddenLayers, d, i)) yield return block;
         yield return (Prefix + "final_layer_norm.weight", [d]);
         yield return (Prefix + "final_layer_norm.bias", [d]);
         yield return (Projection, [c.ProjectionDim, d]);

@@ -25,9 +25,18 @@ public static partial class ClipVisionLayout
         yield return (Prefix + "embeddings.position_embedding.weight", [c.Positions, d]);
         yield return (Prefix + "pre_layrnorm.weight", [d]);
         yield return (Prefix + "pre_layrnorm.bias", [d]);
-        for (int l = 0; l < c.NumHiddenLayers; l++)
+        foreach (var block in BlockShapes(Prefix, c.NumHiddenLayers, d, i)) yield return block;
+        yield return (Prefix + "post_layernorm.weight", [d]);
+        yield return (Prefix + "post_layernorm.bias", [d]);
+        if (withProjection) yield return (Projection, [c.ProjectionDim, d]);
+    }
+
+    /// <summary>The residual blocks' tensors under <paramref name="tower"/> (both CLIP towers have the same blocks).</summary>
+    public static IEnumerable<(string Name, long[] Shape)> BlockShapes(string tower, int layers, long d, long i)
+    {
+        for (int l = 0; l < layers; l++)
         {
-            var p = $"{Prefix}encoder.layers.{l}.";
+            var p = $"{tower}encoder.layers.{l}.";
             foreach (var proj in new[] { "q_proj", "k_proj", "v_proj", "out_proj" })
             {
                 yield return (p + $"self_attn.{proj}.weight", [d, d]);
@@ -42,9 +51,6 @@ public static partial class ClipVisionLayout
             yield return (p + "layer_norm2.weight", [d]);
             yield return (p + "layer_norm2.bias", [d]);
         }
-        yield return (Prefix + "post_layernorm.weight", [d]);
-        yield return (Prefix + "post_layernorm.bias", [d]);
-        if (withProjection) yield return (Projection, [c.ProjectionDim, d]);
     }
 
     /// <summary>The config the shapes imply: heads are taken as hidden/64 (as open_clip does) and the activation as quick_gelu.</summary>

@@ -9,10 +9,10 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace AdaMerging.Domain.Heads;
 
-/// <summary>What a zero-shot head is made of: class names, and templates with a "{}" for the name.</summary>
+/// <summary>What a zero-shot head is made of: class names, and templates with a "{}" for the name (docs/algorithm.md, "Zero-shot heads").</summary>
 public sealed record ZeroShotHeadSpec(IReadOnlyList<string> Classes, IReadOnlyList<string> Templates)
 {
-    /// <summary>Every way the spec itself is wrong; empty when sound.</summary>
+    /// <summary>Every problem with the class names and templates themselves (docs/algorithm.md, "Zero-shot heads"); empty when none.</summary>
     public IReadOnlyList<string> Problems(UploadLimits limits)
     {
         var problems = new List<string>();
