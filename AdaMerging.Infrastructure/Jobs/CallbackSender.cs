@@ -74,6 +74,11 @@ public sealed partial class CallbackSender(AdaMergingDbContext db, IHttpClientFa
         {
             LogRefused(mergeId, Redacted(url), refused.Message); // not retried: the address will not become allowed by waiting
         }
+        catch (HttpRequestException e)
+        {
+            LogFailed(eventType, mergeId, Redacted(url), e.Message); // the operator sees why; Hangfire tries again later
+            throw;
+        }
     }
 
     private object Body(MergeJob job, string eventType, DateTimeOffset now)
@@ -104,6 +109,9 @@ public sealed partial class CallbackSender(AdaMergingDbContext db, IHttpClientFa
 
     [LoggerMessage(LogLevel.Information, "Callback {Event} for merge {MergeId} delivered ({Status})")]
     private partial void LogDelivered(Guid mergeId, string @event, int status);
+
+    [LoggerMessage(LogLevel.Warning, "Callback {Event} for merge {MergeId} to {Target} failed, to be retried: {Reason}")]
+    private partial void LogFailed(string @event, Guid mergeId, string target, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Callback for merge {MergeId} to {Target} refused: {Reason}")]
     private partial void LogRefused(Guid mergeId, string target, string reason);

@@ -55,7 +55,8 @@ public static class QueueServiceCollectionExtensions
             {
                 var targets = sp.GetRequiredService<CallbackTargets>();
                 // Every connection goes through the address check; redirects are not followed (the receiver answers itself).
-                return new SocketsHttpHandler { AllowAutoRedirect = false, ConnectCallback = (context, ct) => targets.ConnectAsync(context.DnsEndPoint, ct) };
+                // No proxy: through one, the address checked would be the proxy's, not the receiver's.
+                return new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false, ConnectCallback = (context, ct) => targets.ConnectAsync(context.DnsEndPoint, ct) };
             });
         // Callbacks on their own workers: a delivery never waits behind a running merge.
         services.AddHangfireServer((sp, server) =>
