@@ -1,7 +1,11 @@
 using AdaMerging.Api.Endpoints;
+using AdaMerging.Api.Idempotency;
 using AdaMerging.Api.Setup;
 using AdaMerging.Infrastructure;
 using AdaMerging.Infrastructure.Logging;
+using AdaMerging.Infrastructure.Telemetry;
+using AdaMerging.Api.Errors;
+using OpenTelemetry.Trace;
 using Serilog;
 
 // Settings come from beside the binary; relative data paths stay relative to where the service is started.
@@ -9,6 +13,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.Services.AddAdaMergingLogging(builder.Configuration);
 builder.Services.AddAdaMergingCore(builder.Configuration);
+builder.Services.AddAdaMergingTelemetry(builder.Configuration, "adamerging-api", t => t.AddAspNetCoreInstrumentation());
+builder.Services.AddApiMetrics();
 builder.Services.AddDatabaseMigration();
 builder.Services.AddBlobSweeping();
 builder.Services.AddMergeViews();
@@ -23,14 +29,17 @@ app.UseSerilogRequestLogging(o =>
 {
     // Outside the error handler, so it logs the status the client gets, with the trace id its ProblemDetails quote.
     o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (trace id {TraceId})";
-    o.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("TraceId", http.TraceIdentifier);
+    o.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("TraceId", TraceIds.Of(http));
     o.Logger = app.Services.GetService<Serilog.ILogger>(); // this host's logger, never the process-wide static one
 });
 app.UseApiErrors();
 app.MapApiDocs(); // before access control: the OpenAPI document and UI are public
+app.MapApiMetrics();
 app.UseAccess();
+app.UseIdempotency();
 app.MapHealth();
 app.MapCheckpoints();
+app.MapResumableUploads();
 app.MapHeads();
 app.MapDatasets();
 app.MapMerges();

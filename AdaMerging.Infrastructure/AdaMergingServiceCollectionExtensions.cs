@@ -27,6 +27,7 @@ public static class AdaMergingServiceCollectionExtensions
         services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.DataRoot));
         services.AddHostedService<BlobStoreStartup>();
         services.AddScoped<BlobCollector>();
+        services.AddScoped<UploadExpiry>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton(sp => new CallbackTargets(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.CallbackAllowList));

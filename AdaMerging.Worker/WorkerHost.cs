@@ -1,6 +1,7 @@
 using AdaMerging.Infrastructure;
 using AdaMerging.Infrastructure.Queue;
 using AdaMerging.Infrastructure.Logging;
+using AdaMerging.Infrastructure.Telemetry;
 
 namespace AdaMerging.Worker;
 
@@ -20,6 +21,8 @@ public static class WorkerHost
         configure?.Invoke(builder);
         builder.Services.AddAdaMergingLogging(builder.Configuration);
         builder.Services.AddAdaMergingCore(builder.Configuration);
+        builder.Services.AddAdaMergingTelemetry(builder.Configuration, "adamerging-worker");
+        builder.Services.AddWorkerMetricsEndpoint();
         builder.Services.AddMergeWorker();
         return builder.Build();
     }

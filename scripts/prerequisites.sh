@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the two README commands need and a fresh Debian 12 machine may lack.
-# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node] [fonts] [wrk]
+# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node] [fonts] [wrk] [browser]
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -12,6 +12,7 @@ for want in "$@"; do
     curl) command -v curl >/dev/null 2>&1 || missing+=(curl) ;;
     compose) command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose) ;;
     node) command -v npm >/dev/null 2>&1 || missing+=(nodejs npm) ;;
+    browser) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     wrk) command -v wrk >/dev/null 2>&1 || missing+=(wrk) ;;
     fonts) ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core fonts-dejavu-extra) ;;
     *) echo "prerequisites.sh: unknown prerequisite '$want'" >&2; exit 2 ;;

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/prerequisites.sh postgres compose node fonts
+scripts/prerequisites.sh postgres compose node fonts browser
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

@@ -1,3 +1,4 @@
+using AdaMerging.Api.Idempotency;
 using System.Security.Claims;
 using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
@@ -26,9 +27,10 @@ public static class CheckpointEndpoints
                 + "body whose file parts are the model folder's files: one .safetensors, shards with model.safetensors.index.json, or a "
                 + "PyTorch .bin/.pth/.pt, optionally with config.json. Files are streamed to disk while hashed, checked as a whole, and "
                 + "stored under their SHA-256 (the same bytes are stored once). ?name= names the checkpoint.")
+            .WithIdempotency()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        group.MapPost("/open", Open).WithSummary("Start a checkpoint whose files arrive one request at a time");
+        group.MapPost("/open", Open).WithSummary("Start a checkpoint whose files arrive one request at a time (or as resumable uploads)").WithIdempotency();
         group.MapPut("/{id:guid}/files/{fileName}", PutFile)
             .WithSummary("Add (or replace) one file of an open checkpoint; the raw body is the file")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -99,6 +101,7 @@ public static class CheckpointEndpoints
         var limit = Math.Min(limits.Value.MaxUploadBytes - checkpoint.Files.Where(f => f.FileName != fileName).Sum(f => f.Bytes),
             await OwnerQuotas.UploadAllowanceAsync(db, user, service.Value, limits.Value.MaxUploadBytes, ct));
         using var blob = await blobs.StageAsync(request.Body, Math.Max(0, limit), ct);
+        Uploads.Count(request, blob.Bytes);
         CheckpointSealing.CheckFile(fileName, blob.Path, limits.Value);
         blob.Commit();
         checkpoint.PutFile(new CheckpointFile(fileName, blob.Sha256, blob.Bytes));
@@ -119,13 +122,16 @@ public static class CheckpointEndpoints
         int limit = CursorPaging.DefaultLimit) =>
         TypedResults.Ok(await CursorPaging.PageAsync(db.Checkpoints.AsNoTracking().VisibleTo(user), after, limit, CheckpointResponse.From, ct));
 
-    public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, BlobStore store, ClaimsPrincipal user, CancellationToken ct)
     {
         var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         await Deletion.EnsureUnusedAsync(db, id, "checkpoint", ct);
         var blobs = checkpoint.Files.Select(f => f.Sha256).ToList();
+        var uploads = await db.Uploads.Where(u => u.CheckpointId == id).ToListAsync(ct);
+        db.Uploads.RemoveRange(uploads); // its unfinished uploads have nowhere to go
         db.Checkpoints.Remove(checkpoint);
         await db.SaveChangesAsync(ct);
+        foreach (var upload in uploads) File.Delete(store.UploadPath(upload.Id));
         await collector.CollectAsync(blobs, ct);
         return TypedResults.NoContent();
     }

@@ -1,3 +1,4 @@
+using AdaMerging.Api.Idempotency;
 using System.Text.Json;
 using System.Security.Claims;
 using AdaMerging.Api.Access;
@@ -30,7 +31,8 @@ public static class MergeEndpoints
             .WithSummary("Submit a merge")
             .WithDescription("Validates the whole request (method, options, that every input exists and that they fit together), "
                 + "stores it and queues it. Answers 202 with the merge's location. With an Idempotency-Key header a retried POST "
-                + "returns the same merge; the same key with a different request is a 409.")
+                + "gets the first one's answer; the same key with a different request is a 422, and while the first still runs a 409.")
+            .WithIdempotency()
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxRequestBytes))
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -66,7 +68,7 @@ public static class MergeEndpoints
         return route.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, HttpRequest http, AdaMergingDbContext db, BlobStore blobs,
+    public static async Task<Accepted<MergeResponse>> Submit(MergeRequest request, AdaMergingDbContext db, BlobStore blobs,
         MergeScheduler scheduler, TimeProvider time, MergeView view, CallbackTargets targets, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
         var problems = request.Problems().ToList();
@@ -75,30 +77,18 @@ public static class MergeEndpoints
             problems.Add($"callbackUrl: {refused}");
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        var key = IdempotencyKey(http) is { } k ? $"{user.Owner()}:{k}" : null; // keys are per owner
-        if (key is not null && await ExistingAsync(db, key, requestJson, ct) is { } earlier)
-            return TypedResults.Accepted($"/merges/{earlier.Id}", view.Of(earlier));
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
         if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
         await MergePreflight.CheckAsync(resolved, db, blobs, user, ct);
 
-        var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow(), key);
+        var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow());
         job.OwnedBy(user.Owner());
+        job.Traced(AdaMerging.Infrastructure.Telemetry.Tracing.CurrentParent());
         if (request.Metadata is { } metadata) job.Annotate(metadata);
         db.Merges.Add(job);
         db.MergeEvents.Add(new MergeEvent(job.Id, "queued", time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException) when (key is not null)
-        {
-            // A concurrent retry with the same key won the insert: answer with its job.
-            db.ChangeTracker.Clear();
-            var winner = await ExistingAsync(db, key, requestJson, ct) ?? throw new InvalidOperationException("the idempotent insert failed");
-            return TypedResults.Accepted($"/merges/{winner.Id}", view.Of(winner));
-        }
+        await db.SaveChangesAsync(ct);
         job.Queued(scheduler.Enqueue(job.Id));
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/merges/{job.Id}", view.Of(job));
@@ -154,25 +144,6 @@ public static class MergeEndpoints
         CallbackSender.Enqueue(queue, job.Id);
         return TypedResults.Ok(view.Of(job));
     }
-
-    private static string? IdempotencyKey(HttpRequest http)
-    {
-        var key = http.Headers["Idempotency-Key"].ToString().Trim();
-        if (key.Length == 0) return null;
-        return key.Length <= 200 ? key : throw ApiProblemException.Invalid("Idempotency-Key is longer than 200 characters");
-    }
-
-    private static async Task<MergeJob?> ExistingAsync(AdaMergingDbContext db, string key, string requestJson, CancellationToken ct)
-    {
-        var earlier = await db.Merges.AsNoTracking().SingleOrDefaultAsync(m => m.IdempotencyKey == key, ct);
-        if (earlier is null) return null;
-        return NormalizedJson(earlier.RequestJson) == NormalizedJson(requestJson) ? earlier
-            : throw ApiProblemException.Conflict($"Idempotency-Key '{key}' was used for a different request (merge {earlier.Id})");
-    }
-
-    // jsonb reorders keys and respells numbers: compare what the requests mean, not their text.
-    private static string NormalizedJson(string json) =>
-        JsonSerializer.Deserialize<MergeRequest>(json, JsonSerializerOptions.Web)?.Canonical() ?? "";
 
     /// <summary>With an ETag over the answer's bytes: a poller that sends If-None-Match gets 304 until something changed.</summary>
     public static async Task<Results<Ok<MergeResponse>, StatusCodeHttpResult>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, MergeView view,

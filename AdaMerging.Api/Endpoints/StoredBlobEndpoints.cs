@@ -1,3 +1,4 @@
+using AdaMerging.Api.Idempotency;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using AdaMerging.Api.Access;
@@ -53,6 +54,7 @@ public static class StoredBlobEndpoints
             })
             .WithSummary(resource.UploadSummary)
             .WithDescription(resource.UploadDescription)
+            .WithIdempotency()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         if (resource.FromJson is not null) post.ProducesProblem(StatusCodes.Status422UnprocessableEntity);

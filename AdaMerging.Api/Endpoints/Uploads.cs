@@ -27,6 +27,7 @@ public static class Uploads
             if (!IsMultipart(request, out var boundary))
             {
                 staged.Add(new File(null, await blobs.StageAsync(request.Body, maxBytes, ct)));
+                Count(request, staged[0].Blob.Bytes);
                 return staged;
             }
             var reader = new MultipartReader(boundary, request.Body);
@@ -38,6 +39,7 @@ public static class Uploads
                 if (staged.Count == maxFiles) throw ApiProblemException.Invalid($"at most {maxFiles} file(s) per upload");
                 var blob = await blobs.StageAsync(section.Body, maxBytes - total, ct);
                 total += blob.Bytes;
+                Count(request, blob.Bytes);
                 staged.Add(new File(HeaderUtilities.RemoveQuotes(disposition.FileName).Value, blob));
             }
             return staged.Count > 0 ? staged : throw ApiProblemException.Invalid("the multipart body has no file part");
@@ -76,6 +78,11 @@ public static class Uploads
             Discard(staged);
         }
     }
+
+    /// <summary>Counts received bytes in the uploaded-bytes metric, by resource (the path's first segment).</summary>
+    public static void Count(HttpRequest request, long bytes) =>
+        request.HttpContext.RequestServices.GetRequiredService<Setup.ApiMetrics>()
+            .Uploaded(request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "other", bytes);
 
     public static void Discard(IEnumerable<File> files)
     {

@@ -28,6 +28,9 @@ public sealed class ApiProblemException : Exception
     /// <summary>Every individual problem, when there are several.</summary>
     public IReadOnlyList<string> Errors { get; }
 
+    /// <summary>Headers the answer carries besides the problem (e.g. tus's Upload-Offset on a 409).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
     /// <summary>A finer machine-readable code than the status gives (ProblemCodes); null: the status's own.</summary>
     public string? Code { get; init; }
 

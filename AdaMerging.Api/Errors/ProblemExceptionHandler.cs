@@ -20,16 +20,18 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         };
         if (problem?.Status == StatusCodes.Status429TooManyRequests) httpContext.Response.Headers.RetryAfter = "10"; // a merge slot frees when one ends
         if (exception is ApiProblemException { Code: { } code } && problem is not null) problem.Extensions["code"] = code;
+        if (exception is ApiProblemException { Headers: { } headers }) // set here: the exception handler cleared the response
+            foreach (var (name, value) in headers) httpContext.Response.Headers[name] = value;
         if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
         {
             httpContext.Response.Headers.RetryAfter = "5";
-            LogDatabaseUnavailable(httpContext.Request.Method, httpContext.Request.Path, httpContext.TraceIdentifier, Innermost(exception).Message);
+            LogDatabaseUnavailable(httpContext.Request.Method, httpContext.Request.Path, TraceIds.Of(httpContext), Innermost(exception).Message);
         }
         if (problem is null)
         {
             LogUnhandled(exception, httpContext.Request.Method, httpContext.Request.Path);
             problem = Problem(StatusCodes.Status500InternalServerError, "Internal error",
-                $"the server failed to process the request; quote trace id {httpContext.TraceIdentifier}");
+                $"the server failed to process the request; quote trace id {TraceIds.Of(httpContext)}");
         }
         httpContext.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });

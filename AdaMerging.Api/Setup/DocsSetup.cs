@@ -19,6 +19,7 @@ public static class DocsSetup
             o.SchemaFilter<MergeMethodsSchema>();
             o.SupportNonNullableReferenceTypes();
             o.OperationFilter<AccessResponses>();
+            o.OperationFilter<IdempotencyKeyParameter>();
             o.AddSecurityDefinition("ApiKey", new Microsoft.OpenApi.OpenApiSecurityScheme
             {
                 Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,

@@ -9,7 +9,7 @@ public static class ErrorSetup
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
-            c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
+            c.ProblemDetails.Extensions["traceId"] = TraceIds.Of(c.HttpContext);
             var code = c.ProblemDetails.Extensions.TryGetValue("code", out var given) && given is string s ? s : ProblemCodes.ForStatus(c.ProblemDetails.Status);
             c.ProblemDetails.Extensions["code"] = code;
             c.ProblemDetails.Type = ProblemCodes.TypePrefix + code;

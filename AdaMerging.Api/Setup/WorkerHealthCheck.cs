@@ -18,13 +18,19 @@ public sealed class WorkerHealthCheck(JobStorage storage, IOptions<AdaMergingOpt
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var servers = storage.GetMonitoringApi().Servers().Where(s => s.Heartbeat is { } beat && now - beat < Alive).ToList();
-        var queues = new[] { options.Value.Queue, CallbackSender.Queue }.Concat(servers.SelectMany(s => s.Queues)).Distinct(StringComparer.Ordinal);
-        var data = queues.ToDictionary(q => q, q => (object)servers.Where(s => s.Queues.Contains(q)).Sum(s => s.WorkersCount), StringComparer.Ordinal);
+        var data = AlivePerQueue(storage, options.Value.Queue, time).ToDictionary(d => d.Key, d => (object)d.Value, StringComparer.Ordinal);
         var merges = (int)data[options.Value.Queue];
         var description = string.Join(", ", data.Select(d => $"{d.Key}: {d.Value}")) + " workers alive";
         return Task.FromResult(merges > 0 ? HealthCheckResult.Healthy(description, data) : HealthCheckResult.Degraded(description, data: data));
+    }
+
+    /// <summary>Workers alive per queue: the merge queue and the callback queue always, and any other a server listens on.</summary>
+    public static IReadOnlyDictionary<string, int> AlivePerQueue(JobStorage storage, string mergeQueue, TimeProvider time)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var servers = storage.GetMonitoringApi().Servers().Where(s => s.Heartbeat is { } beat && now - beat < Alive).ToList();
+        var queues = new[] { mergeQueue, CallbackSender.Queue }.Concat(servers.SelectMany(s => s.Queues)).Distinct(StringComparer.Ordinal);
+        return queues.ToDictionary(q => q, q => servers.Where(s => s.Queues.Contains(q)).Sum(s => s.WorkersCount), StringComparer.Ordinal);
     }
 
     /// <summary>The ready answer as JSON: the overall status and each check's status, description and data.</summary>

@@ -8,18 +8,19 @@ public sealed class MergeJob : Store.IListed, Store.IAnnotated
 {
     private MergeJob() { }
 
-    public MergeJob(Guid id, string method, string requestJson, DateTimeOffset now, string? idempotencyKey = null)
+    public MergeJob(Guid id, string method, string requestJson, DateTimeOffset now)
     {
         Id = id;
         Method = method;
         RequestJson = requestJson;
         CreatedAt = now;
-        IdempotencyKey = idempotencyKey;
         Status = MergeStatus.Queued;
     }
 
-    /// <summary>The client's Idempotency-Key: a retried POST with the same key returns this job.</summary>
-    public string? IdempotencyKey { get; private set; }
+    /// <summary>The W3C traceparent of the request that submitted it: the worker's spans continue that trace.</summary>
+    public string? TraceParent { get; private set; }
+
+    public void Traced(string? traceParent) => TraceParent = traceParent;
 
     /// <summary>The queue's own id of the job, so that cancelling can withdraw it.</summary>
     public string? QueueJobId { get; private set; }

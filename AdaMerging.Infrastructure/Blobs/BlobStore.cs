@@ -10,6 +10,7 @@ public sealed class BlobStore
 {
     private readonly string _blobs;
     private readonly string _temp;
+    private readonly string _uploads;
 
     public BlobStore(string root)
     {
@@ -17,6 +18,8 @@ public sealed class BlobStore
         _temp = Path.Combine(Path.GetFullPath(root), "blobs", "tmp");
         Directory.CreateDirectory(_blobs);
         Directory.CreateDirectory(_temp);
+        _uploads = Path.Combine(Path.GetFullPath(root), "blobs", "uploads");
+        Directory.CreateDirectory(_uploads);
         SweepAbandoned();
     }
 
@@ -54,6 +57,17 @@ public sealed class BlobStore
         }
         return removed;
     }
+
+    /// <summary>
+    /// Where a resumable upload's bytes gather: beside the blobs (so publishing is a rename) but not under tmp/, whose
+    /// files die with the process that wrote them; these outlive it until the upload completes or expires.
+    /// </summary>
+    public string UploadPath(Guid uploadId) => Path.Combine(_uploads, uploadId.ToString("N"));
+
+    /// <summary>Every resumable upload's partial file, by upload id.</summary>
+    public IEnumerable<(Guid Id, string Path)> Uploads() =>
+        Directory.EnumerateFiles(_uploads).Select(p => (Ok: Guid.TryParseExact(System.IO.Path.GetFileName(p), "N", out var id), Id: id, Path: p))
+            .Where(u => u.Ok).Select(u => (u.Id, u.Path));
 
     public string PathOf(string sha256)
     {
@@ -123,7 +137,7 @@ public sealed class BlobStore
     /// The blob's modification time is set to now either way: the collector leaves blobs published within its grace
     /// period alone, so a blob an upload has just (re)published is never removed before its row is saved.
     /// </remarks>
-    internal void Publish(string tempPath, string sha256)
+    public void Publish(string tempPath, string sha256)
     {
         var target = PathOf(sha256);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace AdaMerging.Infrastructure.Blobs;
 
 /// <summary>
-/// Every <c>BlobSweepSeconds</c>: removes the results of merges past their retention, then the blobs nothing references
-/// (those a delete left inside the grace period, and the expired results').
+/// Every <c>BlobSweepSeconds</c>: removes the results of merges past their retention, expired uploads and
+/// Idempotency-Keys (<see cref="UploadExpiry"/>), then the blobs nothing references (those a delete left inside the
+/// grace period, and the expired results').
 /// </summary>
 public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<AdaMergingOptions> options, TimeProvider time, ILogger<BlobSweeper> logger)
     : BackgroundService
@@ -23,7 +24,8 @@ public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<Ad
                 await using var scope = scopes.CreateAsyncScope();
                 var collector = scope.ServiceProvider.GetRequiredService<BlobCollector>();
                 await collector.ExpireResultsAsync(stoppingToken);
-                var freed = await collector.SweepAsync(stoppingToken);
+                var freed = await scope.ServiceProvider.GetRequiredService<UploadExpiry>().ExpireAsync(stoppingToken);
+                freed += await collector.SweepAsync(stoppingToken);
                 if (freed > 0) LogSwept(freed);
             }
             catch (Exception e) when (e is not OperationCanceledException)

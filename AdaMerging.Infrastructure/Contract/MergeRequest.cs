@@ -35,17 +35,6 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         return new MergePlan(method, options, baseFiles, tasks, baseName);
     }
 
-    /// <summary>
-    /// The request as one string that is equal for requests that mean the same merge: options resolved (defaults
-    /// filled, numbers as numbers) and in name order, whatever order and spelling of numbers the JSON had.
-    /// </summary>
-    public string Canonical()
-    {
-        var (method, options, _) = Check();
-        var resolved = method is null || options is null ? null : options.Wire(method).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
-        return JsonSerializer.Serialize(new { Method, Base, Tasks, CallbackUrl, CallbackEvents, Metadata, Options = resolved }, JsonSerializerOptions.Web);
-    }
-
     /// <summary>The request with every option of its method given, defaults filled in (as stored requests are echoed back).</summary>
     public MergeRequest WithDefaults()
     {

@@ -11,6 +11,7 @@ using AdaMerging.Infrastructure.Runs;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
+using AdaMerging.Infrastructure.Telemetry;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,7 @@ public sealed partial class MergeJobRunner(
     IServiceScopeFactory scopes,
     IBackgroundJobClient queue,
     IOptions<AdaMergingOptions> options,
+    WorkerMetrics metrics,
     ILogger<MergeJobRunner> logger)
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
@@ -47,13 +49,21 @@ public sealed partial class MergeJobRunner(
             return;
         }
         if (job.IsFinished) return;
+        // The submitting request's trace continues here, so API and worker log lines of one merge share a trace id.
+        using var span = Tracing.Source.StartActivity("merge", ActivityKind.Consumer, Tracing.Parent(job.TraceParent));
+        span?.SetTag("merge.id", mergeId.ToString());
+        span?.SetTag("merge.method", job.Method);
+        var clock = Stopwatch.StartNew();
         job.Start(time.GetUtcNow());
+        span?.SetTag("merge.attempt", job.Attempts);
         db.MergeEvents.Add(new MergeEvent(mergeId, job.Attempts == 1 ? "started" : "retried", time.GetUtcNow(),
             job.Attempts == 1 ? $"started on {Environment.MachineName}" : $"attempt {job.Attempts} on {Environment.MachineName}, after the previous one stopped"));
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
         if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, "started")) CallbackSender.Enqueue(queue, mergeId, "started");
         var output = blobs.NewTempPath();
+        PhaseTelemetry? phases = null;
+        string? failureCode = null;
         var snapshots = new RunSnapshotFile(options.Value.DataRoot, mergeId, TimeSpan.FromSeconds(options.Value.SnapshotSeconds));
         if (snapshots.Load() is { } saved)
         {
@@ -64,13 +74,23 @@ public sealed partial class MergeJobRunner(
         try
         {
             var plan = await PlanAsync(job, cancellationToken);
-            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, "progress") ? queue : null);
+            phases = new PhaseTelemetry(metrics, job.Method, span?.Context ?? default);
+            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, "progress") ? queue : null, phases);
             var device = TorchDevice.Choose(options.Value.Device);
-            var report = await Task.Factory.StartNew(() =>
+            MergeReport report;
+            metrics.Running.Inc();
+            try
             {
-                TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
-                return MergeRun.Execute(plan, device, output, progress.Report, snapshots, cancellationToken);
-            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                report = await Task.Factory.StartNew(() =>
+                {
+                    TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
+                    return MergeRun.Execute(plan, device, output, progress.Report, snapshots, cancellationToken);
+                }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+            finally
+            {
+                metrics.Running.Dec();
+            }
             await progress.FlushAsync();
             var files = new List<CheckpointFile>();
             foreach (var name in report.Files)
@@ -94,6 +114,7 @@ public sealed partial class MergeJobRunner(
             if (!await WasCancelledAsync(job)) throw;
             snapshots.Delete();
             LogCancelled(mergeId); // the API queued the callback when it cancelled
+            Measure(job, clock.Elapsed, null);
             return;
         }
         catch (Exception e) when (!IsRetryable(e, cancellationToken))
@@ -107,11 +128,13 @@ public sealed partial class MergeJobRunner(
             // libtorch appends its C++ stack to messages; the first line is the reason.
             var reason = e.Message.Split('\n', 2)[0].Trim();
             job.Fail(reason, time.GetUtcNow());
-            db.MergeEvents.Add(new MergeEvent(mergeId, "failed", time.GetUtcNow(), reason, errorCode: FailureCode(e)));
+            failureCode = FailureCode(e);
+            db.MergeEvents.Add(new MergeEvent(mergeId, "failed", time.GetUtcNow(), reason, errorCode: failureCode));
             LogFailed(e, mergeId, reason);
         }
         finally
         {
+            phases?.EndPhase();
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
         }
         // The saved state goes before the final state is visible, so no client ever sees a finished merge with a state
@@ -119,7 +142,20 @@ public sealed partial class MergeJobRunner(
         if (job.IsFinished) snapshots.Delete();
         await db.SaveChangesAsync(CancellationToken.None);
         if (!job.IsFinished) return;
+        Measure(job, clock.Elapsed, failureCode);
         CallbackSender.Enqueue(queue, mergeId);
+    }
+
+    private void Measure(MergeJob job, TimeSpan elapsed, string? failureCode)
+    {
+        var status = job.Status.ToString().ToLowerInvariant();
+        metrics.MergeDuration.WithLabels(job.Method, status).Observe(elapsed.TotalSeconds);
+        Activity.Current?.SetTag("merge.status", status);
+        if (job.Status == MergeStatus.Failed)
+        {
+            metrics.Failures.WithLabels(failureCode ?? "merge_failed").Inc();
+            Activity.Current?.SetStatus(ActivityStatusCode.Error, job.Error);
+        }
     }
 
     /// <summary>The stable code a failed event carries: what kind of failure, for clients to branch on.</summary>

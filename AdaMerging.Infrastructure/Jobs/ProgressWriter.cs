@@ -13,7 +13,9 @@ namespace AdaMerging.Infrastructure.Jobs;
 /// compute thread, in a scope of its own so the job's own context is never shared across threads.
 /// </summary>
 /// <param name="callbacks">Where a progress callback is queued at each phase change; null when the request wants none.</param>
-public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, TimeSpan interval, Hangfire.IBackgroundJobClient? callbacks = null)
+/// <param name="telemetry">Phase spans, durations and step counts; null where nothing is measured.</param>
+public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, TimeSpan interval, Hangfire.IBackgroundJobClient? callbacks = null,
+    Telemetry.PhaseTelemetry? telemetry = null)
 {
     /// <summary>An "objective" event at most every so many steps.</summary>
     public const int ObjectiveEventSteps = 10;
@@ -26,6 +28,7 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
 
     public void Report(MergeProgress progress)
     {
+        telemetry?.Report(progress);
         _pending = progress;
         bool objectiveDue = progress.Objective is not null && progress.Step >= _objectiveStep + ObjectiveEventSteps;
         if (progress.Phase == _phase && _sinceWrite.Elapsed < interval && !objectiveDue) return;

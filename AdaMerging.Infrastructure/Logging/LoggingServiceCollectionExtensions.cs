@@ -19,6 +19,10 @@ public static class LoggingServiceCollectionExtensions
             .ReadFrom.Services(sp)
             .Enrich.FromLogContext()
             .WriteTo.Console(
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                formatProvider: CultureInfo.InvariantCulture));
+                // The W3C trace id last: one merge's lines in the API and the worker share it (docs/api.md, "Observability").
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {TraceId}{NewLine}{Exception}",
+                formatProvider: CultureInfo.InvariantCulture),
+            // Never the static Log.Logger: with several hosts in one process (tests) it would be the last one's, and
+            // disposing any host would close it under the others.
+            preserveStaticLogger: true);
 }

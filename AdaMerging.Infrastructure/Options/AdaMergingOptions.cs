@@ -31,7 +31,6 @@ public sealed class AdaMergingOptions
     [Range(1, 1_000_000)]
     public int RequestsPerSecondPerKey { get; set; } = 1000;
 
-    /// <summary>Seconds between saves of a running AdaMerging's state (0: every step); a restarted job resumes from the last.</summary>
     /// <summary>A blob published less than this long ago is never removed (its row may not be saved yet); later sweeps take it.</summary>
     [Range(0, 86_400)]
     public int BlobGraceSeconds { get; set; } = 300;
@@ -44,6 +43,15 @@ public sealed class AdaMergingOptions
     [Range(1, 10L * 365 * 86_400)]
     public long ResultRetentionSeconds { get; set; } = 30L * 86_400;
 
+    /// <summary>How long an Idempotency-Key is remembered (default 24 h); after that the same key starts a new request.</summary>
+    [Range(1, 30L * 86_400)]
+    public long IdempotencyKeySeconds { get; set; } = 86_400;
+
+    /// <summary>How long a resumable upload may stay unfinished after its last PATCH (default 24 h); then its partial bytes are removed.</summary>
+    [Range(1, 30L * 86_400)]
+    public long ResumableUploadSeconds { get; set; } = 86_400;
+
+    /// <summary>Seconds between saves of a running AdaMerging's state (0: every step); a restarted job resumes from the last.</summary>
     [Range(0, 86_400)]
     public int SnapshotSeconds { get; set; } = 30;
 
@@ -57,6 +65,14 @@ public sealed class AdaMergingOptions
     /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
     [Range(0, 64)]
     public int WorkerCount { get; set; }
+
+    /// <summary>Port of the worker's Prometheus /metrics (merge and phase durations, steps, failures); 0: not served.</summary>
+    [Range(0, 65_535)]
+    public int WorkerMetricsPort { get; set; }
+
+    /// <summary>Address the worker's /metrics listens on ("+": every address).</summary>
+    [Required]
+    public string WorkerMetricsHost { get; set; } = "+";
 
     /// <summary>Callback deliveries one worker process runs at once, on their own Hangfire workers (never behind a merge).</summary>
     [Range(1, 64)]

@@ -19,8 +19,35 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+
+    public DbSet<ResumableUpload> Uploads => Set<ResumableUpload>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<ResumableUpload>(e =>
+        {
+            e.ToTable("resumable_uploads");
+            e.HasKey(u => u.Id);
+            e.Property(u => u.Owner).HasMaxLength(200);
+            e.Property(u => u.FileName).HasMaxLength(200);
+            e.Property(u => u.ExpectedSha256).HasMaxLength(64).IsFixedLength();
+            e.Property(u => u.Sha256).HasMaxLength(64).IsFixedLength();
+            e.Ignore(u => u.Complete);
+            e.HasIndex(u => u.ExpiresAt);
+        });
+        modelBuilder.Entity<IdempotencyRecord>(e =>
+        {
+            e.ToTable("idempotency_keys");
+            e.HasKey(r => new { r.Owner, r.Key });
+            e.Property(r => r.Owner).HasMaxLength(200);
+            e.Property(r => r.Key).HasMaxLength(255);
+            e.Property(r => r.Operation).HasMaxLength(300);
+            e.Property(r => r.Fingerprint).HasMaxLength(64).IsFixedLength();
+            e.Property(r => r.ResponseContentType).HasMaxLength(200);
+            e.Property(r => r.ResponseLocation).HasMaxLength(2000);
+            e.HasIndex(r => r.ExpiresAt);
+        });
         modelBuilder.Entity<Checkpoint>(e =>
         {
             e.ToTable("checkpoints");
@@ -80,8 +107,6 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(m => m.ReportJson).HasColumnType("jsonb");
             e.Property(m => m.Phase).HasMaxLength(16);
             e.HasIndex(m => new { m.Status, m.CreatedAt });
-            e.Property(m => m.IdempotencyKey).HasMaxLength(200);
-            e.HasIndex(m => m.IdempotencyKey).IsUnique();
             e.Property(m => m.QueueJobId).HasMaxLength(64);
         });
         modelBuilder.Entity<MergeEvent>(e =>

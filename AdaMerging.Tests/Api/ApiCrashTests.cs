@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using AdaMerging.Tests.Support;
 using Microsoft.EntityFrameworkCore;
@@ -16,36 +15,10 @@ public sealed class ApiCrashTests(ServiceFixture service) : IClassFixture<Servic
 
     private string Temp => Path.Combine(service.DataRoot, "blobs", "tmp");
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => ApiProcess.FreePort();
 
-    private async Task<(ServiceProcess Api, HttpClient Client)> StartApiAsync(int port, string secret)
-    {
-        var settings = service.Settings.Append(new("Urls", $"http://127.0.0.1:{port}")).ToDictionary(kv => kv.Key, kv => kv.Value);
-        var api = ServiceProcess.Start("AdaMerging.Api.dll", settings, _files.File("api.log"));
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        client.DefaultRequestHeaders.Add("X-Api-Key", secret);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var ready = await client.GetAsync("/health/ready");
-                if (ready.IsSuccessStatusCode) return (api, client);
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            Assert.False(api.HasExited, $"the API exited: {File.ReadAllText(api.LogPath)}");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the API did not become ready in 60 s");
-            await Task.Delay(200);
-        }
-    }
+    private Task<(ServiceProcess Api, HttpClient Client)> StartApiAsync(int port, string secret) =>
+        ApiProcess.StartAsync(service, port, secret, _files.File("api.log"));
 
     /// <summary>A body that sends its first part, then stalls until the test lets it go (or the connection dies).</summary>
     private sealed class StallingContent(byte[] bytes, int before, TaskCompletionSource release) : HttpContent

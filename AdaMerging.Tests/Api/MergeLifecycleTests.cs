@@ -64,8 +64,12 @@ public sealed class MergeLifecycleTests(ServiceFixture service) : IClassFixture<
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
         Assert.Equal(first.Headers.Location, second.Headers.Location);
 
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+
         using var different = await Post(body with { method = "weight_averaging" });
-        Assert.Contains("different request", Problems.Text(await Problems.ReadAsync(different, HttpStatusCode.Conflict)), StringComparison.Ordinal);
+        var problem = await Problems.ReadAsync(different, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("idempotency_key_reused", problem.GetProperty("code").GetString());
+        Assert.Contains("different request", Problems.Text(problem), StringComparison.Ordinal);
         await service.WaitForMergeAsync(first.Headers.Location!.ToString());
     }
 

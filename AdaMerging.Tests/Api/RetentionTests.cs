@@ -8,7 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace AdaMerging.Tests.Api;
 
-/// <summary>Results kept 6 s, swept every second; blobs published in the last 5 s are left alone (an upload's row is saved by then).</summary>
+/// <summary>
+/// Results kept 6 s, unfinished uploads 3 s, Idempotency-Keys 2 s, swept every second; blobs published in the last 5 s
+/// are left alone (an upload's row is saved by then).
+/// </summary>
 public sealed class ShortRetentionFixture : ServiceFixture
 {
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
@@ -16,6 +19,8 @@ public sealed class ShortRetentionFixture : ServiceFixture
         new("AdaMerging:ResultRetentionSeconds", "6"),
         new("AdaMerging:BlobSweepSeconds", "1"),
         new("AdaMerging:BlobGraceSeconds", "5"),
+        new("AdaMerging:ResumableUploadSeconds", "3"),
+        new("AdaMerging:IdempotencyKeySeconds", "2"),
     ];
 }
 

@@ -13,7 +13,7 @@ public sealed class CapturedLog : ILogEventSink
     public void Emit(LogEvent logEvent)
     {
         var properties = string.Join(" ", logEvent.Properties.Select(p => $"{p.Key}={p.Value}"));
-        _lines.Enqueue($"{logEvent.Level} {logEvent.RenderMessage(CultureInfo.InvariantCulture)} {properties} {logEvent.Exception}");
+        _lines.Enqueue($"{logEvent.Level} {logEvent.RenderMessage(CultureInfo.InvariantCulture)} {properties} TraceId={logEvent.TraceId} {logEvent.Exception}");
     }
 
     public IReadOnlyList<string> Lines => [.. _lines];

@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace AdaMerging.Infrastructure.Persistence;
+
+/// <summary>
+/// A PostgreSQL session advisory lock on its own connection: exclusive across every API host, and released by the
+/// database when the holder's connection dies with its process, so a crash never leaves it held.
+/// </summary>
+public sealed class AdvisoryLock : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+
+    private AdvisoryLock(NpgsqlConnection connection) => _connection = connection;
+
+    /// <summary>The lock on <paramref name="name"/>, or null when another holder has it.</summary>
+    public static async Task<AdvisoryLock?> TryAcquireAsync(DatabaseConnection database, string name, CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(database.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@id)", connection);
+            command.Parameters.AddWithValue("id", IdOf(name));
+            if ((bool)(await command.ExecuteScalarAsync(ct))!) return new AdvisoryLock(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>SHA-256 of the name, cut to the 64 bits an advisory lock takes.</summary>
+    public static long IdOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
+
+    // Closing the session releases every advisory lock it holds.
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace AdaMerging.Tests.Support;
+
+/// <summary>The API as a real process on a real port (Kestrel, real sockets), on the fixture's database and data root.</summary>
+public static class ApiProcess
+{
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts it and waits until /health/ready answers; the client sends <paramref name="secret"/> as its key.</summary>
+    public static async Task<(ServiceProcess Api, HttpClient Client)> StartAsync(ServiceFixture service, int port, string secret, string log)
+    {
+        var settings = service.Settings.Append(new("Urls", $"http://127.0.0.1:{port}")).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var api = ServiceProcess.Start("AdaMerging.Api.dll", settings, log);
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        client.DefaultRequestHeaders.Add("X-Api-Key", secret);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var ready = await client.GetAsync("/health/ready");
+                if (ready.IsSuccessStatusCode) return (api, client);
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            Assert.False(api.HasExited, $"the API exited: {File.ReadAllText(api.LogPath)}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the API did not become ready in 60 s");
+            await Task.Delay(200);
+        }
+    }
+}
