@@ -1,3 +1,4 @@
+using AdaMerging.Api.Setup;
 using AdaMerging.Api.Idempotency;
 using System.Security.Claims;
 using AdaMerging.Api.Access;
@@ -28,11 +29,14 @@ public static class CheckpointEndpoints
                 + "PyTorch .bin/.pth/.pt, optionally with config.json. Files are streamed to disk while hashed, checked as a whole, and "
                 + "stored under their SHA-256 (the same bytes are stored once). ?name= names the checkpoint.")
             .WithIdempotency()
+            .WithUploadBody(severalFiles: true)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapPost("/open", Open).WithSummary("Start a checkpoint whose files arrive one request at a time (or as resumable uploads)").WithIdempotency();
         group.MapPut("/{id:guid}/files/{fileName}", PutFile)
             .WithSummary("Add (or replace) one file of an open checkpoint; the raw body is the file")
+            .WithUploadBody(multipart: false)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);

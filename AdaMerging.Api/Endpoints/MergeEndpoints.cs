@@ -56,7 +56,7 @@ public static class MergeEndpoints
             .WithSummary("Download one file of the merged model folder (config.json, shards, index, report.json)");
         Result(group.MapGet("/{id:guid}/archive", Archive), "application/zip")
             .WithSummary("The whole merged folder (model, config, report, coefficients, plots) as one zip, streamed");
-        Result(group.MapGet("/{id:guid}/report", Report), contentType: null)
+        Result(group.MapGet("/{id:guid}/report", Report), contentType: null).Produces<AdaMerging.Domain.Merging.MergeReport>(StatusCodes.Status200OK, "application/json")
             .WithSummary("The report: accuracies beside base, individual and task arithmetic; coefficients; objective; timings");
         return app;
     }

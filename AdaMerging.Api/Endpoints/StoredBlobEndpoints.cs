@@ -1,3 +1,4 @@
+using AdaMerging.Api.Setup;
 using AdaMerging.Api.Idempotency;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -21,10 +22,11 @@ public readonly record struct UploadServices(BlobStore Blobs, AdaMergingDbContex
 /// <param name="Kind">What it is called in messages and default names ("head").</param>
 /// <param name="Inspect">The resource's check of a staged file; its format errors become a 400.</param>
 /// <param name="Create">The new entity from its id, display name, blob and what the check found.</param>
-/// <param name="FromJson">When set, a JSON body describes a resource to make rather than upload (a zero-shot head); it returns the unsaved entity.</param>
+/// <param name="FromJson">When set, a JSON body at POST {path}/zero-shot describes a resource to make rather than upload (a zero-shot head); it returns the unsaved entity.</param>
+/// <param name="JsonSummary">What POST {path}/zero-shot does.</param>
 public sealed record StoredBlobResource<TEntity, TInfo, TResponse>(string Path, string Tag, string Kind, string UploadSummary, string UploadDescription,
     Func<string, UploadLimits, TInfo> Inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> Create, Func<TEntity, TResponse> Respond,
-    Func<HttpRequest, UploadServices, ClaimsPrincipal, CancellationToken, Task<TEntity>>? FromJson = null)
+    Func<HttpRequest, UploadServices, ClaimsPrincipal, CancellationToken, Task<TEntity>>? FromJson = null, string? JsonSummary = null)
     where TEntity : StoredBlob;
 
 /// <summary>
@@ -38,26 +40,36 @@ public static class StoredBlobEndpoints
         where TEntity : StoredBlob
     {
         var group = app.MapGroup(resource.Path).WithTags(resource.Tag);
-        var post = group.MapPost("/", async Task<Created<TResponse>> (HttpRequest request, string? name, [AsParameters] UploadServices services, ClaimsPrincipal user,
+        async Task<Created<TResponse>> FromJsonAsync(HttpRequest request, UploadServices services, ClaimsPrincipal user, CancellationToken ct)
+        {
+            var entity = await resource.FromJson!(request, services, user, ct);
+            entity.OwnedBy(user.Owner());
+            services.Db.Add(entity);
+            await services.Db.SaveChangesAsync(ct);
+            return TypedResults.Created($"{resource.Path}/{entity.Id}", resource.Respond(entity));
+        }
+        group.MapPost("/", async Task<Created<TResponse>> (HttpRequest request, string? name, [AsParameters] UploadServices services, ClaimsPrincipal user,
             CancellationToken ct) =>
             {
-                TEntity entity;
-                if (resource.FromJson is not null && request.HasJsonContentType())
-                {
-                    entity = await resource.FromJson(request, services, user, ct);
-                    entity.OwnedBy(user.Owner());
-                    services.Db.Add(entity);
-                    await services.Db.SaveChangesAsync(ct);
-                }
-                else entity = await UploadAsync(request, name, resource.Kind, services, user, resource.Inspect, resource.Create, ct);
+                // JSON here is the same as POST {path}/zero-shot (kept for the clients that send it here).
+                if (resource.FromJson is not null && request.HasJsonContentType()) return await FromJsonAsync(request, services, user, ct);
+                var entity = await UploadAsync(request, name, resource.Kind, services, user, resource.Inspect, resource.Create, ct);
                 return TypedResults.Created($"{resource.Path}/{entity.Id}", resource.Respond(entity));
             })
             .WithSummary(resource.UploadSummary)
             .WithDescription(resource.UploadDescription)
             .WithIdempotency()
+            .WithUploadBody()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        if (resource.FromJson is not null) post.ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        if (resource.FromJson is not null)
+            group.MapPost("/zero-shot", async Task<Created<TResponse>> (HttpRequest request, [AsParameters] UploadServices services, ClaimsPrincipal user,
+                    CancellationToken ct) => await FromJsonAsync(request, services, user, ct))
+                .WithSummary($"Build a zero-shot {resource.Kind} from class names").WithDescription(resource.JsonSummary ?? "")
+                .WithIdempotency()
+                .WithUploadBody(zeroShotJson: true)
+                .ProducesProblem(StatusCodes.Status400BadRequest)
+                .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", async Task<Ok<ListPage<TResponse>>> (AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,
                 int limit = CursorPaging.DefaultLimit) =>
                 TypedResults.Ok(await CursorPaging.PageAsync(db.Set<TEntity>().AsNoTracking().VisibleTo(user), after, limit, resource.Respond, ct)))

@@ -15,7 +15,7 @@ public static class DocsSetup
                     + "(weight averaging, task arithmetic, TIES, DARE, AdaMerging and AdaMerging++), poll it, download the merged model and its report.",
             });
             o.OperationFilter<MergeRequestExample>();
-            o.OperationFilter<ZeroShotHeadRequestBody>();
+            o.OperationFilter<UploadRequestBody>();
             o.SchemaFilter<MergeMethodsSchema>();
             o.SupportNonNullableReferenceTypes();
             o.OperationFilter<AccessResponses>();

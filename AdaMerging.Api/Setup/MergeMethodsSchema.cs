@@ -26,6 +26,8 @@ public sealed class MergeMethodsSchema : ISchemaFilter
             method.Enum = [.. MergeMethods.All.Select(x => (JsonNode)JsonValue.Create(x.Name))];
             method.Description = string.Join(" ", MergeMethods.All.Select(x => $"{x.Name}: {x.Summary}"));
         }
+        if (properties.TryGetValue("callbackEvents", out var e) && e is OpenApiSchema { Items: OpenApiSchema events })
+            events.Enum = [.. AdaMerging.Infrastructure.Jobs.CallbackSender.Events.Select(x => (JsonNode)JsonValue.Create(x))];
         if (!context.SchemaRepository.Schemas.ContainsKey(OptionsSchemaId))
             context.SchemaRepository.AddDefinition(OptionsSchemaId, OptionsSchema());
         properties["options"] = new OpenApiSchemaReference(OptionsSchemaId);
@@ -61,13 +63,15 @@ public sealed class MergeMethodsSchema : ISchemaFilter
         var help = uses.Select(u => u.Option.Help).Distinct();
         var property = new OpenApiSchema
         {
-            Description = $"{string.Join(" / ", help)} Used by: {string.Join(", ", methods)}.",
-            Default = ToJson(option.WireDefault),
+            // The default goes to x-default and the description, not to "default": generated clients fill "default"
+            // into every request, which would send one method's options to another (a 400).
+            Description = $"{string.Join(" / ", help)} Used by: {string.Join(", ", methods)}. Default: {ToJson(option.WireDefault)?.ToJsonString() ?? "none"}.",
             Extensions = new Dictionary<string, IOpenApiExtension>(StringComparer.Ordinal)
             {
                 ["x-methods"] = new JsonNodeExtension(new JsonArray([.. methods.Select(x => (JsonNode)JsonValue.Create(x))])),
             },
         };
+        if (ToJson(option.WireDefault) is { } wireDefault) property.Extensions["x-default"] = new JsonNodeExtension(wireDefault);
         switch (option.Kind)
         {
             case OptionKind.Number:

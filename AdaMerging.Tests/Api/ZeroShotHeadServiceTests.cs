@@ -74,7 +74,7 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
         await using var db = service.NewDbContext();
         int before = await db.Heads.CountAsync();
 
-        var noText = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads", new { checkpoint = visionOnly, classNames = Array.Empty<string>(), templates = new[] { "a photo" } }),
+        var noText = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads/zero-shot", new { checkpoint = visionOnly, classNames = Array.Empty<string>(), templates = new[] { "a photo" } }),
             HttpStatusCode.UnprocessableEntity);
         var errors = noText.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
         Assert.Contains("the class list is empty", errors);
@@ -82,11 +82,11 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
         Assert.Contains(errors, e => e.StartsWith("the checkpoint has no CLIP text tower", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("the checkpoint has no tokenizer files", StringComparison.Ordinal));
 
-        var tokenizerless = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads", new { checkpoint = withoutTokenizer, classNames = new[] { "cat" } }),
+        var tokenizerless = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads/zero-shot", new { checkpoint = withoutTokenizer, classNames = new[] { "cat" } }),
             HttpStatusCode.UnprocessableEntity);
         Assert.Single(tokenizerless.GetProperty("errors").EnumerateArray());
 
-        var malformed = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads", new { templateSet = "imagenet" }), HttpStatusCode.BadRequest);
+        var malformed = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads/zero-shot", new { templateSet = "imagenet" }), HttpStatusCode.BadRequest);
         var detail = malformed.GetProperty("detail").GetString()!;
         Assert.Contains("checkpoint is required", detail, StringComparison.Ordinal);
         Assert.Contains("give exactly one of classNames and dataset", detail, StringComparison.Ordinal);
@@ -108,7 +108,7 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
 
         Assert.Equal(["cat", "dog"], fromDataset.GetProperty("classNames").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal(fromNames.GetProperty("sha256").GetString(), fromDataset.GetProperty("sha256").GetString());
-        var refused = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads", new { checkpoint, dataset = plain }), HttpStatusCode.UnprocessableEntity);
+        var refused = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads/zero-shot", new { checkpoint, dataset = plain }), HttpStatusCode.UnprocessableEntity);
         Assert.Contains("has no class names", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 

@@ -35,10 +35,10 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
         return await IdOf(await http.PostAsync($"/{resource}?name={Uri.EscapeDataString(name)}", body), $"{resource} {name}");
     }
 
-    /// <summary>POST /heads with a JSON body (a zero-shot head from class names).</summary>
+    /// <summary>POST /heads/zero-shot (a zero-shot head from class names).</summary>
     public async Task<string> BuildHeadAsync(JsonObject request)
     {
-        using var response = await http.PostAsJsonAsync("/heads", request);
+        using var response = await http.PostAsJsonAsync("/heads/zero-shot", request);
         return await IdOf(response, "zero-shot head");
     }
 
