@@ -24,7 +24,11 @@ public static class AdaMergingServiceCollectionExtensions
         services.AddSingleton<DatabaseConnection>();
         services.AddHostedService<DatabaseStartup>(); // first: everything after it may use the database
         services.AddDbContext<AdaMergingDbContext>((sp, o) => o.UseNpgsql(sp.GetRequiredService<DatabaseConnection>().ConnectionString));
-        services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.DataRoot));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
+            return new BlobStore(o.DataRoot, o.HostId, TimeSpan.FromHours(o.ForeignTempHours));
+        });
         services.AddHostedService<BlobStoreStartup>();
         services.AddScoped<BlobCollector>();
         services.AddScoped<UploadExpiry>();

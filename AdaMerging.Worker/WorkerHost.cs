@@ -23,7 +23,7 @@ public static class WorkerHost
         builder.Services.AddAdaMergingCore(builder.Configuration);
         builder.Services.AddAdaMergingTelemetry(builder.Configuration, "adamerging-worker");
         builder.Services.AddWorkerMetricsEndpoint();
-        builder.Services.AddMergeWorker();
+        builder.Services.AddMergeWorker(builder.Configuration);
         return builder.Build();
     }
 }

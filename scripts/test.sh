@@ -18,7 +18,7 @@ failed=$(counter failed || echo 0)
 [ -n "$trx" ] || { echo "dotnet test produced no results"; failed=$((failed + 1)); }
 
 echo "== docker-compose config -q"
-if docker-compose -f docker-compose.yml config -q; then passed=$((passed + 1)); echo "compose file valid"; else failed=$((failed + 1)); fi
+if docker-compose -f docker-compose.yml --env-file .env.example config -q; then passed=$((passed + 1)); echo "compose file valid"; else failed=$((failed + 1)); fi
 
 echo "== dockerfile-utils lint Dockerfile"
 if npx --yes dockerfile-utils@0.16.3 lint Dockerfile; then passed=$((passed + 1)); echo "Dockerfile lint clean"; else failed=$((failed + 1)); fi

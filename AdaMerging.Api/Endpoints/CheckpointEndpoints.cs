@@ -128,6 +128,7 @@ public static class CheckpointEndpoints
 
     public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, BlobStore store, ClaimsPrincipal user, CancellationToken ct)
     {
+        await using var locked = await Deletion.LockInputsAsync(db, [id], ct);
         var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         await Deletion.EnsureUnusedAsync(db, id, "checkpoint", ct);
         var blobs = checkpoint.Files.Select(f => f.Sha256).ToList();
@@ -135,6 +136,7 @@ public static class CheckpointEndpoints
         db.Uploads.RemoveRange(uploads); // its unfinished uploads have nowhere to go
         db.Checkpoints.Remove(checkpoint);
         await db.SaveChangesAsync(ct);
+        await locked.CommitAsync(ct);
         foreach (var upload in uploads) File.Delete(store.UploadPath(upload.Id));
         await collector.CollectAsync(blobs, ct);
         return TypedResults.NoContent();

@@ -7,9 +7,26 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AdaMerging.Api.Endpoints;
 
-/// <summary>What every DELETE checks first: that no queued or running merge still needs the resource.</summary>
+/// <summary>
+/// What every DELETE checks first: that no queued or running merge still needs the resource. A submit and a delete
+/// of one of its inputs are serialised by a transaction-scoped advisory lock per input id (<see cref="LockInputsAsync"/>),
+/// so a merge is never queued on an input whose delete had already checked it unused.
+/// </summary>
 public static class Deletion
 {
+    /// <summary>
+    /// Opens a transaction holding the lock of each id (in id order, so two submits never deadlock); the caller's
+    /// checks and writes happen inside it and it ends with the caller's commit.
+    /// </summary>
+    public static async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> LockInputsAsync(AdaMergingDbContext db, IEnumerable<Guid> ids,
+        CancellationToken ct)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(ct);
+        foreach (var id in ids.Distinct().Order())
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLock.IdOf($"input\n{id}")})", ct);
+        return transaction;
+    }
+
     /// <summary>409 naming the queued or running merges whose request uses <paramref name="id"/>.</summary>
     public static async Task EnsureUnusedAsync(AdaMergingDbContext db, Guid id, string what, CancellationToken ct)
     {

@@ -77,6 +77,10 @@ public static class MergeEndpoints
             problems.Add($"callbackUrl: {refused}");
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
+        // Pre-flight and insert under the inputs' locks: a concurrent delete of one either finishes first (pre-flight
+        // then refuses) or waits and sees this merge using it (409).
+        await using var locked = await Deletion.LockInputsAsync(db,
+            [request.Base, .. request.Tasks.SelectMany(t => new[] { t.Checkpoint, t.Head, t.AdaptationData, t.EvaluationData }).OfType<Guid>()], ct);
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
         if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
@@ -89,7 +93,8 @@ public static class MergeEndpoints
         db.Merges.Add(job);
         db.MergeEvents.Add(new MergeEvent(job.Id, "queued", time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
         await db.SaveChangesAsync(ct);
-        job.Queued(scheduler.Enqueue(job.Id));
+        await locked.CommitAsync(ct);
+        job.Queued(scheduler.Enqueue(job.Id, job.Method));
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/merges/{job.Id}", view.Of(job));
     }

@@ -20,7 +20,7 @@ public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSte
 /// <param name="Request">The request as submitted, with every option of its method given (defaults filled in).</param>
 public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, int Attempts, string? Error, MergeProgressResponse Progress, IReadOnlyList<CheckpointFile> Files, MergeLinks Links,
-    DateTimeOffset? ExpiresAt, bool ResultsExpired, MergeRequest? Request, IReadOnlyDictionary<string, string> Metadata)
+    DateTimeOffset? ExpiresAt, bool ResultsExpired, MergeRequest? Request, IReadOnlyDictionary<string, string> Metadata, string? Host, string? Device)
 {
     public static MergeResponse From(MergeJob j, DateTimeOffset now, TimeSpan retention)
     {
@@ -37,7 +37,7 @@ public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, D
                 done ? self + "/archive" : null,
                 j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList()),
             j.Status == MergeStatus.Succeeded ? j.FinishedAt + retention : null, j.ResultsExpired,
-            JsonSerializer.Deserialize<MergeRequest>(j.RequestJson, JsonSerializerOptions.Web)?.WithDefaults(), j.Metadata);
+            JsonSerializer.Deserialize<MergeRequest>(j.RequestJson, JsonSerializerOptions.Web)?.WithDefaults(), j.Metadata, j.Host, j.Device);
     }
 }
 

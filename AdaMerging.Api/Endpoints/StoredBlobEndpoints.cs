@@ -82,11 +82,13 @@ public static class StoredBlobEndpoints
         group.MapMetadata<TEntity, TResponse>(resource.Kind, resource.Respond);
         group.MapDelete("/{id:guid}", async Task<NoContent> (Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct) =>
             {
+                await using var locked = await Deletion.LockInputsAsync(db, [id], ct);
                 var entity = await db.Set<TEntity>().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct)
                     ?? throw ApiProblemException.NotFound($"{resource.Kind} {id} does not exist");
                 await Deletion.EnsureUnusedAsync(db, id, resource.Kind, ct);
                 db.Remove(entity);
                 await db.SaveChangesAsync(ct);
+                await locked.CommitAsync(ct);
                 await collector.CollectAsync([entity.Sha256], ct);
                 return TypedResults.NoContent();
             })

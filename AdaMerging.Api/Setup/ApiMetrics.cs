@@ -30,7 +30,7 @@ public sealed class ApiMetrics
         registry.AddBeforeCollectCallback(async ct =>
         {
             var monitoring = storage.GetMonitoringApi();
-            var alive = WorkerHealthCheck.AlivePerQueue(storage, options.Value.Queue, time);
+            var alive = WorkerHealthCheck.AlivePerQueue(storage, options.Value, time);
             foreach (var (queue, count) in alive)
             {
                 workers.WithLabels(queue).Set(count);

@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace AdaMerging.Api.Setup;
 
 /// <summary>
-/// How many Hangfire workers are alive per queue (servers whose heartbeat is under two minutes old): the merge queue and
-/// the callback queue. Degraded (still 200) when no worker serves the merge queue: submissions wait until one starts.
+/// How many Hangfire workers are alive per queue (servers whose heartbeat is under two minutes old): the merge queue, the
+/// CPU queue and the callback queue. Degraded (still 200) when no worker serves one of the merge queues: submissions to it
+/// wait until one starts.
 /// </summary>
 public sealed class WorkerHealthCheck(JobStorage storage, IOptions<AdaMergingOptions> options, TimeProvider time) : IHealthCheck
 {
@@ -18,18 +19,18 @@ public sealed class WorkerHealthCheck(JobStorage storage, IOptions<AdaMergingOpt
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = AlivePerQueue(storage, options.Value.Queue, time).ToDictionary(d => d.Key, d => (object)d.Value, StringComparer.Ordinal);
-        var merges = (int)data[options.Value.Queue];
+        var data = AlivePerQueue(storage, options.Value, time).ToDictionary(d => d.Key, d => (object)d.Value, StringComparer.Ordinal);
+        var merges = Math.Min((int)data[options.Value.Queue], (int)data[options.Value.CpuQueue]);
         var description = string.Join(", ", data.Select(d => $"{d.Key}: {d.Value}")) + " workers alive";
         return Task.FromResult(merges > 0 ? HealthCheckResult.Healthy(description, data) : HealthCheckResult.Degraded(description, data: data));
     }
 
-    /// <summary>Workers alive per queue: the merge queue and the callback queue always, and any other a server listens on.</summary>
-    public static IReadOnlyDictionary<string, int> AlivePerQueue(JobStorage storage, string mergeQueue, TimeProvider time)
+    /// <summary>Workers alive per queue: the merge, CPU and callback queues always, and any other a server listens on.</summary>
+    public static IReadOnlyDictionary<string, int> AlivePerQueue(JobStorage storage, AdaMergingOptions options, TimeProvider time)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var servers = storage.GetMonitoringApi().Servers().Where(s => s.Heartbeat is { } beat && now - beat < Alive).ToList();
-        var queues = new[] { mergeQueue, CallbackSender.Queue }.Concat(servers.SelectMany(s => s.Queues)).Distinct(StringComparer.Ordinal);
+        var queues = new[] { options.Queue, options.CpuQueue, CallbackSender.Queue }.Concat(servers.SelectMany(s => s.Queues)).Distinct(StringComparer.Ordinal);
         return queues.ToDictionary(q => q, q => servers.Where(s => s.Queues.Contains(q)).Sum(s => s.WorkersCount), StringComparer.Ordinal);
     }
 

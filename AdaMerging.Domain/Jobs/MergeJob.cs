@@ -81,12 +81,20 @@ public sealed class MergeJob : Store.IListed, Store.IAnnotated
 
     public bool IsFinished => Status is MergeStatus.Succeeded or MergeStatus.Failed or MergeStatus.Cancelled;
 
-    public void Start(DateTimeOffset now)
+    /// <summary>The host (its HostId) of the latest attempt; every attempt's host and device are in its started/retried event.</summary>
+    public string? Host { get; private set; }
+
+    /// <summary>The device of the latest attempt: cpu, or the cuda:N its worker slot owns.</summary>
+    public string? Device { get; private set; }
+
+    public void Start(DateTimeOffset now, string? host = null, string? device = null)
     {
         Require(Status is MergeStatus.Queued or MergeStatus.Running, "start");
         Status = MergeStatus.Running;
         StartedAt = now;
         Attempts++;
+        Host = host;
+        Device = device;
     }
 
     public void Succeed(IReadOnlyList<Store.CheckpointFile> files, string reportJson, DateTimeOffset now)

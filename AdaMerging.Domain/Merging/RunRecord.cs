@@ -9,4 +9,4 @@ public sealed record InputDigest(string Role, string File, string Sha256);
 /// input's SHA-256, where it ran and with how many threads, and the versions of this project and of libtorch. The
 /// same request on the same device and thread count gives a bit-identical model.
 /// </summary>
-public sealed record RunRecord(IReadOnlyList<InputDigest> Inputs, string Device, int Threads, string Version, string Torch, string TorchSharp);
+public sealed record RunRecord(IReadOnlyList<InputDigest> Inputs, string Device, int Threads, string Version, string Torch, string TorchSharp, string? Host = null);

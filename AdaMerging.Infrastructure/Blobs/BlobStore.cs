@@ -11,11 +11,14 @@ public sealed class BlobStore
     private readonly string _blobs;
     private readonly string _temp;
     private readonly string _uploads;
+    private readonly TimeSpan _foreignTempAge;
 
-    public BlobStore(string root)
+    public BlobStore(string root, string? hostId = null, TimeSpan? foreignTempAge = null)
     {
         _blobs = Path.Combine(Path.GetFullPath(root), "blobs", "sha256");
         _temp = Path.Combine(Path.GetFullPath(root), "blobs", "tmp");
+        HostId = hostId ?? Environment.MachineName;
+        _foreignTempAge = foreignTempAge ?? TimeSpan.FromHours(24);
         Directory.CreateDirectory(_blobs);
         Directory.CreateDirectory(_temp);
         _uploads = Path.Combine(Path.GetFullPath(root), "blobs", "uploads");
@@ -23,27 +26,30 @@ public sealed class BlobStore
         SweepAbandoned();
     }
 
-    /// <summary>
-    /// A fresh path under the store's temp folder, on the same file system as the blobs, named after this process so
-    /// that what a killed process left behind can be told from what a live one is writing.
-    /// </summary>
-    public string NewTempPath(string suffix = "") =>
-        Path.Combine(_temp, $"{Environment.ProcessId}-{Guid.NewGuid():N}{suffix}");
+    /// <summary>This host's name in temp files: several hosts may share the store (docs/deployment.md).</summary>
+    public string HostId { get; }
 
     /// <summary>
-    /// Deletes temp files and folders of processes that no longer run (an upload or a merge output cut off by a
-    /// crash): they were never visible as blobs, and now they release their space.
+    /// A fresh path under the store's temp folder, on the same file system as the blobs, named after this host and
+    /// process (host-pid-guid) so that what a killed process left behind can be told from what a live one is writing.
+    /// </summary>
+    public string NewTempPath(string suffix = "") =>
+        Path.Combine(_temp, $"{HostId}-{Environment.ProcessId}-{Guid.NewGuid():N}{suffix}");
+
+    /// <summary>
+    /// Deletes temp files and folders that no live writer can own: this host's, of processes that no longer run (an
+    /// upload or a merge output cut off by a crash), and other hosts' only once older than the configured age (their
+    /// processes cannot be seen from here). Never visible as blobs, they now release their space.
     /// </summary>
     public int SweepAbandoned()
     {
         int removed = 0;
         foreach (var entry in Directory.EnumerateFileSystemEntries(_temp))
         {
-            var name = Path.GetFileName(entry);
-            var dash = name.IndexOf('-', StringComparison.Ordinal);
-            int pid = 0;
-            bool owned = dash > 0 && int.TryParse(name.AsSpan(0, dash), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pid);
-            if (owned && (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}"))) continue;
+            var (host, pid) = Writer(Path.GetFileName(entry));
+            bool ours = host is null || host == HostId; // host null: the name of an older version, written here
+            if (ours && pid is { } p && (p == Environment.ProcessId || Directory.Exists($"/proc/{p}"))) continue;
+            if (!ours && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(entry) < _foreignTempAge) continue;
             try
             {
                 if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
@@ -56,6 +62,17 @@ public sealed class BlobStore
             }
         }
         return removed;
+    }
+
+    /// <summary>The host and process a temp name says wrote it: "host-pid-guid[.suffix]" (the host may contain '-'), or "pid-guid".</summary>
+    public static (string? Host, int? Pid) Writer(string name)
+    {
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        var parts = (dot < 0 ? name : name[..dot]).Split('-');
+        if (parts.Length < 2 || parts[^1].Length != 32
+            || !int.TryParse(parts[^2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+            return ("", null); // not a name this store writes: someone else's, swept by age
+        return (parts.Length == 2 ? null : string.Join('-', parts[..^2]), pid);
     }
 
     /// <summary>

@@ -34,6 +34,7 @@ public sealed partial class MergeJobRunner(
     IBackgroundJobClient queue,
     IOptions<AdaMergingOptions> options,
     WorkerMetrics metrics,
+    DeviceSlots slots,
     ILogger<MergeJobRunner> logger)
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
@@ -54,10 +55,15 @@ public sealed partial class MergeJobRunner(
         span?.SetTag("merge.id", mergeId.ToString());
         span?.SetTag("merge.method", job.Method);
         var clock = Stopwatch.StartNew();
-        job.Start(time.GetUtcNow());
+        // A learning merge runs on its slot's own device; a data-free one on the CPU (docs/deployment.md, "Devices").
+        using var lease = MergeMethods.Find(job.Method)?.NeedsAdaptationData == true ? slots.Acquire() : null;
+        var deviceName = lease?.Device ?? "cpu";
+        var host = options.Value.HostId;
+        job.Start(time.GetUtcNow(), host, deviceName);
         span?.SetTag("merge.attempt", job.Attempts);
+        span?.SetTag("merge.device", deviceName);
         db.MergeEvents.Add(new MergeEvent(mergeId, job.Attempts == 1 ? "started" : "retried", time.GetUtcNow(),
-            job.Attempts == 1 ? $"started on {Environment.MachineName}" : $"attempt {job.Attempts} on {Environment.MachineName}, after the previous one stopped"));
+            job.Attempts == 1 ? $"started on {host}, {deviceName}" : $"attempt {job.Attempts} on {host}, {deviceName}, after the previous one stopped"));
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
         if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, "started")) CallbackSender.Enqueue(queue, mergeId, "started");
@@ -76,7 +82,7 @@ public sealed partial class MergeJobRunner(
             var plan = await PlanAsync(job, cancellationToken);
             phases = new PhaseTelemetry(metrics, job.Method, span?.Context ?? default);
             var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, "progress") ? queue : null, phases);
-            var device = TorchDevice.Choose(options.Value.Device);
+            var device = TorchDevice.Choose(deviceName);
             MergeReport report;
             metrics.Running.Inc();
             try
@@ -104,6 +110,7 @@ public sealed partial class MergeJobRunner(
                 snapshots.Delete();
                 return; // cancelled while it ran: the results are not published
             }
+            report = report with { Run = report.Run is { } run ? run with { Host = host } : null }; // the run record names this host too
             job.Succeed(files, JsonSerializer.Serialize(report, JsonSerializerOptions.Web), time.GetUtcNow());
             db.MergeEvents.Add(new MergeEvent(mergeId, "succeeded", time.GetUtcNow(), $"succeeded with {files.Count} files"));
             LogSucceeded(mergeId, files.Count);

@@ -11,6 +11,17 @@ public sealed class AdaMergingOptions
     [Required]
     public string DataRoot { get; set; } = "data";
 
+    /// <summary>
+    /// This host's name (default: the machine name): in temp file names, Hangfire server names and the merge's record of
+    /// where it ran. Hosts sharing one DataRoot must have distinct ids (docs/deployment.md).
+    /// </summary>
+    [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", ErrorMessage = "HostId must be 1-63 letters, digits, '_', '.' or '-'")]
+    public string HostId { get; set; } = Environment.MachineName;
+
+    /// <summary>Hours after which a temp file another host wrote counts as abandoned (its processes cannot be seen from here).</summary>
+    [Range(1, 24 * 365)]
+    public int ForeignTempHours { get; set; } = 24;
+
     /// <summary>Hangfire queue the merges go to; workers on GPU machines listen on it.</summary>
     [Required, RegularExpression("^[a-z0-9_-]{1,20}$", ErrorMessage = "Queue must be 1-20 lower-case letters, digits, '_' or '-'")]
     public string Queue { get; set; } = "gpu";
@@ -62,9 +73,27 @@ public sealed class AdaMergingOptions
     [Range(2, 86_400)]
     public int QueueInvisibilitySeconds { get; set; } = 120;
 
-    /// <summary>Merges one worker process runs at once; 0 means one per GPU, or 1 without one.</summary>
-    [Range(0, 64)]
+    /// <summary>
+    /// Slots of the merge queue (Queue) this worker process serves: 0 means one per device slot (Devices × SlotsPerDevice),
+    /// -1 none (a host that serves only the CPU queue).
+    /// </summary>
+    [Range(-1, 64)]
     public int WorkerCount { get; set; }
+
+    /// <summary>The devices this worker's merge slots own, e.g. ["cuda:0", "cuda:1"]; empty: every visible GPU, else the CPU.</summary>
+    public List<string> Devices { get; set; } = [];
+
+    /// <summary>Merges that may share one device at once (1: each merge has its device to itself).</summary>
+    [Range(1, 16)]
+    public int SlotsPerDevice { get; set; } = 1;
+
+    /// <summary>The queue of merges that need no gradient (weight averaging, task arithmetic, TIES, DARE): CPU slots, any host.</summary>
+    [Required, RegularExpression("^[a-z0-9_-]{1,20}$", ErrorMessage = "CpuQueue must be 1-20 lower-case letters, digits, '_' or '-'")]
+    public string CpuQueue { get; set; } = "cpu";
+
+    /// <summary>Slots of the CPU queue this worker process serves (0: none).</summary>
+    [Range(0, 64)]
+    public int CpuWorkerCount { get; set; } = 1;
 
     /// <summary>Port of the worker's Prometheus /metrics (merge and phase durations, steps, failures); 0: not served.</summary>
     [Range(0, 65_535)]

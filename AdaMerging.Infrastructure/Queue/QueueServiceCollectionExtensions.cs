@@ -5,6 +5,7 @@ using AdaMerging.Infrastructure.Persistence;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -45,8 +46,11 @@ public static class QueueServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The Hangfire server that runs merges: one worker per GPU (or one on the CPU) unless configured.</summary>
-    public static IServiceCollection AddMergeWorker(this IServiceCollection services)
+    /// <summary>
+    /// The Hangfire servers that run merges: the merge queue with one slot per device slot (<see cref="DeviceSlots"/>)
+    /// unless configured, the CPU queue with its own slots, and the callbacks' own workers (docs/deployment.md).
+    /// </summary>
+    public static IServiceCollection AddMergeWorker(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<MergeJobRunner>();
         services.AddScoped<CallbackSender>();
@@ -64,19 +68,36 @@ public static class QueueServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
             server.Queues = [CallbackSender.Queue];
             server.WorkerCount = options.CallbackWorkerCount;
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:callbacks";
+            server.ServerName = $"{options.HostId}:{Environment.ProcessId}:callbacks";
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
         });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
+            var devices = options.Devices.Count > 0 ? options.Devices
+                : options.Device.Equals("cpu", StringComparison.OrdinalIgnoreCase) ? ["cpu"] : TorchDevice.Visible();
+            foreach (var device in devices) TorchDevice.Choose(device); // an unknown or absent device stops the worker at start
+            return new DeviceSlots(devices, options.SlotsPerDevice);
+        });
+        // The merge queue: one slot per device slot; the CPU queue: its own slots, so data-free merges never wait behind AdaMerging.
+        // Which servers run is known from configuration now; their sizes when the container is built.
+        var configured = configuration.GetSection(AdaMergingOptions.Section).Get<AdaMergingOptions>() ?? new AdaMergingOptions();
+        if (configured.WorkerCount >= 0)
+            AddMergeServer(services, "", o => o.Queue, (o, sp) => o.WorkerCount == 0 ? sp.GetRequiredService<DeviceSlots>().Capacity : o.WorkerCount);
+        if (configured.CpuWorkerCount > 0) AddMergeServer(services, ":cpu", o => o.CpuQueue, (o, _) => o.CpuWorkerCount);
+        return services;
+    }
+
+    private static void AddMergeServer(IServiceCollection services, string suffix, Func<AdaMergingOptions, string> queue,
+        Func<AdaMergingOptions, IServiceProvider, int> workers) =>
         services.AddHangfireServer((sp, server) =>
         {
             var options = sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value;
-            server.Queues = [options.Queue];
-            server.WorkerCount = options.WorkerCount > 0 ? options.WorkerCount : Math.Max(1, TorchDevice.CudaDeviceCount());
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            server.Queues = [queue(options)];
+            server.WorkerCount = workers(options, sp);
+            server.ServerName = $"{options.HostId}:{Environment.ProcessId}{suffix}";
             server.ShutdownTimeout = TimeSpan.FromSeconds(30);
             server.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             server.CancellationCheckInterval = TimeSpan.FromSeconds(1); // a cancelled merge stops within about a second
         });
-        return services;
-    }
 }

@@ -191,7 +191,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
             await db.SaveChangesAsync();
         }
         File.Delete(blob);
-        service.ApiServices.GetRequiredService<AdaMerging.Infrastructure.Queue.MergeScheduler>().Enqueue(job.Id);
+        service.ApiServices.GetRequiredService<AdaMerging.Infrastructure.Queue.MergeScheduler>().Enqueue(job.Id, job.Method);
 
         var merge = await service.WaitForMergeAsync($"/merges/{job.Id}");
         Assert.Equal("failed", merge.GetProperty("status").GetString());

@@ -25,7 +25,8 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
         Assert.Equal("Healthy", ready.GetProperty("status").GetString());
         Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
         var workers = ready.GetProperty("checks").GetProperty("workers").GetProperty("data");
-        Assert.Equal(("1", "2"), (workers.GetProperty("test").GetString(), workers.GetProperty("callbacks").GetString())); // the fixture's queue, and callbacks
+        // the fixture's merge queue (one CPU device slot), the CPU queue and the callbacks
+        Assert.Equal(("1", "1", "2"), (workers.GetProperty("test").GetString(), workers.GetProperty("cpu").GetString(), workers.GetProperty("callbacks").GetString()));
     }
 
     [Fact]

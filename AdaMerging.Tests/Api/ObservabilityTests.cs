@@ -81,7 +81,7 @@ public sealed class ObservabilityTests(MetricsFixture service) : TempDirectoryTe
             await db.SaveChangesAsync();
         }
         File.Delete(Path.Combine(service.DataRoot, "blobs", "sha256", sha[..2], sha));
-        service.ApiServices.GetRequiredService<AdaMerging.Infrastructure.Queue.MergeScheduler>().Enqueue(job.Id);
+        service.ApiServices.GetRequiredService<AdaMerging.Infrastructure.Queue.MergeScheduler>().Enqueue(job.Id, job.Method);
         Assert.Equal("failed", (await service.WaitForMergeAsync($"/merges/{job.Id}")).GetProperty("status").GetString());
     }
 

@@ -80,11 +80,17 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Device")
+                        .HasColumnType("text");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Host")
+                        .HasColumnType("text");
 
                     b.Property<string>("Metadata")
                         .IsRequired()
