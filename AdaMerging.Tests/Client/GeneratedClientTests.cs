@@ -4,7 +4,6 @@ using AdaMerging.Client.Models;
 using AdaMerging.Tests.Support;
 using Microsoft.Kiota.Abstractions.Authentication;
 using Microsoft.Kiota.Http.HttpClientLibrary;
-using TorchSharp;
 
 namespace AdaMerging.Tests.Client;
 
@@ -47,19 +46,8 @@ public sealed class GeneratedClientTests(ServiceFixture service) : TempDirectory
         await using (var headFile = Open(ClipTiny.File("head.safetensors")))
             head = await api.Heads.PostAsync(headFile, "application/octet-stream", c => c.QueryParameters.Name = "head");
         var tasks = new List<MergeTask>();
-        using var folder = ClipTiny.OpenHuggingFace();
-        var g = new torch.Generator(211);
-        for (int k = 0; k < 2; k++)
+        foreach (var (k, (modelPath, dataPath)) in TinyService.TaskFiles(Dir, tasks: 2, seed: 211).Index())
         {
-            var modelPath = Dir.File($"task{k}.safetensors");
-            TestCheckpoints.Save(modelPath, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
-                folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
-            var dataPath = Dir.File($"data{k}.safetensors");
-            TestCheckpoints.Save(dataPath, new Dictionary<string, torch.Tensor>
-            {
-                ["pixel_values"] = torch.randn([12, 3, 16, 16], generator: g),
-                ["labels"] = torch.randint(0, 5, [12], generator: g),
-            });
             CheckpointResponse? checkpoint;
             await using (var model = Open(modelPath))
                 checkpoint = await api.Checkpoints.PostAsync(model, "application/octet-stream", c => c.QueryParameters.Name = $"task{k}");

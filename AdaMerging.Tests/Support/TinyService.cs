@@ -22,9 +22,21 @@ public static class TinyService
         var config = await File.ReadAllBytesAsync(ClipTiny.File("config.json"));
         var baseId = await PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"))), ("config.json", config));
         var headId = await PostAsync(service, "/heads", ("head.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("head.safetensors"))));
+        var result = new List<(string, string)>();
+        foreach (var (model, data) in TaskFiles(files, tasks, seed))
+        {
+            result.Add((await PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(model)), ("config.json", config)),
+                await PostAsync(service, "/datasets", ("data.safetensors", await File.ReadAllBytesAsync(data)))));
+        }
+        return new Inputs(baseId, headId, result);
+    }
+
+    /// <summary>Per task, the tiny CLIP perturbed by seeded noise and a labeled 12-image dataset, written under <paramref name="files"/>.</summary>
+    public static List<(string Model, string Data)> TaskFiles(TempDirectory files, int tasks, int seed)
+    {
         using var folder = ClipTiny.OpenHuggingFace();
         var g = new torch.Generator((ulong)seed);
-        var result = new List<(string, string)>();
+        var paths = new List<(string, string)>();
         for (int k = 0; k < tasks; k++)
         {
             var model = files.File($"tiny{seed}-{k}.safetensors");
@@ -36,10 +48,9 @@ public static class TinyService
                 ["pixel_values"] = torch.randn([12, 3, 16, 16], generator: g),
                 ["labels"] = torch.randint(0, 5, [12], generator: g),
             });
-            result.Add((await PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(model)), ("config.json", config)),
-                await PostAsync(service, "/datasets", ("data.safetensors", await File.ReadAllBytesAsync(data)))));
+            paths.Add((model, data));
         }
-        return new Inputs(baseId, headId, result);
+        return paths;
     }
 
     public static async Task<string> PostAsync(ServiceFixture service, string path, params (string Name, byte[] Bytes)[] files)

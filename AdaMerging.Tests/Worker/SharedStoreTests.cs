@@ -23,6 +23,7 @@ public sealed class SharedStoreFixture : ServiceFixture
 /// workers are SIGKILLed in the middle of AdaMerging jobs and come back (issue 16): every merge succeeds exactly once,
 /// equal requests give bit-identical models whether resumed or not, and no temp file is left when all stop.
 /// </summary>
+[Collection(HeavyWorkerProcesses.Name)]
 public sealed class SharedStoreTests(SharedStoreFixture service, ITestOutputHelper output) : TempDirectoryTests, IClassFixture<SharedStoreFixture>
 {
     private const int DataFree = 180, Learning = 20;

@@ -21,6 +21,7 @@ public sealed class WorkerProcessFixture : ServiceFixture
 /// Workers killed with SIGKILL at random points of AdaMerging, and stopped with SIGTERM: every job is picked up
 /// again by the next worker, resumes from its saved state and ends bit-identical to an uninterrupted run.
 /// </summary>
+[Collection(HeavyWorkerProcesses.Name)]
 public sealed class WorkerCrashTests(WorkerProcessFixture service) : IClassFixture<WorkerProcessFixture>, IDisposable
 {
     private const int Steps = 300, Runs = 20, KillsPerRun = 1;
