@@ -23,7 +23,7 @@ public static class Deletion
     {
         var transaction = await db.Database.BeginTransactionAsync(ct);
         foreach (var id in ids.Distinct().Order())
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLock.IdOf($"input\n{id}")})", ct);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLock.IdOf(AdvisoryLock.Input(id))})", ct);
         return transaction;
     }
 

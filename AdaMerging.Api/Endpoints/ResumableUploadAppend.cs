@@ -59,7 +59,7 @@ public static class ResumableUploadAppend
 
     /// <summary>The upload's lock, or a 423 while another PATCH (or DELETE) holds it.</summary>
     internal static async Task<AdvisoryLock> LockAsync(DatabaseConnection database, Guid id, CancellationToken ct) =>
-        await AdvisoryLock.TryAcquireAsync(database, $"upload\n{id}", ct)
+        await AdvisoryLock.TryAcquireAsync(database, AdvisoryLock.Upload(id), ct)
             ?? throw new ApiProblemException(StatusCodes.Status423Locked, "Upload in use",
                 $"another request is writing upload {id}; retry when it has ended (HEAD gives the offset)") { Code = "upload_locked" };
 

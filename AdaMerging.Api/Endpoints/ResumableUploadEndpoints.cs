@@ -103,14 +103,14 @@ public static class ResumableUploadEndpoints
 
     public static async Task<Ok<ResumableUploadResponse>> Get(Guid id, AdaMergingDbContext db, BlobStore blobs, TimeProvider time, ClaimsPrincipal user, CancellationToken ct)
     {
-        var upload = await db.Uploads.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(u => u.Id == id, ct)
-            ?? throw ApiProblemException.NotFound($"upload {id} does not exist");
+        var upload = await FindAsync(id, db, user, time, ct, expiredToo: true); // JSON says "expired" where tus answers 410
         return TypedResults.Ok(ResumableUploadResponse.From(upload, ReceivedBytes(upload, blobs), upload.Expired(time.GetUtcNow())));
     }
 
-    public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobStore blobs, DatabaseConnection database, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobStore blobs, DatabaseConnection database, TimeProvider time,
+        ClaimsPrincipal user, CancellationToken ct)
     {
-        var upload = await db.Uploads.VisibleTo(user).SingleOrDefaultAsync(u => u.Id == id, ct) ?? throw ApiProblemException.NotFound($"upload {id} does not exist");
+        var upload = await FindAsync(id, db, user, time, ct, tracked: true, expiredToo: true);
         await using (await ResumableUploadAppend.LockAsync(database, id, ct))
         {
             db.Uploads.Remove(upload);
@@ -130,13 +130,13 @@ public static class ResumableUploadEndpoints
 
     internal static TimeSpan Lifetime(AdaMergingOptions options) => TimeSpan.FromSeconds(options.ResumableUploadSeconds);
 
-    /// <summary>The caller's upload: 404 when unknown, 410 once abandoned past its expiry.</summary>
+    /// <summary>The caller's upload: 404 when unknown, 410 once abandoned past its expiry (unless <paramref name="expiredToo"/>).</summary>
     internal static async Task<ResumableUpload> FindAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, TimeProvider time, CancellationToken ct,
-        bool tracked = false)
+        bool tracked = false, bool expiredToo = false)
     {
         var upload = await (tracked ? db.Uploads : db.Uploads.AsNoTracking()).VisibleTo(user).SingleOrDefaultAsync(u => u.Id == id, ct)
             ?? throw ApiProblemException.NotFound($"upload {id} does not exist");
-        if (upload.Expired(time.GetUtcNow()))
+        if (!expiredToo && upload.Expired(time.GetUtcNow()))
             throw new ApiProblemException(StatusCodes.Status410Gone, "Gone", $"upload {id} expired at {upload.ExpiresAt:u} unfinished; create a new one")
             { Code = "upload_expired" };
         return upload;

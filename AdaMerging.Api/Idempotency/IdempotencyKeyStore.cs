@@ -5,24 +5,12 @@ using NpgsqlTypes;
 namespace AdaMerging.Api.Idempotency;
 
 /// <summary>
-/// The idempotency_keys table and the advisory lock, on one connection that the request holds while it runs (plain
-/// SQL: the endpoint's own DbContext saves and clears its changes independently of these rows).
+/// The idempotency_keys table, on the connection that holds the key's advisory lock while the request runs (plain SQL:
+/// the endpoint's own DbContext saves and clears its changes independently of these rows).
 /// </summary>
 internal sealed class IdempotencyKeyStore(NpgsqlConnection connection)
 {
     private const string Columns = "\"Owner\", \"Key\", \"Operation\", \"Fingerprint\", \"CreatedAt\", \"ExpiresAt\", \"ResponseStatus\", \"ResponseContentType\", \"ResponseLocation\", \"ResponseBody\"";
-
-    public async Task<bool> TryLockAsync(IdempotencyRecord record, CancellationToken ct)
-    {
-        await using var command = Command("SELECT pg_try_advisory_lock(@id)", [("id", IdempotencyMiddleware.LockId(record.Owner, record.Key))]);
-        return (bool)(await command.ExecuteScalarAsync(ct))!;
-    }
-
-    public async Task UnlockAsync(IdempotencyRecord record, CancellationToken ct)
-    {
-        if (connection.State == System.Data.ConnectionState.Open)
-            await ExecuteAsync("SELECT pg_advisory_unlock(@id)", [("id", IdempotencyMiddleware.LockId(record.Owner, record.Key))], ct);
-    }
 
     /// <summary>The key's record unless it expired (an expired one is removed: the key starts afresh).</summary>
     public async Task<IdempotencyRecord?> FindAsync(string owner, string key, DateTimeOffset now, CancellationToken ct)

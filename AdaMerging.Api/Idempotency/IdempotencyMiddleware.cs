@@ -3,7 +3,6 @@ using AdaMerging.Api.Errors;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace AdaMerging.Api.Idempotency;
 
@@ -38,42 +37,32 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
             Owner = http.User.Owner(), Key = key, Operation = Operation(http), Fingerprint = await RequestFingerprint.OfAsync(http.Request, ct),
             CreatedAt = time.GetUtcNow(), ExpiresAt = time.GetUtcNow().AddSeconds(options.Value.IdempotencyKeySeconds),
         };
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync(ct);
-        var keys = new IdempotencyKeyStore(connection);
-        if (!await keys.TryLockAsync(record, ct))
-            throw new ApiProblemException(StatusCodes.Status409Conflict, "Request in progress",
+        await using var held = await AdvisoryLock.TryAcquireAsync(database, AdvisoryLock.IdempotencyKey(record.Owner, key), ct)
+            ?? throw new ApiProblemException(StatusCodes.Status409Conflict, "Request in progress",
                 $"a request with {Header} '{key}' is still being processed; retry once it has finished") { Code = "idempotency_key_in_use" };
+        var keys = new IdempotencyKeyStore(held.Connection);
+        var earlier = await keys.FindAsync(record.Owner, key, record.CreatedAt, ct);
+        if (earlier is not null && (earlier.Operation != record.Operation || earlier.Fingerprint != record.Fingerprint))
+            throw ApiProblemException.Unprocessable("Idempotency-Key reused", $"{Header} '{key}' was used for a different request "
+                + $"({earlier.Operation} at {earlier.CreatedAt:u}); use a new key for a new request", [], code: "idempotency_key_reused");
+        if (earlier?.ResponseStatus is { } status)
+        {
+            await ReplayAsync(http, earlier, status);
+            return;
+        }
+        await keys.StartAsync(earlier ?? record, ct); // a first attempt that died (lock free, no response) is taken over
+        byte[]? captured = null;
         try
         {
-            var earlier = await keys.FindAsync(record.Owner, key, record.CreatedAt, ct);
-            if (earlier is not null && (earlier.Operation != record.Operation || earlier.Fingerprint != record.Fingerprint))
-                throw ApiProblemException.Unprocessable("Idempotency-Key reused", $"{Header} '{key}' was used for a different request "
-                    + $"({earlier.Operation} at {earlier.CreatedAt:u}); use a new key for a new request", [], code: "idempotency_key_reused");
-            if (earlier?.ResponseStatus is { } status)
-            {
-                await ReplayAsync(http, earlier, status);
-                return;
-            }
-            await keys.StartAsync(earlier ?? record, ct); // a first attempt that died (lock free, no response) is taken over
-            byte[]? captured;
-            try
-            {
-                captured = await RunCapturingAsync(http);
-            }
-            catch
-            {
-                await keys.ForgetAsync(record.Owner, key, CancellationToken.None); // refused by an exception (a problem answer): the key stays free
-                throw;
-            }
-            if (http.Response.StatusCode is >= 200 and < 300 && captured is not null)
-                await keys.CompleteAsync(earlier ?? record, http.Response.StatusCode, http.Response.ContentType, http.Response.Headers.Location.ToString(), captured, CancellationToken.None);
-            else
-                await keys.ForgetAsync(record.Owner, key, CancellationToken.None); // a refused request leaves the key free for a corrected one
+            captured = await RunCapturingAsync(http);
         }
         finally
         {
-            await keys.UnlockAsync(record, CancellationToken.None);
+            // Only a success is remembered; a refusal (a status or an exception) leaves the key free for a corrected request.
+            if (captured is not null && http.Response.StatusCode is >= 200 and < 300)
+                await keys.CompleteAsync(earlier ?? record, http.Response.StatusCode, http.Response.ContentType, http.Response.Headers.Location.ToString(), captured, CancellationToken.None);
+            else
+                await keys.ForgetAsync(record.Owner, key, CancellationToken.None);
         }
     }
 
@@ -105,6 +94,4 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
         if (earlier.ResponseContentType is { } type) http.Response.ContentType = type;
         if (earlier.ResponseBody is { Length: > 0 } body) await http.Response.Body.WriteAsync(body, http.RequestAborted);
     }
-
-    internal static long LockId(string owner, string key) => AdvisoryLock.IdOf($"idempotency\n{owner}\n{key}");
 }

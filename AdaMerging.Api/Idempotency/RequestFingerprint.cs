@@ -20,7 +20,7 @@ public static class RequestFingerprint
         Add(request.Path);
         Add(request.QueryString.Value);
         Add(request.ContentType);
-        if (IsSmall(request))
+        if (HashesBody(request))
         {
             request.EnableBuffering();
             var buffer = new byte[81920];
@@ -41,7 +41,7 @@ public static class RequestFingerprint
     /// JSON bodies (and empty ones) are hashed; an upload's body is not read here at all: it may still be arriving, and
     /// the request must hold its key while it does, so that a concurrent retry sees it in flight.
     /// </summary>
-    private static bool IsSmall(HttpRequest request) =>
+    private static bool HashesBody(HttpRequest request) =>
         request.ContentLength == 0 || (request.ContentLength is null or <= MaxHashedBodyBytes
             && request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true);
 }

@@ -21,7 +21,7 @@ public sealed partial class UploadExpiry(BlobStore blobs, AdaMergingDbContext db
         foreach (var upload in await db.Uploads.Where(u => u.ExpiresAt <= now).ToListAsync(ct))
         {
             // A PATCH still writing holds the lock (and moves the expiry on when it ends): leave it to the next sweep.
-            await using var held = await AdvisoryLock.TryAcquireAsync(database, $"upload\n{upload.Id}", ct);
+            await using var held = await AdvisoryLock.TryAcquireAsync(database, AdvisoryLock.Upload(upload.Id), ct);
             if (held is null) continue;
             if (await db.Uploads.Where(u => u.Id == upload.Id && u.ExpiresAt <= now).ExecuteDeleteAsync(ct) == 0) continue;
             freed += Delete(blobs.UploadPath(upload.Id));

@@ -18,21 +18,32 @@ public sealed class AdvisoryLock : IAsyncDisposable
     public static async Task<AdvisoryLock?> TryAcquireAsync(DatabaseConnection database, string name, CancellationToken ct)
     {
         var connection = new NpgsqlConnection(database.ConnectionString);
+        bool held = false;
         try
         {
             await connection.OpenAsync(ct);
             await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@id)", connection);
             command.Parameters.AddWithValue("id", IdOf(name));
-            if ((bool)(await command.ExecuteScalarAsync(ct))!) return new AdvisoryLock(connection);
+            held = (bool)(await command.ExecuteScalarAsync(ct))!;
+            return held ? new AdvisoryLock(connection) : null;
         }
-        catch
+        finally
         {
-            await connection.DisposeAsync();
-            throw;
+            if (!held) await connection.DisposeAsync();
         }
-        await connection.DisposeAsync();
-        return null;
     }
+
+    /// <summary>The holder's own connection: work done on it ends, and the lock with it, when the holder is disposed.</summary>
+    public NpgsqlConnection Connection => _connection;
+
+    /// <summary>The name every holder of one resumable upload locks (PATCH, DELETE, the expiry sweep).</summary>
+    public static string Upload(Guid uploadId) => $"upload\n{uploadId}";
+
+    /// <summary>The name a merge's input is locked under while a submit or a delete checks it (transaction-scoped).</summary>
+    public static string Input(Guid id) => $"input\n{id}";
+
+    /// <summary>The name one owner's Idempotency-Key is locked under while its first request runs.</summary>
+    public static string IdempotencyKey(string owner, string key) => $"idempotency\n{owner}\n{key}";
 
     /// <summary>SHA-256 of the name, cut to the 64 bits an advisory lock takes.</summary>
     public static long IdOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
