@@ -51,40 +51,30 @@ public sealed class IdempotencyMiddleware(RequestDelegate next)
             return;
         }
         await keys.StartAsync(earlier ?? record, ct); // a first attempt that died (lock free, no response) is taken over
-        byte[]? captured = null;
-        try
-        {
-            captured = await RunCapturingAsync(http);
-        }
-        finally
-        {
-            // Only a success is remembered; a refusal (a status or an exception) leaves the key free for a corrected request.
-            if (captured is not null && http.Response.StatusCode is >= 200 and < 300)
-                await keys.CompleteAsync(earlier ?? record, http.Response.StatusCode, http.Response.ContentType, http.Response.Headers.Location.ToString(), captured, CancellationToken.None);
-            else
-                await keys.ForgetAsync(record.Owner, key, CancellationToken.None);
-        }
-    }
-
-    private static string Operation(HttpContext http) =>
-        $"{http.Request.Method} {(http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path}";
-
-    /// <summary>Runs the endpoint while copying what it writes; null when the response was too large to keep.</summary>
-    private async Task<byte[]?> RunCapturingAsync(HttpContext http)
-    {
         var original = http.Response.Body;
         await using var tee = new TeeStream(original, MaxStoredResponseBytes);
         http.Response.Body = tee;
+        bool ran = false;
         try
         {
             await next(http);
+            ran = true;
         }
         finally
         {
             http.Response.Body = original;
+            // Only a success is remembered, and before the client receives it; a refusal (a status or an exception)
+            // leaves the key free for a corrected request.
+            if (ran && tee.Copy is { } captured && http.Response.StatusCode is >= 200 and < 300)
+                await keys.CompleteAsync(earlier ?? record, http.Response.StatusCode, http.Response.ContentType, http.Response.Headers.Location.ToString(), captured, CancellationToken.None);
+            else
+                await keys.ForgetAsync(record.Owner, key, CancellationToken.None);
         }
-        return tee.Copy;
+        await tee.ReleaseAsync(http.RequestAborted);
     }
+
+    private static string Operation(HttpContext http) =>
+        $"{http.Request.Method} {(http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path}";
 
     private static async Task ReplayAsync(HttpContext http, IdempotencyRecord earlier, int status)
     {

@@ -48,6 +48,23 @@ public sealed class AdvisoryLock : IAsyncDisposable
     /// <summary>SHA-256 of the name, cut to the 64 bits an advisory lock takes.</summary>
     public static long IdOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
 
-    // Closing the session releases every advisory lock it holds.
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    /// <remarks>
+    /// Unlocked explicitly: disposing returns the connection to Npgsql's pool, whose session (and so the lock) lives on
+    /// until the connection is reused. A holder that dies loses its connection, and the database releases the lock then.
+    /// </remarks>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", _connection);
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+        finally
+        {
+            await _connection.DisposeAsync();
+        }
+    }
 }
