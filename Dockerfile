@@ -13,6 +13,9 @@ COPY AdaMerging.Domain/ AdaMerging.Domain/
 COPY AdaMerging.Infrastructure/ AdaMerging.Infrastructure/
 COPY AdaMerging.Api/ AdaMerging.Api/
 COPY AdaMerging.Worker/ AdaMerging.Worker/
+# The PyTorch reference fixtures the worker's device check compares against (scripts/gpu-check.sh).
+COPY AdaMerging.Tests/Fixtures/clip_tiny/ AdaMerging.Tests/Fixtures/clip_tiny/
+COPY AdaMerging.Tests/Fixtures/clip_text/ AdaMerging.Tests/Fixtures/clip_text/
 
 # The API never computes on a GPU: it is always built on the CPU libtorch (no CUDA package in its restore graph).
 FROM sources AS build-api
@@ -39,6 +42,8 @@ ENTRYPOINT ["dotnet", "AdaMerging.Api.dll"]
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS worker
 WORKDIR /app
 COPY --from=build-worker /out/worker ./
+# A new host's check: docker compose run --rm --entrypoint /app/gpu-check.sh gpu-worker (docs/deployment.md)
+COPY --chmod=755 scripts/gpu-check.sh ./
 ENV AdaMerging__DataRoot=/data \
     AdaMerging__Device=auto \
     AdaMerging__WorkerMetricsPort=9464

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the xunit suite (against a real PostgreSQL the fixture starts itself), then validates
+# Runs every test: the xunit suite (against a real PostgreSQL the fixture starts itself), the host check an operator
+# runs on a new GPU host (scripts/gpu-check.sh, here on the CPU), then validates
 # docker-compose.yml with docker-compose, lints the Dockerfile with dockerfile-utils, and fails when a package in the
 # restore graph has a known vulnerability (NuGet's advisory data), naming it. No Docker engine is needed.
 set -euo pipefail
@@ -16,6 +17,9 @@ counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -
 passed=$(counter passed || echo 0)
 failed=$(counter failed || echo 0)
 [ -n "$trx" ] || { echo "dotnet test produced no results"; failed=$((failed + 1)); }
+
+echo "== scripts/gpu-check.sh --size small (a new host's check, on this machine's devices: the CPU here)"
+if scripts/gpu-check.sh --size small --steps 2; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "== docker-compose config -q"
 if docker-compose -f docker-compose.yml --env-file .env.example config -q; then passed=$((passed + 1)); echo "compose file valid"; else failed=$((failed + 1)); fi

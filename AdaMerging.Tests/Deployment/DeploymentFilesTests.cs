@@ -37,6 +37,21 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public void The_worker_image_carries_the_device_check_and_the_reference_fixtures_it_compares_against()
+    {
+        var dockerfile = Read("Dockerfile");
+        var worker = dockerfile[dockerfile.LastIndexOf("AS worker", StringComparison.Ordinal)..];
+        Assert.Contains("COPY --chmod=755 scripts/gpu-check.sh ./", worker, StringComparison.Ordinal);
+        // The worker project links these fixtures into reference/; the image's build stage must have them.
+        var sources = dockerfile[..dockerfile.IndexOf("AS build-api", StringComparison.Ordinal)];
+        foreach (var fixture in new[] { "clip_tiny", "clip_text" })
+        {
+            Assert.Contains($"COPY AdaMerging.Tests/Fixtures/{fixture}/ AdaMerging.Tests/Fixtures/{fixture}/", sources, StringComparison.Ordinal);
+            Assert.Contains($@"..\AdaMerging.Tests\Fixtures\{fixture}\*"" LinkBase=""reference\{fixture}""", Read("AdaMerging.Worker/AdaMerging.Worker.csproj"), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void The_build_context_leaves_out_data_and_build_outputs()
     {
         var ignored = Read(".dockerignore").Split('\n', StringSplitOptions.TrimEntries);

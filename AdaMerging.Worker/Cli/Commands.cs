@@ -23,6 +23,9 @@ public static class Commands
                AdaMerging.Worker merge --base F --task F [--task F ...] [--method task_arithmetic] [--lambda 0.3] --out DIR
                                                                a quick merge of local checkpoints
                AdaMerging.Worker inspect F                     tensors, parameters and SHA-256 of a safetensors file
+               AdaMerging.Worker check-device [--device all|cpu|cuda:N] [--size vit-b-32|small|tiny|vit-l-14] [--tasks 8] [--batch 16] [--steps 3]
+                                                               the engine on a device against the PyTorch reference and the CPU, a step's time, memory
+                                                               (scripts/gpu-check.sh runs it; docs/deployment.md)
                AdaMerging.Worker db-stop [--data DIR]          stop the embedded PostgreSQL cluster
                AdaMerging.Worker keys create --owner NAME [--admin true]
                                                                create an API key (printed once) in the service's database
@@ -40,6 +43,7 @@ public static class Commands
                 case "run": return Run(options);
                 case "keys" when options.Positional is ["create"]: return await KeyCommands.CreateAsync(options);
                 case "inspect": return Inspect(options);
+                case "check-device": return DeviceCheck.Run(options);
                 case "db-stop":
                     await PostgresCluster.StopAsync(Path.Combine(options.One("data", new AdaMergingOptions().DataRoot), "postgres"));
                     return 0;

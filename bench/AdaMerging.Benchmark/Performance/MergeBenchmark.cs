@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Checkpoints;
@@ -12,7 +13,7 @@ namespace AdaMerging.Benchmark.Performance;
 /// </summary>
 public static class MergeBenchmark
 {
-    public static readonly ClipVisionConfig VitL14 = new(1024, 4096, 24, 16, 224, 14, 3, "quick_gelu", 1e-5, 768);
+    public static readonly ClipVisionConfig VitL14 = ModelShapes.Named("vit-l-14");
 
     private static readonly string[] Methods = ["ta", "ties", "dare"];
 

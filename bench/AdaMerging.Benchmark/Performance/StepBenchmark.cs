@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Checkpoints;
@@ -17,14 +18,6 @@ namespace AdaMerging.Benchmark.Performance;
 /// </summary>
 public static class StepBenchmark
 {
-    public static readonly Dictionary<string, ClipVisionConfig> Sizes = new(StringComparer.Ordinal)
-    {
-        ["tiny"] = new ClipVisionConfig(32, 64, 2, 4, 16, 4, 3, "quick_gelu", 1e-5, 24),
-        // The reproduction benchmark's shape (docs/reproduction.md): hidden 128, 6 layers, 28 px in 7 px patches.
-        ["small"] = new ClipVisionConfig(128, 512, 6, 4, 28, 7, 3, "quick_gelu", 1e-5, 128),
-        ["vit-b-32"] = new ClipVisionConfig(),
-    };
-
     public static int Run(BenchOptions options)
     {
         int k = Int(options, "tasks", "8"), batch = Int(options, "batch", "16");
@@ -57,8 +50,7 @@ public static class StepBenchmark
         return 0;
     }
 
-    private static ClipVisionConfig Config(string size) =>
-        Sizes.TryGetValue(size, out var c) ? c : throw new ArgumentException($"size '{size}' is not one of {string.Join(", ", Sizes.Keys)}");
+    private static ClipVisionConfig Config(string size) => ModelShapes.Named(size);
 
     private static Result? Child(BenchOptions options, string size, string precision)
     {

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Checkpoints;
@@ -13,7 +14,7 @@ namespace AdaMerging.Benchmark.Performance;
 public static class StoreBenchmark
 {
     private static readonly ClipVisionConfig VitB32 = new();
-    private static readonly ClipVisionConfig VitL14 = new(1024, 4096, 24, 16, 224, 14, 3, "quick_gelu", 1e-5, 768);
+    private static readonly ClipVisionConfig VitL14 = ModelShapes.Named("vit-l-14");
 
     public static int Run(BenchOptions options)
     {

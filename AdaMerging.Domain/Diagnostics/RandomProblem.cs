@@ -2,20 +2,23 @@ using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
+using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Benchmark.Performance;
+namespace AdaMerging.Domain.Diagnostics;
 
 /// <summary>
 /// A CLIP ViT with random weights, K perturbed "fine-tuned" copies loaded as task vectors in the given dtype, a
 /// 10-class head and 4 × batch random images per task: what the benchmarks time. The fine-tuned copies are generated
 /// one tensor at a time as the task vectors are read, so setup never holds K whole models besides the vectors.
+/// Everything is drawn on the CPU from seeded generators, so every device gets the same problem; the task vectors,
+/// heads and images then live on <c>device</c>. Used by the benchmarks and by the worker's device check.
 /// </summary>
 public sealed class RandomProblem : IDisposable
 {
     private readonly Dictionary<string, Tensor> _theta0;
 
-    public RandomProblem(ClipVisionConfig config, int k, int batch, ScalarType dtype, ulong seed = 11)
+    public RandomProblem(ClipVisionConfig config, int k, int batch, ScalarType dtype, ulong seed = 11, Device? device = null)
     {
         var g = new Generator(seed);
         _theta0 = ClipVisionLayout.ExpectedShapes(config, withProjection: true).ToDictionary(s => s.Name, s =>
@@ -26,11 +29,18 @@ public sealed class RandomProblem : IDisposable
         ModelBytes = _theta0.Values.Sum(t => t.numel() * 4);
         using var base0 = new InMemoryTensorSource(_theta0);
         var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new PerturbedSource(_theta0, seed + 1 + (ulong)i)).ToList();
-        Vectors = TaskVectors.Load(base0, tasks, [], dtype, CPU);
+        device ??= CPU;
+        Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
         Encoder = new ClipVisionEncoder(config);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
-            new ClassificationHead(randn([10, config.ProjectionDim], generator: g), null, true),
-            randn([batch * 4, config.NumChannels, config.ImageSize, config.ImageSize], generator: g))).ToList();
+            new ClassificationHead(OnDevice(randn([10, config.ProjectionDim], generator: g), device), null, true),
+            OnDevice(randn([batch * 4, config.NumChannels, config.ImageSize, config.ImageSize], generator: g), device))).ToList();
+    }
+
+    private static Tensor OnDevice(Tensor t, Device device)
+    {
+        if (device.type == DeviceType.CPU) return t;   // drawn there already
+        using (t) return t.to(device);
     }
 
     public ClipVisionEncoder Encoder { get; }

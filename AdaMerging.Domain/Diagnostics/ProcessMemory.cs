@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AdaMerging.Benchmark.Performance;
+namespace AdaMerging.Domain.Diagnostics;
 
 /// <summary>This process's resident and peak memory from /proc, for the benchmarks.</summary>
 public static class ProcessMemory
