@@ -23,7 +23,8 @@ public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward
 /// <summary>
 /// AdaMerging (Yang et al., ICLR 2024) as docs/algorithm.md, "AdaMerging", states it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
 /// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
-/// tasks' mean prediction entropies, takes one backward pass and one Adam step with PyTorch's update rule.
+/// tasks' mean prediction entropies and their gradient (task by task, <see cref="EntropyBackward"/>), and takes one
+/// Adam step with PyTorch's update rule.
 /// </summary>
 /// <remarks>
 /// ∂L/∂λ is taken by the chain rule (docs/algorithm.md, "The gradient ∂L/∂λ by the chain rule"), not by autograd through the merge: the merged weights are one flat leaf
@@ -35,7 +36,7 @@ public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward
 /// </remarks>
 public sealed class AdaMergingRun : IDisposable
 {
-    private readonly Func<IReadOnlyDictionary<string, Tensor>, Tensor, Tensor> _features;
+    private readonly EntropyBackward _backward;
     private readonly IReadOnlyDictionary<string, Tensor> _fixed;
     private readonly TaskVectors _vectors;
     private readonly IReadOnlyList<AdaMergingTask> _tasks;
@@ -46,12 +47,12 @@ public sealed class AdaMergingRun : IDisposable
     private readonly List<double> _objective;
     private int _step;
 
-    /// <param name="features">The model: features of images under given parameters (in the checkpoint's own names).</param>
-    public AdaMergingRun(Func<IReadOnlyDictionary<string, Tensor>, Tensor, Tensor> features, IReadOnlyDictionary<string, Tensor> fixedParameters, TaskVectors vectors,
+    /// <param name="model">The model: features of images under given parameters (in the checkpoint's own names), in stages.</param>
+    public AdaMergingRun(IFeatureStages model, IReadOnlyDictionary<string, Tensor> fixedParameters, TaskVectors vectors,
         LayerMap layers, IReadOnlyList<AdaMergingTask> tasks, AdaMergingSettings options, AdaMergingState? resume = null)
     {
         if (tasks.Count != vectors.TaskCount) throw new ArgumentException($"{tasks.Count} tasks for {vectors.TaskCount} task vectors");
-        _features = features;
+        _backward = new EntropyBackward(model, tasks, options.Graph, options.Checkpointing);
         _fixed = fixedParameters;
         _vectors = vectors;
         _tasks = tasks;
@@ -149,21 +150,9 @@ public sealed class AdaMergingRun : IDisposable
         using (var perTensor = _vectors.PerTensor(coefficients, Layers))
             _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
-        clock.Restart();
-        Tensor total = zeros(1, dtype: lambda.dtype, device: lambda.device);
-        for (int k = 0; k < _tasks.Count; k++)
-        {
-            using var index = tensor(batches[k], device: lambda.device);
-            var pixels = _tasks[k].AdaptationPixels.index_select(0, index);
-            var features = _features(_parameters, pixels.to_type(_vectors.DType)).to_type(pixels.dtype);
-            total = total + Entropy(_tasks[k].Head.Logits(features)).to_type(lambda.dtype);
-        }
-        var forward = clock.Elapsed;
-        clock.Restart();
         foreach (var leaf in _leaves.Values)
             if (leaf.grad is { } stale) stale.zero_();   // gradients accumulate in place: no new model-sized buffer per step
-        total.backward();
-        var backward = clock.Elapsed;
+        using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device);
         clock.Restart();
         Tensor gradient;
         using (no_grad())
@@ -172,7 +161,7 @@ public sealed class AdaMergingRun : IDisposable
             using var inside = lambda.ge(0).logical_and_(lambda.le(1));   // torch.clamp's backward passes the gradient at the bounds too
             gradient = raw * inside;
         }
-        _timings = new StepTimings(TimeSpan.Zero, merge, forward, backward, clock.Elapsed, TimeSpan.Zero);
+        _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, _backward.Backward, clock.Elapsed, TimeSpan.Zero);
         return (total.AsDouble(), gradient);
     }
 

@@ -48,5 +48,14 @@ public sealed record AdaMergingSettings
     /// </summary>
     public Precision Precision { get; init; } = Precision.Float32;
 
+    /// <summary>
+    /// Recompute each transformer block's activations in the backward pass instead of keeping them: the memory of one
+    /// block's activations instead of all of them, for about one more forward pass of time (docs/algorithm.md, "Memory").
+    /// </summary>
+    public bool Checkpointing { get; init; }
+
+    /// <summary>Task by task (the service's) or one graph over all tasks (the paper's code; the benchmark compares them).</summary>
+    public GradientGraph Graph { get; init; } = GradientGraph.TaskByTask;
+
     public TorchSharp.torch.ScalarType StorageType => Precision == Precision.Bfloat16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
 }

@@ -41,6 +41,10 @@ public sealed class AdaMergingMethod : IMergeMethod
         "float32 (the paper's) or bfloat16: task vectors stored and the forward/backward run in bf16; λ, Adam, the final merge and the evaluation stay float32.",
         D.Precision);
 
+    public static readonly BooleanOption Checkpointing = new("checkpointing",
+        "Recompute each transformer block's activations in the backward pass instead of keeping them: far less memory for a big batch or model, the same λ, about a third slower.",
+        D.Checkpointing);
+
     public static readonly CoefficientsOption Coefficients = new("coefficients",
         "Coefficients to merge with instead of learning them (the optimisation is skipped, evaluation still runs): one number per task, "
         + "an object of layer name → one number per task, or an earlier merge's coefficients.json. Clamped to [0, 1] as learned ones are.");
@@ -55,7 +59,7 @@ public sealed class AdaMergingMethod : IMergeMethod
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         GranularityOption, LayerUnitOption, Plus, TiesMethod.TopK, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, Seed, PrecisionOption,
-        Coefficients, CoefficientsFrom,
+        Checkpointing, Coefficients, CoefficientsFrom,
     ];
 
     public bool NeedsAdaptationData => true;
@@ -75,6 +79,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         BatchSize = (int)BatchSize.In(o),
         Seed = Seed.In(o),
         Precision = PrecisionOption.In(o),
+        Checkpointing = Checkpointing.In(o),
     };
 
     /// <summary>Given coefficients must have one value per task and name exactly the rows the granularity makes.</summary>
@@ -152,7 +157,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
         var clock = Stopwatch.StartNew();
         var snapshots = context.Snapshots;
-        using var run = new AdaMergingRun(context.Model.Features, context.Tasks.FixedParameters(source), source, layers, context.Tasks.Adaptation(),
+        using var run = new AdaMergingRun(context.Model, context.Tasks.FixedParameters(source), source, layers, context.Tasks.Adaptation(),
             settings, Resumable(snapshots?.Load(), layers.Rows, source.TaskCount, settings.Steps));
         var saved = Stopwatch.StartNew();
         try

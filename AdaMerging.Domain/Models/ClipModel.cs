@@ -8,7 +8,7 @@ namespace AdaMerging.Domain.Models;
 /// open_clip names are mapped (with views, so autograd still reaches them). Merging happens in the checkpoint's
 /// own layout, as AdaMerging's "layers" are (docs/algorithm.md, "Notation").
 /// </summary>
-public sealed class ClipModel : IDisposable
+public sealed class ClipModel : IFeatureStages, IDisposable
 {
     private readonly OpenClipAsHuggingFace? _openClip;
 
@@ -27,8 +27,14 @@ public sealed class ClipModel : IDisposable
         name.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal) || name == ClipVisionLayout.Projection
         || name.StartsWith(OpenClipAsHuggingFace.VisualPrefix, StringComparison.Ordinal);
 
-    public Tensor Features(IReadOnlyDictionary<string, Tensor> nativeParameters, Tensor pixels) =>
-        Encoder.Forward(_openClip is null ? nativeParameters : _openClip.Map(nativeParameters), pixels);
+    public Tensor Features(IReadOnlyDictionary<string, Tensor> nativeParameters, Tensor pixels) => FeatureStages.Features(this, nativeParameters, pixels);
+
+    public int StageCount => Encoder.StageCount;
+
+    public IReadOnlyDictionary<string, Tensor> Bind(IReadOnlyDictionary<string, Tensor> nativeParameters) =>
+        _openClip is null ? nativeParameters : _openClip.Map(nativeParameters);
+
+    public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x) => Encoder.Stage(stage, θ, x);
 
     public void Dispose() => _openClip?.Dispose();
 }

@@ -10,7 +10,7 @@ namespace AdaMerging.Domain.Models;
 /// over a name → tensor dictionary so the same code serves fixed weights and weights that are themselves a function
 /// of the merge coefficients (autograd then carries ∂L/∂λ through the merge).
 /// </summary>
-public sealed class ClipVisionEncoder(ClipVisionConfig config)
+public sealed class ClipVisionEncoder(ClipVisionConfig config) : IFeatureStages
 {
     private const string P = ClipVisionLayout.Prefix;
 
@@ -19,20 +19,40 @@ public sealed class ClipVisionEncoder(ClipVisionConfig config)
     public ClipVisionConfig Config { get; } = config;
 
     /// <summary>Features [B, projection or hidden] of images [B, C, image, image].</summary>
-    public Tensor Forward(IReadOnlyDictionary<string, Tensor> θ, Tensor pixels)
+    public Tensor Forward(IReadOnlyDictionary<string, Tensor> θ, Tensor pixels) => this.Features(θ, pixels);
+
+    /// <summary>The embedding (stage 0), each transformer block (1 … layers), the pooled head (the last).</summary>
+    public int StageCount => Config.NumHiddenLayers + 2;
+
+    public IReadOnlyDictionary<string, Tensor> Bind(IReadOnlyDictionary<string, Tensor> nativeParameters) => nativeParameters;
+
+    public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = stage == 0 ? Embed(θ, x)
+            : stage <= Config.NumHiddenLayers ? _transformer.Block(x, θ, $"{P}encoder.layers.{stage - 1}.")
+            : stage == StageCount - 1 ? Pool(θ, x)
+            : throw new ArgumentOutOfRangeException(nameof(stage), stage, $"the encoder has stages 0 to {StageCount - 1}");
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Patches, class token and positions, then the pre-LayerNorm: [B, tokens, D].</summary>
+    private Tensor Embed(IReadOnlyDictionary<string, Tensor> θ, Tensor pixels)
     {
         CheckInput(pixels);
         long b = pixels.shape[0], d = Config.HiddenSize;
-        using var scope = NewDisposeScope();
         var patches = F.conv2d(pixels, θ[P + "embeddings.patch_embedding.weight"], strides: [Config.PatchSize, Config.PatchSize])
             .flatten(2).transpose(1, 2);                                            // [B, N, D]
         var cls = θ[P + "embeddings.class_embedding"].reshape(1, 1, d).expand(b, 1, d);
         var x = cat([cls, patches], 1) + θ[P + "embeddings.position_embedding.weight"];
-        x = _transformer.LayerNorm(x, θ, P + "pre_layrnorm");
-        for (int l = 0; l < Config.NumHiddenLayers; l++) x = _transformer.Block(x, θ, $"{P}encoder.layers.{l}.");
+        return _transformer.LayerNorm(x, θ, P + "pre_layrnorm");
+    }
+
+    /// <summary>The class token through the post-LayerNorm and the projection, when there is one.</summary>
+    private Tensor Pool(IReadOnlyDictionary<string, Tensor> θ, Tensor x)
+    {
         var pooled = _transformer.LayerNorm(x.select(1, 0), θ, P + "post_layernorm");
-        var features = θ.TryGetValue(ClipVisionLayout.Projection, out var projection) ? F.linear(pooled, projection) : pooled;
-        return features.MoveToOuterDisposeScope();
+        return θ.TryGetValue(ClipVisionLayout.Projection, out var projection) ? F.linear(pooled, projection) : pooled;
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed class EngineFixture : IDisposable
     public List<AdaMergingTask> Tasks { get; } = [];
 
     public AdaMergingRun Run(AdaMergingSettings options, AdaMergingState? resume = null) =>
-        new(Encoder.Forward, new Dictionary<string, Tensor>(), Vectors, LayerMap.Create(Vectors.Names, options.Granularity, options.LayerUnit),
+        new(Encoder, new Dictionary<string, Tensor>(), Vectors, LayerMap.Create(Vectors.Names, options.Granularity, options.LayerUnit),
             Tasks, options, resume);
 
     public void Dispose()

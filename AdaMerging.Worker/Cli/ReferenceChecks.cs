@@ -93,7 +93,7 @@ public static class ReferenceChecks
     {
         using var scope = NewDisposeScope();
         using var problem = new RandomProblem(ModelShapes.Named("small"), 3, 4, ScalarType.Float32, device: device);
-        using var run = new AdaMergingRun(problem.Encoder.Forward, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, new AdaMergingSettings { Steps = 1, BatchSize = 4 });
         using var lambda = full([run.Layers.Rows, 3], 0.3, dtype: ScalarType.Float32, device: device);
         long[] batch = [0, 3, 5, 7];

@@ -21,7 +21,7 @@ public static class StepTiming
         using var rss = new ProcessMemory.PeakSampler();
         using var gpu = device.type == DeviceType.CUDA ? GpuMemory.Start(device.index < 0 ? 0 : device.index) : null;
         using var problem = new RandomProblem(shape, k, batch, ScalarType.Float32, device: device);
-        using var run = new AdaMergingRun(problem.Encoder.Forward, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks,
             new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1 });
         run.TakeStep();

@@ -89,7 +89,7 @@ public static class StepBenchmark
         long rssStart = ProcessMemory.Resident();
         using var problem = new RandomProblem(config, k, batch, dtype);
         var settings = new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1 };
-        using var run = new AdaMergingRun(problem.Encoder.Forward, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
         using var plain = new PlainStep(problem, batch);
 
@@ -132,7 +132,7 @@ public static class StepBenchmark
     {
         using var problem = new RandomProblem(config, k, batch, ScalarType.Float32);
         var settings = new AdaMergingSettings { Steps = steps, BatchSize = batch, Seed = 1 };
-        using var run = new AdaMergingRun(problem.Encoder.Forward, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
         Console.WriteLine($"memory over {steps} steps (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, K = {k}, batch {batch}):");
         long first = 0;
