@@ -84,7 +84,7 @@ public static class MergeEndpoints
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
         if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
-        await MergePreflight.CheckAsync(resolved, db, blobs, user, ct);
+        await MergePreflight.CheckAsync(resolved, db, blobs, user, service.Value.MergeMemoryLimitBytes, ct);
 
         var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow());
         job.OwnedBy(user.Owner());

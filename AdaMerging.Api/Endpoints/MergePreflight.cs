@@ -19,7 +19,7 @@ namespace AdaMerging.Api.Endpoints;
 /// </summary>
 public static class MergePreflight
 {
-    public static async Task CheckAsync(MergeRequest request, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task CheckAsync(MergeRequest request, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, long memoryLimit, CancellationToken ct)
     {
         var checkpointIds = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
         var headIds = request.Tasks.Select(t => t.Head).OfType<Guid>().Distinct().ToList();
@@ -50,6 +50,9 @@ public static class MergePreflight
                 var (method, options) = request.Resolve();
                 var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Exclude.In(options));
                 problems.AddRange(method.PlanProblems(options, merged, request.Tasks.Count));
+                var shape = RunMemory.Shape(method, options, theta0.Config, theta0.Weights, [.. tasks.Select(t => t.Checkpoint)],
+                    request.Tasks.Any(t => t.Head is not null && t.EvaluationData is not null));
+                if (MemoryLimit.Problem(RunMemory.Estimate(method, options, shape), memoryLimit, "MergeMemoryLimitBytes") is { } tooBig) problems.Add(tooBig);
             }
             if (problems.Count > 0) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", problems);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Tensors;
 using SkiaSharp;
 using TorchSharp;
 
@@ -25,6 +26,29 @@ public static class ImageArchive
     }
 
     /// <summary>All images as normalised float32 [N, 3, size, size] with their labels (null when unlabeled).</summary>
+    /// <summary>
+    /// Decodes the archive an image at a time into a uint8 `pixel_values` file at <paramref name="scratchPath"/> (resized
+    /// and cropped; normalised when read, which gives exactly the pixels <see cref="Load"/> gives), so a run reads it a
+    /// batch at a time instead of holding it.
+    /// </summary>
+    public static (string Path, torch.Tensor? Labels) Spill(string path, int imageSize, UploadLimits limits, string scratchPath)
+    {
+        var plan = Plan(path, limits, decode: false);
+        using var archive = ZipFile.OpenRead(path);
+        var layout = new List<(string, SafetensorsDType, IReadOnlyList<long>)> { (TensorDataset.Pixels, SafetensorsDType.U8, [plan.Images.Count, 3, imageSize, imageSize]) };
+        using (var writer = new SafetensorsWriter(scratchPath, layout))
+        {
+            writer.WriteRows(TensorDataset.Pixels, torch.ScalarType.Byte, plan.Images.Select(name =>
+            {
+                using var bitmap = Decode(archive.GetEntry(name)!, limits);
+                using var image = ClipPreprocessing.ResizeAndCrop(bitmap, imageSize);
+                return image.unsqueeze(0);
+            }));
+            writer.Commit();
+        }
+        return (scratchPath, plan.Labels is null ? null : torch.tensor(plan.Labels.Select(l => (long)l).ToArray()));
+    }
+
     public static (torch.Tensor Pixels, torch.Tensor? Labels) Load(string path, int imageSize, UploadLimits limits)
     {
         var plan = Plan(path, limits, decode: false);

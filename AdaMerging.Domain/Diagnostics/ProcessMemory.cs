@@ -9,6 +9,16 @@ public static class ProcessMemory
 
     public static long Peak() => Status("VmHWM:");
 
+    /// <summary>The machine's (or container's cgroup's, when smaller) memory in bytes.</summary>
+    public static long MachineTotal()
+    {
+        long total = long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))
+            .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        const string cgroup = "/sys/fs/cgroup/memory.max";
+        return File.Exists(cgroup) && long.TryParse(File.ReadAllText(cgroup).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var limit)
+            ? Math.Min(total, limit) : total;
+    }
+
     /// <summary>
     /// Polls RSS every 5 ms on its own thread until disposed and keeps the largest value: a peak that does not depend on
     /// the kernel honouring clear_refs.

@@ -1,4 +1,5 @@
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
@@ -9,32 +10,28 @@ namespace AdaMerging.Domain.Diagnostics;
 
 /// <summary>
 /// A CLIP ViT with random weights, K perturbed "fine-tuned" copies loaded as task vectors in the given dtype, a
-/// 10-class head and 4 × batch random images per task: what the benchmarks time. The fine-tuned copies are generated
+/// 10-class head and 4 × batch random images per task (drawn when read): what the benchmarks time. The fine-tuned copies are generated
 /// one tensor at a time as the task vectors are read, so setup never holds K whole models besides the vectors.
 /// Everything is drawn on the CPU from seeded generators, so every device gets the same problem; the task vectors,
 /// heads and images then live on <c>device</c>. Used by the benchmarks and by the worker's device check.
 /// </summary>
 public sealed class RandomProblem : IDisposable
 {
-    private readonly Dictionary<string, Tensor> _theta0;
-
     public RandomProblem(ClipVisionConfig config, int k, int batch, ScalarType dtype, ulong seed = 11, Device? device = null)
     {
-        var g = new Generator(seed);
-        _theta0 = ClipVisionLayout.ExpectedShapes(config, withProjection: true).ToDictionary(s => s.Name, s =>
-        {
-            using var scope = NewDisposeScope();
-            return (randn(s.Shape, generator: g) * 0.02).MoveToOuterDisposeScope();
-        }, StringComparer.Ordinal);
-        ModelBytes = _theta0.Values.Sum(t => t.numel() * 4);
-        using var base0 = new InMemoryTensorSource(_theta0);
-        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new PerturbedSource(_theta0, seed + 1 + (ulong)i)).ToList();
+        var shapes = ClipVisionLayout.ExpectedShapes(config, withProjection: true)
+            .Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
+        ModelBytes = shapes.Sum(s => s.ByteLength);
+        using var base0 = new SeededSource(shapes, seed, null);
+        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededSource(shapes, seed, seed + 1 + (ulong)i)).ToList();
         device ??= CPU;
         Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
+        tasks.ForEach(t => t.Dispose());
         Encoder = new ClipVisionEncoder(config);
+        using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
             new ClassificationHead(OnDevice(randn([10, config.ProjectionDim], generator: g), device), null, true),
-            OnDevice(randn([batch * 4, config.NumChannels, config.ImageSize, config.ImageSize], generator: g), device))).ToList();
+            (IImageRows)new GeneratedImageRows(batch * 4, [config.NumChannels, config.ImageSize, config.ImageSize], seed * 100 + (ulong)i))).ToList();
     }
 
     private static Tensor OnDevice(Tensor t, Device device)
@@ -58,33 +55,33 @@ public sealed class RandomProblem : IDisposable
         foreach (var t in Tasks)
         {
             t.Head.Dispose();
-            t.AdaptationPixels.Dispose();
+            t.Adaptation.Dispose();
         }
-        foreach (var t in _theta0.Values) t.Dispose();
     }
 
-    /// <summary>θ0 + 0.001 · N(0, 1), drawn per tensor when read.</summary>
-    private sealed class PerturbedSource(Dictionary<string, Tensor> theta0, ulong seed) : ITensorSource
+    /// <summary>
+    /// θ0 = 0.02 · N(0, 1) per tensor from a generator seeded by the tensor's position, and with a perturbation seed
+    /// a fine-tuned model θ0 + 0.001 · N(0, 1) (that generator drawn in the order tensors are read): no model is held.
+    /// </summary>
+    private sealed class SeededSource(IReadOnlyList<TensorInfo> shapes, ulong seed, ulong? perturbation) : ITensorSource
     {
-        private readonly InMemoryTensorSource _base = new(theta0);
-        private readonly Generator _generator = new(seed);
+        private readonly Generator? _perturbation = perturbation is { } p ? new Generator(p) : null;
 
-        public IReadOnlyList<TensorInfo> Tensors => _base.Tensors;
+        public IReadOnlyList<TensorInfo> Tensors => shapes;
 
-        public TensorInfo? Find(string name) => _base.Find(name);
+        public TensorInfo? Find(string name) => shapes.FirstOrDefault(s => s.Name == name);
 
         public Tensor Read(string name, ScalarType? convertTo = null)
         {
             using var scope = NewDisposeScope();
-            var t = theta0[name];
-            var perturbed = t + 0.001 * randn(t.shape, generator: _generator);
-            return (convertTo is { } d ? perturbed.to_type(d) : perturbed).MoveToOuterDisposeScope();
+            var index = shapes.Select((s, i) => (s, i)).First(x => x.s.Name == name).i;
+            using var g = new Generator(seed * 7919UL + (ulong)index);
+            var shape = shapes[index].Shape.ToArray();
+            var t = randn(shape, generator: g) * 0.02;
+            if (_perturbation is not null) t = t + 0.001 * randn(shape, generator: _perturbation);
+            return (convertTo is { } d ? t.to_type(d) : t).MoveToOuterDisposeScope();
         }
 
-        public void Dispose()
-        {
-            _base.Dispose();
-            _generator.Dispose();
-        }
+        public void Dispose() => _perturbation?.Dispose();
     }
 }

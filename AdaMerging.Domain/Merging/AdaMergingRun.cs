@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
@@ -7,7 +8,7 @@ using static TorchSharp.torch;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>One task as AdaMerging sees it: its frozen head and its unlabeled adaptation images.</summary>
-public sealed record AdaMergingTask(string Name, ClassificationHead Head, Tensor AdaptationPixels);
+public sealed record AdaMergingTask(string Name, ClassificationHead Head, IImageRows Adaptation);
 
 /// <summary>Everything a run needs to continue exactly where it stopped.</summary>
 public sealed record AdaMergingState(int Step, double[] Lambda, double[] FirstMoment, double[] SecondMoment, SamplerState[] Samplers, List<double> Objective);
@@ -66,7 +67,7 @@ public sealed class AdaMergingRun : IDisposable
         _m = resume is null ? zeros_like(_lambda) : Restore(resume.FirstMoment);
         _v = resume is null ? zeros_like(_lambda) : Restore(resume.SecondMoment);
         _samplers = resume is null
-            ? tasks.Select((t, k) => new BatchSampler((int)t.AdaptationPixels.shape[0], (ulong)options.Seed * 1000003ul + (ulong)k)).ToArray()
+            ? tasks.Select((t, k) => new BatchSampler(checked((int)t.Adaptation.Count), (ulong)options.Seed * 1000003ul + (ulong)k)).ToArray()
             : resume.Samplers.Select(BatchSampler.Restore).ToArray();
         _step = resume?.Step ?? 0;
         _objective = resume is null ? [] : [.. resume.Objective];

@@ -107,9 +107,5 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
         return loss;
     }
 
-    private Tensor Pixels(int k, long[] batch, Device device)
-    {
-        using var index = tensor(batch, device: device);
-        return tasks[k].AdaptationPixels.index_select(0, index);
-    }
+    private Tensor Pixels(int k, long[] batch, Device device) => tasks[k].Adaptation.Read(batch, device);
 }

@@ -9,6 +9,10 @@ namespace AdaMerging.Domain.Merging;
 /// </summary>
 public static class MergeEvaluation
 {
+    /// <remarks>
+    /// Column by column, so that besides the merged model at most one other model exists at a time (task arithmetic's,
+    /// then each task's own): θ0, the vectors and two models, (K + 3) · N (docs/algorithm.md, "Memory").
+    /// </remarks>
     public static List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, IReadOnlyList<string> taskNames,
         Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
     {
@@ -18,22 +22,23 @@ public static class MergeEvaluation
         Dictionary<string, Tensor> With(Dictionary<string, Tensor> p) =>
             p.Concat(fixedParameters.Where(f => !p.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
         Tensor Scalar(double v) => tensor(v, dtype: ScalarType.Float32, device: vectors.Device);
-        var withMerged = With(merged);
-        var withBase = With(vectors.BaseParameters());
-        var ta = With(vectors.Combine((_, _) => Scalar(taskArithmeticLambda)));
-        var result = new List<TaskAccuracy>();
-        for (int k = 0; k < taskNames.Count; k++)
+        var evaluated = Enumerable.Range(0, taskNames.Count).Where(k => tasks.Evaluation(k) is not null).ToList();
+        double Accuracy(int k, Dictionary<string, Tensor> parameters)
         {
-            if (tasks.Evaluation(k) is not var (pixels, labels, head)) continue;
-            using var perTask = NewDisposeScope();
-            var individual = With(vectors.Combine((_, j) => Scalar(j == k ? 1.0 : 0.0)));
-            result.Add(new TaskAccuracy(taskNames[k],
-                Evaluation.Accuracy(model, withMerged, head, pixels, labels, batchSize, ct),
-                Evaluation.Accuracy(model, withBase, head, pixels, labels, batchSize, ct),
-                Evaluation.Accuracy(model, individual, head, pixels, labels, batchSize, ct),
-                Evaluation.Accuracy(model, ta, head, pixels, labels, batchSize, ct)));
+            var (images, labels, head) = tasks.Evaluation(k)!.Value;
+            return Evaluation.Accuracy(model, parameters, head, images, labels, batchSize, ct);
         }
-        return result;
+        Dictionary<int, double> Column(Func<Dictionary<string, Tensor>> build, IEnumerable<int> over)
+        {
+            using var columnScope = NewDisposeScope();
+            var parameters = With(build());
+            return over.ToDictionary(k => k, k => Accuracy(k, parameters));
+        }
+        var withMerged = evaluated.ToDictionary(k => k, k => Accuracy(k, With(merged)));
+        var withBase = Column(vectors.BaseParameters, evaluated);
+        var ta = Column(() => vectors.Combine((_, _) => Scalar(taskArithmeticLambda)), evaluated);
+        var individual = evaluated.ToDictionary(k => k, k => Column(() => vectors.Combine((_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);
+        return evaluated.Select(k => new TaskAccuracy(taskNames[k], withMerged[k], withBase[k], individual[k], ta[k])).ToList();
     }
 
     /// <summary>The mean of each column over the evaluated tasks; null when none was evaluated.</summary>

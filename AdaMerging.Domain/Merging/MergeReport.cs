@@ -6,6 +6,13 @@ public sealed record TaskAccuracy(string Task, double? Merged, double? Base, dou
 /// <summary>One row of the learned coefficients: the layer's name and clamp(λ, 0, 1) per task.</summary>
 public sealed record LayerCoefficients(string Layer, IReadOnlyList<double> Lambda);
 
+/// <summary>
+/// The memory a run used beyond the worker's own footprint: estimated from the headers before it started, and
+/// measured as the process's resident memory above its level when the run began, per phase (docs/algorithm.md,
+/// "Memory"). On a GPU the measurement is the host's; the estimate is of the device's memory.
+/// </summary>
+public sealed record MemoryUsage(long EstimatedPeakBytes, long MeasuredPeakBytes, IReadOnlyDictionary<string, long> PhasePeakBytes, string Measured);
+
 /// <summary>What a merge did and how well it did it (docs/algorithm.md, "Evaluation and the report").</summary>
 /// <param name="Options">Every option of the method, the request's value or the default.</param>
 /// <param name="MergedTensors">Tensors merged: the floating tensors the base and every task have (the coefficients cover these).</param>
@@ -23,4 +30,5 @@ public sealed record MergeReport(
     IReadOnlyList<string> Files,
     int MergedTensors = 0,
     int CarriedTensors = 0,
-    RunRecord? Run = null);
+    RunRecord? Run = null,
+    MemoryUsage? Memory = null);

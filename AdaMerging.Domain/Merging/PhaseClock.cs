@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AdaMerging.Domain.Diagnostics;
 
 namespace AdaMerging.Domain.Merging;
 
@@ -7,14 +8,19 @@ public sealed record MergeProgress(string Phase, int Step, int TotalSteps, doubl
 
 /// <summary>
 /// The phases of one merge run (load, merge, optimise, evaluate, write): each reported as it begins and timed,
-/// seconds added up per phase for the report.
+/// seconds added up per phase for the report, and the resident memory each reached.
 /// </summary>
-public sealed class PhaseClock(Action<MergeProgress>? progress)
+public sealed class PhaseClock(Action<MergeProgress>? progress) : IDisposable
 {
     private readonly Dictionary<string, double> _seconds = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly PhaseMemory _memory = new();
+    private string? _phase;
 
     public IReadOnlyDictionary<string, double> Seconds => _seconds;
+
+    /// <summary>The largest resident memory above the run's start, per phase.</summary>
+    public IReadOnlyDictionary<string, long> PeakBytes => _memory.Peaks;
 
     public T Timed<T>(string phase, Func<T> work)
     {
@@ -30,10 +36,22 @@ public sealed class PhaseClock(Action<MergeProgress>? progress)
         }
     }
 
-    public void Begin(string phase) => progress?.Invoke(new MergeProgress(phase, 0, 0, null, _clock.Elapsed));
+    public void Begin(string phase) => Begin(phase, report: true);
 
-    public void Step(string phase, int step, int totalSteps, double objective) =>
+    private void Begin(string phase, bool report)
+    {
+        _phase = phase;
+        _memory.Enter(phase);
+        if (report) progress?.Invoke(new MergeProgress(phase, 0, 0, null, _clock.Elapsed));
+    }
+
+    public void Step(string phase, int step, int totalSteps, double objective)
+    {
+        if (phase != _phase) Begin(phase, report: false);
         progress?.Invoke(new MergeProgress(phase, step, totalSteps, objective, _clock.Elapsed));
+    }
+
+    public void Dispose() => _memory.Dispose();
 
     public void Add(string phase, TimeSpan elapsed) => _seconds[phase] = _seconds.GetValueOrDefault(phase) + elapsed.TotalSeconds;
 }

@@ -1,41 +1,57 @@
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Tensors;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;
 
-/// <summary>The tasks' heads and data, decoded when the job runs (archives lazily, here), on the compute device.</summary>
+/// <summary>
+/// The tasks' heads (on the compute device) and data: tensor datasets are read from their files a batch at a time,
+/// image archives are decoded once, when the job runs, into a uint8 scratch file read the same way; only labels are
+/// held (docs/algorithm.md, "Memory"). A dataset named by several tasks or roles is opened once.
+/// </summary>
 public sealed class TaskInputs : IDisposable
 {
     private readonly IReadOnlyList<PlannedTask> _tasks;
     private readonly bool _needsAdaptation;
     private readonly ModelFolder _base;
     private readonly Device _device;
+    private readonly string _scratch;
     private readonly List<ClassificationHead?> _heads = [];
-    private readonly List<Tensor?> _adaptation = [];
-    private readonly List<(Tensor Pixels, Tensor Labels)?> _evaluation = [];
+    private readonly Dictionary<string, (IImageRows Images, Tensor? Labels)> _datasets = new(StringComparer.Ordinal);
+    private readonly List<IImageRows?> _adaptation = [];
+    private readonly List<(IImageRows Images, Tensor Labels)?> _evaluation = [];
     private Dictionary<string, Tensor>? _fixed;
 
     /// <param name="needsAdaptation">Whether the method learns from the tasks' unlabeled data (and so needs the model).</param>
-    public TaskInputs(IReadOnlyList<PlannedTask> tasks, bool needsAdaptation, ModelFolder baseFolder, Device device)
+    /// <param name="scratchDirectory">Where decoded archives go while the job runs (created when needed; the caller removes it).</param>
+    public TaskInputs(IReadOnlyList<PlannedTask> tasks, bool needsAdaptation, ModelFolder baseFolder, Device device, string scratchDirectory)
     {
         _tasks = tasks;
         _needsAdaptation = needsAdaptation;
         _base = baseFolder;
         _device = device;
-        var imageSize = baseFolder.Config?.ImageSize;
-        foreach (var t in tasks)
+        _scratch = scratchDirectory;
+        try
         {
-            _heads.Add(t.HeadPath is null ? null : ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device));
-            _adaptation.Add(t.AdaptationPath is null ? null : Load(t.AdaptationPath, imageSize).Pixels);
-            if (t.EvaluationPath is null)
+            foreach (var t in tasks)
             {
-                _evaluation.Add(null);
-                continue;
+                _heads.Add(t.HeadPath is null ? null : ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device));
+                _adaptation.Add(t.AdaptationPath is null ? null : Open(t.AdaptationPath).Images);
+                if (t.EvaluationPath is null)
+                {
+                    _evaluation.Add(null);
+                    continue;
+                }
+                var (images, labels) = Open(t.EvaluationPath);
+                _evaluation.Add((images, labels ?? throw new CheckpointFormatException($"task '{t.Name}': the evaluation data has no labels")));
             }
-            var (pixels, labels) = Load(t.EvaluationPath, imageSize);
-            _evaluation.Add((pixels, labels ?? throw new CheckpointFormatException($"task '{t.Name}': the evaluation data has no labels")));
+        }
+        catch
+        {
+            Dispose();
+            throw;
         }
     }
 
@@ -43,7 +59,7 @@ public sealed class TaskInputs : IDisposable
 
     public bool HasEvaluation => _evaluation.Any(e => e is not null);
 
-    public (Tensor Pixels, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
+    public (IImageRows Images, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
         _evaluation[task] is var (p, l) && _heads[task] is { } h ? (p, l, h) : null;
 
     public List<AdaMergingTask> Adaptation() => _tasks.Select((t, k) => new AdaMergingTask(t.Name,
@@ -65,22 +81,40 @@ public sealed class TaskInputs : IDisposable
     public void Dispose()
     {
         foreach (var h in _heads) h?.Dispose();
-        foreach (var a in _adaptation) a?.Dispose();
-        foreach (var e in _evaluation)
-            if (e is var (p, l))
-            {
-                p.Dispose();
-                l.Dispose();
-            }
+        foreach (var (images, labels) in _datasets.Values)
+        {
+            images.Dispose();
+            labels?.Dispose();
+        }
+        _datasets.Clear();
         if (_fixed is not null) ModelParameters.Dispose(_fixed);
+        _fixed = null;
     }
 
-    private (Tensor Pixels, Tensor? Labels) Load(string path, int? imageSize)
+    private (IImageRows Images, Tensor? Labels) Open(string path)
     {
+        if (_datasets.TryGetValue(path, out var opened)) return opened;
         var info = DatasetInfo.Inspect(path, new UploadLimits());
-        var (pixels, labels) = info.Format == DatasetFormat.Tensors
-            ? TensorDataset.Load(path)
-            : ImageArchive.Load(path, imageSize ?? throw new CheckpointFormatException("image archives need a CLIP base to know the image size"), new UploadLimits());
-        return (pixels.to(_device), labels?.to(_device));
+        (IImageRows, Tensor?) dataset;
+        if (info.Format == DatasetFormat.Tensors)
+        {
+            using var file = SafetensorsFile.Open(path);
+            dataset = (new SafetensorsImageRows(path), file.Find(TensorDataset.Labels) is null ? null : OnDevice(file.Read(TensorDataset.Labels)));
+        }
+        else
+        {
+            var imageSize = _base.Config?.ImageSize ?? throw new CheckpointFormatException("image archives need a CLIP base to know the image size");
+            Directory.CreateDirectory(_scratch);
+            var (scratch, labels) = ImageArchive.Spill(path, imageSize, new UploadLimits(), Path.Combine(_scratch, $"{_datasets.Count}.safetensors"));
+            dataset = (new SafetensorsImageRows(scratch, deleteOnDispose: true), labels is null ? null : OnDevice(labels));
+        }
+        _datasets[path] = dataset;
+        return dataset;
+    }
+
+    private Tensor OnDevice(Tensor t)
+    {
+        if (_device.type == TorchSharp.DeviceType.CPU) return t;
+        using (t) return t.to(_device);
     }
 }

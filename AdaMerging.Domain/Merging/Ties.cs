@@ -98,37 +98,46 @@ public static class Ties
     private static double Threshold(TaskVectors vectors, int k, double topK)
     {
         using var row = vectors.TaskRow(k);
-        using var magnitudes = row.abs();
-        long n = magnitudes.numel(), keep = Math.Max(1, (long)Math.Round(n * topK));
-        return keep >= n ? 0.0 : KthSmallest(magnitudes, n - keep + 1);
+        long n = row.numel(), keep = Math.Max(1, (long)Math.Round(n * topK));
+        return keep >= n ? 0.0 : KthSmallestMagnitude(row, n - keep + 1);
     }
 
+    private const long Chunk = 1L << 22;
+
     /// <summary>
-    /// Exactly torch.kthvalue(values, rank) (1-based) without its full copy and int64 index tensor (3× the values):
-    /// a strided sample brackets the rank's value, two counting passes confirm the bracket, and only the values
-    /// inside it are selected and ranked. Falls back to kthvalue when the sample misses.
+    /// Exactly torch.kthvalue(|values|, rank) (1-based) without |values| or kthvalue's copy and int64 index (4 × the
+    /// values): a strided sample brackets the rank's magnitude; one pass in chunks of 4 M counts the magnitudes below
+    /// the bracket and keeps those inside it (about 2 % of them), which are ranked. Falls back to kthvalue when the
+    /// sample misses (docs/algorithm.md, "TIES").
     /// </summary>
-    public static double KthSmallest(Tensor values, long rank)
+    public static double KthSmallestMagnitude(Tensor values, long rank)
     {
         using var scope = NewDisposeScope();
-        long n = values.numel();
-        if (n > 4_000_000)
+        var flat = values.flatten();
+        long n = flat.numel();
+        if (n > 4 * Chunk)
         {
             long stride = n / 1_000_000;
-            var sample = values.flatten()[TensorIndex.Slice(0, null, stride)].contiguous();
+            var sample = flat[TensorIndex.Slice(0, null, stride)].abs();
             long m = sample.numel();
             double q = (double)rank / n;
             long LowRank(double f) => Math.Clamp((long)Math.Floor(f * m), 1, m);
             var lo = sample.kthvalue(LowRank(q - 0.01), 0, false).values.AsDouble();
             var hi = sample.kthvalue(Math.Clamp(LowRank(q + 0.01) + 1, 1, m), 0, false).values.AsDouble();
-            long below = values.lt(lo).sum().item<long>(), upToHi = values.le(hi).sum().item<long>();
-            if (below < rank && rank <= upToHi)
+            long below = 0;
+            var inside = new List<Tensor>();
+            for (long start = 0; start < n; start += Chunk)
             {
-                var inside = values.masked_select(values.ge(lo).logical_and_(values.le(hi)));
-                return inside.kthvalue(rank - below, 0, false).values.AsDouble();
+                using var chunkScope = NewDisposeScope();
+                var magnitude = flat.narrow(0, start, Math.Min(Chunk, n - start)).abs();
+                below += magnitude.lt(lo).count_nonzero().item<long>();
+                inside.Add(magnitude.masked_select(magnitude.ge(lo).logical_and_(magnitude.le(hi))).MoveToOuterDisposeScope());
             }
+            var bracket = cat(inside);
+            if (below < rank && rank <= below + bracket.numel())
+                return bracket.kthvalue(rank - below, 0, false).values.AsDouble();
         }
-        return values.kthvalue(rank, 0, false).values.AsDouble();
+        return flat.abs().kthvalue(rank, 0, false).values.AsDouble();
     }
 
     /// <summary>Σk over rows of [K, len], added in task order (the Σk of docs/algorithm.md, and reproducible to the bit).</summary>

@@ -64,6 +64,21 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     public bool NeedsAdaptationData => true;
 
+    /// <summary>
+    /// The larger of the optimisation (in the chosen precision, with AdaMerging++'s processed copy of the vectors) and
+    /// the evaluation; given coefficients skip the optimisation (docs/algorithm.md, "Memory").
+    /// </summary>
+    public long EstimatePeakBytes(MethodOptions options, RunShape run)
+    {
+        var settings = Settings(options);
+        long evaluation = MemoryEstimate.DataFree(run, workingCopies: settings.Plus ? run.Tasks + 1 : 1);
+        if (Coefficients.In(options).IsGiven || CoefficientsFrom.In(options) != Guid.Empty || run.Config is not { } config) return evaluation;
+        long bytes = settings.StorageType == ScalarType.Float32 ? 4 : 2;
+        long optimise = MemoryEstimate.AdaMergingSteps(config, run.Parameters, run.Tasks, settings.BatchSize, settings.StorageType, settings.Checkpointing).Total
+            + (settings.Plus ? run.Tasks * run.Parameters * bytes : 0);
+        return Math.Max(optimise, evaluation);
+    }
+
     public static AdaMergingSettings Settings(MethodOptions o) => new()
     {
         Granularity = GranularityOption.In(o),

@@ -28,6 +28,9 @@ public sealed class DareMethod : DataFreeMethod
     public override IReadOnlyList<OptionSpec> Options { get; } =
         [TaskArithmeticMethod.Lambda, DropRate, MergeWith, TiesMethod.TopK, TiesMethod.MergeRule, Seed];
 
+    /// <summary>The dropped vectors [K, N], the output, and TIES's per-tensor slices when it merges them.</summary>
+    protected override int WorkingCopies(int tasks) => tasks + 2;
+
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors)
     {
         var o = context.Options;

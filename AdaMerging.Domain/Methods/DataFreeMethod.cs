@@ -15,6 +15,11 @@ public abstract class DataFreeMethod : IMergeMethod
 
     public bool NeedsAdaptationData => false;
 
+    public long EstimatePeakBytes(MethodOptions options, RunShape run) => MemoryEstimate.DataFree(run, WorkingCopies(run.Tasks));
+
+    /// <summary>Model-sized buffers the merge holds besides θ0 and the task vectors: its output alone by default.</summary>
+    protected virtual int WorkingCopies(int tasks) => 1;
+
     public MergeOutcome Merge(MergeContext context, CancellationToken ct)
     {
         var vectors = context.Vectors;

@@ -28,6 +28,12 @@ public interface IMergeMethod
     /// </summary>
     IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount) => [];
 
+    /// <summary>
+    /// The run's estimated peak memory beyond the worker's own, in bytes, from headers and options (docs/algorithm.md,
+    /// "Memory"): checked before a merge is queued and reported beside the measured peak. A weighted sum by default.
+    /// </summary>
+    long EstimatePeakBytes(MethodOptions options, RunShape run) => MemoryEstimate.DataFree(run, workingCopies: 1);
+
     /// <summary>The merged parameters, and what the method learned on the way.</summary>
     MergeOutcome Merge(MergeContext context, CancellationToken ct);
 }

@@ -6,3 +6,19 @@ namespace AdaMerging.Domain.Methods;
 /// <param name="BaseName">What the base is called (its upload's name, or its folder): the model card's base_model.</param>
 public sealed record MergePlan(IMergeMethod Method, MethodOptions Options, IReadOnlyDictionary<string, string> BaseFiles, IReadOnlyList<PlannedTask> Tasks,
     string BaseName = "base");
+
+/// <summary>The memory a run is expected to need, from its inputs' headers (docs/algorithm.md, "Memory").</summary>
+public static class RunMemory
+{
+    /// <summary>The run's shape: merged parameters N from the headers, K, whether it evaluates and in what batches.</summary>
+    public static RunShape Shape(IMergeMethod method, MethodOptions options, Checkpoints.ClipVisionConfig? config,
+        Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates)
+    {
+        long parameters = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Exclude.In(options))
+            .Sum(name => baseWeights.Find(name)!.ElementCount);
+        return new RunShape(config, parameters, tasks.Count, evaluates && config is not null, (int)CommonOptions.EvaluationBatchSize.In(options));
+    }
+
+    /// <summary>The method's estimate for that shape, in bytes.</summary>
+    public static long Estimate(IMergeMethod method, MethodOptions options, RunShape shape) => method.EstimatePeakBytes(options, shape);
+}

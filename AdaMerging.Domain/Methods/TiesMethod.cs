@@ -19,6 +19,9 @@ public sealed class TiesMethod : DataFreeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [TaskArithmeticMethod.Lambda, TopK, MergeRule];
 
+    /// <summary>The output and, per tensor, the trimmed [K, len] slices (docs/algorithm.md, "TIES"): one model at most.</summary>
+    protected override int WorkingCopies(int tasks) => 2;
+
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors) => Apply(context.Options, vectors);
 
     /// <summary>TIES-merging of <paramref name="vectors"/> with the options' λ, top-k and merge rule.</summary>

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Datasets;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Models;
@@ -6,17 +7,18 @@ namespace AdaMerging.Domain.Models;
 public static class Evaluation
 {
     public static double Accuracy(ClipModel model, IReadOnlyDictionary<string, Tensor> parameters, ClassificationHead head,
-        Tensor pixels, Tensor labels, int batchSize = 64, CancellationToken ct = default)
+        IImageRows images, Tensor labels, int batchSize = 64, CancellationToken ct = default)
     {
-        if (labels.shape[0] != pixels.shape[0]) throw new ArgumentException("one label per image is needed");
+        if (labels.shape[0] != images.Count) throw new ArgumentException("one label per image is needed");
         using var _ = no_grad();
-        long correct = 0, n = pixels.shape[0];
+        long correct = 0, n = images.Count;
+        var device = parameters.Values.First().device;
         for (long start = 0; start < n; start += batchSize)
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             long size = Math.Min(batchSize, n - start);
-            var predicted = head.Logits(model.Features(parameters, pixels.narrow(0, start, size))).argmax(-1);
+            var predicted = head.Logits(model.Features(parameters, images.ReadRange(start, size, device))).argmax(-1);
             correct += predicted.eq(labels.narrow(0, start, size).to(predicted.device)).sum().to_type(ScalarType.Int64).item<long>();
         }
         return n == 0 ? double.NaN : (double)correct / n;

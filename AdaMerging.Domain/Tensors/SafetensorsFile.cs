@@ -59,6 +59,36 @@ public sealed class SafetensorsFile : ITensorSource
         return Convert(tensor, convertTo);
     }
 
+    /// <summary>
+    /// Rows of a tensor along its first dimension, in the given order, in its stored dtype: [rows, …]. Reads only
+    /// those rows' bytes, so a dataset of any size is read a batch at a time (and past the 2 GiB a whole read allows).
+    /// </summary>
+    public torch.Tensor ReadRows(string name, IReadOnlyList<long> rows)
+    {
+        var entry = Header[name];
+        if (entry.DType.TorchType is not { } storedType)
+            throw new SafetensorsFormatException($"tensor '{name}': dtype {entry.DType} cannot be loaded by torch");
+        if (entry.Shape.Count == 0) throw new ArgumentException($"tensor '{name}' is a scalar: it has no rows", nameof(name));
+        long rowBytes = entry.ByteLength / Math.Max(1, entry.Shape[0]);
+        var tensor = torch.empty([rows.Count, .. entry.Shape.Skip(1)], storedType);
+        try
+        {
+            var bytes = tensor.bytes;
+            for (int i = 0; i < rows.Count; i++)
+            {
+                if (rows[i] < 0 || rows[i] >= entry.Shape[0])
+                    throw new ArgumentOutOfRangeException(nameof(rows), rows[i], $"tensor '{name}' has {entry.Shape[0]} rows");
+                ReadExactly(bytes.Slice(checked((int)(i * rowBytes)), checked((int)rowBytes)), Header.DataStart + entry.Begin + rows[i] * rowBytes, name);
+            }
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        return tensor;
+    }
+
     /// <summary>The tensor itself when no conversion is asked for, else its conversion (and the original disposed).</summary>
     internal static torch.Tensor Convert(torch.Tensor tensor, torch.ScalarType? convertTo)
     {
@@ -71,12 +101,15 @@ public sealed class SafetensorsFile : ITensorSource
         if (entry.ByteLength == 0) return;
         if (entry.ByteLength > int.MaxValue)
             throw new SafetensorsFormatException($"tensor '{entry.Name}': {entry.ByteLength} bytes exceeds the 2 GiB a single tensor may hold here");
-        var destination = tensor.bytes;
-        long offset = Header.DataStart + entry.Begin;
+        ReadExactly(tensor.bytes, Header.DataStart + entry.Begin, entry.Name);
+    }
+
+    private void ReadExactly(Span<byte> destination, long offset, string name)
+    {
         while (!destination.IsEmpty)
         {
             int read = RandomAccess.Read(_handle, destination, offset);
-            if (read == 0) throw new SafetensorsFormatException($"tensor '{entry.Name}': the file ended early");
+            if (read == 0) throw new SafetensorsFormatException($"tensor '{name}': the file ended early");
             destination = destination[read..];
             offset += read;
         }

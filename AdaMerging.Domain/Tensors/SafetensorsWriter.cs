@@ -62,6 +62,31 @@ public sealed class SafetensorsWriter : IDisposable
         _next++;
     }
 
+    /// <summary>
+    /// Appends the next tensor from consecutive slices along its first dimension, each taken and written in turn
+    /// (a dataset decoded an image at a time is never whole in memory), and disposed once written. The slices must add
+    /// up to the declared shape.
+    /// </summary>
+    public void WriteRows(string name, torch.ScalarType dtype, IEnumerable<torch.Tensor> slices)
+    {
+        var (expectedName, declared, shape) = _layout[_next];
+        if (name != expectedName || dtype != declared.TorchType)
+            throw new InvalidOperationException($"tensor '{name}' ({dtype}) written where '{expectedName}' ({declared}) was declared");
+        long rows = 0;
+        foreach (var slice in slices)
+        {
+            using var owned = slice;
+            using var scope = torch.NewDisposeScope();
+            if (slice.dtype != dtype || !slice.shape.Skip(1).SequenceEqual(shape.Skip(1)) || rows + slice.shape[0] > shape[0])
+                throw new InvalidOperationException($"a slice {slice.dtype} [{string.Join(", ", slice.shape)}] does not fit '{name}' {declared} [{string.Join(", ", shape)}] after {rows} rows");
+            var contiguous = slice.cpu().contiguous();
+            if (contiguous.numel() > 0) _stream.Write(contiguous.bytes);
+            rows += slice.shape[0];
+        }
+        if (rows != shape[0]) throw new InvalidOperationException($"'{name}' was declared with {shape[0]} rows but {rows} were written");
+        _next++;
+    }
+
     /// <summary>Flushes to disk and atomically renames the file into place.</summary>
     public void Commit()
     {

@@ -83,6 +83,14 @@ public sealed class AdaMergingOptions
     /// <summary>The devices this worker's merge slots own, e.g. ["cuda:0", "cuda:1"]; empty: every visible GPU, else the CPU.</summary>
     public List<string> Devices { get; set; } = [];
 
+    /// <summary>
+    /// The most memory one merge may need at its peak by its estimate (docs/algorithm.md, "Memory"), in bytes: a merge
+    /// estimated above it is refused at submission (422 with both numbers) and by a worker before it starts. 0: no
+    /// configured limit (a worker on the CPU still refuses what exceeds the machine's memory).
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MergeMemoryLimitBytes { get; set; }
+
     /// <summary>Merges that may share one device at once (1: each merge has its device to itself).</summary>
     [Range(1, 16)]
     public int SlotsPerDevice { get; set; } = 1;

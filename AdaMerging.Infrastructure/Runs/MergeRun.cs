@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Diagnostics;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Models;
@@ -19,10 +20,11 @@ public static class MergeRun
 
     public static readonly JsonSerializerOptions ReportJson = new(JsonSerializerOptions.Web) { WriteIndented = true };
 
+    /// <param name="memoryLimit">The configured limit on a merge's estimated peak (0: none; on the CPU the machine's memory still is).</param>
     public static MergeReport Execute(MergePlan plan, Device device, string outputDirectory, Action<MergeProgress>? progress = null,
-        IRunSnapshots? snapshots = null, CancellationToken ct = default)
+        IRunSnapshots? snapshots = null, long memoryLimit = 0, CancellationToken ct = default)
     {
-        var clock = new PhaseClock(progress);
+        using var clock = new PhaseClock(progress);
         using var baseFolder = ModelFolder.Open(plan.BaseFiles);
         var taskFolders = new List<ModelFolder>();
         try
@@ -32,10 +34,16 @@ public static class MergeRun
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, [.. taskFolders.Select(f => f.Weights)]) is { } nothing) differences.Add(nothing);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
             var weights = taskFolders.Select(f => f.Weights).ToList();
+            var shape = RunMemory.Shape(plan.Method, plan.Options, baseFolder.Config, baseFolder.Weights, weights,
+                plan.Tasks.Any(t => t.EvaluationPath is not null && t.HeadPath is not null));
+            long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
+            var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
+                : device.type == TorchSharp.DeviceType.CPU ? (ProcessMemory.MachineTotal(), "this machine's memory") : (0L, "");
+            if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig);
             var exclude = CommonOptions.Exclude.In(plan.Options);
             var planProblems = plan.Method.PlanProblems(plan.Options, TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count).ToList();
             if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
-            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device);
+            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory));
             using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
                 clock, model, tasks, snapshots);
@@ -58,7 +66,7 @@ public static class MergeRun
             int merged = context.Vectors.Names.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
-                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device));
+                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device));
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
             report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan.BaseName, baseFolder.HasTextTower)] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
@@ -67,6 +75,17 @@ public static class MergeRun
         finally
         {
             taskFolders.ForEach(f => f.Dispose());
+            if (Directory.Exists(ScratchOf(outputDirectory))) Directory.Delete(ScratchOf(outputDirectory), recursive: true);
         }
     }
+
+    private static MemoryUsage Memory(long estimate, PhaseClock clock, Device device)
+    {
+        var phases = clock.PeakBytes;
+        return new MemoryUsage(estimate, phases.Count == 0 ? 0 : phases.Values.Max(), phases,
+            device.type == TorchSharp.DeviceType.CPU ? "process resident memory (RSS)" : "host process resident memory (RSS); the GPU's memory is not measured");
+    }
+
+    /// <summary>Decoded image archives for the run: beside its output, under the same temporary name, never published.</summary>
+    private static string ScratchOf(string outputDirectory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory)) + ".scratch";
 }

@@ -1,4 +1,5 @@
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using TorchSharp;
@@ -28,7 +29,7 @@ public sealed class EngineFixture : IDisposable
         for (int i = 0; i < k; i++)
         {
             _heads.Add(new ClassificationHead(randn([5, Config.ProjectionDim], generator: g).to_type(dtype), null, normalizeFeatures: true));
-            Tasks.Add(new AdaMergingTask($"task{i}", _heads[i], randn([images, 3, Config.ImageSize, Config.ImageSize], generator: g).to_type(dtype)));
+            Tasks.Add(new AdaMergingTask($"task{i}", _heads[i], new TensorImageRows(randn([images, 3, Config.ImageSize, Config.ImageSize], generator: g).to_type(dtype))));
         }
     }
 
@@ -48,6 +49,6 @@ public sealed class EngineFixture : IDisposable
     {
         Vectors.Dispose();
         _heads.ForEach(h => h.Dispose());
-        Tasks.ForEach(t => t.AdaptationPixels.Dispose());
+        Tasks.ForEach(t => t.Adaptation.Dispose());
     }
 }

@@ -10,6 +10,8 @@ using AdaMerging.Benchmark.Performance;
 // The performance harness (docs/performance.md):
 //   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
 //   bench-step --memory-steps 500 [--memory-size small]      RSS and live tensors every 50 steps
+//   bench-memory [--size vit-b-32] [--precision float32] [--modes whole-graph,task-by-task,checkpointed] [--steps 2]
+//                                                              setup and peak RSS per way of taking the gradient
 //   bench-merge [--tasks 4]                                    task arithmetic, TIES, DARE on a ViT-L/14 shape
 //   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
 //   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
@@ -39,6 +41,8 @@ switch (verb)
         return await RunThroughService(options);
     case "bench-step":
         return StepBenchmark.Run(options);
+    case "bench-memory":
+        return MemoryBenchmark.Run(options);
     case "bench-merge":
         return MergeBenchmark.Run(options);
     case "bench-store":
@@ -52,7 +56,7 @@ switch (verb)
     case "full-clip":
         return await FullClipBenchmark.Run(options);
     default:
-        Console.Error.WriteLine("usage: AdaMerging.Benchmark build [--seed N] … | run --url URL --key KEY --benchmark DIR | bench-step | bench-merge | bench-store | make-checkpoint | sample | sample-full-clip | full-clip");
+        Console.Error.WriteLine("usage: AdaMerging.Benchmark build [--seed N] … | run --url URL --key KEY --benchmark DIR | bench-step | bench-memory | bench-merge | bench-store | make-checkpoint | sample | sample-full-clip | full-clip");
         return 2;
 }
 

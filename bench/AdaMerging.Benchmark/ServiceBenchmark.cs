@@ -7,6 +7,7 @@ using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Tensors;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Benchmark;
@@ -155,8 +156,11 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         return tasks.Select(task =>
         {
             using var head = ClassificationHead.Load(Path.Combine(benchmark, "heads", task + ".safetensors"), ScalarType.Float32, CPU);
-            var (pixels, labels) = TensorDataset.Load(Path.Combine(benchmark, "datasets", task + ".safetensors"));
-            return Evaluation.Accuracy(model, parameters, head, pixels, labels!);
+            var path = Path.Combine(benchmark, "datasets", task + ".safetensors");
+            using var images = new SafetensorsImageRows(path);
+            using var file = SafetensorsFile.Open(path);
+            using var labels = file.Read(TensorDataset.Labels);
+            return Evaluation.Accuracy(model, parameters, head, images, labels);
         }).ToArray();
     }
 

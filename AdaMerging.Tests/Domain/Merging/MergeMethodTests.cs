@@ -31,14 +31,17 @@ public class MergeMethodTests
     }
 
     [Fact]
-    public void The_trim_threshold_is_exactly_torch_kthvalue_at_every_rank()
+    public void The_trim_threshold_is_exactly_torch_kthvalue_of_the_magnitudes_at_every_rank()
     {
         var g = new TorchSharp.torch.Generator(3);
-        using var magnitudes = randn(5_000_003, generator: g).abs();
-        using var rounded = (magnitudes * 100).round();   // many exact duplicates around every rank
-        foreach (var values in new[] { magnitudes, rounded })
-            foreach (var rank in new long[] { 1, 2, 1_000_000, 2_500_001, 4_000_000, 5_000_002, 5_000_003 })
-                Assert.Equal(values.kthvalue(rank, 0, false).values.item<float>(), Ties.KthSmallest(values, rank));
+        using var signed = randn(20_000_003, generator: g);
+        using var rounded = (signed * 100).round();   // many exact duplicates around every rank
+        foreach (var values in new[] { signed, rounded })
+        {
+            using var magnitudes = values.abs();
+            foreach (var rank in new long[] { 1, 2, 1_000_000, 10_000_001, 16_000_000, 20_000_002, 20_000_003 })
+                Assert.Equal(magnitudes.kthvalue(rank, 0, false).values.item<float>(), Ties.KthSmallestMagnitude(values, rank));
+        }
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using AdaMerging.Domain.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
@@ -188,7 +189,7 @@ public static class StepBenchmark
         {
             _problem = problem;
             _weights = problem.Vectors.Combine((_, _) => tensor(0.3f)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
-            _images = problem.Tasks.Select(t => t.AdaptationPixels.narrow(0, 0, batch).to_type(problem.Vectors.DType)).ToList();
+            _images = problem.Tasks.Select(t => t.Adaptation.ReadRange(0, batch, problem.Vectors.Device).to_type(problem.Vectors.DType)).ToList();
         }
 
         public TimeSpan Take()
