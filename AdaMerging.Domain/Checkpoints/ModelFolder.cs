@@ -166,6 +166,8 @@ public sealed class ModelFolder : IDisposable
 
         public TorchSharp.torch.Tensor Read(string name, TorchSharp.torch.ScalarType? convertTo = null) => inner.Read(name, convertTo);
 
+        public void ReadInto(string name, TorchSharp.torch.Tensor destination) => inner.ReadInto(name, destination);
+
         public void Dispose() { }
     }
 }

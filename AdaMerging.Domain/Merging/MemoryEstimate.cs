@@ -50,14 +50,15 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4, Evaluation(run));
 
     /// <summary>
-    /// The evaluation: θ0, the task vectors and the merged model, with task arithmetic's and one task's fine-tuned model
-    /// built beside it (3 · N), and a batch's forward without a graph (a block's input, output and MLP hidden layer).
+    /// The evaluation: θ0, the task vectors and the merged model, with one more model at a time beside it (task
+    /// arithmetic's, then each task's own), and a batch's forward without a graph (a block's input, output and MLP
+    /// hidden layer).
     /// </summary>
     public static long Evaluation(RunShape run)
     {
         if (!run.Evaluates || run.Config is not { } c) return 0;
         long forward = run.EvaluationBatch * (Tokens(c) * (2L * c.HiddenSize + c.IntermediateSize) * 4 + (long)c.NumChannels * c.ImageSize * c.ImageSize * 4);
-        return (run.Tasks + 4L) * run.Parameters * 4 + forward;
+        return (run.Tasks + 3L) * run.Parameters * 4 + forward;
     }
 
     private static long ElementSize(ScalarType t) => t switch

@@ -73,16 +73,35 @@ public sealed class TaskVectors : IDisposable
                     ct.ThrowIfCancellationRequested();
                 }
                 using var scope = NewDisposeScope();
-                var base0 = theta0.Read(vectors.Names[i], readAs).to(device).reshape(-1);
-                vectors.BaseSlice(i).copy_(base0);
+                var name = vectors.Names[i];
                 var taskSlices = vectors.TaskSlice(i);
-                for (int k = 0; k < tasks.Count; k++)
+                if (dtype == readAs)
                 {
-                    var thetaK = tasks[k].Read(vectors.Names[i], readAs).to(device).reshape(-1);
-                    taskSlices[k].copy_(thetaK - base0);   // reads may be views of the caller's tensors: never in place
+                    // θ0 and each θk read straight into their places, τk = θk − θ0 in place: no temporary at all.
+                    var base0 = vectors.BaseSlice(i);
+                    theta0.ReadInto(name, base0);
+                    for (int k = 0; k < tasks.Count; k++)
+                    {
+                        var row = taskSlices[k];
+                        tasks[k].ReadInto(name, row);
+                        row.sub_(base0);
+                    }
+                }
+                else
+                {
+                    var base0 = theta0.Read(name, readAs).to(device).reshape(-1);
+                    vectors.BaseSlice(i).copy_(base0);
+                    for (int k = 0; k < tasks.Count; k++)
+                    {
+                        var thetaK = tasks[k].Read(name, readAs).to(device).reshape(-1);
+                        taskSlices[k].copy_(thetaK - base0);   // reads may be views of the caller's tensors: never in place
+                    }
                 }
             }
         }
+        // What a conversion's temporaries left in the allocator's free lists goes back to the system: after loading,
+        // the process holds θ0 and the task vectors, not their history (docs/algorithm.md, "Memory").
+        Diagnostics.ProcessMemory.Trim();
         return vectors;
     }
 

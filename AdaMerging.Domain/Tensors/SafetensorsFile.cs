@@ -60,6 +60,24 @@ public sealed class SafetensorsFile : ITensorSource
     }
 
     /// <summary>
+    /// Reads the stored bytes straight into a contiguous CPU tensor of the stored dtype and element count; anything else
+    /// is read and converted as <see cref="ITensorSource.ReadInto"/> does.
+    /// </summary>
+    public void ReadInto(string name, torch.Tensor destination)
+    {
+        var entry = Header[name];
+        if (entry.DType.TorchType == destination.dtype && destination.device_type == DeviceType.CPU && destination.is_contiguous()
+            && destination.numel() == entry.ElementCount)
+        {
+            ReadInto(destination, entry);
+            return;
+        }
+        using var value = Read(name, destination.dtype);
+        using var shaped = value.reshape(destination.shape);
+        destination.copy_(shaped);
+    }
+
+    /// <summary>
     /// Rows of a tensor along its first dimension, in the given order, in its stored dtype: [rows, …]. Reads only
     /// those rows' bytes, so a dataset of any size is read a batch at a time (and past the 2 GiB a whole read allows).
     /// </summary>

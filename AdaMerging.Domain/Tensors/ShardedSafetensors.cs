@@ -65,6 +65,12 @@ public sealed class ShardedSafetensors : ITensorSource
             ? shard.Read(name, convertTo)
             : throw new KeyNotFoundException($"tensor '{name}' is not in the checkpoint");
 
+    public void ReadInto(string name, torch.Tensor destination)
+    {
+        if (!_shardOf.TryGetValue(name, out var shard)) throw new KeyNotFoundException($"tensor '{name}' is not in the checkpoint");
+        shard.ReadInto(name, destination);
+    }
+
     public void Dispose() => _shards.ForEach(s => s.Dispose());
 
     private static Dictionary<string, string> ReadWeightMap(string indexPath)

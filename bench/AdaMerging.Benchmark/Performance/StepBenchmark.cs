@@ -124,7 +124,7 @@ public static class StepBenchmark
             $"GEMM of the MLP's shape [{k * batch * Tokens(config)}×{config.HiddenSize}]·[{config.HiddenSize}×{config.IntermediateSize}] {gemm / 1e9:F1} GFLOP/s " +
             $"→ step at {100 * flops / step.TotalSeconds / gemm:F1} % of GEMM (plain step {100 * flops / plainStep.TotalSeconds / gemm:F1} %)");
         Console.WriteLine($"  resident after setup {resident / 1e6:F0} MB (θ0 + K task vectors = {problem.Vectors.Bytes / 1e6:F0} MB); " +
-            $"peak {peak / 1e6:F0} MB = {(double)peak / problem.ModelBytes:F2}× the float32 model, against (K + 2) = {k + 2}× ({(k + 2) * problem.ModelBytes / 1e6:F0} MB)");
+            $"peak of these AdaMerging and plain steps together {peak / 1e6:F0} MB (AdaMerging's own: bench-memory)");
         return new Result(step, problem.Vectors.Bytes);
     }
 
