@@ -25,9 +25,16 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     public static long Tokens(ClipVisionConfig c) => (long)(c.ImageSize / c.PatchSize) * (c.ImageSize / c.PatchSize) + 1;
 
     /// <summary>
-    /// The optimisation's peak: (K + 1) · N stored task vectors and θ0; the merged weights and ∂L/∂θ (2 · N); one task's
-    /// activations (task by task) or all K (one graph); with checkpointing, the inputs of every stage and one block's
-    /// activations instead. The backward pass briefly holds one more block's worth of activation gradients.
+    /// What the engine itself takes once it computes (thread pools, kernels' workspaces, autograd's bookkeeping),
+    /// measured on this project's benchmark shapes (docs/performance.md, "Memory").
+    /// </summary>
+    public const long EngineOverhead = 80_000_000;
+
+    /// <summary>
+    /// The optimisation's peak: (K + 1) · N stored task vectors and θ0; the merged weights and ∂L/∂θ (2 · N); a batch of
+    /// images and its activations, one task's (task by task) or all K (one graph); with checkpointing, the inputs of
+    /// every stage and one block's activations instead; and the engine's overhead. The peak comes at the end of a
+    /// forward pass: the backward pass frees each block's activations as it makes their gradients.
     /// </summary>
     public static MemoryEstimate AdaMergingSteps(ClipVisionConfig c, long parameters, int k, int batch, ScalarType storage,
         bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask)
@@ -36,9 +43,9 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         long block = BlockActivations(c) * batch * bytes;
         long images = (long)batch * c.NumChannels * c.ImageSize * c.ImageSize * 4;
         long stageInputs = (c.NumHiddenLayers + 2L) * Tokens(c) * c.HiddenSize * batch * bytes;
-        long perTask = images * 2 + (checkpointing ? stageInputs + block : c.NumHiddenLayers * block) + block;
+        long perTask = images + (checkpointing ? stageInputs + block : c.NumHiddenLayers * block);
         long activations = graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask;
-        return new MemoryEstimate((k + 1L) * parameters * bytes, 2 * parameters * bytes, perTask, activations);
+        return new MemoryEstimate((k + 1L) * parameters * bytes, 2 * parameters * bytes + EngineOverhead, perTask, activations);
     }
 
     /// <summary>
@@ -47,7 +54,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// the evaluation's, whichever is larger.
     /// </summary>
     public static long DataFree(RunShape run, int workingCopies) =>
-        Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4, Evaluation(run));
+        Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4 + EngineOverhead, Evaluation(run));
 
     /// <summary>
     /// The evaluation: θ0, the task vectors and the merged model, with one more model at a time beside it (task
@@ -58,7 +65,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     {
         if (!run.Evaluates || run.Config is not { } c) return 0;
         long forward = run.EvaluationBatch * (Tokens(c) * (2L * c.HiddenSize + c.IntermediateSize) * 4 + (long)c.NumChannels * c.ImageSize * c.ImageSize * 4);
-        return (run.Tasks + 3L) * run.Parameters * 4 + forward;
+        return (run.Tasks + 3L) * run.Parameters * 4 + forward + EngineOverhead;
     }
 
     private static long ElementSize(ScalarType t) => t switch

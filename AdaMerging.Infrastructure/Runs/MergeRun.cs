@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
-using AdaMerging.Domain.Diagnostics;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Models;
@@ -20,7 +19,7 @@ public static class MergeRun
 
     public static readonly JsonSerializerOptions ReportJson = new(JsonSerializerOptions.Web) { WriteIndented = true };
 
-    /// <param name="memoryLimit">The configured limit on a merge's estimated peak (0: none; on the CPU the machine's memory still is).</param>
+    /// <param name="memoryLimit">The configured limit on a merge's estimated peak (0: none; the device's own memory still is one where it can be known).</param>
     public static MergeReport Execute(MergePlan plan, Device device, string outputDirectory, Action<MergeProgress>? progress = null,
         IRunSnapshots? snapshots = null, long memoryLimit = 0, CancellationToken ct = default)
     {
@@ -38,7 +37,7 @@ public static class MergeRun
                 plan.Tasks.Any(t => t.EvaluationPath is not null && t.HeadPath is not null));
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
-                : device.type == TorchSharp.DeviceType.CPU ? (ProcessMemory.MachineTotal(), "this machine's memory") : (0L, "");
+                : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
             if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig);
             var exclude = CommonOptions.Exclude.In(plan.Options);
             var planProblems = plan.Method.PlanProblems(plan.Options, TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count).ToList();

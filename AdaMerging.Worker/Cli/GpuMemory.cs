@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace AdaMerging.Worker.Cli;
@@ -51,24 +50,5 @@ public sealed class GpuMemory : IDisposable
         _thread?.Join();
     }
 
-    /// <summary>memory.used and memory.total of one GPU in MiB, or null when nvidia-smi cannot be run.</summary>
-    private static (long Used, long Total)? Query(int index)
-    {
-        try
-        {
-            var start = new ProcessStartInfo("nvidia-smi", ["--query-gpu=memory.used,memory.total", "--format=csv,noheader,nounits", $"--id={index}"])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var smi = Process.Start(start)!;
-            var line = smi.StandardOutput.ReadToEnd().Trim();
-            smi.WaitForExit();
-            var parts = line.Split(',', StringSplitOptions.TrimEntries);
-            return smi.ExitCode == 0 && parts.Length == 2
-                ? (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture))
-                : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;   // not installed
-        }
-    }
+    private static (long Used, long Total)? Query(int index) => AdaMerging.Infrastructure.Runs.DeviceMemory.Gpu(index);
 }

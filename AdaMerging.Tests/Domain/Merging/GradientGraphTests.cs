@@ -49,13 +49,21 @@ public sealed class GradientGraphTests
         Assert.Equal(kept.Objective, recomputed.Objective);
     }
 
-    [Fact]
-    public void A_checkpointed_run_leaves_the_live_tensor_count_where_it_started()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Over_500_steps_the_live_tensor_count_never_moves(bool checkpointing)
     {
         using var f = new EngineFixture(2, ScalarType.Float32);
         var start = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        using (var run = f.Run(Settings(GradientGraph.TaskByTask, true) with { Steps = 5 }))
-            run.Run();
+        var counts = new List<long>();
+        using (var run = f.Run(Settings(GradientGraph.TaskByTask, checkpointing) with { Steps = 500 }))
+            run.Run(p =>
+            {
+                if (p.Step % 50 == 0) counts.Add(TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            });
+        Assert.Equal(10, counts.Count);
+        Assert.Single(counts.Distinct());
         Assert.Equal(start, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 }

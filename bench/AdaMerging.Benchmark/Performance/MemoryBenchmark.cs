@@ -29,18 +29,21 @@ public static class MemoryBenchmark
         string size = options.Get("size", "vit-b-32"), precision = options.Get("precision", "float32");
         int k = Int(options, "tasks", "8"), batch = Int(options, "batch", "16"), steps = Int(options, "steps", "2");
         var dtype = precision == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
+        var allocator = options.Get("allocator", "worker");
         if (options.Get("mode", "") is { Length: > 0 } one)
         {
+            // As the worker process runs (its Program.cs), unless asked for glibc's defaults.
+            if (allocator == "worker") ProcessMemory.ReturnLargeFreesToTheSystem();
             set_num_threads(Environment.ProcessorCount);
             Measure(Modes.Single(m => m.Name == one), ModelShapes.Named(size), k, batch, steps, dtype);
             return 0;
         }
         var modes = options.Get("modes", string.Join(",", Modes.Select(m => m.Name))).Split(',');
         Console.WriteLine($"{size}, {precision} task vectors, K = {k}, batch {batch} per task, {steps} steps after a warm-up, " +
-            $"{Environment.ProcessorCount} threads, CPU; one process per mode");
+            $"{Environment.ProcessorCount} threads, CPU, allocator: {allocator}; one process per mode");
         var results = new Dictionary<string, string[]>();
         foreach (var mode in modes)
-            StepBenchmark.RunChild(["bench-memory", "--mode", mode, "--size", size, "--precision", precision, "--tasks", $"{k}", "--batch", $"{batch}", "--steps", $"{steps}"], line =>
+            StepBenchmark.RunChild(["bench-memory", "--mode", mode, "--allocator", allocator, "--size", size, "--precision", precision, "--tasks", $"{k}", "--batch", $"{batch}", "--steps", $"{steps}"], line =>
             {
                 if (!line.StartsWith("MEMORY ", StringComparison.Ordinal)) return false;
                 results[mode] = line.Split(' ');
