@@ -179,6 +179,8 @@ public static class MalformedMergeRequests
         cases["layerUnit unknown"] = Option("layerUnit", "head");
         cases["plus a word"] = Option("plus", "yes");
         cases["plus a number"] = Option("plus", 1);
+        cases["checkpointing a word"] = Option("checkpointing", "on");
+        cases["checkpointing a number"] = Option("checkpointing", 1);
         cases["tiesMerge unknown"] = Option("tiesMerge", "median", "ties");
         cases["dareBase unknown"] = Option("dareBase", "fisher", "dare");
         cases["precision unknown"] = Option("precision", "fp8");
