@@ -45,11 +45,17 @@ public sealed class IdempotencyTests(ServiceFixture service) : TempDirectoryTest
         {
             var bytes = await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"));
             var release = new TaskCompletionSource();
+            var temp = Path.Combine(service.DataRoot, "blobs", "tmp");
+            var before = Directory.Exists(temp) ? Directory.GetFileSystemEntries(temp).ToHashSet() : [];
             using var first = Upload(new StallingContent(bytes, release), "upload-1");
             var running = client.SendAsync(first);
-            HttpResponseMessage? concurrent = null;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            do // until the first request holds the key (it has started reading its body)
+            // The handler writing its temporary file proves the first request holds the key (the middleware takes it
+            // before the handler runs): only then may a retry be sent, or a retry could take the key first.
+            while (!(Directory.Exists(temp) && Directory.GetFileSystemEntries(temp).Any(f => !before.Contains(f))) && clock.Elapsed < TimeSpan.FromSeconds(20))
+                await Task.Delay(20);
+            HttpResponseMessage? concurrent = null;
+            do // until the retry sees the key held
             {
                 concurrent?.Dispose();
                 await Task.Delay(50);
