@@ -66,15 +66,16 @@ public sealed class RandomProblem : IDisposable
     private sealed class SeededSource(IReadOnlyList<TensorInfo> shapes, ulong seed, ulong? perturbation) : ITensorSource
     {
         private readonly Generator? _perturbation = perturbation is { } p ? new Generator(p) : null;
+        private readonly Dictionary<string, int> _index = shapes.Select((s, i) => (s.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
 
         public IReadOnlyList<TensorInfo> Tensors => shapes;
 
-        public TensorInfo? Find(string name) => shapes.FirstOrDefault(s => s.Name == name);
+        public TensorInfo? Find(string name) => _index.TryGetValue(name, out var i) ? shapes[i] : null;
 
         public Tensor Read(string name, ScalarType? convertTo = null)
         {
             using var scope = NewDisposeScope();
-            var index = shapes.Select((s, i) => (s, i)).First(x => x.s.Name == name).i;
+            var index = _index[name];
             using var g = new Generator(seed * 7919UL + (ulong)index);
             var shape = shapes[index].Shape.ToArray();
             var t = randn(shape, generator: g) * 0.02;

@@ -53,7 +53,7 @@ public sealed class AdaMergingRun : IDisposable
         LayerMap layers, IReadOnlyList<AdaMergingTask> tasks, AdaMergingSettings options, AdaMergingState? resume = null)
     {
         if (tasks.Count != vectors.TaskCount) throw new ArgumentException($"{tasks.Count} tasks for {vectors.TaskCount} task vectors");
-        _backward = new EntropyBackward(model, tasks, options.Graph, options.Checkpointing);
+        _backward = new EntropyBackward(model, tasks, options.Graph, options.Checkpointing, options.BatchesPerStep);
         _fixed = fixedParameters;
         _vectors = vectors;
         _tasks = tasks;
@@ -128,7 +128,8 @@ public sealed class AdaMergingRun : IDisposable
     {
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
-        var batches = _samplers.Select(s => s.Next(_options.BatchSize)).ToList();
+        // batchesPerStep draws one after another, read as one batch: Σb meanb H = BatchesPerStep · mean H over them all.
+        var batches = _samplers.Select(s => Enumerable.Range(0, _options.BatchesPerStep).SelectMany(_ => s.Next(_options.BatchSize)).ToArray()).ToList();
         var data = clock.Elapsed;
         var (objective, gradient) = ObjectiveAndGradient(_lambda, batches);
         clock.Restart();
@@ -151,19 +152,51 @@ public sealed class AdaMergingRun : IDisposable
         using (var perTensor = _vectors.PerTensor(coefficients, Layers))
             _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
-        foreach (var leaf in _leaves.Values)
-            if (leaf.grad is { } stale) stale.zero_();   // gradients accumulate in place: no new model-sized buffer per step
-        using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device);
+        var parts = new Tensor?[_vectors.Names.Count];
+        var lambdaGradient = TimeSpan.Zero;
+        void TakeGradients()
+        {
+            var taking = Stopwatch.StartNew();
+            TakeTensorGradients(parts);
+            lambdaGradient += taking.Elapsed;
+        }
+        using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device, TakeGradients);
+        // With checkpointing the gradients are taken inside the backward pass's time: count them once, as λ's.
+        var backward = _options.Checkpointing ? _backward.Backward - lambdaGradient : _backward.Backward;
         clock.Restart();
         Tensor gradient;
         using (no_grad())
         {
-            using var raw = _vectors.CoefficientGradient(_vectors.Names.Select(p => _leaves[p].grad!).ToList(), Layers, lambda.dtype);
+            using var raw = _vectors.CoefficientGradient(parts, Layers, lambda.dtype);
+            foreach (var part in parts) part?.Dispose();
             using var inside = lambda.ge(0).logical_and_(lambda.le(1));   // torch.clamp's backward passes the gradient at the bounds too
             gradient = raw * inside;
         }
-        _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, _backward.Backward, clock.Elapsed, TimeSpan.Zero);
+        _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, backward, lambdaGradient + clock.Elapsed, TimeSpan.Zero);
         return (total.AsDouble(), gradient);
+    }
+
+    /// <summary>
+    /// Adds ⟨∂L/∂θp, τk,p⟩ of every tensor whose gradient is present to its part and releases that gradient, so the
+    /// next backward starts a new one instead of adding to it (with checkpointing: one stage's parameters at a time).
+    /// </summary>
+    private void TakeTensorGradients(Tensor?[] parts)
+    {
+        using var _ = no_grad();
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var leaf = _leaves[_vectors.Names[i]];
+            if (leaf.grad is not { } g) continue;
+            var part = _vectors.TensorGradient(i, g).DetachFromDisposeScope();   // it outlives the stage's scope it is made in
+            g.Dispose();
+            leaf.grad = null;
+            if (parts[i] is { } sum)
+            {
+                sum.add_(part);
+                part.Dispose();
+            }
+            else parts[i] = part;
+        }
     }
 
     /// <summary>The final merged encoder parameters (without gradient).</summary>

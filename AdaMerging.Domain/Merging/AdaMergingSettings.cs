@@ -40,6 +40,12 @@ public sealed record AdaMergingSettings
 
     public int BatchSize { get; init; } = 16;
 
+    /// <summary>
+    /// Batches drawn per task in each step, their mean entropies added: 1 is the paper's description; the official
+    /// layer-wise script adds 2 (its loop breaks after the second batch; docs/algorithm.md, "AdaMerging").
+    /// </summary>
+    public int BatchesPerStep { get; init; } = 1;
+
     public long Seed { get; init; } // 0
 
     /// <summary>

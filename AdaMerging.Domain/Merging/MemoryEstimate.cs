@@ -33,8 +33,9 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// <summary>
     /// The optimisation's peak: (K + 1) · N stored task vectors and θ0; the merged weights and ∂L/∂θ (2 · N); a batch of
     /// images and its activations, one task's (task by task) or all K (one graph); with checkpointing, the inputs of
-    /// every stage and one block's activations instead; and the engine's overhead. The peak comes at the end of a
-    /// forward pass: the backward pass frees each block's activations as it makes their gradients.
+    /// every stage and one block's activations instead, and ∂L/∂θ of one block only (it is contracted with τ stage by
+    /// stage); and the engine's overhead. The peak comes at the end of a forward pass: the backward pass frees each
+    /// block's activations as it makes their gradients.
     /// </summary>
     public static MemoryEstimate AdaMergingSteps(ClipVisionConfig c, long parameters, int k, int batch, ScalarType storage,
         bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask)
@@ -45,8 +46,13 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         long stageInputs = (c.NumHiddenLayers + 2L) * Tokens(c) * c.HiddenSize * batch * bytes;
         long perTask = images + (checkpointing ? stageInputs + block : c.NumHiddenLayers * block);
         long activations = graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask;
-        return new MemoryEstimate((k + 1L) * parameters * bytes, 2 * parameters * bytes + EngineOverhead, perTask, activations);
+        long gradient = checkpointing ? Math.Min(parameters, BlockParameters(c)) : parameters;
+        return new MemoryEstimate((k + 1L) * parameters * bytes, (parameters + gradient) * bytes + EngineOverhead, perTask, activations);
     }
+
+    /// <summary>A transformer block's weights: q, k, v and the output projection (4 · D²), the MLP (2 · D·I), biases and norms.</summary>
+    public static long BlockParameters(ClipVisionConfig c) =>
+        4L * c.HiddenSize * c.HiddenSize + 2L * c.HiddenSize * c.IntermediateSize + 9L * c.HiddenSize + c.IntermediateSize;
 
     /// <summary>
     /// A data-free merge: θ0 and the K task vectors in float32, plus the model-sized buffers the method holds while it
@@ -57,15 +63,15 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4 + EngineOverhead, Evaluation(run));
 
     /// <summary>
-    /// The evaluation: θ0, the task vectors and the merged model, with one more model at a time beside it (task
-    /// arithmetic's, then each task's own), and a batch's forward without a graph (a block's input, output and MLP
-    /// hidden layer).
+    /// The evaluation: θ0, the task vectors and one model at a time (the merged model, released after its column, then
+    /// the base's, task arithmetic's and each task's own), and a batch's forward without a graph (a block's input,
+    /// output and MLP hidden layer).
     /// </summary>
     public static long Evaluation(RunShape run)
     {
         if (!run.Evaluates || run.Config is not { } c) return 0;
         long forward = run.EvaluationBatch * (Tokens(c) * (2L * c.HiddenSize + c.IntermediateSize) * 4 + (long)c.NumChannels * c.ImageSize * c.ImageSize * 4);
-        return (run.Tasks + 3L) * run.Parameters * 4 + forward + EngineOverhead;
+        return (run.Tasks + 2L) * run.Parameters * 4 + forward + EngineOverhead;
     }
 
     private static long ElementSize(ScalarType t) => t switch

@@ -10,9 +10,10 @@ namespace AdaMerging.Domain.Merging;
 public static class MergeEvaluation
 {
     /// <remarks>
-    /// Column by column, so that besides the merged model at most one other model exists at a time (task arithmetic's,
-    /// then each task's own): θ0, the vectors and two models, (K + 3) · N (docs/algorithm.md, "Memory").
+    /// Column by column, the merged model first and then released, so that one model exists at a time beside θ0 and
+    /// the vectors (the base, task arithmetic's, then each task's own): (K + 2) · N (docs/algorithm.md, "Memory").
     /// </remarks>
+    /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
     public static List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, IReadOnlyList<string> taskNames,
         Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
     {
@@ -35,6 +36,7 @@ public static class MergeEvaluation
             return over.ToDictionary(k => k, k => Accuracy(k, parameters));
         }
         var withMerged = evaluated.ToDictionary(k => k, k => Accuracy(k, With(merged)));
+        ModelParameters.Dispose(merged);
         var withBase = Column(vectors.BaseParameters, evaluated);
         var ta = Column(() => vectors.Combine((_, _) => Scalar(taskArithmeticLambda)), evaluated);
         var individual = evaluated.ToDictionary(k => k, k => Column(() => vectors.Combine((_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);

@@ -155,13 +155,22 @@ public sealed class TaskVectors : IDisposable
         }
     }
 
-    /// <summary>∂L/∂λ before the clamp from ∂L/∂θp (in <see cref="Names"/> order): [rows, K], row r summing ⟨∂L/∂θp, τk,p⟩ over the tensors p of layer r (docs/algorithm.md, "The gradient ∂L/∂λ by the chain rule").</summary>
-    public Tensor CoefficientGradient(IReadOnlyList<Tensor> gradients, LayerMap layers, ScalarType dtype)
+    /// <summary>⟨∂L/∂θi, τk,i⟩ for every task k: tensor i's part of ∂L/∂λ, [K] (docs/algorithm.md, "The gradient ∂L/∂λ by the chain rule").</summary>
+    public Tensor TensorGradient(int i, Tensor gradient)
+    {
+        using var _ = no_grad();
+        using var tau = _tau.narrow(1, _offsets[i], _lengths[i]);
+        using var column = gradient.reshape(-1, 1);
+        using var product = tau.mm(column);
+        return product.squeeze(1);
+    }
+
+    /// <summary>∂L/∂λ before the clamp from each tensor's part (<see cref="TensorGradient"/>, in <see cref="Names"/> order; null for a tensor the objective never reached): [rows, K], row r summing the tensors of layer r.</summary>
+    public Tensor CoefficientGradient(IReadOnlyList<Tensor?> perTensorParts, LayerMap layers, ScalarType dtype)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var perTensor = stack(Enumerable.Range(0, Names.Count).Select(i =>
-            _tau.narrow(1, _offsets[i], _lengths[i]).mm(gradients[i].reshape(-1, 1)).squeeze(1)).ToArray()).to_type(dtype);
+        var perTensor = stack(perTensorParts.Select(g => g ?? zeros(TaskCount, dtype: DType, device: Device)).ToArray()).to_type(dtype);
         var rows = zeros([layers.Rows, TaskCount], dtype: dtype, device: Device);
         rows.index_add_(0, RowIndex(layers), perTensor, 1);
         return rows.MoveToOuterDisposeScope();
@@ -192,6 +201,9 @@ public sealed class TaskVectors : IDisposable
 
     /// <summary>θ0 of tensor i, flat.</summary>
     public Tensor BaseSlice(int i) => Slice(_theta0, i);
+
+    /// <summary>θ0 over all merged tensors, flat [N] (a view; the caller disposes it, never θ0).</summary>
+    public Tensor BaseFlat() => _theta0.view(-1);
 
     /// <summary>τk over all merged tensors, flat [N].</summary>
     public Tensor TaskRow(int k) => _tau[k];

@@ -3,6 +3,13 @@ using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;
 
+/// <summary>Which implementation computes TIES: C# element by element where the vectors are float32 in the CPU's memory, else tensor operations; the same bits either way.</summary>
+public enum TiesKernel
+{
+    Auto,
+    Tensors,
+}
+
 /// <summary>How TIES combines the agreeing entries: their sum (the AdaMerging paper's baseline) or their mean (TIES's own).</summary>
 public enum TiesMerge
 {
@@ -25,9 +32,15 @@ public static class Ties
     public const double DefaultTopK = 0.2;
 
     /// <summary>τ'k for every task, over the same base (disposing the result frees only the processed vectors).</summary>
-    public static TaskVectors Process(TaskVectors vectors, double topK)
+    public static TaskVectors Process(TaskVectors vectors, double topK, TiesKernel kernel = TiesKernel.Auto)
     {
         var packed = empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device);
+        if (kernel == TiesKernel.Auto && TiesCpu.Applies(vectors))
+        {
+            var thresholds = CpuThresholds(vectors, topK);
+            TiesCpu.Process(vectors, thresholds, packed);
+            return vectors.WithPacked(packed);
+        }
         ForEachProcessed(vectors, topK, (i, processed) =>
         {
             using var slice = vectors.Slice(packed, i);
@@ -37,9 +50,15 @@ public static class Ties
     }
 
     /// <summary>TIES-merging: θ0 + λ · merge(τ').</summary>
-    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, TiesMerge merge, double lambda)
+    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, TiesMerge merge, double lambda, TiesKernel kernel = TiesKernel.Auto)
     {
         using var merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
+        if (kernel == TiesKernel.Auto && TiesCpu.Applies(vectors))
+        {
+            var thresholds = CpuThresholds(vectors, topK);
+            TiesCpu.Apply(vectors, thresholds, merge, lambda, merged);
+            return vectors.Views(merged);
+        }
         ForEachProcessed(vectors, topK, (i, processed) =>
         {
             using var scope = NewDisposeScope();
@@ -48,6 +67,25 @@ public static class Ties
         });
         return vectors.Views(merged);
     }
+
+    /// <summary>
+    /// The 1-based rank, among |τk|'s n values from the smallest, of the trim threshold: the official code's
+    /// topk_values_mask keeps |τ| ≥ the (n − ⌊n·k⌋)-th smallest, ⌊n·k⌋ + 1 entries when magnitudes are distinct
+    /// (docs/algorithm.md, "TIES"); 0 when everything is kept.
+    /// </summary>
+    public static long TrimRank(long n, double topK)
+    {
+        if (topK is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(topK), "top-k must be in (0, 1]");
+        long rank = n - (long)Math.Floor(n * topK);
+        return rank <= 0 ? 0 : rank;
+    }
+
+    private static float[] CpuThresholds(TaskVectors vectors, double topK) => Enumerable.Range(0, vectors.TaskCount).Select(k =>
+    {
+        using var row = vectors.TaskRow(k);
+        long rank = TrimRank(row.numel(), topK);
+        return rank == 0 ? 0f : MagnitudeSelection.KthSmallest(row, rank);
+    }).ToArray();
 
     /// <summary>merge over the tasks of processed [K, len], summing task by task in order.</summary>
     private static Tensor Merge(Tensor processed, TiesMerge merge)
@@ -67,7 +105,6 @@ public static class Ties
     /// </summary>
     private static void ForEachProcessed(TaskVectors vectors, double topK, Action<int, Tensor> use)
     {
-        if (topK is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(topK), "top-k must be in (0, 1]");
         using var _ = no_grad();
         using var thresholds = tensor(Enumerable.Range(0, vectors.TaskCount).Select(k => Threshold(vectors, k, topK)).ToArray(),
             device: vectors.Device).to_type(vectors.DType).unsqueeze(1);
@@ -98,8 +135,8 @@ public static class Ties
     private static double Threshold(TaskVectors vectors, int k, double topK)
     {
         using var row = vectors.TaskRow(k);
-        long n = row.numel(), keep = Math.Max(1, (long)Math.Round(n * topK));
-        return keep >= n ? 0.0 : KthSmallestMagnitude(row, n - keep + 1);
+        long rank = TrimRank(row.numel(), topK);
+        return rank == 0 ? 0.0 : KthSmallestMagnitude(row, rank);
     }
 
     private const long Chunk = 1L << 22;

@@ -53,9 +53,15 @@ public static class MergeRun
             try
             {
                 ct.ThrowIfCancellationRequested();
+                files = clock.Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
+                // Evaluation last: it releases the merged model after its own column, so one model at a time exists beside the vectors.
                 accuracy = model is null || !tasks.HasEvaluation ? [] : clock.Timed("evaluate", () => MergeEvaluation.Evaluate(context.Vectors, model, tasks, names,
                     outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
-                files = clock.Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
+            }
+            catch
+            {
+                EmptyDirectory(outputDirectory);   // written before a failed or cancelled evaluation: nothing half-done stays
+                throw;
             }
             finally
             {
@@ -83,6 +89,13 @@ public static class MergeRun
         var phases = clock.PeakBytes;
         return new MemoryUsage(estimate, phases.Count == 0 ? 0 : phases.Values.Max(), phases,
             device.type == TorchSharp.DeviceType.CPU ? "process resident memory (RSS)" : "host process resident memory (RSS); the GPU's memory is not measured");
+    }
+
+    private static void EmptyDirectory(string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (var file in Directory.GetFiles(directory)) File.Delete(file);
+        foreach (var folder in Directory.GetDirectories(directory)) Directory.Delete(folder, recursive: true);
     }
 
     /// <summary>Decoded image archives for the run: beside its output, under the same temporary name, never published.</summary>

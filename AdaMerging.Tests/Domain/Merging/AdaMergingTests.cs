@@ -140,6 +140,27 @@ public class AdaMergingTests
     }
 
     [Fact]
+    public void Two_batches_per_step_add_the_objectives_and_gradients_of_the_sampler_s_next_two_batches()
+    {
+        using var f = new EngineFixture(2, ScalarType.Float64);
+        using var two = f.Run(Options(steps: 1) with { BatchesPerStep = 2 });
+        using var one = f.Run(Options(steps: 1));
+        // The sampler's first two draws per task, as the run itself makes them (docs/algorithm.md, "AdaMerging").
+        var samplers = f.Tasks.Select((t, k) => new BatchSampler(checked((int)t.Adaptation.Count), 1ul * 1000003ul + (ulong)k)).ToList();
+        var first = samplers.Select(s => s.Next(4)).ToList();
+        var second = samplers.Select(s => s.Next(4)).ToList();
+        using var lambda = full([two.Layers.Rows, 2], 0.3, dtype: ScalarType.Float64);
+        var (o1, g1) = one.ObjectiveAndGradient(lambda, first);
+        var (o2, g2) = one.ObjectiveAndGradient(lambda, second);
+        var (both, gBoth) = two.ObjectiveAndGradient(lambda, first.Zip(second, (a, b) => a.Concat(b).ToArray()).ToList());
+        Assert.Equal(o1 + o2, both, 1e-12);
+        Assert.True((gBoth - (g1 + g2)).abs().max().item<double>() <= 1e-12 * (g1 + g2).abs().max().item<double>());
+        // And a step draws exactly those: its objective is theirs.
+        Assert.Equal(o1 + o2, two.TakeStep(), 1e-12);
+        Assert.NotEqual(o1, o2);   // two different batches, not one counted twice
+    }
+
+    [Fact]
     public void Entropy_stays_finite_for_extreme_logits()
     {
         var entropy = AdaMergingRun.Entropy(tensor(new float[] { 1e30f, -1e30f, 0, 3e38f }, [1, 4]));

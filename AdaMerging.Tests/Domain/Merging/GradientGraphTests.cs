@@ -39,14 +39,30 @@ public sealed class GradientGraphTests
         Assert.Contains(whole.Lambda, v => Math.Abs(v - 0.3) > 0.05);   // λ did move: the comparison means something
     }
 
-    [Fact]
-    public void Checkpointing_learns_the_same_lambda_bit_for_bit_as_keeping_the_activations()
+    [Theory]
+    [InlineData(Granularity.Layer)]
+    [InlineData(Granularity.Task)]
+    public void Checkpointing_learns_the_same_lambda_within_float32_rounding_and_the_same_objective(Granularity granularity)
     {
         using var f = new EngineFixture(3, ScalarType.Float32);
-        var kept = Run(f, Settings(GradientGraph.TaskByTask, false));
-        var recomputed = Run(f, Settings(GradientGraph.TaskByTask, true));
-        Assert.Equal(kept.Lambda, recomputed.Lambda);
-        Assert.Equal(kept.Objective, recomputed.Objective);
+        var kept = Run(f, Settings(GradientGraph.TaskByTask, false, granularity));
+        using var run = f.Run(Settings(GradientGraph.TaskByTask, true, granularity));
+        run.Run();
+        var recomputed = run.RawLambda();
+
+        // The recomputed stages give ∂L/∂θ bit for bit, but each stage's gradient is contracted with τ as soon as it
+        // exists (no model-sized gradient), so ⟨Σt gt, τ⟩ becomes Σt ⟨gt, τ⟩: float32 rounding in the λ gradient,
+        // within 1e-5 after 20 Adam steps of 1e-2 (docs/algorithm.md, "Memory"). The keys' biases are left out: they
+        // add the same amount to every attention logit of a query, so their true gradient is 0 and their λ follows
+        // rounding noise in any implementation (Adam normalises it to whole steps) without changing the model.
+        var rows = run.Layers.RowNames.Select((name, r) => (name, r)).Where(x => !x.name.EndsWith("k_proj.bias", StringComparison.Ordinal)).ToList();
+        int k = f.Vectors.TaskCount;
+        double largest = rows.SelectMany(x => Enumerable.Range(0, k).Select(j => Math.Abs(kept.Lambda[x.r * k + j] - recomputed[x.r * k + j]))).Max();
+        Assert.True(largest <= 1e-5, $"largest |Δλ| {largest:E2}");
+        Assert.Equal(kept.Objective.Count, run.ObjectivePerStep.Count);
+        for (int step = 0; step < kept.Objective.Count; step++)
+            Assert.Equal(kept.Objective[step], run.ObjectivePerStep[step], 1e-6 * Math.Abs(kept.Objective[step]));
+        Assert.Contains(kept.Lambda, v => Math.Abs(v - 0.3) > 0.05);   // λ did move: the comparison means something
     }
 
     [Theory]

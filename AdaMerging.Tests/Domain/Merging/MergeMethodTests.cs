@@ -20,14 +20,16 @@ public class MergeMethodTests
     [Fact]
     public void TIES_trims_elects_and_keeps_agreeing_entries_as_the_spec_says()
     {
+        // top-k 0.5 of 4 entries keeps ⌊4 · 0.5⌋ + 1 = 3 of them, as the official topk_values_mask does.
         using var v = Vectors([3, -1, 0.5f, 2], [-2, -4, 0.1f, 5]);
         using var processed = Ties.Process(v, topK: 0.5);
-        Assert.Equal(new float[] { 3, 0, 0, 2 }, Tau(processed, 0));
+        // Trimmed: [3, −1, 0, 2] and [−2, −4, 0, 5]; elected signs [+, −, majority (+), +].
+        Assert.Equal(new float[] { 3, -1, 0, 2 }, Tau(processed, 0));
         Assert.Equal(new float[] { 0, -4, 0, 5 }, Tau(processed, 1));
         // TIES-merging itself at λ = 1 over θ0 = 0: the merged agreeing entries.
-        Assert.Equal(new float[] { 3, -4, 0, 7 }, Ties.Apply(v, 0.5, TiesMerge.Sum, 1.0)["w"].data<float>().ToArray());
-        Assert.Equal(new float[] { 3, -4, 0, 3.5f }, Ties.Apply(v, 0.5, TiesMerge.Mean, 1.0)["w"].data<float>().ToArray());
-        Assert.Equal(new float[] { 0.3f * 3, 0.3f * -4, 0, 0.3f * 3.5f }, Ties.Apply(v, 0.5, TiesMerge.Mean, 0.3)["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 3, -5, 0, 7 }, Ties.Apply(v, 0.5, TiesMerge.Sum, 1.0)["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 3, -2.5f, 0, 3.5f }, Ties.Apply(v, 0.5, TiesMerge.Mean, 1.0)["w"].data<float>().ToArray());
+        Assert.Equal(new float[] { 0.3f * 3, 0.3f * -2.5f, 0, 0.3f * 3.5f }, Ties.Apply(v, 0.5, TiesMerge.Mean, 0.3)["w"].data<float>().ToArray());
     }
 
     [Fact]

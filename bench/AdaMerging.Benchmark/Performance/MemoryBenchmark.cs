@@ -27,7 +27,7 @@ public static class MemoryBenchmark
     public static int Run(BenchOptions options)
     {
         string size = options.Get("size", "vit-b-32"), precision = options.Get("precision", "float32");
-        int k = Int(options, "tasks", "8"), batch = Int(options, "batch", "16"), steps = Int(options, "steps", "2");
+        int k = options.WholeNumber("tasks", 8), batch = options.WholeNumber("batch", 16), steps = options.WholeNumber("steps", 2);
         var dtype = precision == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var allocator = options.Get("allocator", "worker");
         if (options.Get("mode", "") is { Length: > 0 } one)
@@ -85,5 +85,4 @@ public static class MemoryBenchmark
         Console.WriteLine(FormattableString.Invariant($"MEMORY {mode.Name} {peak} {step.TotalMilliseconds} {setup} {estimate.Total}"));
     }
 
-    private static int Int(BenchOptions o, string name, string fallback) => int.Parse(o.Get(name, fallback), CultureInfo.InvariantCulture);
 }

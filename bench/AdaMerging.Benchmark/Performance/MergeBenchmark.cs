@@ -8,14 +8,14 @@ using static TorchSharp.torch;
 namespace AdaMerging.Benchmark.Performance;
 
 /// <summary>
-/// `bench-merge`: task arithmetic, TIES and DARE on a ViT-L/14-shaped model (1.2 GB in float32) with K task vectors in
+/// `bench-merge`: task arithmetic, TIES (the CPU kernel and the tensor path) and DARE on a ViT-L/14-shaped model (1.2 GB in float32) with K task vectors in
 /// memory, each against a memory copy of the model measured in the same run, with each method's peak RSS.
 /// </summary>
 public static class MergeBenchmark
 {
     public static readonly ClipVisionConfig VitL14 = ModelShapes.Named("vit-l-14");
 
-    private static readonly string[] Methods = ["ta", "ties", "dare"];
+    private static readonly string[] Methods = ["ta", "ties", "ties-tensors", "dare"];
 
     public static int Run(BenchOptions options)
     {
@@ -49,6 +49,9 @@ public static class MergeBenchmark
                 break;
             case "ties":
                 Report("TIES (top-k 0.2, sum, λ = 0.3)", gb, copy, () => Ties.Apply(vectors, 0.2, TiesMerge.Sum, 0.3));
+                break;
+            case "ties-tensors":
+                Report("TIES by tensor operations (the GPU's path)", gb, copy, () => Ties.Apply(vectors, 0.2, TiesMerge.Sum, 0.3, TiesKernel.Tensors));
                 break;
             default:
                 Report("DARE (drop 0.9, then task arithmetic)", gb, copy, () =>

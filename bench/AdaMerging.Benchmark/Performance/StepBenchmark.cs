@@ -21,7 +21,7 @@ public static class StepBenchmark
 {
     public static int Run(BenchOptions options)
     {
-        int k = Int(options, "tasks", "8"), batch = Int(options, "batch", "16");
+        int k = options.WholeNumber("tasks", 8), batch = options.WholeNumber("batch", 16);
         var sizes = options.Get("sizes", "tiny,small,vit-b-32").Split(',');
         var precisions = options.Get("precision", "float32,bfloat16").Split(',');
         if (options.Get("memory-steps", "0") is var m && m != "0")
@@ -34,7 +34,7 @@ public static class StepBenchmark
         {
             set_num_threads(Environment.ProcessorCount);
             var size = sizes[0];
-            int steps = Int(options, "steps", size == "vit-b-32" ? "2" : size == "small" ? "10" : "20");
+            int steps = options.WholeNumber("steps", size == "vit-b-32" ? 2 : size == "small" ? 10 : 20);
             var result = Measure(size, Config(size), k, batch, steps, precisions[0] == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32);
             Console.WriteLine(FormattableString.Invariant($"RESULT {result.Step.TotalMilliseconds} {result.VectorBytes}"));
             return 0;
@@ -174,7 +174,6 @@ public static class StepBenchmark
         return 2.0 * m * c.HiddenSize * c.IntermediateSize / Timing.Median(times).TotalSeconds;
     }
 
-    private static int Int(BenchOptions o, string name, string fallback) => int.Parse(o.Get(name, fallback), CultureInfo.InvariantCulture);
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:F1} ms";
 
