@@ -158,6 +158,9 @@ public sealed class AdaMergingRun : IDisposable
         {
             var taking = Stopwatch.StartNew();
             TakeTensorGradients(parts);
+            // Stage by stage the released gradients are many buffers under glibc's mmap threshold, which stay in
+            // fragmented heaps unless handed back (docs/algorithm.md, "Memory").
+            if (_options.Checkpointing) Diagnostics.ProcessMemory.Trim();
             lambdaGradient += taking.Elapsed;
         }
         using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device, TakeGradients);

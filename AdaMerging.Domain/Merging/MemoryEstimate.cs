@@ -25,10 +25,11 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     public static long Tokens(ClipVisionConfig c) => (long)(c.ImageSize / c.PatchSize) * (c.ImageSize / c.PatchSize) + 1;
 
     /// <summary>
-    /// What the engine itself takes once it computes (thread pools, kernels' workspaces, autograd's bookkeeping),
-    /// measured on this project's benchmark shapes (docs/performance.md, "Memory").
+    /// What the engine itself takes once it computes (thread pools, kernels' workspaces, autograd's bookkeeping, the
+    /// allocator's slack around the model's tensors): 35 MB plus 5 × the float32 model, at most 80 MB, as measured on
+    /// this project's benchmark shapes from 0.1 MB to 1.2 GB models (docs/performance.md, "Memory").
     /// </summary>
-    public const long EngineOverhead = 80_000_000;
+    public static long EngineOverhead(long parameters) => 35_000_000 + Math.Min(45_000_000, 5 * 4 * parameters);
 
     /// <summary>
     /// The optimisation's peak: (K + 1) · N stored task vectors and θ0; the merged weights and ∂L/∂θ (2 · N); a batch of
@@ -47,7 +48,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         long perTask = images + (checkpointing ? stageInputs + block : c.NumHiddenLayers * block);
         long activations = graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask;
         long gradient = checkpointing ? Math.Min(parameters, BlockParameters(c)) : parameters;
-        return new MemoryEstimate((k + 1L) * parameters * bytes, (parameters + gradient) * bytes + EngineOverhead, perTask, activations);
+        return new MemoryEstimate((k + 1L) * parameters * bytes, (parameters + gradient) * bytes + EngineOverhead(parameters), perTask, activations);
     }
 
     /// <summary>A transformer block's weights: q, k, v and the output projection (4 · D²), the MLP (2 · D·I), biases and norms.</summary>
@@ -60,7 +61,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// the evaluation's, whichever is larger.
     /// </summary>
     public static long DataFree(RunShape run, int workingCopies) =>
-        Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4 + EngineOverhead, Evaluation(run));
+        Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4 + EngineOverhead(run.Parameters), Evaluation(run));
 
     /// <summary>
     /// The evaluation: θ0, the task vectors and one model at a time (the merged model, released after its column, then
@@ -71,7 +72,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     {
         if (!run.Evaluates || run.Config is not { } c) return 0;
         long forward = run.EvaluationBatch * (Tokens(c) * (2L * c.HiddenSize + c.IntermediateSize) * 4 + (long)c.NumChannels * c.ImageSize * c.ImageSize * 4);
-        return (run.Tasks + 2L) * run.Parameters * 4 + forward + EngineOverhead;
+        return (run.Tasks + 2L) * run.Parameters * 4 + forward + EngineOverhead(run.Parameters);
     }
 
     private static long ElementSize(ScalarType t) => t switch
