@@ -196,6 +196,9 @@ public sealed class TaskVectors : IDisposable
     /// <summary>Tensor i's part of a flat buffer [N] or of a task matrix [K, N], flat.</summary>
     public Tensor Slice(Tensor flatOrPacked, int i) => flatOrPacked.narrow(flatOrPacked.dim() - 1, _offsets[i], _lengths[i]);
 
+    /// <summary>The shape of merged tensor i.</summary>
+    public IReadOnlyList<long> ShapeOf(int i) => _shapes[i];
+
     /// <summary>τ of tensor i for every task, [K, len].</summary>
     public Tensor TaskSlice(int i) => Slice(_tau, i);
 

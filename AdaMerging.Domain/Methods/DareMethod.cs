@@ -31,7 +31,7 @@ public sealed class DareMethod : DataFreeMethod
     /// <summary>The dropped vectors [K, N], the output, and TIES's per-tensor slices when it merges them.</summary>
     protected override int WorkingCopies(int tasks) => tasks + 2;
 
-    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors)
+    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct)
     {
         var o = context.Options;
         using var dropped = Dare.Apply(vectors, DropRate.In(o), Seed.In(o));

@@ -27,10 +27,10 @@ public abstract class DataFreeMethod : IMergeMethod
         return context.Clock.Timed("merge", () =>
         {
             using var _ = no_grad();
-            return new MergeOutcome(Combine(context, vectors));
+            return new MergeOutcome(Combine(context, vectors, ct));
         });
     }
 
-    /// <summary>The merged tensors (views of one new flat buffer the caller owns).</summary>
-    protected abstract Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors);
+    /// <summary>The merged tensors (views of one new flat buffer the caller owns); a long merge checks <paramref name="ct"/> as it goes.</summary>
+    protected abstract Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct);
 }

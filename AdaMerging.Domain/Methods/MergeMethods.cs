@@ -11,6 +11,9 @@ public static class MergeMethods
         new TaskArithmeticMethod(),
         new TiesMethod(),
         new DareMethod(),
+        new TsvMethod(),
+        new IsoCMethod(),
+        new IsoCtsMethod(),
         new AdaMergingMethod(),
     ];
 

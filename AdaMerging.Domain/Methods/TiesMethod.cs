@@ -22,7 +22,7 @@ public sealed class TiesMethod : DataFreeMethod
     /// <summary>The output and, per tensor, the trimmed [K, len] slices (docs/algorithm.md, "TIES"): one model at most.</summary>
     protected override int WorkingCopies(int tasks) => 2;
 
-    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors) => Apply(context.Options, vectors);
+    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) => Apply(context.Options, vectors);
 
     /// <summary>TIES-merging of <paramref name="vectors"/> with the options' λ, top-k and merge rule.</summary>
     public static Dictionary<string, Tensor> Apply(MethodOptions options, TaskVectors vectors) =>

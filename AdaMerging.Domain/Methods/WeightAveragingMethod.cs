@@ -13,6 +13,6 @@ public sealed class WeightAveragingMethod : DataFreeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [];
 
-    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors) =>
+    protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) =>
         vectors.Combine((_, _) => context.Scalar(1.0 / vectors.TaskCount));
 }

@@ -189,6 +189,19 @@ public static class MalformedMergeRequests
         cases["exclude holds a number"] = Option("exclude", new JsonArray(42));
         cases["exclude an invalid regex"] = Option("exclude", new JsonArray("(unclosed"));
         cases["exclude 10000 patterns"] = Option("exclude", new JsonArray([.. Enumerable.Range(0, 10_000).Select(i => (JsonNode?)$"p{i}")]));
+        cases["alpha a word"] = Option("alpha", "strong", "tsv");
+        cases["alpha beyond its range"] = Option("alpha", 1e6, "iso_c");
+        cases["rankShare negative"] = Option("rankShare", -0.1, "tsv");
+        cases["rankShare over a task's share of the rank"] = With(r =>
+        {
+            r["options"] = new JsonObject { ["rankShare"] = 0.9 };   // two tasks: at most 1/2
+            var tasks = (JsonArray)r["tasks"]!;
+            var second = tasks[0]!.DeepClone().AsObject();
+            second["name"] = "b";
+            tasks.Add(second);
+        }, "tsv");
+        cases["commonSpaceFraction above 1"] = Option("commonSpaceFraction", 1.5, "iso_cts");
+        cases["batchesPerStep zero"] = Option("batchesPerStep", 0);
         cases["unknown option"] = Option("temperature", 0.5);
         cases["steps for a method without it"] = Option("steps", 10, "task_arithmetic");
         cases["seed of DARE a fraction"] = Option("seed", 1.5, "dare");

@@ -23,6 +23,9 @@ public sealed class MergeRunTests : TempDirectoryTests
     [InlineData("task_arithmetic", """{"lambda": 0.5}""")]
     [InlineData("ties", """{"topK": 0.3, "tiesMerge": "mean"}""")]
     [InlineData("dare", """{"dropRate": 0.5, "dareBase": "ties", "seed": 2}""")]
+    [InlineData("tsv", """{"alpha": 0.8}""")]
+    [InlineData("iso_c", "{}")]
+    [InlineData("iso_cts", """{"commonSpaceFraction": 0.5}""")]
     [InlineData("adamerging", """{"granularity": "task", "steps": 3, "batchSize": 4}""")]
     [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]
     public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)

@@ -1,0 +1,137 @@
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Merging;
+
+/// <summary>
+/// The merges that work on each weight matrix's singular value decomposition (docs/algorithm.md, "TSV-M, Iso-C and
+/// Iso-CTS"), as their authors' code computes them: TSV-M (task singular vectors, each task's top components in its
+/// own share of the rank, the stacked singular vectors orthogonalised), Iso-C (the task-arithmetic sum with a flat
+/// spectrum) and Iso-CTS (the sum's top subspace plus each task's own, flat spectrum). Tensors that are not matrices
+/// are averaged over the tasks. θ = θ0 + α · the merged update.
+/// </summary>
+public static class SpectralMerge
+{
+    /// <summary>Iso-CTS's default share of the rank kept for the common subspace (the authors' 0.8).</summary>
+    public const double DefaultCommonSpaceFraction = 0.8;
+
+    /// <summary>θ0 + α · update(τ of each tensor as [K, shape…], its name), tensor by tensor, checking for cancellation between them.</summary>
+    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, Func<string, Tensor, Tensor> update, double alpha, CancellationToken ct)
+    {
+        using var _ = no_grad();
+        using var merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
+        for (int i = 0; i < vectors.Names.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. vectors.ShapeOf(i)]);
+            var delta = update(vectors.Names[i], taus.to_type(ScalarType.Float32)).to_type(vectors.DType);
+            vectors.Slice(merged, i).copy_(vectors.BaseSlice(i) + alpha * delta.flatten());
+        }
+        return vectors.Views(merged);
+    }
+
+    /// <summary>
+    /// TSV-M of one tensor: per task the SVD of τk keeps its top ⌊r · share⌋ components (share 1/K by default) in the
+    /// task's own columns of U, entries of Σ and rows of Vᵀ; U and Vᵀ are replaced by their nearest orthogonal matrices
+    /// (U'V' of their own SVDs) and U Σ Vᵀ is rebuilt. The authors' code leaves text_projection to the average.
+    /// </summary>
+    public static Tensor Tsv(string name, Tensor taus, double? rankShare = null)
+    {
+        int k = (int)taus.shape[0];
+        if (!IsMatrix(taus, name, excludeTextProjection: true)) return RunningMean(taus);
+        double share = rankShare ?? 1.0 / k;
+        Tensor? sumU = null, sumS = null, sumV = null;
+        for (int i = 0; i < k; i++)
+        {
+            var (u, s, v) = linalg.svd(taus[i], fullMatrices: false);
+            sumU ??= zeros_like(u);
+            sumS ??= zeros_like(s);
+            sumV ??= zeros_like(v);
+            long r = (long)(s.shape[0] * share);
+            if (r == 0) continue;
+            sumU.narrow(1, i * r, r).copy_(u.narrow(1, 0, r));
+            sumS.narrow(0, i * r, r).copy_(s.narrow(0, 0, r));
+            sumV.narrow(0, i * r, r).copy_(v.narrow(0, 0, r));
+        }
+        var (uu, vu) = Orthogonal(sumU!);
+        var (uv, vv) = Orthogonal(sumV!);
+        return linalg.multi_dot([uu, vu, diag(sumS!), uv, vv]);
+    }
+
+    /// <summary>Iso-C of one tensor: Σk τk with every singular value replaced by their mean (matrices); the mean elsewhere.</summary>
+    public static Tensor IsoC(string name, Tensor taus)
+    {
+        int k = (int)taus.shape[0];
+        var mean = Sum(taus) / k;
+        if (!IsMatrix(taus, name, excludeTextProjection: false)) return mean;
+        var (u, s, v) = linalg.svd(mean * k, fullMatrices: false);
+        return linalg.multi_dot([u, diag(ones_like(s) * s.mean()), v]);
+    }
+
+    /// <summary>
+    /// Iso-CTS of one tensor: the top singular vectors of Σk τk span a common subspace (the authors' fraction of the
+    /// rank, adjusted so the rest divides among the tasks); each task's own top components outside it fill the rest;
+    /// U and Vᵀ orthogonalised, the spectrum flat at its mean.
+    /// </summary>
+    public static Tensor IsoCts(string name, Tensor taus, double commonSpaceFraction = DefaultCommonSpaceFraction)
+    {
+        int k = (int)taus.shape[0];
+        if (!IsMatrix(taus, name, excludeTextProjection: false)) return RunningMean(taus);
+        long rank = Math.Min(taus.shape[1], taus.shape[2]);
+        long common = (long)(rank * commonSpaceFraction);
+        common = rank - (long)Math.Round((rank - common) / (double)k, MidpointRounding.ToEven) * k;   // Python's round
+        long perTask = (rank - common) / k;
+        var (u, s, v) = linalg.svd(Sum(taus), fullMatrices: false);
+        var commonU = u.narrow(1, 0, common);
+        Tensor? spaceU = null, spaceS = null, spaceV = null;
+        for (int i = 0; i < k; i++)
+        {
+            var w = taus[i];
+            var (uTs, sTs, vTs) = linalg.svd(w - commonU.matmul(commonU.t()).matmul(w), fullMatrices: false);
+            spaceU ??= zeros_like(uTs);
+            spaceS ??= zeros_like(sTs);
+            spaceV ??= zeros_like(vTs);
+            if (perTask == 0) continue;
+            spaceU.narrow(1, i * perTask, perTask).copy_(uTs.narrow(1, 0, perTask));
+            spaceS.narrow(0, i * perTask, perTask).copy_(sTs.narrow(0, 0, perTask));
+            spaceV.narrow(0, i * perTask, perTask).copy_(vTs.narrow(0, 0, perTask));
+        }
+        if (common > 0)
+        {
+            spaceU!.narrow(1, k * perTask, common).copy_(commonU);
+            spaceS!.narrow(0, k * perTask, common).copy_(s.narrow(0, 0, common));
+            spaceV!.narrow(0, k * perTask, common).copy_(v.narrow(0, 0, common));
+        }
+        var flat = ones_like(spaceS!) * spaceS!.mean();
+        var (uu, vu) = Orthogonal(spaceU!);
+        var (uv, vv) = Orthogonal(spaceV!);
+        return linalg.multi_dot([uu.matmul(vu), diag(flat), uv.matmul(vv)]);
+    }
+
+    /// <summary>What the authors' code decomposes: 2-D tensors (TSV-M's code leaves text_projection to the average).</summary>
+    public static bool IsMatrix(Tensor taus, string name, bool excludeTextProjection) =>
+        taus.dim() == 3 && !(excludeTextProjection && name.Contains("text_projection", StringComparison.Ordinal));
+
+    /// <summary>The nearest orthogonal matrix's two factors: U and Vᵀ of the input's thin SVD (their product is it).</summary>
+    private static (Tensor U, Tensor Vh) Orthogonal(Tensor m)
+    {
+        var (u, _, vh) = linalg.svd(m, fullMatrices: false);
+        return (u, vh);
+    }
+
+    /// <summary>Σk τk added in task order, as Python's sum over the list.</summary>
+    private static Tensor Sum(Tensor taus)
+    {
+        var sum = taus[0].clone();
+        for (int i = 1; i < taus.shape[0]; i++) sum.add_(taus[i]);
+        return sum;
+    }
+
+    /// <summary>The authors' running mean: m ← τ0, then m += (τi − m) / (i + 1).</summary>
+    private static Tensor RunningMean(Tensor taus)
+    {
+        var mean = taus[0].clone();
+        for (int i = 1; i < taus.shape[0]; i++) mean.add_((taus[i] - mean) / (i + 1));
+        return mean;
+    }
+}
