@@ -9,6 +9,14 @@ public enum Precision
 }
 #pragma warning restore CA1720
 
+/// <summary>What AdaMerging learns coefficients over: the task vectors, their TIES-processed form, or each task's TSV-M part.</summary>
+public enum TaskVectorKind
+{
+    Plain,
+    Ties,
+    Tsv,
+}
+
 /// <summary>
 /// AdaMerging's settings, typed. The initial values are the paper's defaults and the one place they are written: the
 /// method's options declare them as their defaults (AdaMerging.Domain/Methods/AdaMergingMethod.cs).
@@ -23,6 +31,15 @@ public sealed record AdaMergingSettings
 
     /// <summary>AdaMerging++: learn coefficients over TIES-processed task vectors.</summary>
     public bool Plus { get; init; } // false: plain AdaMerging
+
+    /// <summary>What the coefficients scale (docs/algorithm.md, "AdaMerging over TSV-M's parts"); <see cref="Plus"/> is the name for <see cref="TaskVectorKind.Ties"/>.</summary>
+    public TaskVectorKind Vectors { get; init; } = TaskVectorKind.Plain;
+
+    /// <summary>The kind in effect: <see cref="Plus"/> means TIES.</summary>
+    public TaskVectorKind EffectiveVectors => Plus ? TaskVectorKind.Ties : Vectors;
+
+    /// <summary>With TSV vectors, each task's share of every matrix's rank; null for TSV-M's 1/K.</summary>
+    public double? RankShare { get; init; }
 
     public double TopK { get; init; } = Ties.DefaultTopK;
 

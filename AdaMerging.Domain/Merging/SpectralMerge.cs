@@ -37,25 +37,64 @@ public static class SpectralMerge
     /// </summary>
     public static Tensor Tsv(string name, Tensor taus, double? rankShare = null)
     {
-        int k = (int)taus.shape[0];
         if (!IsMatrix(taus, name, excludeTextProjection: true)) return RunningMean(taus);
+        var (sumU, sumS, sumV, _) = Stacked(taus, rankShare);
+        var (uu, vu) = Orthogonal(sumU);
+        var (uv, vv) = Orthogonal(sumV);
+        return linalg.multi_dot([uu, vu, diag(sumS), uv, vv]);
+    }
+
+    /// <summary>
+    /// Each task's part of TSV-M's update, [K, shape…]: its block of the orthogonalised U, its singular values and its
+    /// block of the orthogonalised Vᵀ; τk / K for what TSV-M averages. The parts add up to <see cref="Tsv"/>'s update.
+    /// </summary>
+    public static Tensor TsvParts(string name, Tensor taus, double? rankShare = null)
+    {
+        int k = (int)taus.shape[0];
+        if (!IsMatrix(taus, name, excludeTextProjection: true)) return taus / k;
+        var (sumU, sumS, sumV, r) = Stacked(taus, rankShare);
+        var (uu, vu) = Orthogonal(sumU);
+        var (uv, vv) = Orthogonal(sumV);
+        var (u, v) = (uu.matmul(vu), uv.matmul(vv));
+        return stack(Enumerable.Range(0, k).Select(i => r == 0 ? zeros_like(taus[i])
+            : u.narrow(1, i * r, r).matmul(diag(sumS.narrow(0, i * r, r))).matmul(v.narrow(0, i * r, r))).ToArray());
+    }
+
+    /// <summary>Every task's TSV-M part of every tensor, as task vectors over the same base (AdaMerging's <c>vectors: tsv</c>).</summary>
+    public static TaskVectors TsvComponents(TaskVectors vectors, double? rankShare, CancellationToken ct)
+    {
+        using var _ = no_grad();
+        var packed = empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device);
+        for (int i = 0; i < vectors.Names.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. vectors.ShapeOf(i)]).to_type(ScalarType.Float32);
+            vectors.Slice(packed, i).copy_(TsvParts(vectors.Names[i], taus, rankShare).reshape(vectors.TaskCount, -1).to_type(vectors.DType));
+        }
+        return vectors.WithPacked(packed);
+    }
+
+    /// <summary>TSV-M's stacked factors of one matrix: each task's top ⌊r · share⌋ components in its own block, and that block size.</summary>
+    private static (Tensor U, Tensor S, Tensor Vh, long Block) Stacked(Tensor taus, double? rankShare)
+    {
+        int k = (int)taus.shape[0];
         double share = rankShare ?? 1.0 / k;
         Tensor? sumU = null, sumS = null, sumV = null;
+        long r = 0;
         for (int i = 0; i < k; i++)
         {
             var (u, s, v) = linalg.svd(taus[i], fullMatrices: false);
             sumU ??= zeros_like(u);
             sumS ??= zeros_like(s);
             sumV ??= zeros_like(v);
-            long r = (long)(s.shape[0] * share);
+            r = (long)(s.shape[0] * share);
             if (r == 0) continue;
             sumU.narrow(1, i * r, r).copy_(u.narrow(1, 0, r));
             sumS.narrow(0, i * r, r).copy_(s.narrow(0, 0, r));
             sumV.narrow(0, i * r, r).copy_(v.narrow(0, 0, r));
         }
-        var (uu, vu) = Orthogonal(sumU!);
-        var (uv, vv) = Orthogonal(sumV!);
-        return linalg.multi_dot([uu, vu, diag(sumS!), uv, vv]);
+        return (sumU!, sumS!, sumV!, r);
     }
 
     /// <summary>Iso-C of one tensor: Σk τk with every singular value replaced by their mean (matrices); the mean elsewhere.</summary>

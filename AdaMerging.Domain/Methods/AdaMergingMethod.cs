@@ -19,7 +19,11 @@ public sealed class AdaMergingMethod : IMergeMethod
     public static readonly EnumOption<LayerUnit> LayerUnitOption = new("layerUnit",
         "With layer granularity, what a layer is: tensor (the paper's) or block (one transformer block).", D.LayerUnit);
 
-    public static readonly BooleanOption Plus = new("plus", "AdaMerging++: learn the coefficients over TIES-processed task vectors (with topK).", D.Plus);
+    public static readonly BooleanOption Plus = new("plus", "AdaMerging++: learn the coefficients over TIES-processed task vectors (with topK); the same as vectors: ties.", D.Plus);
+
+    public static readonly EnumOption<TaskVectorKind> VectorsOption = new("vectors",
+        "What the coefficients scale: plain task vectors, ties (TIES-processed, with topK: AdaMerging++), or tsv (each task's part of TSV-M's orthogonalised update, with rankShare).",
+        D.Vectors);
 
     public static readonly NumberOption InitialLambda = new("initialLambda", "Every λ's value before the first step.", D.InitialLambda, -10, 10);
 
@@ -63,7 +67,7 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        GranularityOption, LayerUnitOption, Plus, TiesMethod.TopK, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,
+        GranularityOption, LayerUnitOption, Plus, VectorsOption, TiesMethod.TopK, TsvMethod.RankShare, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,
         Checkpointing, Coefficients, CoefficientsFrom,
     ];
 
@@ -76,11 +80,12 @@ public sealed class AdaMergingMethod : IMergeMethod
     public long EstimatePeakBytes(MethodOptions options, RunShape run)
     {
         var settings = Settings(options);
-        long evaluation = MemoryEstimate.DataFree(run, workingCopies: settings.Plus ? run.Tasks + 1 : 1);
+        bool processed = settings.EffectiveVectors != TaskVectorKind.Plain;
+        long evaluation = MemoryEstimate.DataFree(run, workingCopies: processed ? run.Tasks + 1 : 1);
         if (Coefficients.In(options).IsGiven || CoefficientsFrom.In(options) != Guid.Empty || run.Config is not { } config) return evaluation;
         long bytes = settings.StorageType == ScalarType.Float32 ? 4 : 2;
         long optimise = MemoryEstimate.AdaMergingSteps(config, run.Parameters, run.Tasks, settings.BatchSize * settings.BatchesPerStep, settings.StorageType, settings.Checkpointing).Total
-            + (settings.Plus ? run.Tasks * run.Parameters * bytes : 0);
+            + (processed ? run.Tasks * run.Parameters * bytes : 0);
         return Math.Max(optimise, evaluation);
     }
 
@@ -89,6 +94,8 @@ public sealed class AdaMergingMethod : IMergeMethod
         Granularity = GranularityOption.In(o),
         LayerUnit = LayerUnitOption.In(o),
         Plus = Plus.In(o),
+        Vectors = VectorsOption.In(o),
+        RankShare = TsvMethod.RankShare.In(o) is > 0 and var share ? share : null,
         TopK = TiesMethod.TopK.In(o),
         InitialLambda = InitialLambda.In(o),
         LearningRate = LearningRate.In(o),
@@ -108,6 +115,8 @@ public sealed class AdaMergingMethod : IMergeMethod
     {
         var given = Coefficients.In(options);
         if (given.IsGiven && CoefficientsFrom.In(options) != Guid.Empty) yield return "options: give coefficients or coefficientsFrom, not both";
+        if (Plus.In(options) && VectorsOption.In(options) == TaskVectorKind.Tsv) yield return "options: plus: true means vectors: ties; it cannot be combined with vectors: tsv";
+        if (TsvMethod.RankShareProblem(options, taskCount) is { } rankShare) yield return rankShare;
         if (!given.IsGiven) yield break;
         if (given.Rows[0].Lambda.Length != taskCount)
             yield return $"options.coefficients: {given.Rows[0].Lambda.Length} value(s) per row for {taskCount} task(s)";
@@ -140,7 +149,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         ct.ThrowIfCancellationRequested();
         return context.Clock.Timed("merge", () =>
         {
-            using var processed = Processed(vectors, settings);
+            using var processed = Processed(vectors, settings, ct);
             var source = processed ?? vectors;
             var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
             learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
@@ -169,7 +178,7 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     private static Learned Learn(MergeContext context, TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct)
     {
-        using var processed = Processed(vectors, settings);
+        using var processed = Processed(vectors, settings, ct);
         return Optimise(context, processed ?? vectors, settings, ct);
     }
 
@@ -205,6 +214,10 @@ public sealed class AdaMergingMethod : IMergeMethod
         state is not null && state.Lambda.Length == rows * tasks && state.FirstMoment.Length == rows * tasks && state.SecondMoment.Length == rows * tasks
             && state.Samplers.Length == tasks && state.Step <= steps && state.Objective.Count == state.Step ? state : null;
 
-    private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings) =>
-        settings.Plus ? Ties.Process(vectors, settings.TopK) : null;
+    private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct) => settings.EffectiveVectors switch
+    {
+        TaskVectorKind.Ties => Ties.Process(vectors, settings.TopK),
+        TaskVectorKind.Tsv => SpectralMerge.TsvComponents(vectors, settings.RankShare, ct),
+        _ => null,
+    };
 }

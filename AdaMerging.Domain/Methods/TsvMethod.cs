@@ -24,11 +24,16 @@ public sealed class TsvMethod : DataFreeMethod, IMergeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [Alpha, RankShare];
 
-    public IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount)
+    public IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount) =>
+        RankShareProblem(options, taskCount) is { } problem ? [problem] : [];
+
+    /// <summary>Every task's share of the rank must fit beside the others': at most 1/K.</summary>
+    public static string? RankShareProblem(MethodOptions options, int taskCount)
     {
         double share = RankShare.In(options);
-        if (share * taskCount > 1 + 1e-12)
-            yield return $"rankShare {share} times {taskCount} tasks is over the whole rank; at most 1/{taskCount} = {1.0 / taskCount:0.####}";
+        return share * taskCount > 1 + 1e-12
+            ? $"options.rankShare: {share} for {taskCount} tasks is over the whole rank; at most 1/{taskCount} = {1.0 / taskCount:0.####}"
+            : null;
     }
 
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct)

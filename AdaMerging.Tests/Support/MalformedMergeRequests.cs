@@ -202,6 +202,8 @@ public static class MalformedMergeRequests
         }, "tsv");
         cases["commonSpaceFraction above 1"] = Option("commonSpaceFraction", 1.5, "iso_cts");
         cases["batchesPerStep zero"] = Option("batchesPerStep", 0);
+        cases["vectors unknown"] = Option("vectors", "dare");
+        cases["vectors tsv with plus"] = With(r => r["options"] = new JsonObject { ["plus"] = true, ["vectors"] = "tsv" }, "adamerging");
         cases["unknown option"] = Option("temperature", 0.5);
         cases["steps for a method without it"] = Option("steps", 10, "task_arithmetic");
         cases["seed of DARE a fraction"] = Option("seed", 1.5, "dare");

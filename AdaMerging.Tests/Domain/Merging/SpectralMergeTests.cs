@@ -48,6 +48,26 @@ public sealed class SpectralMergeTests
     }
 
     [Fact]
+    public void Each_task_s_TSV_M_part_adds_up_to_TSV_M_s_update()
+    {
+        using var vectors = FixtureVectors();
+        using var parts = SpectralMerge.TsvComponents(vectors, null, CancellationToken.None);
+        for (int i = 0; i < vectors.Names.Count; i++)
+        {
+            var shape = vectors.ShapeOf(i).ToArray();
+            using var taus = vectors.TaskSlice(i).reshape([3, .. shape]);
+            using var update = SpectralMerge.Tsv(vectors.Names[i], taus);
+            using var slice = parts.TaskSlice(i);
+            using var sum = slice.sum(dim: 0).reshape(shape);
+            float difference = (sum - update).abs().max().item<float>();
+            Assert.True(difference <= 1e-5, $"{vectors.Names[i]}: largest difference {difference:E2}");
+        }
+        using var first = parts.TaskRow(0);
+        using var second = parts.TaskRow(1);
+        Assert.False(first.allclose(second), "the tasks' parts differ");
+    }
+
+    [Fact]
     public void TSV_M_of_task_matrices_in_orthogonal_subspaces_is_task_arithmetic_at_the_same_scale()
     {
         // Three rank-3 matrices [12, 9] whose column spaces and row spaces are mutually orthogonal: each task's share

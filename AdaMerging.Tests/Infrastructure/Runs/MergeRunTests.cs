@@ -27,6 +27,7 @@ public sealed class MergeRunTests : TempDirectoryTests
     [InlineData("iso_c", "{}")]
     [InlineData("iso_cts", """{"commonSpaceFraction": 0.5}""")]
     [InlineData("adamerging", """{"granularity": "task", "steps": 3, "batchSize": 4}""")]
+    [InlineData("adamerging", """{"vectors": "tsv", "granularity": "task", "steps": 3, "batchSize": 4, "batchesPerStep": 2}""")]
     [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]
     public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)
     {
@@ -140,6 +141,28 @@ public sealed class MergeRunTests : TempDirectoryTests
         Assert.Equal(torch.get_num_threads(), run.Threads);
         Assert.False(string.IsNullOrWhiteSpace(run.Version));
         Assert.StartsWith("2.", run.Torch, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdaMerging_over_TSV_parts_with_every_lambda_1_and_no_learning_is_TSV_M()
+    {
+        // Each task's TSV-M part, every coefficient 1 and a learning rate of 0: the parts add up to TSV-M's update.
+        MergeRun.Execute(Plans.For("adamerging", """{"vectors": "tsv", "initialLambda": 1, "learningRate": 0, "steps": 1, "batchSize": 4}""", _base, _tasks),
+            torch.CPU, Dir.File("ada-tsv"));
+        MergeRun.Execute(Plans.For("tsv", """{"alpha": 1}""", _base, _tasks), torch.CPU, Dir.File("tsv"));
+        using var learned = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(Dir.File("ada-tsv"), "model.safetensors"));
+        using var tsv = AdaMerging.Domain.Tensors.SafetensorsFile.Open(Path.Combine(Dir.File("tsv"), "model.safetensors"));
+        using var theta0 = AdaMerging.Domain.Tensors.SafetensorsFile.Open(_base["model.safetensors"]);
+        int moved = 0;
+        foreach (var t in tsv.Tensors.Where(t => t.DType.IsFloatingPoint))
+        {
+            using var a = learned.Read(t.Name);
+            using var b = tsv.Read(t.Name);
+            Assert.True(a.allclose(b, rtol: 1e-5, atol: 1e-6), $"{t.Name}: AdaMerging over TSV parts differs from TSV-M");
+            using var original = theta0.Read(t.Name);
+            if (b.ne(original).any().item<bool>()) moved++;
+        }
+        Assert.True(moved > 10, "TSV-M moved the weights");
     }
 
     [Fact]
