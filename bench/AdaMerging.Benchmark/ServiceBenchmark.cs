@@ -39,6 +39,12 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         Run("task-wise AdaMerging++", "adamerging", common, ("granularity", "task"), ("plus", true)),
         Run("layer-wise AdaMerging", "adamerging", common, ("granularity", "layer")),
         Run("layer-wise AdaMerging++", "adamerging", common, ("granularity", "layer"), ("plus", true)),
+        Run("TSV-M", "tsv", common),
+        Run("Iso-C", "iso_c", common),
+        Run("Iso-CTS", "iso_cts", common),
+        // Over TSV-M's parts the coefficients start at 1, TSV-M's own point (docs/algorithm.md, "AdaMerging over TSV-M's parts").
+        Run("task-wise AdaMerging over TSV-M parts", "adamerging", common, ("granularity", "task"), ("vectors", "tsv"), ("initialLambda", 1.0)),
+        Run("layer-wise AdaMerging over TSV-M parts", "adamerging", common, ("granularity", "layer"), ("vectors", "tsv"), ("initialLambda", 1.0)),
     ];
 
     public async Task<UploadedBenchmark> UploadAsync(IReadOnlyList<string> taskNames)

@@ -143,6 +143,24 @@ public sealed class MergeRunTests : TempDirectoryTests
         Assert.StartsWith("2.", run.Torch, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tsv")]
+    [InlineData("iso_cts")]
+    public void A_spectral_merge_cancelled_once_merging_began_stops_inside_the_merge_and_leaves_no_file(string method)
+    {
+        var output = Dir.File("cancelled-" + method);
+        using var cancel = new CancellationTokenSource();
+        var phases = new List<string>();
+        void Progress(MergeProgress p)
+        {
+            phases.Add(p.Phase);
+            if (p.Phase == "merge") cancel.Cancel();   // the phase has begun: the merge's own check between tensors stops it
+        }
+        Assert.ThrowsAny<OperationCanceledException>(() => MergeRun.Execute(Plans.For(method, "{}", _base, _tasks), torch.CPU, output, Progress, ct: cancel.Token));
+        Assert.Equal("merge", phases[^1]);
+        Assert.Empty(Directory.Exists(output) ? Directory.GetFiles(output, "*", SearchOption.AllDirectories) : []);
+    }
+
     [Fact]
     public void AdaMerging_over_TSV_parts_with_every_lambda_1_and_no_learning_is_TSV_M()
     {
