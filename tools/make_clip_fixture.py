@@ -47,7 +47,13 @@ def weights(g):
     return w
 
 
-def forward(w, x):
+def forward(w, x, observe=None):
+    """The vision tower's features; observe(module, input), when given, sees each block's linear layers' inputs."""
+    def linear(module, r):
+        if observe is not None:
+            observe(module, r)
+        return F.linear(r, w[module + ".weight"], w[module + ".bias"])
+
     p, d, heads = "vision_model.", CFG["hidden_size"], CFG["num_attention_heads"]
     hd = d // heads
     b = x.shape[0]
@@ -58,13 +64,13 @@ def forward(w, x):
         q = f"{p}encoder.layers.{l}."
         r = F.layer_norm(h, (d,), w[q + "layer_norm1.weight"], w[q + "layer_norm1.bias"], CFG["layer_norm_eps"])
         def proj(name):
-            return F.linear(r, w[q + f"self_attn.{name}.weight"], w[q + f"self_attn.{name}.bias"]).view(b, -1, heads, hd).transpose(1, 2)
+            return linear(q + f"self_attn.{name}", r).view(b, -1, heads, hd).transpose(1, 2)
         a = torch.softmax((proj("q_proj") * hd ** -0.5) @ proj("k_proj").transpose(-1, -2), dim=-1) @ proj("v_proj")
-        h = h + F.linear(a.transpose(1, 2).reshape(b, -1, d), w[q + "self_attn.out_proj.weight"], w[q + "self_attn.out_proj.bias"])
+        h = h + linear(q + "self_attn.out_proj", a.transpose(1, 2).reshape(b, -1, d))
         r = F.layer_norm(h, (d,), w[q + "layer_norm2.weight"], w[q + "layer_norm2.bias"], CFG["layer_norm_eps"])
-        r = F.linear(r, w[q + "mlp.fc1.weight"], w[q + "mlp.fc1.bias"])
+        r = linear(q + "mlp.fc1", r)
         r = r * torch.sigmoid(1.702 * r)
-        h = h + F.linear(r, w[q + "mlp.fc2.weight"], w[q + "mlp.fc2.bias"])
+        h = h + linear(q + "mlp.fc2", r)
     pooled = F.layer_norm(h[:, 0], (d,), w[p + "post_layernorm.weight"], w[p + "post_layernorm.bias"], CFG["layer_norm_eps"])
     return pooled @ w["visual_projection.weight"].T
 
@@ -107,4 +113,5 @@ def main():
     print("torch", torch.__version__, "wrote", OUT)
 
 
-main()
+if __name__ == "__main__":
+    main()

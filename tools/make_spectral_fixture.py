@@ -34,6 +34,14 @@ def is_matrix(name, t, exclude_text_projection):
     return t.dim() == 2 and not (exclude_text_projection and "text_projection" in name)
 
 
+def running_mean(taus, name):
+    """The authors' mean of what they do not decompose: m = τ0, then m += (τi − m) / (i + 1)."""
+    mean = taus[0][name].clone()
+    for i in range(1, len(taus)):
+        mean += (taus[i][name] - mean) / (i + 1)
+    return mean
+
+
 def tsv(taus, rank_share=None, alpha=1.0):
     """TSV-M: each task's top singular components in its own share of the rank, U and V orthogonalised (Procrustes)."""
     k = len(taus)
@@ -41,10 +49,7 @@ def tsv(taus, rank_share=None, alpha=1.0):
     out = {}
     for name in taus[0]:
         if not is_matrix(name, taus[0][name], True):
-            mean = taus[0][name].clone()
-            for i in range(1, k):
-                mean += (taus[i][name] - mean) / (i + 1)
-            out[name] = alpha * mean
+            out[name] = alpha * running_mean(taus, name)
             continue
         for i in range(k):
             u, s, v = torch.linalg.svd(taus[i][name], full_matrices=False)
@@ -81,10 +86,7 @@ def iso_cts(taus, common_space_fraction=0.8, alpha=1.0):
     for name in taus[0]:
         shape = taus[0][name].shape
         if not is_matrix(name, taus[0][name], False):
-            mean = taus[0][name].clone()
-            for i in range(1, k):
-                mean += (taus[i][name] - mean) / (i + 1)
-            out[name] = alpha * mean
+            out[name] = alpha * running_mean(taus, name)
             continue
         combined = sum(t[name] for t in taus)
         common = int(min(shape) * common_space_fraction)

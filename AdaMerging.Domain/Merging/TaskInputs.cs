@@ -66,6 +66,9 @@ public sealed class TaskInputs : IDisposable
         _heads[k] ?? throw new ArgumentException($"task '{t.Name}' has no head"),
         _adaptation[k] ?? throw new ArgumentException($"task '{t.Name}' has no adaptation data"))).ToList();
 
+    /// <summary>Task k's unlabeled adaptation images (RegMean needs no head with them).</summary>
+    public IImageRows AdaptationRows(int task) => _adaptation[task] ?? throw new ArgumentException($"task '{_tasks[task].Name}' has no adaptation data");
+
     /// <summary>Floating parameters the forward needs but the merge leaves at the base (excluded, or not in every task).</summary>
     public Dictionary<string, Tensor> FixedParameters(TaskVectors vectors)
     {

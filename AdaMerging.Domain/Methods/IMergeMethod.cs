@@ -19,8 +19,11 @@ public interface IMergeMethod
     /// <summary>Its own options; <see cref="CommonOptions"/> come with every method.</summary>
     IReadOnlyList<OptionSpec> Options { get; }
 
-    /// <summary>True when every task needs a head and unlabeled adaptation data (AdaMerging's entropy).</summary>
+    /// <summary>True when every task needs unlabeled adaptation data (AdaMerging's entropy, RegMean's Gram matrices).</summary>
     bool NeedsAdaptationData { get; }
+
+    /// <summary>True when every task needs a head as well (AdaMerging's entropy does; RegMean's Gram matrices do not).</summary>
+    bool NeedsHeads => NeedsAdaptationData;
 
     /// <summary>
     /// Problems only the merge's own tensors and task count reveal (checked before anything is queued, from headers):

@@ -7,12 +7,16 @@ namespace AdaMerging.Domain.Models;
 /// <summary>The residual attention block both CLIP towers are made of (pre-norm, multi-head attention, MLP), over Hugging Face names.</summary>
 public readonly record struct ClipTransformer(int Width, int Heads, string HiddenAct, double LayerNormEps)
 {
+    /// <summary>Told each linear layer's name (without ".weight") and input before it is applied (RegMean's Gram matrices).</summary>
+    public Action<string, Tensor>? LinearInputs { get; init; }
+
     /// <summary>One block; <paramref name="causal"/> masks attention to earlier positions, as the text tower does.</summary>
     public Tensor Block(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string p, bool causal = false)
     {
         long b = x.shape[0], t = x.shape[1], hd = Width / Heads;
         var h = LayerNorm(x, θ, p + "layer_norm1");
-        Tensor Project(string name) => F.linear(h, θ[p + $"self_attn.{name}.weight"], θ[p + $"self_attn.{name}.bias"]);
+        var self = this;   // a struct's local function cannot use `this` itself
+        Tensor Project(string name) => self.Linear(h, θ, p + $"self_attn.{name}");
         var q = Project("q_proj").view(b, t, Heads, hd).transpose(1, 2);
         var k = Project("k_proj").view(b, t, Heads, hd).transpose(1, 2);
         var v = Project("v_proj").view(b, t, Heads, hd).transpose(1, 2);
@@ -20,11 +24,17 @@ public readonly record struct ClipTransformer(int Width, int Heads, string Hidde
         // default scale; shapes are fixed by the config, checked on input.
         var attention = F.scaled_dot_product_attention(q, k, v, is_casual: causal);
         var merged = attention.transpose(1, 2).reshape(b, t, Width);
-        x = x + F.linear(merged, θ[p + "self_attn.out_proj.weight"], θ[p + "self_attn.out_proj.bias"]);
+        x = x + Linear(merged, θ, p + "self_attn.out_proj");
         h = LayerNorm(x, θ, p + "layer_norm2");
-        h = F.linear(h, θ[p + "mlp.fc1.weight"], θ[p + "mlp.fc1.bias"]);
+        h = Linear(h, θ, p + "mlp.fc1");
         h = HiddenAct == "gelu" ? F.gelu(h) : h * torch.sigmoid(1.702 * h);
-        return x + F.linear(h, θ[p + "mlp.fc2.weight"], θ[p + "mlp.fc2.bias"]);
+        return x + Linear(h, θ, p + "mlp.fc2");
+    }
+
+    private Tensor Linear(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module)
+    {
+        LinearInputs?.Invoke(module, x);
+        return F.linear(x, θ[module + ".weight"], θ[module + ".bias"]);
     }
 
     public Tensor LayerNorm(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string name) =>

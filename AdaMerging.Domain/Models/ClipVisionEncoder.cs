@@ -10,11 +10,15 @@ namespace AdaMerging.Domain.Models;
 /// over a name → tensor dictionary so the same code serves fixed weights and weights that are themselves a function
 /// of the merge coefficients (autograd then carries ∂L/∂λ through the merge).
 /// </summary>
-public sealed class ClipVisionEncoder(ClipVisionConfig config) : IFeatureStages
+/// <param name="linearInputs">Told each block's linear layers' inputs as they are applied (RegMean), or null.</param>
+public sealed class ClipVisionEncoder(ClipVisionConfig config, Action<string, Tensor>? linearInputs = null) : IFeatureStages
 {
     private const string P = ClipVisionLayout.Prefix;
 
-    private readonly ClipTransformer _transformer = new(config.HiddenSize, config.NumAttentionHeads, config.HiddenAct, config.LayerNormEps);
+    private readonly ClipTransformer _transformer = new(config.HiddenSize, config.NumAttentionHeads, config.HiddenAct, config.LayerNormEps)
+    {
+        LinearInputs = linearInputs,
+    };
 
     public ClipVisionConfig Config { get; } = config;
 

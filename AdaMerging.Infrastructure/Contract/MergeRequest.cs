@@ -85,8 +85,8 @@ public sealed record MergeRequest([property: Required] string Method, [property:
             else if (t.Name.Length > 100) problems.Add($"tasks[{i}].name: longer than 100 characters");
             else if (t.Name.Any(c => char.IsControl(c) || c is '/' or '\\'))
                 problems.Add($"tasks[{i}].name: control characters, '/' and '\\' are not allowed");
-            if (method is { NeedsAdaptationData: true } && (t.Head is null || t.AdaptationData is null))
-                problems.Add($"tasks[{i}]: {method.Name} needs a head and adaptationData (unlabeled images) for every task");
+            if (method is { NeedsAdaptationData: true } && (t.AdaptationData is null || (method.NeedsHeads && t.Head is null)))
+                problems.Add($"tasks[{i}]: {method.Name} needs {(method.NeedsHeads ? "a head and " : "")}adaptationData (unlabeled images) for every task");
             if (t.EvaluationData is not null && t.Head is null)
                 problems.Add($"tasks[{i}]: evaluationData needs a head to evaluate with");
         }

@@ -42,7 +42,7 @@ public sealed class PublishedCheckpointsServiceTests(ServiceFixture service) : T
     {
         var (baseId, tasks) = await UploadAsync();
         using var baseFolder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = Dir.File("base/model.safetensors"), ["config.json"] = Dir.File("base/config.json") });
-        foreach (var method in new[] { "weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "adamerging" })
+        foreach (var method in new[] { "weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "regmean", "adamerging" })
         {
             object options = method == "adamerging" ? new { steps = 2, batchSize = 4 } : new { };
             using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method, @base = baseId, tasks, options });

@@ -202,6 +202,9 @@ public static class MalformedMergeRequests
         }, "tsv");
         cases["commonSpaceFraction above 1"] = Option("commonSpaceFraction", 1.5, "iso_cts");
         cases["batchesPerStep zero"] = Option("batchesPerStep", 0);
+        cases["reduceNonDiagonalRatio above 1"] = Option("reduceNonDiagonalRatio", 1.5, "regmean");
+        cases["regmeanExamples zero"] = Option("regmeanExamples", 0, "regmean");
+        cases["regmean without adaptationData"] = With(r => ((JsonObject)r["tasks"]![0]!).Remove("adaptationData"), "regmean");
         cases["vectors unknown"] = Option("vectors", "dare");
         cases["vectors tsv with plus"] = With(r => r["options"] = new JsonObject { ["plus"] = true, ["vectors"] = "tsv" }, "adamerging");
         cases["unknown option"] = Option("temperature", 0.5);

@@ -42,6 +42,7 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         Run("TSV-M", "tsv", common),
         Run("Iso-C", "iso_c", common),
         Run("Iso-CTS", "iso_cts", common),
+        Run("RegMean", "regmean", common),
         // Over TSV-M's parts the coefficients start at 1, TSV-M's own point (docs/algorithm.md, "AdaMerging over TSV-M's parts").
         Run("task-wise AdaMerging over TSV-M parts", "adamerging", common, ("granularity", "task"), ("vectors", "tsv"), ("initialLambda", 1.0)),
         Run("layer-wise AdaMerging over TSV-M parts", "adamerging", common, ("granularity", "layer"), ("vectors", "tsv"), ("initialLambda", 1.0)),

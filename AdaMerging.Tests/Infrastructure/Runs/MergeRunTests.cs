@@ -26,6 +26,7 @@ public sealed class MergeRunTests : TempDirectoryTests
     [InlineData("tsv", """{"alpha": 0.8}""")]
     [InlineData("iso_c", "{}")]
     [InlineData("iso_cts", """{"commonSpaceFraction": 0.5}""")]
+    [InlineData("regmean", """{"regmeanExamples": 8}""")]
     [InlineData("adamerging", """{"granularity": "task", "steps": 3, "batchSize": 4}""")]
     [InlineData("adamerging", """{"vectors": "tsv", "granularity": "task", "steps": 3, "batchSize": 4, "batchesPerStep": 2}""")]
     [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]

@@ -1,0 +1,125 @@
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Merging;
+
+/// <summary>
+/// RegMean (Jin et al., ICLR 2023) as FusionBench's regmean computes it (docs/algorithm.md, "RegMean"): per linear
+/// layer W = (Σk G'k)⁻¹ Σk G'k Wkᵀ, transposed back, with Gk the mean Gram matrix XᵀX / rows of that layer's inputs
+/// when task k's fine-tuned model runs on task k's examples, and G' = Gk with its off-diagonal entries times α; every
+/// other merged tensor is the mean of the fine-tuned models'. Gram matrices are added up task by task: the memory is
+/// one set of them and their sums, whatever K.
+/// </summary>
+public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
+{
+    public const double DefaultAlpha = 0.9;
+    public const int DefaultExamples = 256;
+    public const int DefaultBatchSize = 32;
+
+    private readonly Dictionary<string, (Tensor Gram, Tensor GramTimesWeight)> _sums = new(StringComparer.Ordinal);
+    private int _tasks;
+
+    /// <summary>
+    /// Task k's Gram matrices: its fine-tuned model (θ0 + τk and the fixed tensors) run without a graph on the first
+    /// <paramref name="examples"/> of its images, <paramref name="batchSize"/> at a time, each linear layer's input
+    /// folded into a running mean as FusionBench's hook does; then added to the sums.
+    /// </summary>
+    public void AddTask(int k, ClipVisionConfig config, IReadOnlyDictionary<string, Tensor> fixedParameters, IImageRows images, int examples,
+        int batchSize, Device device, CancellationToken ct)
+    {
+        using var _ = no_grad();
+        var grams = new Dictionary<string, (Tensor Gram, long Rows)>(StringComparer.Ordinal);
+        void Observe(string module, Tensor input)
+        {
+            if (!_weights.Contains(module + ".weight")) return;
+            using var x = input.detach().reshape(-1, input.shape[^1]);
+            using var xtx = x.t().matmul(x);
+            long rows = x.shape[0];
+            var next = grams.TryGetValue(module, out var seen) ? (seen.Gram * seen.Rows + xtx) / (seen.Rows + rows) : xtx / rows;
+            seen.Gram?.Dispose();
+            grams[module] = (next.DetachFromDisposeScope(), seen.Rows + rows);
+        }
+        using var scope = NewDisposeScope();
+        var theta = vectors.Combine((_, j) => tensor(j == k ? 1f : 0f, device: vectors.Device));
+        var parameters = theta.Concat(fixedParameters.Where(f => !theta.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
+        var encoder = new ClipVisionEncoder(config, Observe);
+        long count = Math.Min(examples, images.Count);
+        for (long start = 0; start < count; start += batchSize)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var batchScope = NewDisposeScope();
+            var batch = Enumerable.Range(0, (int)Math.Min(batchSize, count - start)).Select(i => start + i).ToArray();
+            encoder.Forward(parameters, images.Read(batch, device).to_type(vectors.DType));
+        }
+        foreach (var (module, (gram, _)) in grams)
+        {
+            using var reduced = ReduceOffDiagonal(gram, alpha);
+            var weighted = reduced.matmul(theta[module + ".weight"].t());
+            if (_sums.TryGetValue(module, out var sum))
+            {
+                sum.Gram.add_(reduced);
+                sum.GramTimesWeight.add_(weighted);
+                weighted.Dispose();
+            }
+            else _sums[module] = (reduced.clone().DetachFromDisposeScope(), weighted.DetachFromDisposeScope());
+            gram.Dispose();
+        }
+        _tasks++;
+    }
+
+    /// <summary>Adds one task's Gram matrices directly (layer name without ".weight" → [in, in]) with its fine-tuned weights.</summary>
+    public void AddGrams(IReadOnlyDictionary<string, Tensor> grams, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        using var _ = no_grad();
+        foreach (var (module, gram) in grams)
+        {
+            var reduced = ReduceOffDiagonal(gram, alpha);
+            var weighted = reduced.matmul(weights[module + ".weight"].t());
+            if (_sums.TryGetValue(module, out var sum))
+            {
+                sum.Gram.add_(reduced);
+                sum.GramTimesWeight.add_(weighted);
+                reduced.Dispose();
+                weighted.Dispose();
+            }
+            else _sums[module] = (reduced, weighted);
+        }
+        _tasks++;
+    }
+
+    /// <summary>The merged tensors: the mean of the fine-tuned models, each linear layer with a Gram matrix replaced by its RegMean solution.</summary>
+    public Dictionary<string, Tensor> Merged()
+    {
+        using var _ = no_grad();
+        if (_tasks != vectors.TaskCount) throw new InvalidOperationException($"{_tasks} of {vectors.TaskCount} tasks' Gram matrices were added");
+        var merged = vectors.Combine((_, _) => tensor(1f / vectors.TaskCount, device: vectors.Device));
+        foreach (var (module, (gram, weighted)) in _sums)
+        {
+            using var scope = NewDisposeScope();
+            merged[module + ".weight"].copy_(linalg.inv(gram).matmul(weighted).t());
+        }
+        return merged;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (gram, weighted) in _sums.Values)
+        {
+            gram.Dispose();
+            weighted.Dispose();
+        }
+    }
+
+    private readonly HashSet<string> _weights = [.. vectors.Names];
+
+    /// <summary>FusionBench's reduce_non_diagonal_elements: G · (diag(1 − α) + α), the diagonal kept, the rest times α.</summary>
+    private static Tensor ReduceOffDiagonal(Tensor gram, double alpha)
+    {
+        using var scope = NewDisposeScope();
+        long n = gram.shape[0];
+        var factor = diag(ones(n, dtype: gram.dtype, device: gram.device) - alpha) + full(n, n, alpha, dtype: gram.dtype, device: gram.device);
+        return (gram * factor).MoveToOuterDisposeScope();
+    }
+}
