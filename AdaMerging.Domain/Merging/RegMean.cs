@@ -55,15 +55,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
         }
         foreach (var (module, (gram, _)) in grams)
         {
-            using var reduced = ReduceOffDiagonal(gram, alpha);
-            var weighted = reduced.matmul(theta[module + ".weight"].t());
-            if (_sums.TryGetValue(module, out var sum))
-            {
-                sum.Gram.add_(reduced);
-                sum.GramTimesWeight.add_(weighted);
-                weighted.Dispose();
-            }
-            else _sums[module] = (reduced.clone().DetachFromDisposeScope(), weighted.DetachFromDisposeScope());
+            Add(module, gram, theta[module + ".weight"]);
             gram.Dispose();
         }
         _tasks++;
@@ -73,20 +65,22 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     public void AddGrams(IReadOnlyDictionary<string, Tensor> grams, IReadOnlyDictionary<string, Tensor> weights)
     {
         using var _ = no_grad();
-        foreach (var (module, gram) in grams)
-        {
-            var reduced = ReduceOffDiagonal(gram, alpha);
-            var weighted = reduced.matmul(weights[module + ".weight"].t());
-            if (_sums.TryGetValue(module, out var sum))
-            {
-                sum.Gram.add_(reduced);
-                sum.GramTimesWeight.add_(weighted);
-                reduced.Dispose();
-                weighted.Dispose();
-            }
-            else _sums[module] = (reduced, weighted);
-        }
+        foreach (var (module, gram) in grams) Add(module, gram, weights[module + ".weight"]);
         _tasks++;
+    }
+
+    /// <summary>G' and G' Wᵀ of one layer added to its sums, in task order (FusionBench's sum over the list).</summary>
+    private void Add(string module, Tensor gram, Tensor weight)
+    {
+        using var scope = NewDisposeScope();
+        var reduced = ReduceOffDiagonal(gram, alpha);
+        var weighted = reduced.matmul(weight.t());
+        if (_sums.TryGetValue(module, out var sum))
+        {
+            sum.Gram.add_(reduced);
+            sum.GramTimesWeight.add_(weighted);
+        }
+        else _sums[module] = (reduced.DetachFromDisposeScope(), weighted.DetachFromDisposeScope());
     }
 
     /// <summary>The merged tensors: the mean of the fine-tuned models, each linear layer with a Gram matrix replaced by its RegMean solution.</summary>

@@ -6,7 +6,7 @@ namespace AdaMerging.Tests.Domain.Merging;
 
 /// <summary>
 /// The objective's gradient taken task by task, and with activation checkpointing, against one graph over all tasks
-/// (the paper's code): the same λ trajectory (docs/algorithm.md, "Memory").
+/// (the paper's code): the same λ trajectory, bit for bit task by task, within float32 rounding with checkpointing (docs/algorithm.md, "Memory").
 /// </summary>
 public sealed class GradientGraphTests
 {
