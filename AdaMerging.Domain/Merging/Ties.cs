@@ -35,10 +35,9 @@ public static class Ties
     public static TaskVectors Process(TaskVectors vectors, double topK, TiesKernel kernel = TiesKernel.Auto)
     {
         var packed = empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device);
-        if (kernel == TiesKernel.Auto && TiesCpu.Applies(vectors))
+        if (OnCpu(vectors, kernel))
         {
-            var thresholds = CpuThresholds(vectors, topK);
-            TiesCpu.Process(vectors, thresholds, packed);
+            TiesCpu.Process(vectors, Array.ConvertAll(Thresholds(vectors, topK, onCpu: true), t => (float)t), packed);
             return vectors.WithPacked(packed);
         }
         ForEachProcessed(vectors, topK, (i, processed) =>
@@ -53,10 +52,9 @@ public static class Ties
     public static Dictionary<string, Tensor> Apply(TaskVectors vectors, double topK, TiesMerge merge, double lambda, TiesKernel kernel = TiesKernel.Auto)
     {
         using var merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
-        if (kernel == TiesKernel.Auto && TiesCpu.Applies(vectors))
+        if (OnCpu(vectors, kernel))
         {
-            var thresholds = CpuThresholds(vectors, topK);
-            TiesCpu.Apply(vectors, thresholds, merge, lambda, merged);
+            TiesCpu.Apply(vectors, Array.ConvertAll(Thresholds(vectors, topK, onCpu: true), t => (float)t), merge, lambda, merged);
             return vectors.Views(merged);
         }
         ForEachProcessed(vectors, topK, (i, processed) =>
@@ -80,11 +78,17 @@ public static class Ties
         return rank <= 0 ? 0 : rank;
     }
 
-    private static float[] CpuThresholds(TaskVectors vectors, double topK) => Enumerable.Range(0, vectors.TaskCount).Select(k =>
+    private static bool OnCpu(TaskVectors vectors, TiesKernel kernel) => kernel == TiesKernel.Auto && TiesCpu.Applies(vectors);
+
+    /// <summary>
+    /// Each task's trim threshold, ranked over all merged tensors together; exact either way: the radix selection
+    /// where the CPU kernel runs, else the bracketed tensor selection (the GPU's path).
+    /// </summary>
+    private static double[] Thresholds(TaskVectors vectors, double topK, bool onCpu) => Enumerable.Range(0, vectors.TaskCount).Select(k =>
     {
         using var row = vectors.TaskRow(k);
         long rank = TrimRank(row.numel(), topK);
-        return rank == 0 ? 0f : MagnitudeSelection.KthSmallest(row, rank);
+        return rank == 0 ? 0.0 : onCpu ? MagnitudeSelection.KthSmallest(row, rank) : KthSmallestMagnitude(row, rank);
     }).ToArray();
 
     /// <summary>merge over the tasks of processed [K, len], summing task by task in order.</summary>
@@ -106,7 +110,7 @@ public static class Ties
     private static void ForEachProcessed(TaskVectors vectors, double topK, Action<int, Tensor> use)
     {
         using var _ = no_grad();
-        using var thresholds = tensor(Enumerable.Range(0, vectors.TaskCount).Select(k => Threshold(vectors, k, topK)).ToArray(),
+        using var thresholds = tensor(Thresholds(vectors, topK, onCpu: false),
             device: vectors.Device).to_type(vectors.DType).unsqueeze(1);
         Tensor Trimmed(int i)
         {
@@ -129,14 +133,6 @@ public static class Ties
             gamma.masked_fill_(gamma.eq(0), majority);
             use(i, trimmed * trimmed.sign().eq(gamma.unsqueeze(0)));
         }
-    }
-
-    /// <summary>The magnitude at which τk keeps its top-k fraction, ranked over all merged tensors together.</summary>
-    private static double Threshold(TaskVectors vectors, int k, double topK)
-    {
-        using var row = vectors.TaskRow(k);
-        long rank = TrimRank(row.numel(), topK);
-        return rank == 0 ? 0.0 : KthSmallestMagnitude(row, rank);
     }
 
     private const long Chunk = 1L << 22;
