@@ -34,6 +34,7 @@ app.UseSerilogRequestLogging(o =>
 });
 app.UseApiErrors();
 app.MapApiDocs(); // before access control: the OpenAPI document and UI are public
+app.MapWebPage(); // public too: the page asks for a key and sends it itself
 app.MapApiMetrics();
 app.UseAccess();
 app.UseIdempotency();
@@ -44,6 +45,7 @@ app.MapHeads();
 app.MapDatasets();
 app.MapMerges();
 app.MapMergeEvents();
+app.MapDownloadLinks();
 app.MapKeys();
 app.MapWebhooks();
 

@@ -6,7 +6,7 @@
 # steps) through the queue and the worker, prints the accuracy table and checks that the service's task-arithmetic
 # model is byte-identical to the same merge run by the command line.
 #   ADAMERGING_PORT=5080      port of the API
-#   --keep-running            leave the service up afterwards (Ctrl-C stops it); /swagger shows the API
+#   --keep-running            leave the service up afterwards (Ctrl-C stops it): the web page at /ui/, the API at /swagger
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep_running=false
@@ -43,6 +43,8 @@ fi
 echo "the benchmark's files: $dir (base/, tasks/, heads/, datasets/, build.json); every merge's files: $url/merges/{id}/archive"
 
 if $keep_running; then
-  echo "== the service keeps running at $url (OpenAPI UI at $url/swagger, API key $key); Ctrl-C stops it"
+  echo "== the service keeps running at $url; Ctrl-C stops it"
+  echo "   web page: $url/ui/ (sign in with the API key $key; the demo's merges are under Merges)"
+  echo "   OpenAPI UI: $url/swagger"
   wait
 fi

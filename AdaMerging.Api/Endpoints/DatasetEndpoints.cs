@@ -13,14 +13,17 @@ public sealed record DatasetResponse(Guid Id, string Name, string Sha256, long B
 
 public static class DatasetEndpoints
 {
-    public static WebApplication MapDatasets(this WebApplication app)
-    {
-        app.MapStoredBlobs(new StoredBlobResource<Dataset, DatasetInfo, DatasetResponse>(
+    /// <summary>Datasets as uploads (one request or resumable) make them.</summary>
+    public static readonly StoredBlobResource<Dataset, DatasetInfo, DatasetResponse> Resource = new(
         "/datasets", "Datasets", "dataset", "Upload a dataset",
         "safetensors with 'pixel_values' [N, C, H, W] (uint8, or float already preprocessed) and optional int64 "
             + "'labels' [N]; or a zip of images, one folder per class or flat with an optional labels.csv (file,label). "
             + "Archives are checked entry by entry (safe paths, sizes, compression ratio) and every image is decoded once.",
-            DatasetInfo.Inspect, (id, name, file, info, now) => new Dataset(id, name, file.Blob.Sha256, file.Blob.Bytes, info, now), DatasetResponse.From));
+            DatasetInfo.Inspect, (id, name, file, info, now) => new Dataset(id, name, file.Sha256, file.Bytes, info, now), DatasetResponse.From);
+
+    public static WebApplication MapDatasets(this WebApplication app)
+    {
+        app.MapStoredBlobs(Resource);
         return app;
     }
 }

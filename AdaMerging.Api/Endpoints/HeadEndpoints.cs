@@ -16,18 +16,21 @@ public sealed record TemplateSetResponse(string Name, IReadOnlyList<string> Temp
 
 public static class HeadEndpoints
 {
+    /// <summary>Heads as uploads (one request or resumable) make them.</summary>
+    public static readonly StoredBlobResource<Head, HeadInfo, HeadResponse> Resource = new(
+        "/heads", "Heads", "head", "Upload a classification head",
+        "Safetensors with 'weight' [classes, features], optional 'bias' [classes], metadata 'normalize' "
+            + "(\"true\" when features are L2-normalised first) and optional 'classes' (a JSON array of names); raw body or one multipart file. "
+            + "(A JSON body here is taken as at POST /heads/zero-shot.)",
+        HeadInfo.Inspect, (id, name, file, info, now) => new Head(id, name, file.Sha256, file.Bytes, info, now), HeadResponse.From,
+        ZeroShotHeadBuilder.BuildAsync,
+        "Build a zero-shot head from class names: a JSON body naming a sealed checkpoint with a CLIP text tower and its tokenizer files, the "
+            + "class names (or a dataset whose class folders name them) and templates with {} for the name (or a built-in set, GET /heads/templates); "
+            + "built as the official AdaMerging code does (docs/algorithm.md, \"Zero-shot heads\"). 422 names every problem.");
+
     public static WebApplication MapHeads(this WebApplication app)
     {
-        var group = app.MapStoredBlobs(new StoredBlobResource<Head, HeadInfo, HeadResponse>(
-            "/heads", "Heads", "head", "Upload a classification head",
-            "Safetensors with 'weight' [classes, features], optional 'bias' [classes], metadata 'normalize' "
-                + "(\"true\" when features are L2-normalised first) and optional 'classes' (a JSON array of names); raw body or one multipart file. "
-                + "(A JSON body here is taken as at POST /heads/zero-shot.)",
-            HeadInfo.Inspect, (id, name, file, info, now) => new Head(id, name, file.Blob.Sha256, file.Blob.Bytes, info, now), HeadResponse.From,
-            ZeroShotHeadBuilder.BuildAsync,
-            "Build a zero-shot head from class names: a JSON body naming a sealed checkpoint with a CLIP text tower and its tokenizer files, the "
-                + "class names (or a dataset whose class folders name them) and templates with {} for the name (or a built-in set, GET /heads/templates); "
-                + "built as the official AdaMerging code does (docs/algorithm.md, \"Zero-shot heads\"). 422 names every problem."));
+        var group = app.MapStoredBlobs(Resource);
         group.MapGet("/templates", () => TypedResults.Ok(TemplateSets.All.Select(s => new TemplateSetResponse(s.Key, s.Value)).ToList()))
             .WithSummary("The built-in template sets for zero-shot heads: the official code's eight tasks and the generic one");
         return app;

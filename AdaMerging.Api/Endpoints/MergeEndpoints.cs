@@ -163,53 +163,18 @@ public static class MergeEndpoints
         return TypedResults.Ok(response);
     }
 
-    public static Task<PhysicalFileHttpResult> DownloadModel(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
-        DownloadFile(id, ShardedSafetensorsWriter.SingleFileName, db, blobs, user, ct);
+    public static async Task<PhysicalFileHttpResult> DownloadModel(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
+        MergeDownloads.Model(MergeDownloads.Succeeded(await FindAsync(id, db, user, ct)), blobs);
 
-    public static async Task<PhysicalFileHttpResult> DownloadFile(Guid id, string fileName, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct)
-    {
-        var job = await FindSucceededAsync(id, db, user, ct);
-        var file = job.ResultFiles.FirstOrDefault(f => f.FileName == fileName)
-            ?? throw ApiProblemException.NotFound($"merge {id} has no file '{fileName}'; it has {string.Join(", ", job.ResultFiles.Select(f => f.FileName))}");
-        var type = fileName.EndsWith(".json", StringComparison.Ordinal) ? "application/json" : "application/octet-stream";
-        // The SHA-256 is the ETag: If-None-Match answers 304, If-Range and Range resume a download.
-        return TypedResults.PhysicalFile(blobs.PathOf(file.Sha256), type, fileName, enableRangeProcessing: true,
-            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{file.Sha256}\""));
-    }
+    public static async Task<PhysicalFileHttpResult> DownloadFile(Guid id, string fileName, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
+        MergeDownloads.File(MergeDownloads.Succeeded(await FindAsync(id, db, user, ct)), fileName, blobs);
 
     public static async Task<PushStreamHttpResult> Archive(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, HttpContext http,
-        CancellationToken ct)
-    {
-        var job = await FindSucceededAsync(id, db, user, ct);
-        // ZipArchive finishes entries with synchronous writes; allow them for this one response.
-        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } body) body.AllowSynchronousIO = true;
-        return TypedResults.Stream(async stream =>
-        {
-            // Safetensors barely compress: store them, so the archive streams at disk speed without buffering.
-            await using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true);
-            foreach (var file in job.ResultFiles)
-            {
-                var level = file.FileName.EndsWith(".safetensors", StringComparison.Ordinal)
-                    ? System.IO.Compression.CompressionLevel.NoCompression : System.IO.Compression.CompressionLevel.Optimal;
-                await using var entry = await zip.CreateEntry($"merged-{id}/{file.FileName}", level).OpenAsync(ct);
-                await using var source = File.OpenRead(blobs.PathOf(file.Sha256));
-                await source.CopyToAsync(entry, ct);
-            }
-        }, "application/zip", $"merged-{id}.zip");
-    }
+        CancellationToken ct) =>
+        MergeDownloads.Archive(MergeDownloads.Succeeded(await FindAsync(id, db, user, ct)), blobs, http);
 
     public static async Task<ContentHttpResult> Report(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
-        TypedResults.Content((await FindSucceededAsync(id, db, user, ct, expiredToo: true)).ReportJson, "application/json");
-
-    /// <summary>A succeeded merge (409 otherwise); one whose results expired is 410 unless <paramref name="expiredToo"/> (the report outlives them).</summary>
-    private static async Task<MergeJob> FindSucceededAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, bool expiredToo = false)
-    {
-        var job = await FindAsync(id, db, user, ct);
-        if (job.ResultsExpired && !expiredToo)
-            throw ApiProblemException.Gone($"merge {id}'s results were removed when their retention ended; its report remains at /merges/{id}/report");
-        return job.Status == MergeStatus.Succeeded ? job
-            : throw ApiProblemException.Conflict($"merge {id} is {job.Status.ToString().ToLowerInvariant()}; its results exist once it has succeeded");
-    }
+        TypedResults.Content(MergeDownloads.Succeeded(await FindAsync(id, db, user, ct), expiredToo: true).ReportJson, "application/json");
 
     private static async Task<MergeJob> FindAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
         await db.Merges.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct)

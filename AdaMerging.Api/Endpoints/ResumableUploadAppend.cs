@@ -19,7 +19,8 @@ namespace AdaMerging.Api.Endpoints;
 /// tus PATCH (docs/api.md, "Resumable uploads"): appends the body at the offset the client names, which must be the
 /// bytes the server has. One PATCH at a time per upload, across hosts (an advisory lock; a second answers 423). A cut
 /// connection keeps every byte that arrived. The last byte completes the file: its SHA-256 must equal the declared
-/// one (else the upload is discarded, 422), its format is checked, and it is put into the checkpoint as a blob.
+/// one (else the upload is discarded, 422), its format is checked, and it is put into the checkpoint as a blob, or
+/// stored as the head or dataset it was declared to be.
 /// </summary>
 public static class ResumableUploadAppend
 {
@@ -51,7 +52,7 @@ public static class ResumableUploadAppend
             upload.Received(received, time.GetUtcNow(), ResumableUploadEndpoints.Lifetime(service.Value));
             await db.SaveChangesAsync(CancellationToken.None); // the client may be gone: record what arrived anyway
             if (cut) return TypedResults.NoContent(); // nobody reads this answer; HEAD tells the client where to resume
-            if (received == upload.Length) await CompleteAsync(upload, db, blobs, limits.Value, CancellationToken.None);
+            if (received == upload.Length) await CompleteAsync(upload, db, blobs, limits.Value, time.GetUtcNow(), CancellationToken.None);
         }
         ResumableUploadHeaders.Describe(http.Response, upload, ResumableUploadEndpoints.ReceivedBytes(upload, blobs));
         return TypedResults.NoContent();
@@ -96,7 +97,8 @@ public static class ResumableUploadAppend
         return (received, false);
     }
 
-    private static async Task CompleteAsync(ResumableUpload upload, AdaMergingDbContext db, BlobStore blobs, UploadLimits limits, CancellationToken ct)
+    private static async Task CompleteAsync(ResumableUpload upload, AdaMergingDbContext db, BlobStore blobs, UploadLimits limits, DateTimeOffset now,
+        CancellationToken ct)
     {
         var path = blobs.UploadPath(upload.Id);
         string sha;
@@ -107,13 +109,25 @@ public static class ResumableUploadAppend
             if (sha != upload.ExpectedSha256)
                 throw ApiProblemException.Unprocessable("Checksum mismatch", $"the file's SHA-256 is {sha}, not the declared {upload.ExpectedSha256}; "
                     + "the upload is discarded, create a new one", [], code: "checksum_mismatch");
-            CheckpointSealing.CheckFile(upload.FileName, path, limits);
-            var checkpoint = await db.Checkpoints.SingleOrDefaultAsync(c => c.Id == upload.CheckpointId, ct);
-            if (checkpoint is not { Status: CheckpointStatus.Open })
-                throw ApiProblemException.Conflict($"checkpoint {upload.CheckpointId} is {(checkpoint is null ? "deleted" : "sealed")}; the upload is discarded");
-            blobs.Publish(path, sha);
-            checkpoint.PutFile(new CheckpointFile(upload.FileName, sha, upload.Length));
-            upload.Completed(sha);
+            if (upload.Target == UploadTarget.Checkpoint)
+            {
+                CheckpointSealing.CheckFile(upload.FileName, path, limits);
+                var checkpoint = await db.Checkpoints.SingleOrDefaultAsync(c => c.Id == upload.CheckpointId, ct);
+                if (checkpoint is not { Status: CheckpointStatus.Open })
+                    throw ApiProblemException.Conflict($"checkpoint {upload.CheckpointId} is {(checkpoint is null ? "deleted" : "sealed")}; the upload is discarded");
+                blobs.Publish(path, sha);
+                checkpoint.PutFile(new CheckpointFile(upload.FileName, sha, upload.Length));
+                upload.Completed(sha);
+            }
+            else
+            {
+                IStoredBlobResource resource = upload.Target == UploadTarget.Head ? HeadEndpoints.Resource : DatasetEndpoints.Resource;
+                var made = resource.FromFile(path, upload.ResourceName ?? upload.FileName, new StoredFile(sha, upload.Length), limits, now);
+                made.OwnedBy(upload.Owner);
+                blobs.Publish(path, sha);
+                db.Add(made);
+                upload.Completed(sha, made.Id);
+            }
             await db.SaveChangesAsync(ct);
         }
         catch (ApiProblemException)

@@ -15,8 +15,8 @@ using Microsoft.Extensions.Options;
 namespace AdaMerging.Api.Endpoints;
 
 /// <summary>
-/// Resumable uploads of one checkpoint file, as tus 1.0 specifies them (core, creation, expiration, termination;
-/// docs/api.md "Resumable uploads"): POST creates one for an open checkpoint with the file's length and SHA-256,
+/// Resumable uploads of one file, as tus 1.0 specifies them (core, creation, expiration, termination; docs/api.md
+/// "Resumable uploads"): POST creates one for an open checkpoint, or for a new head or dataset, with the file's length and SHA-256,
 /// HEAD says how many bytes arrived, PATCH appends from there (<see cref="ResumableUploadAppend"/>), DELETE abandons it.
 /// </summary>
 public static class ResumableUploadEndpoints
@@ -29,9 +29,11 @@ public static class ResumableUploadEndpoints
         var group = app.MapGroup("/uploads").WithTags("Resumable uploads").AddEndpointFilter(RequireTusVersion);
         group.MapMethods("/", ["OPTIONS"], Options).WithSummary("The tus versions, extensions and largest upload this server takes");
         group.MapPost("/", Create)
-            .WithSummary("Create a resumable upload of one file of an open checkpoint (tus creation)")
+            .WithSummary("Create a resumable upload of one file of an open checkpoint, or of a new head or dataset (tus creation)")
             .WithDescription("Headers: Tus-Resumable: 1.0.0, Upload-Length, and Upload-Metadata with base64 values of checkpoint (an open "
-                + "checkpoint's id), filename and sha256 (the file's SHA-256 in hex). Answers 201 with the upload's Location and Upload-Expires.")
+                + "checkpoint's id) or resource (head or dataset, with an optional name), filename and sha256 (the file's SHA-256 in hex). "
+                + "Answers 201 with the upload's Location and Upload-Expires. A head's or dataset's upload, once complete, names the new "
+                + "resource in GET /uploads/{id} (resource).")
             .WithIdempotency()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed)
@@ -41,7 +43,8 @@ public static class ResumableUploadEndpoints
         group.MapPatch("/{id:guid}", ResumableUploadAppend.PatchAsync)
             .WithSummary("Append bytes at Upload-Offset (Content-Type: application/offset+octet-stream); the last byte completes the file")
             .WithDescription("A cut connection keeps what arrived: HEAD gives the new offset to resume from. When the last byte arrives the "
-                + "file's SHA-256 is checked against the declared one and the file is put into the checkpoint (seal it afterwards).")
+                + "file's SHA-256 is checked against the declared one and the file is put into the checkpoint (seal it afterwards), or "
+                + "checked and stored as the head or dataset it was declared to be.")
             .Accepts<Stream>(OffsetContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone)
@@ -77,14 +80,19 @@ public static class ResumableUploadEndpoints
         IOptions<UploadLimits> limits, IOptions<AdaMergingOptions> service, ClaimsPrincipal user, CancellationToken ct)
     {
         var declared = ResumableUploadHeaders.Creation(request);
-        var checkpoint = await db.Checkpoints.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(c => c.Id == declared.CheckpointId, ct)
-            ?? throw ApiProblemException.NotFound($"checkpoint {declared.CheckpointId} does not exist");
-        if (checkpoint.Status != CheckpointStatus.Open) throw ApiProblemException.Conflict($"checkpoint {checkpoint.Id} is sealed; its files cannot change");
-        var others = checkpoint.Files.Where(f => f.FileName != declared.FileName).Sum(f => f.Bytes);
+        long others = 0;
+        if (declared.CheckpointId is { } checkpointId)
+        {
+            var checkpoint = await db.Checkpoints.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(c => c.Id == checkpointId, ct)
+                ?? throw ApiProblemException.NotFound($"checkpoint {checkpointId} does not exist");
+            if (checkpoint.Status != CheckpointStatus.Open) throw ApiProblemException.Conflict($"checkpoint {checkpoint.Id} is sealed; its files cannot change");
+            others = checkpoint.Files.Where(f => f.FileName != declared.FileName).Sum(f => f.Bytes);
+        }
         var allowance = Math.Min(limits.Value.MaxUploadBytes - others, await OwnerQuotas.UploadAllowanceAsync(db, user, service.Value, limits.Value.MaxUploadBytes, ct));
         if (declared.Length > allowance)
-            throw ApiProblemException.TooLarge($"Upload-Length {declared.Length} is over the {Math.Max(0, allowance)} bytes this checkpoint may still take");
-        var upload = new ResumableUpload(Guid.NewGuid(), checkpoint.Id, declared.FileName, declared.Length, declared.Sha256, time.GetUtcNow(), Lifetime(service.Value));
+            throw ApiProblemException.TooLarge($"Upload-Length {declared.Length} is over the {Math.Max(0, allowance)} bytes this {declared.Target.ToString().ToLowerInvariant()} may still take");
+        var upload = new ResumableUpload(Guid.NewGuid(), declared.Target, declared.CheckpointId, declared.ResourceName, declared.FileName, declared.Length,
+            declared.Sha256, time.GetUtcNow(), Lifetime(service.Value));
         upload.OwnedBy(user.Owner());
         db.Uploads.Add(upload);
         await db.SaveChangesAsync(ct);

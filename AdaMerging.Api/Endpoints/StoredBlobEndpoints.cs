@@ -25,9 +25,23 @@ public readonly record struct UploadServices(BlobStore Blobs, AdaMergingDbContex
 /// <param name="FromJson">When set, a JSON body at POST {path}/zero-shot describes a resource to make rather than upload (a zero-shot head); it returns the unsaved entity.</param>
 /// <param name="JsonSummary">What POST {path}/zero-shot does.</param>
 public sealed record StoredBlobResource<TEntity, TInfo, TResponse>(string Path, string Tag, string Kind, string UploadSummary, string UploadDescription,
-    Func<string, UploadLimits, TInfo> Inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> Create, Func<TEntity, TResponse> Respond,
+    Func<string, UploadLimits, TInfo> Inspect, Func<Guid, string, StoredFile, TInfo, DateTimeOffset, TEntity> Create, Func<TEntity, TResponse> Respond,
     Func<HttpRequest, UploadServices, ClaimsPrincipal, CancellationToken, Task<TEntity>>? FromJson = null, string? JsonSummary = null)
-    where TEntity : StoredBlob;
+    : IStoredBlobResource where TEntity : StoredBlob
+{
+    public StoredBlob FromFile(string path, string? name, StoredFile file, UploadLimits limits, DateTimeOffset now) =>
+        Create(Guid.NewGuid(), Uploads.DisplayName(name, Kind), file, Uploads.Checked(path, Kind, p => Inspect(p, limits)), now);
+}
+
+/// <summary>A stored file's digest and size, as a resource records them.</summary>
+public readonly record struct StoredFile(string Sha256, long Bytes);
+
+/// <summary>A single-file resource as a completed resumable upload makes one.</summary>
+public interface IStoredBlobResource
+{
+    /// <summary>The (unsaved) resource for the file at <paramref name="path"/>, if it passes the resource's check (a 400 naming why not).</summary>
+    StoredBlob FromFile(string path, string? name, StoredFile file, UploadLimits limits, DateTimeOffset now);
+}
 
 /// <summary>
 /// The one upload and the one lookup of single-file resources (heads, datasets): quota, staging, the resource's own
@@ -99,13 +113,14 @@ public static class StoredBlobEndpoints
     }
 
     private static async Task<TEntity> UploadAsync<TEntity, TInfo>(HttpRequest request, string? name, string kind, UploadServices services,
-        ClaimsPrincipal user, Func<string, UploadLimits, TInfo> inspect, Func<Guid, string, Uploads.File, TInfo, DateTimeOffset, TEntity> create,
+        ClaimsPrincipal user, Func<string, UploadLimits, TInfo> inspect, Func<Guid, string, StoredFile, TInfo, DateTimeOffset, TEntity> create,
         CancellationToken ct) where TEntity : StoredBlob
     {
         var limits = services.Limits.Value;
         var allowance = await OwnerQuotas.UploadAllowanceAsync(services.Db, user, services.Service.Value, limits.MaxUploadBytes, ct);
         var entity = await Uploads.StoreOneAsync(request, services.Blobs, allowance, kind, path => inspect(path, limits),
-            (file, info) => create(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, kind), file, info, services.Time.GetUtcNow()));
+            (file, info) => create(Guid.NewGuid(), Uploads.DisplayName(name ?? file.Name, kind), new StoredFile(file.Blob.Sha256, file.Blob.Bytes), info,
+                services.Time.GetUtcNow()));
         entity.OwnedBy(user.Owner());
         services.Db.Add(entity);
         await services.Db.SaveChangesAsync(ct);

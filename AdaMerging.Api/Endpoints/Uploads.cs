@@ -61,21 +61,26 @@ public static class Uploads
         var staged = await StageAsync(request, blobs, maxBytes, 1, request.HttpContext.RequestAborted);
         try
         {
-            TInfo info;
-            try
-            {
-                info = inspect(staged[0].Blob.Path);
-            }
-            catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
-            {
-                throw ApiProblemException.Invalid($"not a usable {what}: {e.Message}");
-            }
+            var info = Checked(staged[0].Blob.Path, what, inspect);
             staged[0].Blob.Commit();
             return record(staged[0], info);
         }
         finally
         {
             Discard(staged);
+        }
+    }
+
+    /// <summary>What <paramref name="inspect"/> finds in the file; its format errors become a 400 saying <paramref name="what"/> it is not.</summary>
+    public static TInfo Checked<TInfo>(string path, string what, Func<string, TInfo> inspect)
+    {
+        try
+        {
+            return inspect(path);
+        }
+        catch (Exception e) when (e is CheckpointFormatException or SafetensorsFormatException)
+        {
+            throw ApiProblemException.Invalid($"not a usable {what}: {e.Message}");
         }
     }
 

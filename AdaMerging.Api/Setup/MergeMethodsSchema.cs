@@ -11,7 +11,8 @@ namespace AdaMerging.Api.Setup;
 /// <summary>
 /// The merge request's method and options as the registry declares them: <c>method</c> an enum of the registered
 /// methods, <c>options</c> a <c>MergeOptions</c> schema with every option's type, default, range, allowed values and
-/// help, and which methods take it (also as <c>x-methods</c>, and per method under <c>x-merge-methods</c>). A method
+/// help, and which methods take it (also as <c>x-methods</c>, and per method under <c>x-merge-methods</c>); per method
+/// its summary and what its tasks need under <c>x-merge-method-info</c>. A method
 /// added to the registry appears here without touching this file.
 /// </summary>
 public sealed class MergeMethodsSchema : ISchemaFilter
@@ -25,6 +26,10 @@ public sealed class MergeMethodsSchema : ISchemaFilter
         {
             method.Enum = [.. MergeMethods.All.Select(x => (JsonNode)JsonValue.Create(x.Name))];
             method.Description = string.Join(" ", MergeMethods.All.Select(x => $"{x.Name}: {x.Summary}"));
+            // Per method, for forms built from this document (the web page): its one line, and what each task must bring.
+            method.Extensions ??= new Dictionary<string, IOpenApiExtension>(StringComparer.Ordinal);
+            method.Extensions["x-merge-method-info"] = new JsonNodeExtension(new JsonObject(MergeMethods.All.Select(x => KeyValuePair.Create(x.Name,
+                (JsonNode?)new JsonObject { ["summary"] = x.Summary, ["needsAdaptationData"] = x.NeedsAdaptationData, ["needsHeads"] = x.NeedsHeads }))));
         }
         if (properties.TryGetValue("callbackEvents", out var e) && e is OpenApiSchema { Items: OpenApiSchema events })
             events.Enum = [.. AdaMerging.Infrastructure.Jobs.CallbackSender.Events.Select(x => (JsonNode)JsonValue.Create(x))];

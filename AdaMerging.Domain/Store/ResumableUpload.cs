@@ -1,19 +1,43 @@
 namespace AdaMerging.Domain.Store;
 
+/// <summary>What a resumable upload becomes once complete.</summary>
+public enum UploadTarget
+{
+    /// <summary>A file of an open checkpoint.</summary>
+    Checkpoint,
+
+    /// <summary>A new head.</summary>
+    Head,
+
+    /// <summary>A new dataset.</summary>
+    Dataset,
+}
+
 /// <summary>
-/// One file of an open checkpoint arriving over several requests (tus 1.0, docs/api.md "Resumable uploads"): created
-/// with its length, appended to from the offset the server has, and put into the checkpoint once every byte is in and
-/// its SHA-256 matches the one the client declared. Unfinished past <see cref="ExpiresAt"/>, it is abandoned and its
-/// partial bytes removed.
+/// One file arriving over several requests (tus 1.0, docs/api.md "Resumable uploads"): created with its length,
+/// appended to from the offset the server has, and, once every byte is in and its SHA-256 matches the one the client
+/// declared, put into its open checkpoint or made into a new head or dataset. Unfinished past <see cref="ExpiresAt"/>,
+/// it is abandoned and its partial bytes removed.
 /// </summary>
 public sealed class ResumableUpload : IOwned
 {
     private ResumableUpload() { }
 
     public ResumableUpload(Guid id, Guid checkpointId, string fileName, long length, string? expectedSha256, DateTimeOffset now, TimeSpan lifetime)
+        : this(id, UploadTarget.Checkpoint, checkpointId, null, fileName, length, expectedSha256, now, lifetime)
     {
+    }
+
+    /// <param name="resourceName">A head's or dataset's name; null for a checkpoint file.</param>
+    public ResumableUpload(Guid id, UploadTarget target, Guid? checkpointId, string? resourceName, string fileName, long length, string? expectedSha256,
+        DateTimeOffset now, TimeSpan lifetime)
+    {
+        if ((target == UploadTarget.Checkpoint) != checkpointId.HasValue)
+            throw new ArgumentException("a checkpoint file names its checkpoint, and only a checkpoint file does", nameof(checkpointId));
         Id = id;
+        Target = target;
         CheckpointId = checkpointId;
+        ResourceName = resourceName;
         FileName = fileName;
         Length = length;
         ExpectedSha256 = expectedSha256;
@@ -27,8 +51,16 @@ public sealed class ResumableUpload : IOwned
 
     public void OwnedBy(string owner) => Owner = owner;
 
-    /// <summary>The open checkpoint the file goes into.</summary>
-    public Guid CheckpointId { get; private set; }
+    public UploadTarget Target { get; private set; }
+
+    /// <summary>The open checkpoint the file goes into; null for a head or dataset.</summary>
+    public Guid? CheckpointId { get; private set; }
+
+    /// <summary>The head's or dataset's name.</summary>
+    public string? ResourceName { get; private set; }
+
+    /// <summary>The head or dataset made from the file, once complete.</summary>
+    public Guid? ResourceId { get; private set; }
 
     public string FileName { get; private set; } = "";
 
@@ -62,9 +94,12 @@ public sealed class ResumableUpload : IOwned
         ExpiresAt = now + lifetime;
     }
 
-    public void Completed(string sha256)
+    /// <param name="resourceId">The head or dataset made from it; null for a checkpoint file.</param>
+    public void Completed(string sha256, Guid? resourceId = null)
     {
         if (Offset != Length) throw new InvalidOperationException($"upload {Id} has {Offset} of {Length} bytes");
+        if ((Target == UploadTarget.Checkpoint) == resourceId.HasValue) throw new InvalidOperationException($"upload {Id} of a {Target} with resource {resourceId}");
         Sha256 = sha256;
+        ResourceId = resourceId;
     }
 }

@@ -31,6 +31,8 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.HasKey(u => u.Id);
             e.Property(u => u.Owner).HasMaxLength(200);
             e.Property(u => u.FileName).HasMaxLength(200);
+            e.Property(u => u.Target).HasConversion<string>().HasMaxLength(20);
+            e.Property(u => u.ResourceName).HasMaxLength(256);
             e.Property(u => u.ExpectedSha256).HasMaxLength(64).IsFixedLength();
             e.Property(u => u.Sha256).HasMaxLength(64).IsFixedLength();
             e.Ignore(u => u.Complete);

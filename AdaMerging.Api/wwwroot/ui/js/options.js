@@ -1,0 +1,102 @@
+// A merge method's options as form fields, built from the OpenAPI document's MergeOptions schema (types, defaults,
+// ranges, allowed values, help), so that a method added to the service appears here without touching the page.
+import { h } from "./dom.js";
+
+let documentPromise = null;
+
+// The parts of /swagger/v1/swagger.json the form needs: methods (name, summary, what tasks need) and options.
+export function mergeSchema() {
+  documentPromise ??= fetch("/swagger/v1/swagger.json").then(r => r.json()).then(doc => {
+    const schemas = doc.components.schemas;
+    const method = schemas.MergeRequest.properties.method;
+    const options = schemas.MergeOptions;
+    const info = method["x-merge-method-info"] || {};
+    return {
+      methods: method.enum.map(name => ({ name, ...(info[name] || { summary: "" }), options: options["x-merge-methods"][name] || [] })),
+      options: options.properties,
+    };
+  });
+  return documentPromise;
+}
+
+const help = schema => (schema.description || "").replace(/ Used by: .*$/, "");
+
+function numberField(id, schema) {
+  const attributes = { type: "number", id, step: schema.type === "integer" ? "1" : "any", placeholder: String(schema["x-default"] ?? "") };
+  if (schema.minimum !== undefined) attributes.min = schema.minimum;
+  if (schema.maximum !== undefined) attributes.max = schema.maximum;
+  const input = h("input", attributes);
+  return { input, read: () => input.value === "" ? undefined : Number(input.value) };
+}
+
+function choiceField(id, schema) {
+  const select = h("select", { id },
+    h("option", { value: "" }, `default (${schema["x-default"] ?? "none"})`),
+    schema.enum.map(v => h("option", { value: v }, v)));
+  return { input: select, read: () => select.value === "" ? undefined : select.value };
+}
+
+function booleanField(id, schema) {
+  const select = h("select", { id },
+    h("option", { value: "" }, `default (${schema["x-default"]})`), h("option", { value: "true" }, "true"), h("option", { value: "false" }, "false"));
+  return { input: select, read: () => select.value === "" ? undefined : select.value === "true" };
+}
+
+function listField(id, schema) {
+  const input = h("input", { type: "text", id, placeholder: (schema["x-default"] || []).join(", ") || "comma-separated patterns" });
+  return { input, read: () => input.value.trim() === "" ? undefined : input.value.split(",").map(s => s.trim()).filter(Boolean) };
+}
+
+function jsonField(id) {
+  const input = h("textarea", { id, rows: 2, placeholder: "JSON" });
+  return {
+    input,
+    read: () => {
+      if (input.value.trim() === "") return undefined;
+      try { return JSON.parse(input.value); } catch { return input.value; } // the service names what is wrong with it
+    },
+  };
+}
+
+function textField(id) {
+  const input = h("input", { type: "text", id });
+  return { input, read: () => input.value.trim() === "" ? undefined : input.value.trim() };
+}
+
+function field(id, schema) {
+  if (schema.enum) return choiceField(id, schema);
+  if (schema.type === "number" || schema.type === "integer") return numberField(id, schema);
+  if (schema.type === "boolean") return booleanField(id, schema);
+  if (schema.type === "array") return listField(id, schema);
+  if (schema.format === "uuid") return textField(id);
+  return jsonField(id);
+}
+
+function range(schema) {
+  const low = schema.minimum !== undefined ? `${schema.exclusiveMinimum !== undefined ? ">" : "≥"} ${schema.minimum}` : null;
+  const high = schema.maximum !== undefined ? `${schema.exclusiveMaximum !== undefined ? "<" : "≤"} ${schema.maximum}` : null;
+  return [low, high].filter(Boolean).join(", ");
+}
+
+// The fields of one method's options; read() gives only those set (unset ones take the service's defaults).
+export function optionFields(schema, method) {
+  const fields = method.options.map(name => {
+    const option = schema.options[name];
+    const id = `option-${name}`;
+    const { input, read } = field(id, option);
+    const error = h("p", { class: "field-error", id: `${id}-error`, role: "alert", hidden: true });
+    input.setAttribute("aria-describedby", `${id}-help ${id}-error`);
+    const limits = range(option);
+    const row = h("div", { class: "option", dataset: { option: name } },
+      h("label", { for: id }, name),
+      input,
+      h("p", { class: "hint", id: `${id}-help` }, help(option), limits ? ` Range: ${limits}.` : ""),
+      error);
+    return { name, row, read, error };
+  });
+  return {
+    rows: fields.map(f => f.row),
+    read: () => Object.fromEntries(fields.map(f => [f.name, f.read()]).filter(([, v]) => v !== undefined)),
+    error: name => fields.find(f => f.name === name)?.error,
+  };
+}

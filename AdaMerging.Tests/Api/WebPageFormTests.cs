@@ -1,0 +1,103 @@
+using AdaMerging.Tests.Support;
+using TorchSharp;
+
+namespace AdaMerging.Tests.Api;
+
+/// <summary>
+/// The web page's refusals and reach, in a real browser against the real API: a wrong key, the service's pre-flight
+/// problems beside the fields they concern, and every control labelled, reachable by keyboard and usable in a narrow
+/// window (issue 19). Screenshots: test-artifacts/web-*.png.
+/// </summary>
+public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTests, IClassFixture<ServiceFixture>
+{
+    // Form controls without an accessible name (no label, aria-label or text), as "tag#id".
+    private const string Unlabelled = """
+        Array.from(document.querySelectorAll('main input, main select, main textarea, main button, nav a, nav button'))
+          .filter(e => !(e.labels?.length || e.getAttribute('aria-label') || e.textContent.trim()))
+          .map(e => e.tagName.toLowerCase() + '#' + e.id)
+        """;
+
+    [Fact]
+    public async Task A_wrong_key_is_refused_in_words_and_pre_flight_problems_appear_beside_their_fields()
+    {
+        var inputs = await TinyService.UploadAsync(service, Dir, tasks: 2, seed: 29);
+        var narrowHead = Dir.File("narrow-head.safetensors"); // 7 features where the encoder gives more
+        TestCheckpoints.Save(narrowHead, new Dictionary<string, torch.Tensor> { ["weight"] = torch.randn(5, 7) });
+        var wrongHead = await TinyService.PostAsync(service, "/heads", ("narrow-head.safetensors", await File.ReadAllBytesAsync(narrowHead)));
+        var secret = await service.CreateKeyAsync("alice");
+        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
+        using (api)
+        using (client)
+        {
+            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
+            var web = new WebPageDriver(await browser.NewPageAsync(), client.BaseAddress!);
+            await web.OpenAsync();
+            await web.SignInAsync("am_thisisnotakey0000000000000000");
+            await web.WaitUntilAsync("document.getElementById('sign-in-message')?.textContent.includes('not accepted')");
+            Assert.Null(await web.EvalAsync<string?>("sessionStorage.getItem('adamerging.key')"));
+            await HeadlessChromium.ScreenshotAsync(web.Page, "web-wrong-key.png");
+
+            await web.TypeIntoAsync("#api-key", secret);
+            await web.Page.ClickAsync("#sign-in button[type=submit]");
+            await web.WaitAsync("#merges");
+            await web.FillMergeAsync("adamerging", inputs.Base,
+                [(inputs.Tasks[0].Checkpoint, inputs.Head, inputs.Tasks[0].Data), (inputs.Tasks[1].Checkpoint, wrongHead, inputs.Tasks[1].Data)]);
+            // The request's own problem first (400): out of range, shown under the option.
+            await web.TypeIntoAsync("#option-steps", "200000");
+            await web.Page.ClickAsync("#merge-form button[type=submit]");
+            await web.WaitAsync("#option-steps-error");
+            Assert.Contains("options.steps", await web.EvalAsync<string>("document.getElementById('option-steps-error').textContent"), StringComparison.Ordinal);
+            Assert.Equal("true", await web.EvalAsync<string>("document.getElementById('option-steps').getAttribute('aria-invalid')"));
+
+            // Then the inputs' (422, pre-flight): the second task's head, shown in that task.
+            await web.TypeIntoAsync("#option-steps", "5");
+            await web.Page.ClickAsync("#merge-form button[type=submit]");
+            await web.WaitUntilAsync("document.querySelectorAll('fieldset.task')[1].querySelector('.field-error:not([hidden])') !== null");
+            var second = await web.EvalAsync<string>("document.querySelectorAll('fieldset.task')[1].querySelector('.field-error').textContent");
+            Assert.Contains("head takes 7 features", second, StringComparison.Ordinal);
+            Assert.True(await web.EvalAsync<bool>("document.getElementById('option-steps-error').hidden"), "the fixed option still shows its old problem");
+            Assert.True(await web.EvalAsync<bool>("document.querySelectorAll('fieldset.task')[0].querySelector('.field-error').hidden"));
+            Assert.Equal("#/new", await web.EvalAsync<string>("location.hash")); // nothing was queued
+            await HeadlessChromium.ScreenshotAsync(web.Page, "web-preflight-problem.png");
+        }
+    }
+
+    [Fact]
+    public async Task Every_control_is_labelled_reachable_by_keyboard_and_fits_a_narrow_window()
+    {
+        await TinyService.UploadAsync(service, Dir, tasks: 1, seed: 31); // the form's lists are not empty
+        var secret = await service.CreateKeyAsync("alice");
+        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
+        using (api)
+        using (client)
+        {
+            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
+            foreach (var width in new[] { 1280, 390 })
+            {
+                var errors = new List<string>();
+                var web = new WebPageDriver(await browser.NewPageAsync(width, 844, errors), client.BaseAddress!);
+                await web.OpenAsync();
+                await web.SignInAsync(secret);
+                foreach (var (hash, ready) in new[] { ("#/merges", "#merges"), ("#/resources", "#upload-dataset"), ("#/new", "#merge-form") })
+                {
+                    await web.GoAsync(hash, ready);
+                    await web.WaitUntilAsync("!document.querySelector('main [role=status]')?.textContent.startsWith('Loading')");
+                    Assert.Empty(await web.EvalAsync<string[]>(Unlabelled));
+                    var overflow = await web.EvalAsync<int>("document.documentElement.scrollWidth - window.innerWidth");
+                    Assert.True(overflow <= 0, $"{hash} at {width} px is {overflow} px wider than the window");
+                    await HeadlessChromium.ScreenshotAsync(web.Page, $"web-{hash[2..]}-{width}.png");
+                }
+                // From the method selector, Tab alone reaches the submit button.
+                await web.Page.FocusAsync("#method");
+                var reached = false;
+                for (int i = 0; i < 80 && !reached; i++)
+                {
+                    await web.Page.Keyboard.PressAsync("Tab");
+                    reached = await web.EvalAsync<bool>("document.activeElement?.matches('#merge-form button[type=submit]') ?? false");
+                }
+                Assert.True(reached, $"Tab never reached the submit button at {width} px");
+                Assert.True(errors.Count == 0, string.Join("\n", errors));
+            }
+        }
+    }
+}
