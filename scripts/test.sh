@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 
 scripts/prerequisites.sh postgres compose node fonts browser
 
-results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+# The results and what the tests keep for a person to look at (screenshots of the web page, plots) stay together.
+results=data/test-results
+artifacts=AdaMerging.Tests/bin/Release/net10.0/linux-x64/test-artifacts
+rm -rf "$results" "$artifacts" && mkdir -p "$results"
 status=0
 dotnet test AdaMerging.slnx -c Release --logger "trx;LogFileName=tests.trx" --results-directory "$results" || status=$?
 trx=$(find "$results" -name tests.trx | head -n 1)
+[ -d "$artifacts" ] && cp -r "$artifacts" "$results/" && echo "screenshots and plots: $results/test-artifacts ($(ls "$artifacts" | wc -l) files)"
 counter() { grep -o "<Counters [^>]*" "$trx" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*"; }
 passed=$(counter passed || echo 0)
 failed=$(counter failed || echo 0)

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using AdaMerging.Tests.Support;
 using TorchSharp;
 
@@ -55,6 +56,7 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
             await web.WaitUntilAsync("document.querySelectorAll('fieldset.task')[1].querySelector('.field-error:not([hidden])') !== null");
             var second = await web.EvalAsync<string>("document.querySelectorAll('fieldset.task')[1].querySelector('.field-error').textContent");
             Assert.Contains("head takes 7 features", second, StringComparison.Ordinal);
+            Assert.Equal("true", await web.EvalAsync<string>("document.querySelectorAll('fieldset.task')[1].querySelector('select[id$=\"-head\"]').getAttribute('aria-invalid')"));
             Assert.True(await web.EvalAsync<bool>("document.getElementById('option-steps-error').hidden"), "the fixed option still shows its old problem");
             Assert.True(await web.EvalAsync<bool>("document.querySelectorAll('fieldset.task')[0].querySelector('.field-error').hidden"));
             Assert.Equal("#/new", await web.EvalAsync<string>("location.hash")); // nothing was queued
@@ -98,6 +100,38 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
                 Assert.True(reached, $"Tab never reached the submit button at {width} px");
                 Assert.True(errors.Count == 0, string.Join("\n", errors));
             }
+        }
+    }
+
+    [Fact]
+    public async Task A_zero_shot_head_built_from_class_names_on_the_form_is_chosen_for_its_task()
+    {
+        var files = ClipText.HuggingFaceFiles(); // a full CLIP with its text tower and tokenizer
+        var baseId = await TinyService.PostAsync(service, "/checkpoints", [.. await Task.WhenAll(files.Select(async f => (f.Key, await File.ReadAllBytesAsync(f.Value))))]);
+        var secret = await service.CreateKeyAsync("alice");
+        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
+        using (api)
+        using (client)
+        {
+            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
+            var web = new WebPageDriver(await browser.NewPageAsync(), client.BaseAddress!);
+            await web.OpenAsync("#/new");
+            await web.SignInAsync(secret);
+            await web.WaitAsync("#merge-form");
+            await web.SelectAsync("#base", baseId);
+            await web.Page.ClickAsync("fieldset.task .zero-shot-open");
+            await web.WaitAsync("#task-0-head-zs-classes");
+            await web.Page.TypeAsync("#task-0-head-zs-classes", "stop\nspeed limit (30km/h)\nno entry");
+            await web.SelectAsync("#task-0-head-zs-templates", "gtsrb");
+            await web.Page.ClickAsync("#task-0-head-zs-build");
+            await web.WaitUntilAsync("document.getElementById('task-0-head').value !== ''", 60);
+            var headId = await web.EvalAsync<string>("document.getElementById('task-0-head').value");
+            var head = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/heads/{headId}");
+            Assert.Equal(["stop", "speed limit (30km/h)", "no entry"], head.GetProperty("classNames").EnumerateArray().Select(c => c.GetString()));
+            Assert.Equal(24, head.GetProperty("featureSize").GetInt32());
+            // The second task's list offers it too.
+            Assert.True(await web.EvalAsync<bool>($"Array.from(document.getElementById('task-1-head').options).some(o => o.value === '{headId}')"));
+            await HeadlessChromium.ScreenshotAsync(web.Page, "web-zero-shot-head.png");
         }
     }
 }

@@ -139,7 +139,7 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
     }
 
     [Fact]
-    public async Task A_second_merge_is_cancelled_from_its_page_and_the_page_says_so()
+    public async Task A_second_merge_is_cancelled_from_its_page_and_deleting_its_base_meanwhile_is_refused_in_words()
     {
         var inputs = await TinyService.UploadAsync(service, Dir, tasks: 2, seed: 23);
         var secret = await service.CreateKeyAsync("alice"); // the owner of what TinyService uploaded
@@ -157,15 +157,48 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
             await web.TypeIntoAsync("#option-steps", "100000");
             await web.Page.ClickAsync("#merge-form button[type=submit]");
             await web.WaitAsync("#cancel");
+            using var stopIfFailed = new MergeCanceller(client, await web.EvalAsync<string>("location.hash.split('/')[2]"));
             await web.WaitUntilAsync("Number(document.getElementById('step')?.textContent) > 0", 120); // running, not just queued
+            var mergeId = await web.EvalAsync<string>("location.hash.split('/')[2]");
+            await web.WaitUntilAsync("document.querySelector('svg.chart polyline') !== null", 60); // the objective drawn as it falls
+            await HeadlessChromium.ScreenshotAsync(web.Page, "web-merge-running.png");
+
+            // Meanwhile, in another tab, deleting the base is refused in words naming the merge.
+            var other = new WebPageDriver(await browser.NewPageAsync(consoleErrors: errors), client.BaseAddress!);
+            other.Page.Dialog += async (_, e) => await e.Dialog.Accept(); // "Delete checkpoint …?"
+            await other.OpenAsync("#/resources");
+            await other.SignInAsync(secret); // the key is kept per tab
+            await other.WaitAsync($"#checkpoints tr[data-id='{inputs.Base}'] button");
+            await other.Page.ClickAsync($"#checkpoints tr[data-id='{inputs.Base}'] button");
+            await other.WaitAsync($"#checkpoints tr[data-id='{inputs.Base}'] .message.error");
+            var refusal = await other.EvalAsync<string>($"document.querySelector(\"#checkpoints tr[data-id='{inputs.Base}'] .message\").textContent");
+            Assert.Contains(mergeId, refusal, StringComparison.Ordinal);
+            Assert.Contains("used by queued or running merge", refusal, StringComparison.Ordinal);
+            await HeadlessChromium.ScreenshotAsync(other.Page, "web-delete-refused.png");
+            errors.RemoveAll(e => e.Contains("409", StringComparison.Ordinal)); // the browser logs the refused DELETE
+            await other.Page.CloseAsync();
+            await web.Page.BringToFrontAsync(); // a tab behind another does not render, so a click on it would wait
+
             await web.Page.ClickAsync("#cancel");
             await web.WaitAsync("#cancelled", 60);
-            var mergeId = await web.EvalAsync<string>("location.hash.split('/')[2]");
             var merge = await client.GetFromJsonAsync<JsonElement>($"/merges/{mergeId}");
             Assert.Equal("cancelled", merge.GetProperty("status").GetString());
             Assert.Equal("cancelled", await web.EvalAsync<string>("document.getElementById('status').textContent"));
             await HeadlessChromium.ScreenshotAsync(web.Page, "web-merge-cancelled.png");
+
+            // The list filtered as the API filters: only cancelled merges, this one among them.
+            await web.GoAsync("#/merges?status=cancelled", "#merges");
+            await web.WaitUntilAsync("document.querySelectorAll('#merges tbody tr').length > 0");
+            var listed = await web.EvalAsync<string[][]>("Array.from(document.querySelectorAll('#merges tbody tr')).map(r => [r.dataset.id, r.dataset.status])");
+            Assert.All(listed, row => Assert.Equal("cancelled", row[1]));
+            Assert.Contains(listed, row => row[0] == mergeId);
             Assert.Empty(errors);
         }
+    }
+
+    /// <summary>Cancels the test's long merge when the test fails before the page did, so the worker is free for the next.</summary>
+    private sealed class MergeCanceller(HttpClient client, string mergeId) : IDisposable
+    {
+        public void Dispose() => client.PostAsync($"/merges/{mergeId}/cancel", null).GetAwaiter().GetResult().Dispose();
     }
 }

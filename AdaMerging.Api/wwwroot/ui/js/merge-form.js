@@ -16,6 +16,7 @@ function taskRow(index, lists, onRemove) {
   const adaptation = select("adaptation", lists.datasets, "none");
   const evaluation = select("evaluation", lists.datasets, "none");
   const error = h("p", { class: "field-error", id: `${prefix}-error`, role: "alert", hidden: true });
+  for (const control of [name, checkpoint, head, adaptation, evaluation]) control.setAttribute("aria-describedby", error.id);
   const remove = h("button", { type: "button", "aria-label": `remove task ${index + 1}`, onclick: onRemove }, "Remove");
   const row = h("fieldset", { class: "task", dataset: { task: index } },
     h("legend", {}, `Task ${index + 1}`),
@@ -36,10 +37,11 @@ function taskRow(index, lists, onRemove) {
 export function placeOf(problem, taskNames) {
   let m = /^options\.([A-Za-z]+)/.exec(problem);
   if (m) return { option: m[1] };
-  m = /^tasks\[(\d+)\]/.exec(problem);
-  if (m) return { task: Number(m[1]) };
-  m = /^task '([^']*)'/.exec(problem);
-  if (m && taskNames.includes(m[1])) return { task: taskNames.indexOf(m[1]) };
+  const field = word => ({ adaptationData: "adaptation", evaluationData: "evaluation" })[word] ?? word;
+  m = /^tasks\[(\d+)\](?:\.(\w+))?/.exec(problem);
+  if (m) return { task: Number(m[1]), field: m[2] && field(m[2]) };
+  m = /^task '([^']*)' (checkpoint|head|adaptation|evaluation)?/.exec(problem);
+  if (m && taskNames.includes(m[1])) return { task: taskNames.indexOf(m[1]), field: m[2] };
   if (/^base\b/.test(problem)) return { base: true };
   return null;
 }
@@ -94,7 +96,9 @@ export async function mergeFormView(root, navigate) {
       if (!target) { general.push(problem); continue; }
       target.hidden = false;
       target.textContent = target.textContent ? `${target.textContent}\n${problem}` : problem;
-      target.closest(".option, .task, .base")?.querySelector("input, select, textarea")?.setAttribute("aria-invalid", "true");
+      const box = target.closest(".option, .task, .base");
+      const control = (place.field && box?.querySelector(`[id$='-${place.field}']`)) || box?.querySelector("input, select, textarea");
+      control?.setAttribute("aria-invalid", "true");
     }
     say(message, [error.message, ...general.filter(g => g !== error.message)].join("\n"), "error");
   };

@@ -8,7 +8,7 @@ import { results } from "./merge-results.js";
 
 const FINISHED = ["succeeded", "failed", "cancelled"];
 
-function live(merge) {
+function live(merge, status) {
   const phase = h("span", { id: "phase" }, merge.progress.phase || merge.status);
   const step = h("span", { id: "step" }, String(merge.progress.step));
   const total = h("span", { id: "total-steps" }, String(merge.progress.totalSteps || "?"));
@@ -29,6 +29,7 @@ function live(merge) {
   const points = [];
   let pace = null; // [first step seen, its time]: the time left extrapolates the pace since then
   const onEvent = (type, e) => {
+    if (["started", "resumed", "retried", "phase", "objective"].includes(type)) { status.textContent = "running"; status.className = "status running"; }
     log.prepend(h("li", { class: type }, h("time", { datetime: e.at }, new Date(e.at).toLocaleTimeString()), ` ${e.message}`));
     if (e.phase) phase.textContent = e.phase;
     if (type === "started" || type === "retried" || type === "resumed") pace = null;
@@ -58,18 +59,19 @@ export async function mergePageView(root, navigate, id) {
     const merge = await api(`/merges/${id}`);
     const message = h("p", { class: "message", role: "alert", hidden: true });
     const cancel = h("button", { type: "button", class: "danger", id: "cancel" }, "Cancel merge");
+    const status = h("span", { class: `status ${merge.status}`, id: "status" }, merge.status);
     cancel.addEventListener("click", () => busy(cancel, message, async () => {
       await api(`/merges/${id}/cancel`, { method: "POST" });
     }));
     const header = h("header", { class: "merge-header" },
       h("h1", {}, `Merge ${merge.metadata?.name || id.slice(0, 8)}`),
-      h("p", {}, h("span", { class: `status ${merge.status}`, id: "status" }, merge.status), ` ${merge.method}`,
+      h("p", {}, status, ` ${merge.method}`,
         merge.request?.options?.granularity ? ` (${merge.request.options.granularity}-wise)` : "",
         ` over ${merge.request?.tasks?.length ?? "?"} tasks, created ${age(merge.createdAt)}`,
         merge.finishedAt && merge.startedAt ? `, ran ${duration((Date.parse(merge.finishedAt) - Date.parse(merge.startedAt)) / 1000)}` : ""),
       h("p", { class: "id" }, id));
     if (!FINISHED.includes(merge.status)) {
-      const progress = live(merge);
+      const progress = live(merge, status);
       root.replaceChildren(header, cancel, message, progress.element);
       try {
         await follow(`/merges/${id}/events/stream`, progress.onEvent, controller.signal);

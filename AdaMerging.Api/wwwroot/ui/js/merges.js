@@ -1,4 +1,5 @@
-// The owner's merges, newest first, filtered like GET /merges (status, method), refreshed while any is unfinished.
+// The owner's merges, newest first, filtered like GET /merges (status, method, created since), refreshed while any is
+// unfinished.
 import { api } from "./api.js";
 import { age, h } from "./dom.js";
 import { mergeSchema } from "./options.js";
@@ -16,8 +17,10 @@ export async function mergesView(root, navigate, query) {
   const schema = await mergeSchema();
   const status = h("select", { id: "filter-status" }, h("option", { value: "" }, "any"), STATUSES.map(s => h("option", { value: s }, s)));
   const method = h("select", { id: "filter-method" }, h("option", { value: "" }, "any"), schema.methods.map(m => h("option", { value: m.name }, m.name)));
+  const since = h("input", { type: "date", id: "filter-since" });
   status.value = query.get("status") || "";
   method.value = query.get("method") || "";
+  since.value = query.get("since") || "";
   const body = h("tbody");
   const summary = h("p", { role: "status" });
   let timer = null;
@@ -26,6 +29,7 @@ export async function mergesView(root, navigate, query) {
     const params = new URLSearchParams({ limit: "100" });
     if (status.value) params.set("status", status.value);
     if (method.value) params.set("method", method.value);
+    if (since.value) params.set("createdAfter", new Date(`${since.value}T00:00:00`).toISOString()); // from that day's start, here
     const page = await api(`/merges?${params}`);
     summary.textContent = `${page.total} merge${page.total === 1 ? "" : "s"}${page.total > page.items.length ? `, the newest ${page.items.length} shown` : ""}`;
     body.replaceChildren(...page.items.map(m => h("tr", { dataset: { id: m.id, status: m.status } },
@@ -37,12 +41,12 @@ export async function mergesView(root, navigate, query) {
       h("td", { title: m.createdAt }, age(m.createdAt)))));
     if (page.items.some(m => m.status === "queued" || m.status === "running") && root.isConnected) timer = setTimeout(load, 3000);
   };
-  const filter = () => navigate(`#/merges?${new URLSearchParams([["status", status.value], ["method", method.value]].filter(([, v]) => v))}`);
-  status.addEventListener("change", filter);
-  method.addEventListener("change", filter);
+  const filter = () => navigate(`#/merges?${new URLSearchParams([["status", status.value], ["method", method.value], ["since", since.value]].filter(([, v]) => v))}`);
+  for (const control of [status, method, since]) control.addEventListener("change", filter);
   root.replaceChildren(
     h("h1", {}, "Merges"),
     h("div", { class: "filters" }, h("label", { for: "filter-status" }, "Status"), status, h("label", { for: "filter-method" }, "Method"), method,
+      h("label", { for: "filter-since" }, "Created since"), since,
       h("a", { href: "#/new", class: "button" }, "New merge")),
     summary,
     h("table", { id: "merges" },

@@ -7,7 +7,7 @@ let templateSets = null;
 
 export function zeroShotButton(lists, headSelect, baseId) {
   const box = h("div", { class: "zero-shot", hidden: true });
-  const open = h("button", { type: "button", "aria-expanded": "false" }, "Build a zero-shot head…");
+  const open = h("button", { type: "button", class: "zero-shot-open", "aria-expanded": "false" }, "Build a zero-shot head…");
   open.addEventListener("click", async () => {
     box.hidden = !box.hidden;
     open.setAttribute("aria-expanded", String(!box.hidden));
@@ -23,7 +23,7 @@ async function form(lists, headSelect, baseId) {
   const set = h("select", { id: `${id}-templates` }, templateSets.map(s => h("option", { value: s.name }, `${s.name} (${s.templates.length} prompts)`)));
   set.value = "generic";
   const message = h("p", { class: "message", role: "status", hidden: true });
-  const build = h("button", { type: "button" }, "Build head");
+  const build = h("button", { type: "button", id: `${id}-build` }, "Build head");
   build.addEventListener("click", () => busy(build, message, async () => {
     const names = classes.value.split("\n").map(s => s.trim()).filter(Boolean);
     const head = await api("/heads/zero-shot", { method: "POST", json: { checkpoint: baseId() || undefined, classNames: names, templateSet: set.value } });
