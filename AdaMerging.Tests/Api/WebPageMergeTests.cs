@@ -162,6 +162,12 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
             var mergeId = await web.EvalAsync<string>("location.hash.split('/')[2]");
             await web.WaitUntilAsync("document.querySelector('svg.chart polyline') !== null", 60); // the objective drawn as it falls
             await HeadlessChromium.ScreenshotAsync(web.Page, "web-merge-running.png");
+            // Leaving the page stops following it; coming back follows it again, and the list stays what it was meanwhile.
+            await web.GoAsync("#/merges", "#merges");
+            await Task.Delay(1500);
+            Assert.Equal("#/merges", await web.EvalAsync<string>("location.hash"));
+            await web.GoAsync($"#/merges/{mergeId}", "#cancel");
+            await web.WaitUntilAsync("Number(document.getElementById('step')?.textContent) > 0", 60);
 
             // Meanwhile, in another tab, deleting the base is refused in words naming the merge.
             var other = new WebPageDriver(await browser.NewPageAsync(consoleErrors: errors), client.BaseAddress!);

@@ -42,10 +42,15 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
         return await IdOf(response, "zero-shot head");
     }
 
+    /// <summary>POST /merges; while the owner's merge quota is full (429), waits as Retry-After says and submits again.</summary>
     public async Task<string> SubmitAsync(JsonObject request)
     {
-        using var response = await http.PostAsJsonAsync("/merges", request);
-        return await IdOf(response, $"merge {request["method"]}");
+        while (true)
+        {
+            using var response = await http.PostAsJsonAsync("/merges", request);
+            if (response.StatusCode != System.Net.HttpStatusCode.TooManyRequests) return await IdOf(response, $"merge {request["method"]}");
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(10));
+        }
     }
 
     public async Task<JsonObject> MergeAsync(string id) => (await http.GetFromJsonAsync<JsonObject>($"/merges/{id}"))!;

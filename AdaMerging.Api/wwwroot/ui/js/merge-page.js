@@ -73,14 +73,10 @@ export async function mergePageView(root, navigate, id) {
     if (!FINISHED.includes(merge.status)) {
       const progress = live(merge, status);
       root.replaceChildren(header, cancel, message, progress.element);
-      try {
-        await follow(`/merges/${id}/events/stream`, progress.onEvent, controller.signal);
-      } catch (e) {
-        if (controller.signal.aborted) return;
-        say(message, e.describe ? e.describe() : String(e), "error");
-        return;
-      }
-      if (!controller.signal.aborted) await render(); // the stream ends with the merge: show how it ended
+      // Followed in the background until the merge ends (then shown as it ended) or the person leaves the page.
+      follow(`/merges/${id}/events/stream`, progress.onEvent, controller.signal)
+        .then(() => controller.signal.aborted ? undefined : render())
+        .catch(e => controller.signal.aborted ? undefined : say(message, e.describe ? e.describe() : String(e), "error"));
       return;
     }
     const parts = [header];
