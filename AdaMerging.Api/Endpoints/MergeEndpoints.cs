@@ -6,7 +6,6 @@ using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Store;
-using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Persistence;
 using AdaMerging.Infrastructure.Queue;

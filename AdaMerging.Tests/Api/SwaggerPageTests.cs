@@ -10,26 +10,13 @@ namespace AdaMerging.Tests.Api;
 /// </summary>
 public sealed class SwaggerPageTests(ServiceFixture service) : TempDirectoryTests, IClassFixture<ServiceFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task The_swagger_page_loads_in_headless_chromium_with_the_Authorize_button_and_the_merge_operations()
     {
-        Assert.True(File.Exists(Chromium), "scripts/prerequisites.sh browser installs Debian's chromium; it is missing");
-        var secret = await service.CreateKeyAsync("swagger-viewer");
-        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
-        using (api)
-        using (client)
+        await using (var session = await WebPageSession.StartAsync(service, Dir, "swagger-viewer"))
         {
-            await using var browser = await Puppeteer.LaunchAsync(new LaunchOptions
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-                UserDataDir = Dir.File("chromium-profile"),
-            });
-            await using var page = await browser.NewPageAsync();
-            await page.SetViewportAsync(new ViewPortOptions { Width = 1400, Height = 1000 });
+            var client = session.Client;
+            await using var page = await session.Browser.NewPageAsync(width: 1400, height: 1000);
             var response = await page.GoToAsync(client.BaseAddress + "swagger/index.html", WaitUntilNavigation.Networkidle0);
             Assert.True(response.Ok, $"/swagger answered {response.Status}");
             var authorize = await page.WaitForSelectorAsync("button.authorize", new WaitForSelectorOptions { Visible = true, Timeout = 30_000 });

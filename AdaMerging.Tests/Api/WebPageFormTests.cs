@@ -25,12 +25,9 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
         var narrowHead = Dir.File("narrow-head.safetensors"); // 7 features where the encoder gives more
         TestCheckpoints.Save(narrowHead, new Dictionary<string, torch.Tensor> { ["weight"] = torch.randn(5, 7) });
         var wrongHead = await TinyService.PostAsync(service, "/heads", ("narrow-head.safetensors", await File.ReadAllBytesAsync(narrowHead)));
-        var secret = await service.CreateKeyAsync("alice");
-        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
-        using (api)
-        using (client)
+        await using (var session = await WebPageSession.StartAsync(service, Dir, "alice"))
         {
-            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
+            var (secret, client, browser, _) = session;
             var web = new WebPageDriver(await browser.NewPageAsync(), client.BaseAddress!);
             await web.OpenAsync();
             await web.SignInAsync("am_thisisnotakey0000000000000000");
@@ -68,18 +65,12 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
     public async Task Every_control_is_labelled_reachable_by_keyboard_and_fits_a_narrow_window()
     {
         await TinyService.UploadAsync(service, Dir, tasks: 1, seed: 31); // the form's lists are not empty
-        var secret = await service.CreateKeyAsync("alice");
-        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
-        using (api)
-        using (client)
+        await using (var session = await WebPageSession.StartAsync(service, Dir, "alice"))
         {
-            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
             foreach (var width in new[] { 1280, 390 })
             {
                 var errors = new List<string>();
-                var web = new WebPageDriver(await browser.NewPageAsync(width, 844, errors), client.BaseAddress!);
-                await web.OpenAsync();
-                await web.SignInAsync(secret);
+                var web = await session.SignedInAsync(width: width, height: 844, consoleErrors: errors);
                 foreach (var (hash, ready) in new[] { ("#/merges", "#merges"), ("#/resources", "#upload-dataset"), ("#/new", "#merge-form") })
                 {
                     await web.GoAsync(hash, ready);
@@ -108,15 +99,10 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
     {
         var files = ClipText.HuggingFaceFiles(); // a full CLIP with its text tower and tokenizer
         var baseId = await TinyService.PostAsync(service, "/checkpoints", [.. await Task.WhenAll(files.Select(async f => (f.Key, await File.ReadAllBytesAsync(f.Value))))]);
-        var secret = await service.CreateKeyAsync("alice");
-        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
-        using (api)
-        using (client)
+        await using (var session = await WebPageSession.StartAsync(service, Dir, "alice"))
         {
-            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
-            var web = new WebPageDriver(await browser.NewPageAsync(), client.BaseAddress!);
-            await web.OpenAsync("#/new");
-            await web.SignInAsync(secret);
+            var client = session.Client;
+            var web = await session.SignedInAsync("#/new");
             await web.WaitAsync("#merge-form");
             await web.SelectAsync("#base", baseId);
             await web.Page.ClickAsync("fieldset.task .zero-shot-open");

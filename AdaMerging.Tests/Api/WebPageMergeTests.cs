@@ -36,16 +36,11 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
     [Fact]
     public async Task A_person_uploads_through_a_dropped_connection_merges_layer_wise_watches_it_learn_reads_the_results_and_downloads_the_model()
     {
-        var secret = await service.CreateKeyAsync("web-person");
-        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
-        using (api)
-        using (client)
+        await using (var session = await WebPageSession.StartAsync(service, Dir, "web-person"))
         {
-            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
+            var (_, client, browser, _) = session;
             var errors = new List<string>();
-            var web = new WebPageDriver(await browser.NewPageAsync(consoleErrors: errors), client.BaseAddress!);
-            await web.OpenAsync();
-            await web.SignInAsync(secret);
+            var web = await session.SignedInAsync(consoleErrors: errors);
             await web.WaitAsync("#merges");
             await web.Page.EvaluateExpressionAsync(Recorder);
 
@@ -142,16 +137,11 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
     public async Task A_second_merge_is_cancelled_from_its_page_and_deleting_its_base_meanwhile_is_refused_in_words()
     {
         var inputs = await TinyService.UploadAsync(service, Dir, tasks: 2, seed: 23);
-        var secret = await service.CreateKeyAsync("alice"); // the owner of what TinyService uploaded
-        var (api, client) = await ApiProcess.StartAsync(service, ApiProcess.FreePort(), secret, Dir.File("api.log"));
-        using (api)
-        using (client)
+        await using (var session = await WebPageSession.StartAsync(service, Dir, "alice")) // the owner of what TinyService uploaded
         {
-            await using var browser = await HeadlessChromium.LaunchAsync(Dir);
+            var (_, client, browser, _) = session;
             var errors = new List<string>();
-            var web = new WebPageDriver(await browser.NewPageAsync(consoleErrors: errors), client.BaseAddress!);
-            await web.OpenAsync();
-            await web.SignInAsync(secret);
+            var web = await session.SignedInAsync(consoleErrors: errors);
             await web.WaitAsync("#merges");
             await web.FillMergeAsync("adamerging", inputs.Base, [.. inputs.Tasks.Select(t => (t.Checkpoint, inputs.Head, t.Data))]);
             await web.TypeIntoAsync("#option-steps", "100000");
@@ -170,10 +160,8 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
             await web.WaitUntilAsync("Number(document.getElementById('step')?.textContent) > 0", 60);
 
             // Meanwhile, in another tab, deleting the base is refused in words naming the merge.
-            var other = new WebPageDriver(await browser.NewPageAsync(consoleErrors: errors), client.BaseAddress!);
+            var other = await session.SignedInAsync("#/resources", consoleErrors: errors); // the key is kept per tab
             other.Page.Dialog += async (_, e) => await e.Dialog.Accept(); // "Delete checkpoint …?"
-            await other.OpenAsync("#/resources");
-            await other.SignInAsync(secret); // the key is kept per tab
             await other.WaitAsync($"#checkpoints tr[data-id='{inputs.Base}'] button");
             await other.Page.ClickAsync($"#checkpoints tr[data-id='{inputs.Base}'] button");
             await other.WaitAsync($"#checkpoints tr[data-id='{inputs.Base}'] .message.error");

@@ -1,7 +1,7 @@
 // One merge: its progress live from the event stream (phase, step, the objective drawn as it falls, time left),
 // cancel; once it has succeeded the accuracy table beside the baselines, the λ heatmap, the objective curve, the
 // downloads and the model card.
-import { api, downloadLink, follow } from "./api.js";
+import { api, follow } from "./api.js";
 import { age, busy, duration, h, say } from "./dom.js";
 import { lineChart } from "./charts.js";
 import { results } from "./merge-results.js";
@@ -82,7 +82,7 @@ export async function mergePageView(root, navigate, id) {
     const parts = [header];
     if (merge.status === "failed") parts.push(h("p", { class: "message error", role: "alert", id: "failure" }, `Failed: ${merge.error}`));
     if (merge.status === "cancelled") parts.push(h("p", { class: "message", id: "cancelled" }, "Cancelled."));
-    if (merge.status === "succeeded") parts.push(await results(merge, downloadLink));
+    if (merge.status === "succeeded") parts.push(await results(merge));
     const remove = h("button", { type: "button", class: "danger" }, "Delete merge");
     remove.addEventListener("click", () => busy(remove, message, async () => {
       if (!confirm("Delete this merge and its results?")) return;

@@ -1,5 +1,5 @@
 // A succeeded merge's results: accuracy beside the baselines, λ heatmap, objective curve, downloads, model card.
-import { api } from "./api.js";
+import { api, downloadLink } from "./api.js";
 import { bytes, h, percent } from "./dom.js";
 import { heatmap, lineChart } from "./charts.js";
 import { markdown } from "./markdown.js";
@@ -14,7 +14,7 @@ function accuracyTable(report) {
 }
 
 // Each file by a signed link: the browser's own download (straight to disk, resumable), no key in the URL's holder's hands for long.
-function downloads(merge, link) {
+function downloads(merge) {
   const list = h("ul", { id: "downloads" });
   const entries = [...(merge.links.model ? [["model.safetensors", "Merged model (model.safetensors)"]] : []), ["archive", "Everything as one zip"],
     ...merge.files.filter(f => f.fileName !== "model.safetensors").map(f => [f.fileName, `${f.fileName} (${bytes(f.bytes)})`])];
@@ -24,7 +24,7 @@ function downloads(merge, link) {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        const anchor = h("a", { href: await link(merge.id, file), download: file === "archive" ? `merged-${merge.id}.zip` : file, hidden: true });
+        const anchor = h("a", { href: await downloadLink(merge.id, file), download: file === "archive" ? `merged-${merge.id}.zip` : file, hidden: true });
         document.body.append(anchor);
         anchor.click();
         anchor.remove();
@@ -37,7 +37,7 @@ function downloads(merge, link) {
   return list;
 }
 
-export async function results(merge, link) {
+export async function results(merge) {
   const report = await api(`/merges/${merge.id}/report`);
   const section = h("section", { id: "results", "aria-labelledby": "results-title" }, h("h2", { id: "results-title" }, "Results"));
   if (report.accuracy?.length) section.append(accuracyTable(report));
@@ -47,12 +47,12 @@ export async function results(merge, link) {
     const curve = lineChart(report.objectivePerStep.map((v, i) => [i + 1, v]));
     section.append(h("h3", {}, "Objective"), h("figure", { id: "objective-curve" }, curve.element, h("figcaption", {}, "Mean entropy per step")));
   }
-  section.append(h("h3", {}, "Downloads"), downloads(merge, link));
+  section.append(h("h3", {}, "Downloads"), downloads(merge));
   if (merge.files.some(f => f.fileName === "README.md")) {
     const card = await api(`/merges/${merge.id}/files/README.md`, { raw: true }).then(r => r.text());
     const images = (file, alt) => {
       const image = h("img", { alt, class: "card-plot" });
-      if (merge.files.some(f => f.fileName === file)) link(merge.id, file).then(url => { image.src = url; });
+      if (merge.files.some(f => f.fileName === file)) downloadLink(merge.id, file).then(url => { image.src = url; });
       return image;
     };
     section.append(h("h3", {}, "Model card"), h("article", { class: "model-card", id: "model-card" }, markdown(card, images)));
