@@ -46,6 +46,9 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         // Over TSV-M's parts the coefficients start at 1, TSV-M's own point (docs/algorithm.md, "AdaMerging over TSV-M's parts").
         Run("task-wise AdaMerging over TSV-M parts", "adamerging", common, ("granularity", "task"), ("vectors", "tsv"), ("initialLambda", 1.0)),
         Run("layer-wise AdaMerging over TSV-M parts", "adamerging", common, ("granularity", "layer"), ("vectors", "tsv"), ("initialLambda", 1.0)),
+        // Started inside [0, 1], where a step past the clamp's edge is not yet the end of learning (docs/reproduction.md).
+        Run("task-wise AdaMerging over TSV-M parts from λ 0.9", "adamerging", common, ("granularity", "task"), ("vectors", "tsv"), ("initialLambda", 0.9)),
+        Run("layer-wise AdaMerging over TSV-M parts from λ 0.9", "adamerging", common, ("granularity", "layer"), ("vectors", "tsv"), ("initialLambda", 0.9)),
     ];
 
     public async Task<UploadedBenchmark> UploadAsync(IReadOnlyList<string> taskNames)
