@@ -11,7 +11,7 @@ def table(path):
     rows = {}
     for line in lines[2:]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if cells[0] == "method" or cells[0].startswith("method"): break      # the generalisation table follows
+        if cells[0].startswith("method"): break      # the generalisation table follows
         if len(cells) != len(header): break
         rows[cells[0]] = [float(c) for c in cells[1:]]
     return header, rows
@@ -23,11 +23,11 @@ def merge_seconds(path):
     return {r["method"]: r["report"]["phaseSeconds"]["merge"] for r in json.load(open(reports))}
 
 
-def cell(values, digits=1):
+def cell(values):
     values = [v for v in values if v is not None]
     if not values: return ""
-    if len(values) == 1: return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+    if len(values) == 1: return f"{values[0]:.1f}"
+    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
 
 
 tables = [table(p) for p in sys.argv[1:]]

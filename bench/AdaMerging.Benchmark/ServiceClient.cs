@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -48,7 +49,7 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
         while (true)
         {
             using var response = await http.PostAsJsonAsync("/merges", request);
-            if (response.StatusCode != System.Net.HttpStatusCode.TooManyRequests) return await IdOf(response, $"merge {request["method"]}");
+            if (response.StatusCode != HttpStatusCode.TooManyRequests) return await IdOf(response, $"merge {request["method"]}");
             await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(10));
         }
     }
