@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Store;
 
@@ -11,7 +12,8 @@ public sealed record CheckpointResponse(
     IReadOnlyList<CheckpointFile> Files,
     long Bytes,
     CheckpointFormat? Format,
-    CheckpointLayout? Layout,
+    string? Layout,
+    string? Architecture,
     int TensorCount,
     long ParameterCount,
     IReadOnlyList<string> DTypes,
@@ -23,7 +25,7 @@ public sealed record CheckpointResponse(
     DateTimeOffset? SealedAt,
     IReadOnlyDictionary<string, string> Metadata)
 {
-    public static CheckpointResponse From(Checkpoint c) => new(c.Id, c.Name, c.Status, c.Files, c.Bytes, c.Format, c.Layout,
+    public static CheckpointResponse From(Checkpoint c) => new(c.Id, c.Name, c.Status, c.Files, c.Bytes, c.Format, c.Layout, ModelArchitectures.OfLayout(c.Layout)?.Name,
         c.TensorCount, c.ParameterCount, c.DTypes, c.ConfigJson is null ? null : JsonDocument.Parse(c.ConfigJson).RootElement.Clone(),
         c.ConfigInferred, c.FeatureSize, c.NonFiniteTensors, c.CreatedAt, c.SealedAt, c.Metadata);
 }

@@ -1,4 +1,5 @@
 using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Store;
 using AdaMerging.Domain.Tensors;
@@ -24,7 +25,7 @@ public static class CheckpointSealing
             try
             {
                 using var folder = ModelFolder.Open(paths);
-                _ = folder.Tokenizer(); // tokenizer files that came with it must be usable, or the upload is refused now
+                folder.Spec?.Verify(folder); // side files its architecture reads (a tokenizer) must be usable, or the upload is refused now
                 if (folder.Format == CheckpointFormat.PyTorch) converted = ToSafetensors(folder.Weights, blobs);
                 var stored = converted is not null ? [converted] : paths.Where(p => p.Key.EndsWith(".safetensors", StringComparison.Ordinal)).Select(p => p.Value);
                 description = CheckpointDescription.Of(folder, stored.SelectMany(p => NonFiniteScan.Find(p)).Take(20).ToList());
@@ -35,7 +36,7 @@ public static class CheckpointSealing
             }
             if (converted is not null)
             {
-                var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName && !ModelFolder.SideFileNames.Contains(f.FileName));
+                var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName && !ModelArchitectures.IsSideFile(f.FileName));
                 var (sha, bytes) = await blobs.ImportAsync(converted, ct);
                 checkpoint.RemoveFile(pickle.FileName);
                 checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));

@@ -44,13 +44,13 @@ public static class MergePreflight
                 t.Head is { } h ? heads[h].Info : null,
                 t.AdaptationData is { } a ? datasets[a].Info : null,
                 t.EvaluationData is { } e ? datasets[e].Info : null)).ToList();
-            var problems = Preflight.Check(theta0.Weights, theta0.Config, theta0.FeatureSize, tasks).ToList();
+            var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks).ToList();
             if (problems.Count == 0)
             {
                 var (method, options) = request.Resolve();
                 var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Exclude.In(options));
-                problems.AddRange(method.PlanProblems(options, merged, request.Tasks.Count));
-                var shape = RunMemory.Shape(method, options, theta0.Config, theta0.Weights, [.. tasks.Select(t => t.Checkpoint)],
+                problems.AddRange(method.PlanProblems(options, new MergeShape(merged, request.Tasks.Count, theta0.Spec)));
+                var shape = RunMemory.Shape(options, theta0.Spec, theta0.Weights, [.. tasks.Select(t => t.Checkpoint)],
                     request.Tasks.Any(t => t.Head is not null && t.EvaluationData is not null));
                 if (MemoryLimit.Problem(RunMemory.Estimate(method, options, shape), memoryLimit, "MergeMemoryLimitBytes") is { } tooBig) problems.Add(tooBig);
             }

@@ -59,7 +59,7 @@ public static class ZeroShotHeadBuilder
             try
             {
                 using var folder = services.Blobs.OpenFolder(checkpoint);
-                info = ZeroShotHeads.Build(folder, spec, temp, services.Limits.Value, TorchSharp.torch.CPU, ct);
+                info = ZeroShot.Build(folder, spec, temp, services.Limits.Value, TorchSharp.torch.CPU, ct);
             }
             catch (ZeroShotHeadException e)
             {

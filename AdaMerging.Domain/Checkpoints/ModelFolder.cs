@@ -1,5 +1,5 @@
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Text;
 
 namespace AdaMerging.Domain.Checkpoints;
 
@@ -11,9 +11,10 @@ public enum CheckpointFormat
 }
 
 /// <summary>
-/// A checkpoint as users bring it: weights (one safetensors file, shards with their index, or a PyTorch state dict)
-/// and optionally config.json, given as file name → path. The CLIP config comes from config.json when present and
-/// is checked against the weights' shapes; otherwise it is inferred from the shapes.
+/// A checkpoint as users bring it: weights (one safetensors file, shards with their index, or a PyTorch state dict),
+/// optionally config.json, and the side files an architecture reads (a tokenizer), given as file name → path. Its
+/// model is what the first registered architecture that recognises the weights says (<see cref="ModelArchitectures"/>);
+/// none recognising them, it is still merged tensor by tensor by the data-free methods, but never run.
 /// </summary>
 public sealed class ModelFolder : IDisposable
 {
@@ -21,109 +22,64 @@ public sealed class ModelFolder : IDisposable
 
     private static readonly string[] PickleExtensions = [".bin", ".pth", ".pt"];
 
-    /// <summary>
-    /// Files that come with published CLIP checkpoints beside the weights: the tokenizer (Hugging Face's vocab.json and
-    /// merges.txt, open_clip's BPE file) and Hugging Face's tokenizer and processor settings. Stored, carried into a
-    /// merged full CLIP, never read as weights.
-    /// </summary>
-    public static readonly IReadOnlySet<string> SideFileNames = new HashSet<string>(StringComparer.Ordinal)
-    {
-        ClipTokenizer.VocabularyFile, ClipTokenizer.MergesFile, ClipTokenizer.OpenClipFile,
-        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json",
-    };
-
     private readonly Dictionary<string, string> _sideFiles;
 
-    private ModelFolder(ITensorSource weights, CheckpointFormat format, CheckpointLayout layout, ClipVisionConfig? config, bool configInferred,
-        string? configJson, Dictionary<string, string> sideFiles)
+    private ModelFolder(ITensorSource weights, CheckpointFormat format, ModelSpec? spec, string? configJson, Dictionary<string, string> sideFiles)
     {
         _sideFiles = sideFiles;
         ConfigJson = configJson;
         Weights = weights;
         Format = format;
-        Layout = layout;
-        Config = config;
-        ConfigInferred = configInferred;
+        Spec = spec;
     }
 
     public ITensorSource Weights { get; }
 
     public CheckpointFormat Format { get; }
 
-    public CheckpointLayout Layout { get; }
+    /// <summary>The model the weights hold, as its architecture recognised it; null when no registered architecture does.</summary>
+    public ModelSpec? Spec { get; }
 
-    public ClipVisionConfig? Config { get; }
+    /// <summary>The layout on the wire: the architecture's, or <see cref="ModelArchitectures.UnknownLayout"/>.</summary>
+    public string Layout => Spec?.Layout ?? ModelArchitectures.UnknownLayout;
 
-    public bool ConfigInferred { get; }
+    public bool ConfigInferred => Spec?.ConfigInferred ?? false;
 
-    /// <summary>config.json as uploaded (a full CLIP's CLIPConfig is written back with the merged model unchanged).</summary>
+    /// <summary>config.json as uploaded (an architecture may write it back with the merged model unchanged).</summary>
     public string? ConfigJson { get; }
-
-    /// <summary>A full CLIP (Hugging Face CLIPModel or open_clip): the vision tower with a text tower beside it.</summary>
-    public bool HasTextTower
-    {
-        get
-        {
-            if (Layout == CheckpointLayout.Unknown) return false;
-            using var view = HuggingFaceView();
-            return view.Find(ClipTextLayout.TokenEmbedding) is not null;
-        }
-    }
 
     /// <summary>The side files (tokenizer, settings) that came with the weights, file name → path.</summary>
     public IReadOnlyDictionary<string, string> SideFiles => _sideFiles;
 
-    /// <summary>The checkpoint's own CLIP tokenizer; null when no tokenizer files came with it.</summary>
-    public ClipTokenizer? Tokenizer() => ClipTokenizer.FromFiles(_sideFiles);
-
-    /// <summary>The width of the features the encoder gives its heads: the projection's if it has one, else the hidden size.</summary>
-    public int? FeatureSize => Config is null ? null
-        : HuggingFaceView().Find(ClipVisionLayout.Projection) is not null ? Config.ProjectionDim : Config.HiddenSize;
+    /// <summary>The width of the features the model gives its heads; null when it cannot be run.</summary>
+    public int? FeatureSize => Spec?.FeatureSize;
 
     /// <summary>The names a checkpoint's files may have; anything else is refused.</summary>
     public static string? FileNameProblem(string name) =>
         name != Path.GetFileName(name) || name.StartsWith('.') || name.Length > 200 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
             ? $"'{name}' is not a plain file name (letters, digits, '.', '_' and '-')"
             : name == ConfigFileName || name == ShardedSafetensors.IndexFileName || name.EndsWith(".safetensors", StringComparison.Ordinal)
-              || PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal)) || SideFileNames.Contains(name)
+              || PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal)) || ModelArchitectures.IsSideFile(name)
                 ? null
                 : $"'{name}' is not a checkpoint file (config.json, {ShardedSafetensors.IndexFileName}, *.safetensors, *.bin, *.pth, *.pt, "
-                  + $"or the tokenizer's {string.Join(", ", SideFileNames)})";
+                  + $"or a file an architecture reads: {string.Join(", ", ModelArchitectures.All.SelectMany(a => a.SideFiles).Distinct().Order(StringComparer.Ordinal))})";
 
     public static ModelFolder Open(IReadOnlyDictionary<string, string> files)
     {
         var problems = files.Keys.Select(FileNameProblem).OfType<string>().ToList();
         if (problems.Count > 0) throw new CheckpointFormatException(string.Join("; ", problems));
-        var sideFiles = files.Where(f => SideFileNames.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
-        var (weights, format) = OpenWeights(files.Where(f => !SideFileNames.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
+        var sideFiles = files.Where(f => ModelArchitectures.IsSideFile(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        var (weights, format) = OpenWeights(files.Where(f => !ModelArchitectures.IsSideFile(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
         try
         {
-            var layout = OpenClipAsHuggingFace.IsOpenClip(weights) ? CheckpointLayout.OpenClip
-                : ClipVisionLayout.IsHuggingFace(weights) ? CheckpointLayout.HuggingFaceClipVision
-                : CheckpointLayout.Unknown;
-            ClipVisionConfig? config = null;
             string? configJson = null;
-            bool inferred = false;
             if (files.TryGetValue(ConfigFileName, out var configPath))
             {
                 if (new FileInfo(configPath).Length > 1 << 20) throw new CheckpointFormatException("config.json is larger than 1 MiB");
                 configJson = File.ReadAllText(configPath);
-                config = ClipVisionConfig.Parse(configJson);
             }
-            if (layout != CheckpointLayout.Unknown)
-            {
-                using var view = layout == CheckpointLayout.OpenClip ? new OpenClipAsHuggingFace(new NonOwning(weights)) : null;
-                ITensorCatalog hf = view ?? (ITensorCatalog)weights;
-                if (config is null)
-                {
-                    config = ClipVisionLayout.Infer(hf);
-                    inferred = true;
-                }
-                var mismatches = ClipVisionLayout.Mismatches(config, hf);
-                if (mismatches.Count > 0)
-                    throw new CheckpointFormatException($"the weights do not match {(inferred ? "the config their shapes imply" : "config.json")}: {string.Join("; ", mismatches)}");
-            }
-            return new ModelFolder(weights, format, layout, config, inferred, configJson, sideFiles);
+            var spec = ModelArchitectures.Recognise(weights, new ModelFiles(configJson, sideFiles));
+            return new ModelFolder(weights, format, spec, configJson, sideFiles);
         }
         catch
         {
@@ -132,9 +88,8 @@ public sealed class ModelFolder : IDisposable
         }
     }
 
-    /// <summary>The weights in Hugging Face CLIP names (open_clip is mapped; others are shown as they are).</summary>
-    public ITensorSource HuggingFaceView() =>
-        Layout == CheckpointLayout.OpenClip ? new OpenClipAsHuggingFace(new NonOwning(Weights)) : new NonOwning(Weights);
+    /// <summary>The weights in the names the model runs on and merged models are written in (the names as they are when no architecture recognises them).</summary>
+    public IModelView View() => Spec?.View(Weights) ?? new SameNames(Weights);
 
     public void Dispose() => Weights.Dispose();
 
@@ -155,19 +110,5 @@ public sealed class ModelFolder : IDisposable
             [var one] => (PickledStateDict.Open(files[one]), CheckpointFormat.PyTorch),
             _ => throw new CheckpointFormatException($"several weight files ({string.Join(", ", weights)}) without {ShardedSafetensors.IndexFileName}"),
         };
-    }
-
-    /// <summary>A view that leaves the underlying source open when disposed.</summary>
-    private sealed class NonOwning(ITensorSource inner) : ITensorSource
-    {
-        public IReadOnlyList<TensorInfo> Tensors => inner.Tensors;
-
-        public TensorInfo? Find(string name) => inner.Find(name);
-
-        public TorchSharp.torch.Tensor Read(string name, TorchSharp.torch.ScalarType? convertTo = null) => inner.Read(name, convertTo);
-
-        public void ReadInto(string name, TorchSharp.torch.Tensor destination) => inner.ReadInto(name, destination);
-
-        public void Dispose() { }
     }
 }

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 
 namespace AdaMerging.Domain.Datasets;
@@ -14,7 +15,10 @@ public enum DatasetFormat
     ImageList,
 }
 
-/// <summary>What an uploaded dataset holds, checked at upload; the pixels themselves are decoded when a job runs.</summary>
+/// <summary>
+/// What an uploaded dataset holds, checked at upload; the pixels themselves are decoded when a job runs. Images have
+/// channels (and, as tensors, a height and width); feature vectors have their <paramref name="FeatureSize"/> (channels 0).
+/// </summary>
 public sealed record DatasetInfo(
     DatasetFormat Format,
     int Count,
@@ -23,7 +27,9 @@ public sealed record DatasetInfo(
     int? Width,
     bool HasLabels,
     int? MaxLabel,
-    IReadOnlyList<string>? ClassNames)
+    IReadOnlyList<string>? ClassNames,
+    DatasetModality Modality = DatasetModality.Images,
+    int? FeatureSize = null)
 {
     public static DatasetInfo Inspect(string path, UploadLimits limits)
     {
@@ -31,16 +37,5 @@ public sealed record DatasetInfo(
         using (var file = File.OpenRead(path))
             if (file.Read(magic) < 4) throw new CheckpointFormatException("the dataset is empty or truncated");
         return magic.SequenceEqual("PK\u0003\u0004"u8) ? ImageArchive.Inspect(path, limits) : TensorDataset.Inspect(path, limits);
-    }
-
-    /// <summary>Whether this dataset can feed an encoder of <paramref name="config"/>; empty when it can.</summary>
-    public IReadOnlyList<string> Mismatches(ClipVisionConfig config, string label)
-    {
-        var problems = new List<string>();
-        if (Channels != config.NumChannels)
-            problems.Add($"{label} has {Channels} channel(s) where the model takes {config.NumChannels}");
-        if (Format == DatasetFormat.Tensors && (Height != config.ImageSize || Width != config.ImageSize))
-            problems.Add($"{label} holds {Height}×{Width} images where the model takes {config.ImageSize}×{config.ImageSize}");
-        return problems;
     }
 }

@@ -25,14 +25,14 @@ public static class ImageArchive
             plan.Labels?.Max(), plan.ClassNames);
     }
 
-    /// <summary>All images as normalised float32 [N, 3, size, size] with their labels (null when unlabeled).</summary>
     /// <summary>
     /// Decodes the archive an image at a time into a uint8 `pixel_values` file at <paramref name="scratchPath"/> (resized
     /// and cropped; normalised when read, which gives exactly the pixels <see cref="Load"/> gives), so a run reads it a
     /// batch at a time instead of holding it.
     /// </summary>
-    public static (string Path, torch.Tensor? Labels) Spill(string path, int imageSize, UploadLimits limits, string scratchPath)
+    public static (string Path, torch.Tensor? Labels) Spill(string path, IImagePreparation preparation, UploadLimits limits, string scratchPath)
     {
+        int imageSize = preparation.ImageSize;
         var plan = Plan(path, limits, decode: false);
         using var archive = ZipFile.OpenRead(path);
         var layout = new List<(string, SafetensorsDType, IReadOnlyList<long>)> { (TensorDataset.Pixels, SafetensorsDType.U8, [plan.Images.Count, 3, imageSize, imageSize]) };
@@ -41,7 +41,7 @@ public static class ImageArchive
             writer.WriteRows(TensorDataset.Pixels, torch.ScalarType.Byte, plan.Images.Select(name =>
             {
                 using var bitmap = Decode(archive.GetEntry(name)!, limits);
-                using var image = ClipPreprocessing.ResizeAndCrop(bitmap, imageSize);
+                using var image = preparation.ResizeAndCrop(bitmap);
                 return image.unsqueeze(0);
             }));
             writer.Commit();
@@ -49,7 +49,8 @@ public static class ImageArchive
         return (scratchPath, plan.Labels is null ? null : torch.tensor(plan.Labels.Select(l => (long)l).ToArray()));
     }
 
-    public static (torch.Tensor Pixels, torch.Tensor? Labels) Load(string path, int imageSize, UploadLimits limits)
+    /// <summary>All images as the model's float32 [N, 3, size, size] with their labels (null when unlabeled).</summary>
+    public static (torch.Tensor Pixels, torch.Tensor? Labels) Load(string path, IImagePreparation preparation, UploadLimits limits)
     {
         var plan = Plan(path, limits, decode: false);
         using var archive = ZipFile.OpenRead(path);
@@ -57,9 +58,9 @@ public static class ImageArchive
         var images = plan.Images.Select(name =>
         {
             using var bitmap = Decode(archive.GetEntry(name)!, limits);
-            return ClipPreprocessing.ResizeAndCrop(bitmap, imageSize);
+            return preparation.ResizeAndCrop(bitmap);
         }).ToList();
-        var pixels = ClipPreprocessing.Normalize(torch.stack(images)).MoveToOuterDisposeScope();
+        var pixels = preparation.Normalize(torch.stack(images)).MoveToOuterDisposeScope();
         var labels = plan.Labels is null ? null : torch.tensor(plan.Labels.Select(l => (long)l).ToArray()).MoveToOuterDisposeScope();
         return (pixels, labels);
     }

@@ -7,7 +7,7 @@ namespace AdaMerging.Domain.Diagnostics;
 /// Random images N(0, 1) [C, H, W], each drawn from its own seeded generator when read: the same row gives the same
 /// image on every read and device, and none is held (as a real dataset is read from its file).
 /// </summary>
-public sealed class GeneratedImageRows(long count, long[] shape, ulong seed) : IImageRows
+public sealed class GeneratedImageRows(long count, long[] shape, ulong seed) : IExampleRows
 {
     public long Count => count;
 

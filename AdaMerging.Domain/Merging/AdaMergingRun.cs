@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>One task as AdaMerging sees it: its frozen head and its unlabeled adaptation images.</summary>
-public sealed record AdaMergingTask(string Name, ClassificationHead Head, IImageRows Adaptation);
+public sealed record AdaMergingTask(string Name, ClassificationHead Head, IExampleRows Adaptation);
 
 /// <summary>Everything a run needs to continue exactly where it stopped.</summary>
 public sealed record AdaMergingState(int Step, double[] Lambda, double[] FirstMoment, double[] SecondMoment, SamplerState[] Samplers, List<double> Objective);

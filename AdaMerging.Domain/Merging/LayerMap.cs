@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>What one coefficient covers: a whole task vector, or one layer of it.</summary>
@@ -18,10 +16,11 @@ public enum LayerUnit
 
 /// <summary>
 /// Which row of λ each merged tensor uses. Task-wise: one row. Layer-wise `tensor` (the paper's): one row per
-/// tensor. Layer-wise `block`: one row per transformer block, one for everything before the blocks (embeddings),
-/// one for everything after (final norm, projection).
+/// tensor. Layer-wise `block`: one row per block of the model (its architecture says which tensor is in which,
+/// <see cref="Architectures.ModelSpec.BlockOf"/>), one for everything before the blocks (embeddings), one for
+/// everything after (final norm, projection).
 /// </summary>
-public sealed partial class LayerMap
+public sealed class LayerMap
 {
     private readonly Dictionary<string, int> _rowOf;
 
@@ -37,16 +36,20 @@ public sealed partial class LayerMap
 
     public int RowOf(string tensor) => _rowOf[tensor];
 
-    public static LayerMap Create(IReadOnlyList<string> tensors, Granularity granularity, LayerUnit layerUnit) => (granularity, layerUnit) switch
+    /// <summary>No block structure known (a checkpoint no architecture recognises): every tensor sits before the blocks.</summary>
+    public static int? NoBlocks(string tensor) => null;
+
+    /// <param name="block">The block of each tensor, for <see cref="LayerUnit.Block"/> (null outside the blocks); none known when not given.</param>
+    public static LayerMap Create(IReadOnlyList<string> tensors, Granularity granularity, LayerUnit layerUnit, Func<string, int?>? block = null) => (granularity, layerUnit) switch
     {
         (Granularity.Task, _) => new LayerMap(["all"], tensors.ToDictionary(t => t, _ => 0, StringComparer.Ordinal)),
         (_, LayerUnit.Tensor) => new LayerMap(tensors, tensors.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal)),
-        _ => Blocks(tensors),
+        _ => Blocks(tensors, block ?? NoBlocks),
     };
 
-    private static LayerMap Blocks(IReadOnlyList<string> tensors)
+    private static LayerMap Blocks(IReadOnlyList<string> tensors, Func<string, int?> block)
     {
-        var blockOf = tensors.ToDictionary(t => t, t => BlockIndex().Match(t) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : (int?)null, StringComparer.Ordinal);
+        var blockOf = tensors.ToDictionary(t => t, block, StringComparer.Ordinal);
         int blocks = blockOf.Values.Max() is { } max ? max + 1 : 0;
         int firstBlockAt = tensors.ToList().FindIndex(t => blockOf[t] is not null);
         var names = new List<string> { "embeddings" };
@@ -56,7 +59,4 @@ public sealed partial class LayerMap
             .ToDictionary(x => x.t, x => x.row, StringComparer.Ordinal);
         return new LayerMap(names, rowOf);
     }
-
-    [GeneratedRegex(@"(?:encoder\.layers|transformer\.resblocks)\.(\d+)\.")]
-    private static partial Regex BlockIndex();
 }

@@ -1,10 +1,11 @@
-using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Architectures;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;
 
-/// <summary>What a run's memory depends on, known before it starts: the model's shape, merged parameters N, K, evaluation.</summary>
-public sealed record RunShape(ClipVisionConfig? Config, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch);
+/// <summary>What a run's memory depends on, known before it starts: the model's cost per example (null when it cannot run), merged parameters N, K, evaluation.</summary>
+public sealed record RunShape(ModelMemory? Model, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch);
 
 /// <summary>
 /// What a run holds at its peak beyond the process's own footprint, from the headers alone (docs/algorithm.md,
@@ -14,15 +15,6 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
 {
     /// <summary>The estimated peak, in bytes.</summary>
     public long Total => Vectors + Working + Activations;
-
-    /// <summary>
-    /// Elements autograd keeps per image and transformer block: the block's input, the first LayerNorm's output, q, k,
-    /// v, the attention's output and its merged heads, the residual sum and the second LayerNorm's output (9 · T·D),
-    /// and the MLP's hidden layer before, inside and after the activation (3 · T·I).
-    /// </summary>
-    public static long BlockActivations(ClipVisionConfig c) => Tokens(c) * (9L * c.HiddenSize + 3L * c.IntermediateSize);
-
-    public static long Tokens(ClipVisionConfig c) => (long)(c.ImageSize / c.PatchSize) * (c.ImageSize / c.PatchSize) + 1;
 
     /// <summary>
     /// What the engine itself takes once it computes (thread pools, kernels' workspaces, autograd's bookkeeping, the
@@ -38,22 +30,18 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// stage); and the engine's overhead. The peak comes at the end of a forward pass: the backward pass frees each
     /// block's activations as it makes their gradients.
     /// </summary>
-    public static MemoryEstimate AdaMergingSteps(ClipVisionConfig c, long parameters, int k, int batch, ScalarType storage,
+    public static MemoryEstimate AdaMergingSteps(ModelMemory model, long parameters, int k, int batch, ScalarType storage,
         bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask)
     {
         long bytes = ElementSize(storage);
-        long block = BlockActivations(c) * batch * bytes;
-        long images = (long)batch * c.NumChannels * c.ImageSize * c.ImageSize * 4;
-        long stageInputs = (c.NumHiddenLayers + 2L) * Tokens(c) * c.HiddenSize * batch * bytes;
-        long perTask = images + (checkpointing ? stageInputs + block : c.NumHiddenLayers * block);
+        long block = model.BlockActivations * batch * bytes;
+        long images = batch * model.InputBytes;
+        long stageInputs = model.StageInputs * batch * bytes;
+        long perTask = images + (checkpointing ? stageInputs + block : model.Blocks * block);
         long activations = graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask;
-        long gradient = checkpointing ? Math.Min(parameters, BlockParameters(c)) : parameters;
+        long gradient = checkpointing ? Math.Min(parameters, model.BlockParameters) : parameters;
         return new MemoryEstimate((k + 1L) * parameters * bytes, (parameters + gradient) * bytes + EngineOverhead(parameters), perTask, activations);
     }
-
-    /// <summary>A transformer block's weights: q, k, v and the output projection (4 · D²), the MLP (2 · D·I), biases and norms.</summary>
-    public static long BlockParameters(ClipVisionConfig c) =>
-        4L * c.HiddenSize * c.HiddenSize + 2L * c.HiddenSize * c.IntermediateSize + 9L * c.HiddenSize + c.IntermediateSize;
 
     /// <summary>
     /// A data-free merge: θ0 and the K task vectors in float32, plus the model-sized buffers the method holds while it
@@ -70,10 +58,13 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// </summary>
     public static long Evaluation(RunShape run)
     {
-        if (!run.Evaluates || run.Config is not { } c) return 0;
-        long forward = run.EvaluationBatch * (Tokens(c) * (2L * c.HiddenSize + c.IntermediateSize) * 4 + (long)c.NumChannels * c.ImageSize * c.ImageSize * 4);
+        if (!run.Evaluates || run.Model is not { } model) return 0;
+        long forward = Forward(model, run.EvaluationBatch);
         return (run.Tasks + 2L) * run.Parameters * 4 + forward + EngineOverhead(run.Parameters);
     }
+
+    /// <summary>A batch's forward pass without a graph: its input and what the model holds at once (float32).</summary>
+    public static long Forward(ModelMemory model, int batch) => batch * (model.ForwardWithoutGraph * 4 + model.InputBytes);
 
     private static long ElementSize(ScalarType t) => t switch
     {

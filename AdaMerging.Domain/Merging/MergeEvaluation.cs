@@ -14,7 +14,7 @@ public static class MergeEvaluation
     /// the vectors (the base, task arithmetic's, then each task's own): (K + 2) · N (docs/algorithm.md, "Memory").
     /// </remarks>
     /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
-    public static List<TaskAccuracy> Evaluate(TaskVectors vectors, ClipModel model, TaskInputs tasks, IReadOnlyList<string> taskNames,
+    public static List<TaskAccuracy> Evaluate(TaskVectors vectors, IFeatureStages model, TaskInputs tasks, IReadOnlyList<string> taskNames,
         Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
     {
         using var _ = no_grad();

@@ -7,9 +7,11 @@ namespace AdaMerging.Domain.Merging;
 /// <summary>
 /// Writes the merged model as a folder: every tensor of the base in its order and dtype, merged ones replaced, the
 /// rest (integer buffers, excluded tensors, tensors the tasks lack such as a text tower) copied; sharded past the shard
-/// size. A CLIP encoder comes out in Hugging Face layout with config.json, whatever its input layout (an open_clip base
-/// is mapped); a full CLIP (Hugging Face or open_clip) comes out as a full Hugging Face CLIP with its CLIPConfig and
-/// the base's tokenizer files, so it can classify zero-shot as it is.
+/// size. The base's architecture names the tensors and writes config.json (<see cref="Architectures.ModelSpec.View"/>,
+/// <see cref="Architectures.ModelSpec.MergedConfigJson"/>): a CLIP encoder comes out in Hugging Face layout whatever its
+/// input layout (an open_clip base is mapped), a full CLIP as a full Hugging Face CLIP with its CLIPConfig and the
+/// base's tokenizer files, so it can classify zero-shot as it is; a base no architecture recognises comes out with
+/// its own names and its config.json as uploaded.
 /// </summary>
 public static class MergedModelWriter
 {
@@ -19,8 +21,8 @@ public static class MergedModelWriter
     {
         Directory.CreateDirectory(directory);
         using var _ = no_grad();
-        using var view = baseFolder.HuggingFaceView();
-        if (view is OpenClipAsHuggingFace openClip) merged = openClip.Map(merged);
+        using var view = baseFolder.View();
+        merged = view.Map(merged);
         var layout = view.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList();
         using (var writer = new ShardedSafetensorsWriter(directory, layout, shardBytes))
         {
@@ -32,9 +34,9 @@ public static class MergedModelWriter
             }
             writer.Commit();
             var files = writer.FileNames.ToList();
-            if (baseFolder.Config is { } c)
+            if ((baseFolder.Spec?.MergedConfigJson(baseFolder) ?? baseFolder.ConfigJson) is { } config)
             {
-                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), baseFolder.HasTextTower ? FullClipConfig.Json(baseFolder) : c.ToJson());
+                File.WriteAllText(Path.Combine(directory, ModelFolder.ConfigFileName), config);
                 files.Insert(0, ModelFolder.ConfigFileName);
             }
             foreach (var (name, path) in baseFolder.SideFiles.OrderBy(f => f.Key, StringComparer.Ordinal))

@@ -1,6 +1,7 @@
-using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Methods.Options;
 using AdaMerging.Domain.Tensors;
 
 namespace AdaMerging.Domain.Merging;
@@ -10,13 +11,15 @@ public sealed record PreflightTask(string Name, ITensorCatalog Checkpoint, HeadI
 
 /// <summary>
 /// Everything that can be known wrong about a merge before it runs: fine-tuned checkpoints that do not match the
-/// base, heads whose feature size is not the encoder's, datasets whose images do not fit the model, labels a head
+/// base, heads whose feature size is not the model's, datasets of another modality or whose examples do not fit the model, labels a head
 /// cannot predict. Reads headers only, so it answers in milliseconds.
 /// </summary>
 public static class Preflight
 {
-    public static IReadOnlyList<string> Check(ITensorCatalog baseCatalog, ClipVisionConfig? config, int? featureSize, IReadOnlyList<PreflightTask> tasks)
+    /// <param name="model">The base's model as its architecture recognised it; null when none did (then nothing is known of its input).</param>
+    public static IReadOnlyList<string> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks)
     {
+        int? featureSize = model?.FeatureSize;
         var problems = new List<string>();
         if (CheckpointCompatibility.NothingShared(baseCatalog, [.. tasks.Select(t => t.Checkpoint)]) is { } nothing) problems.Add(nothing);
         foreach (var task in tasks)
@@ -28,7 +31,7 @@ public static class Preflight
             foreach (var (role, data) in new[] { ("adaptation", task.Adaptation), ("evaluation", task.Evaluation) })
             {
                 if (data is null) continue;
-                if (config is not null) problems.AddRange(data.Mismatches(config, $"{label} {role} dataset"));
+                if (model is not null) problems.AddRange(DataProblems(model, data, $"{label} {role} dataset"));
                 if (task.Head is { } h && data.MaxLabel is { } max && max >= h.Classes)
                     problems.Add($"{label} {role} dataset has label {max} but the head has {h.Classes} classes");
             }
@@ -37,4 +40,9 @@ public static class Preflight
         }
         return problems;
     }
+
+    /// <summary>A dataset of another modality than the model's input, named with both; else what the model finds wrong with it.</summary>
+    private static IReadOnlyList<string> DataProblems(ModelSpec model, DatasetInfo data, string label) => data.Modality != model.Input
+        ? [$"{label} holds {WireName.Of(data.Modality)} where the model ({model.Architecture.Name}: {model.Describe()}) takes {WireName.Of(model.Input)}"]
+        : model.DataProblems(data, label);
 }

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
@@ -26,7 +27,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     /// <paramref name="examples"/> of its images, <paramref name="batchSize"/> at a time, each linear layer's input
     /// folded into a running mean as FusionBench's hook does; then added to the sums.
     /// </summary>
-    public void AddTask(int k, ClipVisionConfig config, IReadOnlyDictionary<string, Tensor> fixedParameters, IImageRows images, int examples,
+    public void AddTask(int k, IModel model, IReadOnlyDictionary<string, Tensor> fixedParameters, IExampleRows images, int examples,
         int batchSize, Device device, CancellationToken ct)
     {
         using var _ = no_grad();
@@ -44,14 +45,14 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
         using var scope = NewDisposeScope();
         var theta = vectors.Combine((_, j) => tensor(j == k ? 1f : 0f, device: vectors.Device));
         var parameters = theta.Concat(fixedParameters.Where(f => !theta.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
-        var encoder = new ClipVisionEncoder(config, Observe);
+        var observed = model.Observed(Observe);
         long count = Math.Min(examples, images.Count);
         for (long start = 0; start < count; start += batchSize)
         {
             ct.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             var batch = Enumerable.Range(0, (int)Math.Min(batchSize, count - start)).Select(i => start + i).ToArray();
-            encoder.Forward(parameters, images.Read(batch, device).to_type(vectors.DType));
+            observed.Features(parameters, images.Read(batch, device).to_type(vectors.DType));
         }
         foreach (var (module, (gram, _)) in grams)
         {

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
@@ -19,9 +20,9 @@ public sealed class TaskInputs : IDisposable
     private readonly Device _device;
     private readonly string _scratch;
     private readonly List<ClassificationHead?> _heads = [];
-    private readonly Dictionary<string, (IImageRows Images, Tensor? Labels)> _datasets = new(StringComparer.Ordinal);
-    private readonly List<IImageRows?> _adaptation = [];
-    private readonly List<(IImageRows Images, Tensor Labels)?> _evaluation = [];
+    private readonly Dictionary<string, (IExampleRows Images, Tensor? Labels)> _datasets = new(StringComparer.Ordinal);
+    private readonly List<IExampleRows?> _adaptation = [];
+    private readonly List<(IExampleRows Images, Tensor Labels)?> _evaluation = [];
     private Dictionary<string, Tensor>? _fixed;
 
     /// <param name="needsAdaptation">Whether the method learns from the tasks' unlabeled data (and so needs the model).</param>
@@ -59,7 +60,7 @@ public sealed class TaskInputs : IDisposable
 
     public bool HasEvaluation => _evaluation.Any(e => e is not null);
 
-    public (IImageRows Images, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
+    public (IExampleRows Images, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
         _evaluation[task] is var (p, l) && _heads[task] is { } h ? (p, l, h) : null;
 
     public List<AdaMergingTask> Adaptation() => _tasks.Select((t, k) => new AdaMergingTask(t.Name,
@@ -67,16 +68,16 @@ public sealed class TaskInputs : IDisposable
         _adaptation[k] ?? throw new ArgumentException($"task '{t.Name}' has no adaptation data"))).ToList();
 
     /// <summary>Task k's unlabeled adaptation images (RegMean needs no head with them).</summary>
-    public IImageRows AdaptationRows(int task) => _adaptation[task] ?? throw new ArgumentException($"task '{_tasks[task].Name}' has no adaptation data");
+    public IExampleRows AdaptationRows(int task) => _adaptation[task] ?? throw new ArgumentException($"task '{_tasks[task].Name}' has no adaptation data");
 
     /// <summary>Floating parameters the forward needs but the merge leaves at the base (excluded, or not in every task).</summary>
     public Dictionary<string, Tensor> FixedParameters(TaskVectors vectors)
     {
         if (_fixed is not null) return _fixed;
         var merged = vectors.Names.ToHashSet(StringComparer.Ordinal);
-        // Only what the vision encoder reads (a full CLIP's text tower never runs here), e.g. the base's projection
+        // Only what the model reads (a full CLIP's text tower never runs here), e.g. the base's projection
         // when the tasks have none (frozen, docs/algorithm.md, "The model").
-        _fixed = _base.Weights.Tensors.Where(t => t.DType.IsFloatingPoint && !merged.Contains(t.Name) && ClipModel.ReadsTensor(t.Name))
+        _fixed = _base.Weights.Tensors.Where(t => t.DType.IsFloatingPoint && !merged.Contains(t.Name) && _base.Spec?.ReadsTensor(t.Name) == true)
             .ToDictionary(t => t.Name, t => _base.Weights.Read(t.Name, ScalarType.Float32).to(_device), StringComparer.Ordinal);
         return _fixed;
     }
@@ -94,23 +95,15 @@ public sealed class TaskInputs : IDisposable
         _fixed = null;
     }
 
-    private (IImageRows Images, Tensor? Labels) Open(string path)
+    private (IExampleRows Images, Tensor? Labels) Open(string path)
     {
         if (_datasets.TryGetValue(path, out var opened)) return opened;
+        var model = _base.Spec ?? throw new CheckpointFormatException(
+            $"datasets are read as a model's input, and no registered architecture recognises the base ({ModelArchitectures.Described()})");
         var info = DatasetInfo.Inspect(path, new UploadLimits());
-        (IImageRows, Tensor?) dataset;
-        if (info.Format == DatasetFormat.Tensors)
-        {
-            using var file = SafetensorsFile.Open(path);
-            dataset = (new SafetensorsImageRows(path), file.Find(TensorDataset.Labels) is null ? null : OnDevice(file.Read(TensorDataset.Labels)));
-        }
-        else
-        {
-            var imageSize = _base.Config?.ImageSize ?? throw new CheckpointFormatException("image archives need a CLIP base to know the image size");
-            Directory.CreateDirectory(_scratch);
-            var (scratch, labels) = ImageArchive.Spill(path, imageSize, new UploadLimits(), Path.Combine(_scratch, $"{_datasets.Count}.safetensors"));
-            dataset = (new SafetensorsImageRows(scratch, deleteOnDispose: true), labels is null ? null : OnDevice(labels));
-        }
+        Directory.CreateDirectory(_scratch);
+        var (rows, labels) = model.OpenRows(path, info, Path.Combine(_scratch, $"{_datasets.Count}.safetensors"));
+        var dataset = (rows, labels is null ? null : OnDevice(labels));
         _datasets[path] = dataset;
         return dataset;
     }

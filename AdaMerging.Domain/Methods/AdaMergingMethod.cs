@@ -82,9 +82,9 @@ public sealed class AdaMergingMethod : IMergeMethod
         var settings = Settings(options);
         bool processed = settings.EffectiveVectors != TaskVectorKind.Plain;
         long evaluation = MemoryEstimate.DataFree(run, workingCopies: processed ? run.Tasks + 1 : 1);
-        if (Coefficients.In(options).IsGiven || CoefficientsFrom.In(options) != Guid.Empty || run.Config is not { } config) return evaluation;
+        if (Coefficients.In(options).IsGiven || CoefficientsFrom.In(options) != Guid.Empty || run.Model is not { } model) return evaluation;
         long bytes = settings.StorageType == ScalarType.Float32 ? 4 : 2;
-        long optimise = MemoryEstimate.AdaMergingSteps(config, run.Parameters, run.Tasks, settings.BatchSize * settings.BatchesPerStep, settings.StorageType, settings.Checkpointing).Total
+        long optimise = MemoryEstimate.AdaMergingSteps(model, run.Parameters, run.Tasks, settings.BatchSize * settings.BatchesPerStep, settings.StorageType, settings.Checkpointing).Total
             + (processed ? run.Tasks * run.Parameters * bytes : 0);
         return Math.Max(optimise, evaluation);
     }
@@ -111,8 +111,9 @@ public sealed class AdaMergingMethod : IMergeMethod
     };
 
     /// <summary>Given coefficients must have one value per task and name exactly the rows the granularity makes.</summary>
-    public IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount)
+    public IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge)
     {
+        int taskCount = merge.TaskCount;
         var given = Coefficients.In(options);
         if (given.IsGiven && CoefficientsFrom.In(options) != Guid.Empty) yield return "options: give coefficients or coefficientsFrom, not both";
         if (Plus.In(options) && VectorsOption.In(options) == TaskVectorKind.Tsv) yield return "options: plus: true means vectors: ties; it cannot be combined with vectors: tsv";
@@ -121,7 +122,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         if (given.Rows[0].Lambda.Length != taskCount)
             yield return $"options.coefficients: {given.Rows[0].Lambda.Length} value(s) per row for {taskCount} task(s)";
         var settings = Settings(options);
-        var rows = LayerMap.Create(mergedTensors, settings.Granularity, settings.LayerUnit).RowNames;
+        var rows = LayerMap.Create(merge.MergedTensors, settings.Granularity, settings.LayerUnit, merge.BlockOf).RowNames;
         var named = given.Rows.Select(r => r.Layer).ToHashSet(StringComparer.Ordinal);
         var missing = rows.Where(r => !named.Contains(r)).ToList();
         var unknown = given.Rows.Select(r => r.Layer).Where(l => !rows.Contains(l)).ToList();
@@ -151,7 +152,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         {
             using var processed = Processed(vectors, settings, ct);
             var source = processed ?? vectors;
-            var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+            var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf);
             learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
             var c = learned.Coefficients;
             var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
@@ -184,7 +185,7 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     private static Learned Optimise(MergeContext context, TaskVectors source, AdaMergingSettings settings, CancellationToken ct)
     {
-        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit);
+        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf);
         var clock = Stopwatch.StartNew();
         var snapshots = context.Snapshots;
         using var run = new AdaMergingRun(context.Model, context.Tasks.FixedParameters(source), source, layers, context.Tasks.Adaptation(),

@@ -26,10 +26,10 @@ public interface IMergeMethod
     bool NeedsHeads => NeedsAdaptationData;
 
     /// <summary>
-    /// Problems only the merge's own tensors and task count reveal (checked before anything is queued, from headers):
-    /// none for most methods.
+    /// Problems only the merge's own tensors, task count and model reveal (checked before anything is queued, from
+    /// headers): none for most methods.
     /// </summary>
-    IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount) => [];
+    IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge) => [];
 
     /// <summary>
     /// The run's estimated peak memory beyond the worker's own, in bytes, from headers and options (docs/algorithm.md,
@@ -39,6 +39,13 @@ public interface IMergeMethod
 
     /// <summary>The merged parameters, and what the method learned on the way.</summary>
     MergeOutcome Merge(MergeContext context, CancellationToken ct);
+}
+
+/// <summary>What a merge is over, known from headers: the merged tensors (the base's order), K, and the base's model (null when no architecture recognises it).</summary>
+public sealed record MergeShape(IReadOnlyList<string> MergedTensors, int TaskCount, Architectures.ModelSpec? Model = null)
+{
+    /// <summary>What a layer is, for layer-wise coefficients per block: the model's blocks, or none known.</summary>
+    public Func<string, int?> BlockOf => Model is { } m ? m.BlockOf : LayerMap.NoBlocks;
 }
 
 /// <summary>The merged parameters (over the merged tensors), and for learning methods the coefficients and the objective.</summary>

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace AdaMerging.Domain.Methods;
 /// loaded on first use), and for methods that use data the model, the tasks' heads and images and the run's saved state.
 /// </summary>
 public sealed class MergeContext(MethodOptions options, Device device, Func<ScalarType, TaskVectors> load, PhaseClock clock,
-    ClipModel? model = null, TaskInputs? tasks = null, IRunSnapshots? snapshots = null) : IDisposable
+    IModel? model = null, TaskInputs? tasks = null, IRunSnapshots? snapshots = null, ModelSpec? spec = null) : IDisposable
 {
     private TaskVectors? _vectors;
 
@@ -21,7 +22,10 @@ public sealed class MergeContext(MethodOptions options, Device device, Func<Scal
 
     public IRunSnapshots? Snapshots { get; } = snapshots;
 
-    public ClipModel Model => model ?? throw new InvalidOperationException("this merge has no model: its method needs no data");
+    public IModel Model => model ?? throw new InvalidOperationException("this merge has no model: its method needs no data");
+
+    /// <summary>The block of each tensor (layer-wise coefficients per block), as the base's architecture says.</summary>
+    public Func<string, int?> BlockOf => spec is { } s ? s.BlockOf : LayerMap.NoBlocks;
 
     public TaskInputs Tasks => tasks ?? throw new InvalidOperationException("this merge has no task inputs");
 

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Merging;
 
 namespace AdaMerging.Domain.Methods;
@@ -11,12 +12,12 @@ public sealed record MergePlan(IMergeMethod Method, MethodOptions Options, IRead
 public static class RunMemory
 {
     /// <summary>The run's shape: merged parameters N from the headers, K, whether it evaluates and in what batches.</summary>
-    public static RunShape Shape(IMergeMethod method, MethodOptions options, Checkpoints.ClipVisionConfig? config,
+    public static RunShape Shape(MethodOptions options, Architectures.ModelSpec? model,
         Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates)
     {
         long parameters = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Exclude.In(options))
             .Sum(name => baseWeights.Find(name)!.ElementCount);
-        return new RunShape(config, parameters, tasks.Count, evaluates && config is not null, (int)CommonOptions.EvaluationBatchSize.In(options));
+        return new RunShape(model?.Memory, parameters, tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options));
     }
 
     /// <summary>The method's estimate for that shape, in bytes.</summary>

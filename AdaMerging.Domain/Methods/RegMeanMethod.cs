@@ -27,24 +27,23 @@ public sealed class RegMeanMethod : IMergeMethod
     /// <summary>The Gram matrices come from the images alone: no head is needed.</summary>
     public bool NeedsHeads => false;
 
-    public IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount)
+    public IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge)
     {
-        if (!mergedTensors.Any(n => n.EndsWith("self_attn.q_proj.weight", StringComparison.Ordinal)))
-            yield return "regmean merges the linear layers of Hugging Face-layout CLIP vision checkpoints (…self_attn.q_proj.weight); "
-                + "this merge has none (an open_clip base, or every linear layer excluded)";
+        if (merge.Model is null || merge.Model.ObservedLinearLayers(merge.MergedTensors).Count == 0)
+            yield return "regmean solves for the linear layers whose inputs the base's model reports; this merge has none "
+                + (merge.Model is null ? "(no registered architecture recognises the base, so it cannot be run)"
+                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, or every linear layer excluded)");
     }
 
     /// <summary>
-    /// The output and one fine-tuned model at a time beside θ0 and the vectors, and per block the Gram matrices of its
-    /// six linear layers (one set being gathered, one set of sums) with Σ G Wᵀ, and a batch's forward without a graph.
+    /// The output and one fine-tuned model at a time beside θ0 and the vectors, the Gram matrices of the observed
+    /// linear layers (one set being gathered, one set of sums) with Σ G Wᵀ, and a batch's forward without a graph.
     /// </summary>
     public long EstimatePeakBytes(MethodOptions options, RunShape run)
     {
-        if (run.Config is not { } c) return MemoryEstimate.DataFree(run, workingCopies: 2);
-        long d = c.HiddenSize, i = c.IntermediateSize, layers = c.NumHiddenLayers;
-        long grams = layers * (2 * (5 * d * d + i * i) + 4 * d * d + 2 * d * i) * 4;
-        long forward = RegMean.DefaultBatchSize * (MemoryEstimate.Tokens(c) * (2 * d + i) * 4 + (long)c.NumChannels * c.ImageSize * c.ImageSize * 4);
-        return Math.Max(MemoryEstimate.DataFree(run, workingCopies: 2) + grams + forward, MemoryEstimate.Evaluation(run));
+        if (run.Model is not { } model) return MemoryEstimate.DataFree(run, workingCopies: 2);
+        long forward = MemoryEstimate.Forward(model, RegMean.DefaultBatchSize);
+        return Math.Max(MemoryEstimate.DataFree(run, workingCopies: 2) + model.ObservedGramBytes + forward, MemoryEstimate.Evaluation(run));
     }
 
     public MergeOutcome Merge(MergeContext context, CancellationToken ct)
@@ -56,7 +55,7 @@ public sealed class RegMeanMethod : IMergeMethod
             using var regmean = new RegMean(vectors, ReduceNonDiagonalRatio.In(context.Options));
             var fixedParameters = context.Tasks.FixedParameters(vectors);
             for (int k = 0; k < vectors.TaskCount; k++)
-                regmean.AddTask(k, context.Model.Encoder.Config, fixedParameters, context.Tasks.AdaptationRows(k), (int)Examples.In(context.Options),
+                regmean.AddTask(k, context.Model, fixedParameters, context.Tasks.AdaptationRows(k), (int)Examples.In(context.Options),
                     RegMean.DefaultBatchSize, context.Device, ct);
             return new MergeOutcome(regmean.Merged());
         });

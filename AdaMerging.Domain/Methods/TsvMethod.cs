@@ -24,8 +24,8 @@ public sealed class TsvMethod : DataFreeMethod, IMergeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [Alpha, RankShare];
 
-    public IEnumerable<string> PlanProblems(MethodOptions options, IReadOnlyList<string> mergedTensors, int taskCount) =>
-        RankShareProblem(options, taskCount) is { } problem ? [problem] : [];
+    public IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge) =>
+        RankShareProblem(options, merge.TaskCount) is { } problem ? [problem] : [];
 
     /// <summary>Every task's share of the rank must fit beside the others': at most 1/K.</summary>
     public static string? RankShareProblem(MethodOptions options, int taskCount)

@@ -3,11 +3,11 @@ using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Models;
 
-/// <summary>Top-1 accuracy of an encoder and a head on labeled images, in batches, without gradients.</summary>
+/// <summary>Top-1 accuracy of a model and a head on labeled examples, in batches, without gradients.</summary>
 public static class Evaluation
 {
-    public static double Accuracy(ClipModel model, IReadOnlyDictionary<string, Tensor> parameters, ClassificationHead head,
-        IImageRows images, Tensor labels, int batchSize = 64, CancellationToken ct = default)
+    public static double Accuracy(IFeatureStages model, IReadOnlyDictionary<string, Tensor> parameters, ClassificationHead head,
+        IExampleRows images, Tensor labels, int batchSize = 64, CancellationToken ct = default)
     {
         if (labels.shape[0] != images.Count) throw new ArgumentException("one label per image is needed");
         using var _ = no_grad();

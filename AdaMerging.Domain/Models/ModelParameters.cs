@@ -27,13 +27,13 @@ public static class ModelParameters
         }
     }
 
-    /// <summary>The encoder of a CLIP model folder in Hugging Face names, whatever its layout.</summary>
-    public static (ClipVisionEncoder Encoder, Dictionary<string, Tensor> Parameters) LoadClip(ModelFolder folder, ScalarType dtype, Device device)
+    /// <summary>The runnable model of a folder and the parameters it reads, in the checkpoint's own names.</summary>
+    public static (Architectures.IModel Model, Dictionary<string, Tensor> Parameters) LoadRunnable(ModelFolder folder, ScalarType dtype, Device device)
     {
-        if (folder.Layout == CheckpointLayout.Unknown || folder.Config is null)
-            throw new CheckpointFormatException("the checkpoint is not a CLIP vision encoder this service can run (Hugging Face or open_clip layout)");
-        using var view = folder.HuggingFaceView();
-        return (new ClipVisionEncoder(folder.Config), Load(view, dtype, device, n => n != ClipVisionLayout.Prefix + "embeddings.position_ids"));
+        var spec = folder.Spec ?? throw new CheckpointFormatException(
+            $"the checkpoint is not of an architecture this service can run ({Architectures.ModelArchitectures.Described()})");
+        var parameters = Load(folder.Weights, dtype, device, spec.ReadsTensor);
+        return (spec.CreateModel(folder.Weights), parameters);
     }
 
     public static void Dispose(IEnumerable<KeyValuePair<string, Tensor>> parameters)

@@ -46,7 +46,8 @@ public sealed class Checkpoint : IListed, IAnnotated
 
     public CheckpointFormat? Format { get; private set; }
 
-    public CheckpointLayout? Layout { get; private set; }
+    /// <summary>The layout its architecture recognised (<see cref="Architectures.ModelArchitectures"/>), or "unknown".</summary>
+    public string? Layout { get; private set; }
 
     public int TensorCount { get; private set; }
 
@@ -54,7 +55,7 @@ public sealed class Checkpoint : IListed, IAnnotated
 
     public List<string> DTypes { get; private set; } = [];
 
-    /// <summary>The CLIP config as JSON (read from config.json or inferred from shapes), for CLIP checkpoints.</summary>
+    /// <summary>The model's config as JSON (read from config.json or inferred from shapes), for checkpoints of a registered architecture.</summary>
     public string? ConfigJson { get; private set; }
 
     public bool ConfigInferred { get; private set; }
@@ -109,7 +110,7 @@ public sealed class Checkpoint : IListed, IAnnotated
 /// <summary>What a sealed checkpoint holds, as its files describe it.</summary>
 public sealed record CheckpointDescription(
     CheckpointFormat Format,
-    CheckpointLayout Layout,
+    string Layout,
     int TensorCount,
     long ParameterCount,
     IReadOnlyList<string> DTypes,
@@ -124,7 +125,7 @@ public sealed record CheckpointDescription(
         folder.Weights.Tensors.Count,
         folder.Weights.Tensors.Sum(t => t.ElementCount),
         folder.Weights.Tensors.Select(t => t.DType.Name).Distinct().Order(StringComparer.Ordinal).ToList(),
-        folder.Config is null ? null : System.Text.Json.JsonSerializer.Serialize(folder.Config, System.Text.Json.JsonSerializerOptions.Web),
+        folder.Spec is null ? null : System.Text.Json.JsonSerializer.Serialize(folder.Spec.Config, System.Text.Json.JsonSerializerOptions.Web),
         folder.ConfigInferred,
         folder.FeatureSize,
         nonFinite);

@@ -14,7 +14,7 @@ public static class ModelCard
 {
     public const string FileName = "README.md";
 
-    public static string Write(string directory, MergeReport report, string baseModel, bool fullClip)
+    public static string Write(string directory, MergeReport report, string baseModel, string? transformersClass)
     {
         var card = new StringBuilder();
         card.Append("---\n").Append("base_model: ").Append(Yaml(baseModel)).Append('\n')
@@ -33,8 +33,9 @@ public static class ModelCard
         }
         Accuracy(card, report);
         Coefficients(card, report);
-        card.Append("\n## How to load\n\n```python\nfrom transformers import ").Append(fullClip ? "CLIPModel" : "CLIPVisionModel")
-            .Append("\nmodel = ").Append(fullClip ? "CLIPModel" : "CLIPVisionModel").Append(".from_pretrained(\"path/to/this/folder\")\n```\n");
+        card.Append("\n## How to load\n\n```python\n").Append(transformersClass is { } c
+            ? $"from transformers import {c}\nmodel = {c}.from_pretrained(\"path/to/this/folder\")\n"
+            : "from safetensors.torch import load_file\nstate_dict = load_file(\"path/to/this/folder/model.safetensors\")\n").Append("```\n");
         if (report.Files.Contains("objective.png")) card.Append("\n![objective per step](objective.png)\n");
         if (report.Files.Contains("accuracy.png")) card.Append("\n![accuracy per task](accuracy.png)\n");
         File.WriteAllText(Path.Combine(directory, FileName), card.ToString());

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
@@ -33,19 +34,20 @@ public static class MergeRun
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, [.. taskFolders.Select(f => f.Weights)]) is { } nothing) differences.Add(nothing);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
             var weights = taskFolders.Select(f => f.Weights).ToList();
-            var shape = RunMemory.Shape(plan.Method, plan.Options, baseFolder.Config, baseFolder.Weights, weights,
+            var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights,
                 plan.Tasks.Any(t => t.EvaluationPath is not null && t.HeadPath is not null));
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
                 : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
             if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig);
             var exclude = CommonOptions.Exclude.In(plan.Options);
-            var planProblems = plan.Method.PlanProblems(plan.Options, TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count).ToList();
+            var planProblems = plan.Method.PlanProblems(plan.Options,
+                new MergeShape(TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count, baseFolder.Spec)).ToList();
             if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
             using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory));
-            using var model = tasks.NeedsModel ? new ClipModel(baseFolder) : null;
+            using var model = tasks.NeedsModel ? Runnable(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
-                clock, model, tasks, snapshots);
+                clock, model, tasks, snapshots, baseFolder.Spec);
             var outcome = plan.Method.Merge(context, ct);
             var names = plan.Tasks.Select(t => t.Name).ToList();
             List<TaskAccuracy> accuracy;
@@ -73,7 +75,7 @@ public static class MergeRun
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
                 merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device));
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
-            report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan.BaseName, baseFolder.HasTextTower)] };
+            report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan.BaseName, baseFolder.Spec?.TransformersClass(baseFolder))] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
             return report;
         }
@@ -83,6 +85,11 @@ public static class MergeRun
             if (Directory.Exists(ScratchOf(outputDirectory))) Directory.Delete(ScratchOf(outputDirectory), recursive: true);
         }
     }
+
+    /// <summary>The base's model, for methods that learn from data and for evaluation; a base no architecture recognises cannot be run.</summary>
+    private static IModel Runnable(ModelFolder baseFolder) => baseFolder.Spec?.CreateModel(baseFolder.Weights)
+        ?? throw new CheckpointFormatException($"the base checkpoint is not of an architecture this service can run ({ModelArchitectures.Described()}), "
+            + "so nothing that needs its forward pass (adaptation data, evaluation) can be done; data-free methods without evaluation data merge it");
 
     private static MemoryUsage Memory(long estimate, PhaseClock clock, Device device)
     {

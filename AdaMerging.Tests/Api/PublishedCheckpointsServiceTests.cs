@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;

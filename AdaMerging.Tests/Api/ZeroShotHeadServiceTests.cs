@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -161,7 +162,7 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
                 await File.WriteAllBytesAsync(downloaded[file], await service.Client.GetByteArrayAsync($"{self}/files/{file}"));
             }
             using var merged = ModelFolder.Open(downloaded);
-            Assert.Equal(CheckpointLayout.HuggingFaceClipVision, merged.Layout);
+            Assert.Equal(ClipVisionArchitecture.HuggingFaceLayout, merged.Layout);
             Assert.True(merged.HasTextTower, $"{method}: not a full CLIP");
             Assert.NotNull(merged.Tokenizer());
             foreach (var name in baseView.Tensors.Select(t => t.Name).Where(n => !n.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal)))

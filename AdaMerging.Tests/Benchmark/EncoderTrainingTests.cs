@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Benchmark;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Models;

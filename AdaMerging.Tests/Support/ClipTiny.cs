@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Tensors;
 
@@ -8,8 +9,8 @@ public static class ClipTiny
 {
     public static string Dir => Path.Combine(AppContext.BaseDirectory, "Fixtures", "clip_tiny");
 
-    public static AdaMerging.Domain.Checkpoints.ClipVisionConfig Config { get; } =
-        AdaMerging.Domain.Checkpoints.ClipVisionConfig.Parse(System.IO.File.ReadAllText(Path.Combine(Dir, "config.json")));
+    public static ClipVisionConfig Config { get; } =
+        ClipVisionConfig.Parse(System.IO.File.ReadAllText(Path.Combine(Dir, "config.json")));
 
     public static string File(string name) => Path.Combine(Dir, name);
 

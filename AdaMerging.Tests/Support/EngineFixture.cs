@@ -1,3 +1,5 @@
+using AdaMerging.Tests.Support;
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
@@ -20,7 +22,7 @@ public sealed class EngineFixture : IDisposable
         using var folder = ClipTiny.OpenHuggingFace();
         Config = folder.Config!;
         Encoder = new ClipVisionEncoder(Config);
-        var (_, theta0) = ModelParameters.LoadClip(folder, dtype, CPU);
+        var (_, theta0) = ClipFolders.LoadClip(folder, dtype, CPU);
         var g = new Generator((ulong)seed);
         var tasks = Enumerable.Range(0, k).Select(_ => theta0.ToDictionary(kv => kv.Key,
             kv => (kv.Value + 0.05 * randn(kv.Value.shape, generator: g).to_type(dtype)).detach())).ToList();

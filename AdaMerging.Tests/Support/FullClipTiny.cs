@@ -1,3 +1,5 @@
+using AdaMerging.Tests.Support;
+using AdaMerging.Domain.Architectures.Clip;
 using System.Text.Json.Nodes;
 using AdaMerging.Domain.Checkpoints;
 using TorchSharp;

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Globalization;
 using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Diagnostics;

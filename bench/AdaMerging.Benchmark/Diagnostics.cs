@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Text.Json;
 using AdaMerging.Domain.Models;
 using static TorchSharp.torch;

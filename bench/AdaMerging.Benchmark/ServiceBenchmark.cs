@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -161,13 +162,13 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
             ["model.safetensors"] = Path.Combine(modelFolder, "model.safetensors"),
         });
         using var scope = NewDisposeScope();
-        using var model = new ClipModel(folder);
-        var (_, parameters) = ModelParameters.LoadClip(folder, ScalarType.Float32, CPU);
+        var (model, parameters) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, CPU);
+        using var _ = model;
         return tasks.Select(task =>
         {
             using var head = ClassificationHead.Load(Path.Combine(benchmark, "heads", task + ".safetensors"), ScalarType.Float32, CPU);
             var path = Path.Combine(benchmark, "datasets", task + ".safetensors");
-            using var images = new SafetensorsImageRows(path);
+            using var images = new SafetensorsImageRows(path, ClipPreprocessing.Normalize);
             using var file = SafetensorsFile.Open(path);
             using var labels = file.Read(TensorDataset.Labels);
             return Evaluation.Accuracy(model, parameters, head, images, labels);

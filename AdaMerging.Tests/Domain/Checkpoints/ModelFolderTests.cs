@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Tests.Support;
@@ -22,7 +23,7 @@ public sealed class ModelFolderTests : TempDirectoryTests
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny);
         using var folder = ModelFolder.Open(Files(("model.safetensors", p => TestCheckpoints.Save(p, hf)),
             ("config.json", p => File.WriteAllText(p, ClipFixtures.ConfigJson(ClipFixtures.Tiny)))));
-        Assert.Equal(CheckpointLayout.HuggingFaceClipVision, folder.Layout);
+        Assert.Equal(ClipVisionArchitecture.HuggingFaceLayout, folder.Layout);
         Assert.Equal(CheckpointFormat.Safetensors, folder.Format);
         Assert.Equal(ClipFixtures.Tiny, folder.Config);
         Assert.False(folder.ConfigInferred);
@@ -55,7 +56,7 @@ public sealed class ModelFolderTests : TempDirectoryTests
         var hf = ClipFixtures.HuggingFace(ClipFixtures.Tiny);
         var openClip = ClipFixtures.OpenClip(hf, ClipFixtures.Tiny);
         using var folder = ModelFolder.Open(Files(("open_clip.safetensors", p => TestCheckpoints.Save(p, openClip))));
-        Assert.Equal(CheckpointLayout.OpenClip, folder.Layout);
+        Assert.Equal(ClipVisionArchitecture.OpenClipLayout, folder.Layout);
         Assert.Equal(ClipFixtures.Tiny with { NumAttentionHeads = 1 }, folder.Config);
         using var view = folder.HuggingFaceView();
         foreach (var (name, expected) in hf.Where(kv => kv.Key != ClipVisionLayout.Prefix + "embeddings.position_ids"))

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Tensors;
@@ -23,9 +24,9 @@ public sealed class ImageRowsTests : TempDirectoryTests
         var path = Dir.File("data.safetensors");
         var stored = dtype == torch.ScalarType.Byte ? torch.randint(0, 255, [5, 3, 6, 6]).to_type(dtype) : torch.randn(5, 3, 6, 6).to_type(dtype);
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor> { ["pixel_values"] = stored });
-        var (whole, _) = TensorDataset.Load(path);
+        var (whole, _) = TensorDataset.Load(path, new ClipImages(6));
 
-        using var rows = new SafetensorsImageRows(path);
+        using var rows = new SafetensorsImageRows(path, ClipPreprocessing.Normalize);
         using var batch = rows.Read(Rows, torch.CPU);
 
         Assert.Equal(5, rows.Count);
@@ -39,7 +40,7 @@ public sealed class ImageRowsTests : TempDirectoryTests
     {
         var path = Dir.File("data.safetensors");
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor> { ["pixel_values"] = torch.zeros(3, 3, 2, 2) });
-        using var rows = new SafetensorsImageRows(path);
+        using var rows = new SafetensorsImageRows(path, ClipPreprocessing.Normalize);
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => rows.Read([1, 3], torch.CPU));
         Assert.Contains("has 3 rows", error.Message, StringComparison.Ordinal);
     }
@@ -52,11 +53,11 @@ public sealed class ImageRowsTests : TempDirectoryTests
             ("cat/a.png", Images.Png(20, 10, new SKColor(255, 0, 0))),
             ("dog/b.png", Images.Png(10, 30, new SKColor(0, 128, 255))),
             ("cat/c.png", Images.Png(9, 11, new SKColor(30, 60, 90)))));
-        var (whole, labels) = ImageArchive.Load(path, 8, new UploadLimits());
+        var (whole, labels) = ImageArchive.Load(path, new ClipImages(8), new UploadLimits());
 
-        var (scratch, spilledLabels) = ImageArchive.Spill(path, 8, new UploadLimits(), Dir.File("scratch.safetensors"));
+        var (scratch, spilledLabels) = ImageArchive.Spill(path, new ClipImages(8), new UploadLimits(), Dir.File("scratch.safetensors"));
         Assert.Equal(SafetensorsDType.U8, SafetensorsHeader.Read(scratch).Find("pixel_values")!.DType);   // a quarter of float32's bytes
-        using (var rows = new SafetensorsImageRows(scratch, deleteOnDispose: true))
+        using (var rows = new SafetensorsImageRows(scratch, ClipPreprocessing.Normalize, deleteOnDispose: true))
             Assert.True(Same(rows.ReadRange(0, 3, torch.CPU), whole));
         Assert.Equal(labels!.data<long>().ToArray(), spilledLabels!.data<long>().ToArray());
         Assert.False(File.Exists(scratch));

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Tests.Support;
 using static TorchSharp.torch;
@@ -86,13 +87,15 @@ public class MergeMethodTests
     }
 
     [Fact]
-    public void Block_granularity_gives_one_row_per_block_plus_embeddings_and_head()
+    public void Block_granularity_gives_one_row_per_block_of_the_architecture_plus_embeddings_and_head()
     {
         string[] names = ["vision_model.embeddings.patch_embedding.weight", "vision_model.pre_layrnorm.weight",
             "vision_model.encoder.layers.0.mlp.fc1.weight", "vision_model.encoder.layers.0.mlp.fc2.weight",
             "vision_model.encoder.layers.1.mlp.fc1.weight", "vision_model.post_layernorm.weight", "visual_projection.weight"];
-        var map = LayerMap.Create(names, Granularity.Layer, LayerUnit.Block);
+        var map = LayerMap.Create(names, Granularity.Layer, LayerUnit.Block, ClipVisionSpec.Block);
         Assert.Equal(["embeddings", "block 0", "block 1", "head"], map.RowNames);
+        // Without an architecture nothing is known of blocks: every tensor is "before the blocks", one row.
+        Assert.Equal(["embeddings", "head"], LayerMap.Create(names, Granularity.Layer, LayerUnit.Block).RowNames);
         Assert.Equal([0, 0, 1, 1, 2, 3, 3], names.Select(map.RowOf));
         Assert.Equal(7, LayerMap.Create(names, Granularity.Layer, LayerUnit.Tensor).Rows);
         Assert.Equal(1, LayerMap.Create(names, Granularity.Task, LayerUnit.Tensor).Rows);

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
@@ -24,10 +25,11 @@ public sealed class RegMeanTests
         using var vectors = Vectors();
         using var images = SafetensorsFile.Open(Fixture("images.safetensors"));
         using var regmean = new RegMean(vectors, 0.9);
+        using var model = new ClipModel(ClipTiny.Config);
         for (int k = 0; k < 3; k++)
         {
             using var pixels = images.Read($"task{k}");
-            regmean.AddTask(k, ClipTiny.Config, new Dictionary<string, Tensor>(), new TensorImageRows(pixels), 40, 32, CPU, CancellationToken.None);
+            regmean.AddTask(k, model, new Dictionary<string, Tensor>(), new TensorImageRows(pixels), 40, 32, CPU, CancellationToken.None);
         }
         var merged = regmean.Merged();
         using var expected = SafetensorsFile.Open(Fixture("regmean.safetensors"));

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Models;
 using AdaMerging.Tests.Support;
 using TorchSharp;
@@ -12,7 +13,7 @@ public class ClipVisionEncoderTests
     {
         using var folder = ClipTiny.OpenHuggingFace();
         using var io = ClipTiny.Io();
-        var (encoder, θ) = ModelParameters.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
+        var (encoder, θ) = ClipFolders.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
         using var head = ClassificationHead.Load(ClipTiny.File("head.safetensors"), torch.ScalarType.Float32, torch.CPU);
         using var _ = torch.no_grad();
         var features = encoder.Forward(θ, io.Read("pixel_values"));
@@ -27,10 +28,10 @@ public class ClipVisionEncoderTests
     {
         using var folder = ClipTiny.OpenOpenClip();
         using var io = ClipTiny.Io();
-        var (_, θ) = ModelParameters.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
+        var (_, θ) = ClipFolders.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
         // The weights do not say how many heads there are: without config.json they are inferred as hidden/64.
         Assert.Equal(1, folder.Config!.NumAttentionHeads);
-        var fixedConfig = new ClipVisionEncoder(folder.Config with { NumAttentionHeads = 4 });
+        var fixedConfig = new ClipVisionEncoder(folder.Config! with { NumAttentionHeads = 4 });
         using var _ = torch.no_grad();
         AssertClose(io.Read("features"), fixedConfig.Forward(θ, io.Read("pixel_values")));
         ModelParameters.Dispose(θ);
@@ -40,7 +41,7 @@ public class ClipVisionEncoderTests
     public void Images_of_the_wrong_shape_are_refused_before_any_matrix_product()
     {
         using var folder = ClipTiny.OpenHuggingFace();
-        var (encoder, θ) = ModelParameters.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
+        var (encoder, θ) = ClipFolders.LoadClip(folder, torch.ScalarType.Float32, torch.CPU);
         var error = Assert.Throws<ArgumentException>(() => encoder.Forward(θ, torch.zeros(2, 3, 15, 16)));
         Assert.Contains("[B, 3, 16, 16]", error.Message, StringComparison.Ordinal);
         ModelParameters.Dispose(θ);

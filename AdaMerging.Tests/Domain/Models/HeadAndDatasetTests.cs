@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Text;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
@@ -44,7 +45,7 @@ public sealed class HeadAndDatasetTests : TempDirectoryTests
             ["labels"] = torch.tensor(new long[] { 0, 2, 1, 2, 0 }),
         });
         Assert.Equal(new DatasetInfo(DatasetFormat.Tensors, 5, 3, 8, 8, true, 2, null), DatasetInfo.Inspect(path, Limits));
-        var (pixels, labels) = TensorDataset.Load(path);
+        var (pixels, labels) = TensorDataset.Load(path, new ClipImages(8));
         Assert.Equal([5L, 3, 8, 8], pixels.shape);
         Assert.Equal(torch.ScalarType.Float32, pixels.dtype);
         Assert.Equal(new long[] { 0, 2, 1, 2, 0 }, labels!.data<long>().ToArray());
@@ -63,7 +64,7 @@ public sealed class HeadAndDatasetTests : TempDirectoryTests
         Assert.Equal(3, info.Count);
         Assert.Equal(["cat", "dog"], info.ClassNames);
 
-        var (pixels, labels) = ImageArchive.Load(path, 8, Limits);
+        var (pixels, labels) = ImageArchive.Load(path, new ClipImages(8), Limits);
         Assert.Equal([3L, 3, 8, 8], pixels.shape);
         Assert.Equal(new long[] { 0, 0, 1 }, labels!.data<long>().ToArray()); // cat/a, cat/c, dog/b in ordinal order
         // A solid colour survives resizing and cropping exactly; normalisation is (v/255 − mean) / std per channel.
@@ -96,7 +97,7 @@ public sealed class HeadAndDatasetTests : TempDirectoryTests
         using var folder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = Dir.File("model.safetensors") });
         var head = new HeadInfo(Classes: 3, FeatureSize: 16, HasBias: false, NormalizeFeatures: true, ClassNames: null);
         var data = new DatasetInfo(DatasetFormat.Tensors, 10, 1, 32, 32, true, 7, null);
-        var problems = Preflight.Check(folder.Weights, folder.Config, folder.FeatureSize,
+        var problems = Preflight.Check(folder.Weights, folder.Spec,
             [new PreflightTask("mnist", folder.Weights, head, data, data with { HasLabels = false, MaxLabel = null })]);
         Assert.Contains("task 'mnist' head takes 16 features where the encoder gives 12", problems);
         Assert.Contains("task 'mnist' adaptation dataset has 1 channel(s) where the model takes 3", problems);
@@ -113,6 +114,6 @@ public sealed class HeadAndDatasetTests : TempDirectoryTests
         using var folder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = Dir.File("model.safetensors") });
         var head = new HeadInfo(3, 12, true, true, null);
         var data = new DatasetInfo(DatasetFormat.Tensors, 10, 3, 8, 8, true, 2, null);
-        Assert.Empty(Preflight.Check(folder.Weights, folder.Config, folder.FeatureSize, [new PreflightTask("a", folder.Weights, head, data, data)]));
+        Assert.Empty(Preflight.Check(folder.Weights, folder.Spec, [new PreflightTask("a", folder.Weights, head, data, data)]));
     }
 }

@@ -1,5 +1,5 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
-using AdaMerging.Domain.Text;
 using AdaMerging.Tests.Support;
 
 namespace AdaMerging.Tests.Domain.Text;

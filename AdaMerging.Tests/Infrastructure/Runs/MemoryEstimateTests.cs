@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Diagnostics;
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Text.Json.Nodes;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Diagnostics;
@@ -58,7 +59,7 @@ public static class MemoryBenchmark
     private static string Ratio(string a, string b) =>
         (double.Parse(a, CultureInfo.InvariantCulture) / double.Parse(b, CultureInfo.InvariantCulture)).ToString("F2", CultureInfo.InvariantCulture);
 
-    private static void Measure(Mode mode, AdaMerging.Domain.Checkpoints.ClipVisionConfig config, int k, int batch, int steps, ScalarType dtype)
+    private static void Measure(Mode mode, ClipVisionConfig config, int k, int batch, int steps, ScalarType dtype)
     {
         GC.Collect();
         long start = ProcessMemory.Resident();
@@ -76,7 +77,7 @@ public static class MemoryBenchmark
         long peak = sampler.Peak - start;
         var step = steps == 0 ? warmUp : Timing.Median(times);   // --steps 0: one step, its time with the warm-up's costs
         double model = problem.ModelBytes, vectors = problem.Vectors.Bytes;
-        var estimate = MemoryEstimate.AdaMergingSteps(config, problem.Vectors.ParameterCount, k, batch, dtype, mode.Checkpointing, mode.Graph);
+        var estimate = MemoryEstimate.AdaMergingSteps(ClipMemory.Of(config), problem.Vectors.ParameterCount, k, batch, dtype, mode.Checkpointing, mode.Graph);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{mode.Name}: resident after setup {setup / 1e6:F0} MB = {setup / vectors:F3}× θ0 + K task vectors ({vectors / 1e6:F0} MB); " +
             $"peak {peak / 1e6:F0} MB = {peak / model:F2}× the float32 model ({model / 1e6:F1} MB), (K + 3) × model = {(k + 3) * model / 1e6:F0} MB, " +

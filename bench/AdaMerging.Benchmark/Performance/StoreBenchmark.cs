@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;

@@ -1,9 +1,14 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AdaMerging.Domain.Models;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// The CLIP vision transformer (Hugging Face layout) as a function of its parameters: features = f(θ, x). Written

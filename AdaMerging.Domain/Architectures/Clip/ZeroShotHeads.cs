@@ -1,41 +1,13 @@
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AdaMerging.Domain.Heads;
-
-/// <summary>What a zero-shot head is made of: class names, and templates with a "{}" for the name (docs/algorithm.md, "Zero-shot heads").</summary>
-public sealed record ZeroShotHeadSpec(IReadOnlyList<string> Classes, IReadOnlyList<string> Templates)
-{
-    /// <summary>Every problem with the class names and templates themselves (docs/algorithm.md, "Zero-shot heads"); empty when none.</summary>
-    public IReadOnlyList<string> Problems(UploadLimits limits)
-    {
-        var problems = new List<string>();
-        if (Classes.Count == 0) problems.Add("the class list is empty");
-        if (Classes.Count > limits.MaxClasses) problems.Add($"{Classes.Count} classes are over the limit of {limits.MaxClasses}");
-        var blank = Classes.Select((c, i) => (c, i)).Where(x => string.IsNullOrWhiteSpace(x.c)).Select(x => x.i).ToList();
-        if (blank.Count > 0) problems.Add($"class names at {string.Join(", ", blank)} are blank");
-        var repeated = Classes.GroupBy(c => c, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}'").ToList();
-        if (repeated.Count > 0) problems.Add($"class names {string.Join(", ", repeated)} are given more than once");
-        if (Templates.Count == 0) problems.Add("no templates");
-        foreach (var t in Templates.Where(t => !t.Contains(TemplateSets.Placeholder, StringComparison.Ordinal)))
-            problems.Add($"the template '{t}' has no {TemplateSets.Placeholder} for the class name");
-        return problems;
-    }
-
-    public IEnumerable<string> Texts(string className) => Templates.Select(t => t.Replace(TemplateSets.Placeholder, className, StringComparison.Ordinal));
-}
-
-/// <summary>A head that cannot be built from this checkpoint and spec, with every reason.</summary>
-public sealed class ZeroShotHeadException(IReadOnlyList<string> problems) : Exception(string.Join("; ", problems))
-{
-    public IReadOnlyList<string> Problems { get; } = problems;
-}
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// Zero-shot classification heads from class names, as the official AdaMerging code builds them (docs/algorithm.md,
@@ -50,7 +22,7 @@ public static class ZeroShotHeads
     public static HeadInfo Build(ModelFolder folder, ZeroShotHeadSpec spec, string path, UploadLimits limits, Device device, CancellationToken ct = default)
     {
         var (tokens, config, tokenizer) = Prepare(folder, spec, limits);
-        using var view = folder.HuggingFaceView();
+        using var view = folder.View();
         var parameters = ModelParameters.Load(view, ScalarType.Float32, device,
             n => n is ClipTextLayout.Projection or ClipTextLayout.LogitScale || (n.StartsWith(ClipTextLayout.Prefix, StringComparison.Ordinal) && !n.EndsWith("position_ids", StringComparison.Ordinal)));
         try
@@ -81,7 +53,7 @@ public static class ZeroShotHeads
     {
         var problems = spec.Problems(limits).ToList();
         ClipTextConfig? config = null;
-        using (var view = folder.HuggingFaceView())
+        using (var view = folder.View())
         {
             var missing = ClipTextLayout.Missing(view);
             if (missing.Count > 0) problems.Add($"the checkpoint has no CLIP text tower (it lacks {string.Join(", ", missing)})");
@@ -94,7 +66,7 @@ public static class ZeroShotHeads
         ClipTokenizer? tokenizer = null;
         try
         {
-            tokenizer = folder.Tokenizer();
+            tokenizer = ClipTokenizer.FromFiles(folder.SideFiles);
             if (tokenizer is null)
                 problems.Add($"the checkpoint has no tokenizer files ({ClipTokenizer.VocabularyFile} and {ClipTokenizer.MergesFile}, or {ClipTokenizer.OpenClipFile})");
         }

@@ -1,9 +1,14 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AdaMerging.Domain.Tensors;
 
-namespace AdaMerging.Domain.Checkpoints;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>The CLIP text transformer's shape: read off its tensors, with heads, activation and epsilon from config.json when given.</summary>
 public sealed record ClipTextConfig(int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, int Context,

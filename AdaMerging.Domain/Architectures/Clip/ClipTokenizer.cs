@@ -1,3 +1,8 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
@@ -7,7 +12,7 @@ using System.Text.RegularExpressions;
 using AdaMerging.Domain.Checkpoints;
 using Microsoft.ML.Tokenizers;
 
-namespace AdaMerging.Domain.Text;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// CLIP's tokenizer from a checkpoint's own files (docs/algorithm.md, "Zero-shot heads"): the text cleaned up, split by

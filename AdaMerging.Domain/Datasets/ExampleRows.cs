@@ -1,24 +1,26 @@
+using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Tensors;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Datasets;
 
 /// <summary>
-/// A dataset's images, read a batch of rows at a time, ready for the encoder (floating [B, C, H, W]): a run holds one
-/// batch of each task's images, not the datasets (docs/algorithm.md, "Memory").
+/// A dataset's examples, read a batch of rows at a time as the model's input (floating [B, C, H, W] images for an
+/// image model, [B, D] features for a model over features): a run holds one batch of each task's examples, not the
+/// datasets (docs/algorithm.md, "Memory"). The architecture opens them (<see cref="Architectures.ModelSpec.OpenRows"/>).
 /// </summary>
-public interface IImageRows : IDisposable
+public interface IExampleRows : IDisposable
 {
     long Count { get; }
 
-    /// <summary>The images of <paramref name="rows"/>, in that order, on <paramref name="device"/>.</summary>
+    /// <summary>The examples of <paramref name="rows"/>, in that order, on <paramref name="device"/>.</summary>
     Tensor Read(long[] rows, Device device);
 }
 
-public static class ImageRows
+public static class ExampleRows
 {
     /// <summary>Rows <paramref name="start"/> … start + count − 1.</summary>
-    public static Tensor ReadRange(this IImageRows images, long start, long count, Device device)
+    public static Tensor ReadRange(this IExampleRows images, long start, long count, Device device)
     {
         var rows = new long[count];
         for (long i = 0; i < count; i++) rows[i] = start + i;
@@ -27,7 +29,7 @@ public static class ImageRows
 }
 
 /// <summary>Images already in memory, in their own floating dtype (the caller's tensor, which this takes over).</summary>
-public sealed class TensorImageRows(Tensor pixels) : IImageRows
+public sealed class TensorImageRows(Tensor pixels) : IExampleRows
 {
     public long Count => pixels.shape[0];
 
@@ -43,16 +45,20 @@ public sealed class TensorImageRows(Tensor pixels) : IImageRows
 
 /// <summary>
 /// The `pixel_values` rows of a safetensors file, read from the file when asked: uint8 images are normalised per
-/// batch (the same element-wise arithmetic as normalising them all at once), float ones taken as preprocessed.
+/// batch by the model's own preprocessing (the same element-wise arithmetic as normalising them all at once), float
+/// ones taken as preprocessed.
 /// </summary>
-public sealed class SafetensorsImageRows : IImageRows
+public sealed class SafetensorsImageRows : IExampleRows
 {
     private readonly SafetensorsFile _file;
+    private readonly Func<Tensor, Tensor> _normalize;
     private readonly bool _deleteOnDispose;
 
-    public SafetensorsImageRows(string path, bool deleteOnDispose = false)
+    /// <param name="normalize">uint8 [B, C, H, W] → the model's float input.</param>
+    public SafetensorsImageRows(string path, Func<Tensor, Tensor> normalize, bool deleteOnDispose = false)
     {
         _file = SafetensorsFile.Open(path);
+        _normalize = normalize;
         _deleteOnDispose = deleteOnDispose;
         Count = (_file.Find(TensorDataset.Pixels) ?? throw new ArgumentException($"{path} has no '{TensorDataset.Pixels}'", nameof(path))).Shape[0];
     }
@@ -63,7 +69,7 @@ public sealed class SafetensorsImageRows : IImageRows
     {
         using var scope = NewDisposeScope();
         var raw = _file.ReadRows(TensorDataset.Pixels, rows);
-        var pixels = raw.dtype == ScalarType.Byte ? ClipPreprocessing.Normalize(raw) : raw.to_type(ScalarType.Float32);
+        var pixels = raw.dtype == ScalarType.Byte ? _normalize(raw) : raw.to_type(ScalarType.Float32);
         return pixels.to(device).MoveToOuterDisposeScope();
     }
 

@@ -1,23 +1,41 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Checkpoints;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Models;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// A CLIP encoder over parameters in the checkpoint's own names: Hugging Face names go straight to the encoder,
 /// open_clip names are mapped (with views, so autograd still reaches them). Merging happens in the checkpoint's
 /// own layout, as AdaMerging's "layers" are (docs/algorithm.md, "Notation").
 /// </summary>
-public sealed class ClipModel : IFeatureStages, IDisposable
+public sealed class ClipModel : IModel
 {
     private readonly OpenClipAsHuggingFace? _openClip;
+    private readonly bool _ownsView;
 
-    public ClipModel(ModelFolder folder)
+    /// <param name="view">The checkpoint's weights as the encoder reads them (<see cref="ClipVisionSpec.View"/>); the model takes it over.</param>
+    public ClipModel(ClipVisionConfig config, IModelView view)
     {
-        if (folder.Layout == CheckpointLayout.Unknown || folder.Config is null)
-            throw new CheckpointFormatException("the base checkpoint is not a CLIP vision encoder (Hugging Face or open_clip layout), so it cannot be run");
-        Encoder = new ClipVisionEncoder(folder.Config);
-        _openClip = folder.Layout == CheckpointLayout.OpenClip ? (OpenClipAsHuggingFace)folder.HuggingFaceView() : null;
+        Encoder = new ClipVisionEncoder(config);
+        _openClip = view as OpenClipAsHuggingFace;
+        if (_openClip is null) view.Dispose();
+        _ownsView = true;
+    }
+
+    /// <summary>A model over parameters in Hugging Face names.</summary>
+    public ClipModel(ClipVisionConfig config) : this(new ClipVisionEncoder(config), null)
+    {
+    }
+
+    private ClipModel(ClipVisionEncoder encoder, OpenClipAsHuggingFace? openClip)
+    {
+        Encoder = encoder;
+        _openClip = openClip;
     }
 
     public ClipVisionEncoder Encoder { get; }
@@ -36,5 +54,11 @@ public sealed class ClipModel : IFeatureStages, IDisposable
 
     public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x) => Encoder.Stage(stage, θ, x);
 
-    public void Dispose() => _openClip?.Dispose();
+    /// <summary>Each transformer block's q, k, v, out, fc1 and fc2 inputs (Hugging Face names) as the encoder applies them.</summary>
+    public IModel Observed(Action<string, Tensor> linearInputs) => new ClipModel(new ClipVisionEncoder(Encoder.Config, linearInputs), _openClip);
+
+    public void Dispose()
+    {
+        if (_ownsView) _openClip?.Dispose();
+    }
 }

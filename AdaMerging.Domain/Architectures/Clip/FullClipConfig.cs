@@ -1,8 +1,13 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdaMerging.Domain.Tensors;
 
-namespace AdaMerging.Domain.Checkpoints;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// The config.json of a full Hugging Face CLIPModel: the base's own when it came with one, else a CLIPConfig whose
@@ -10,11 +15,10 @@ namespace AdaMerging.Domain.Checkpoints;
 /// </summary>
 public static class FullClipConfig
 {
-    public static string Json(ModelFolder folder)
+    public static string Json(ModelFolder folder, ClipVisionConfig vision)
     {
         if (folder.ConfigJson is { } own && JsonNode.Parse(own) is JsonObject o && o.ContainsKey("text_config")) return own;
-        var vision = folder.Config ?? throw new CheckpointFormatException("a full CLIP needs its vision config");
-        using var w = folder.HuggingFaceView();
+        using var w = folder.View();
         var token = Shape(w, ClipTextLayout.TokenEmbedding);
         var positions = Shape(w, ClipTextLayout.PositionEmbedding);
         var fc1 = Shape(w, "text_model.encoder.layers.0.mlp.fc1.weight");

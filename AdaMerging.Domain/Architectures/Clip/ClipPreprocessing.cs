@@ -1,7 +1,13 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using SkiaSharp;
 using TorchSharp;
 
-namespace AdaMerging.Domain.Datasets;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// CLIP's image preprocessing: shorter side resized to the image size (bicubic, Catmull-Rom as PIL's), centre crop,
@@ -44,4 +50,14 @@ public static class ClipPreprocessing
             }
         return torch.tensor(rgb, [3, size, size]);
     }
+}
+
+/// <summary>CLIP's preprocessing at one image size, as an image model's preparation of its images.</summary>
+public sealed class ClipImages(int imageSize) : IImagePreparation
+{
+    public int ImageSize { get; } = imageSize;
+
+    public torch.Tensor ResizeAndCrop(SKBitmap image) => ClipPreprocessing.ResizeAndCrop(image, ImageSize);
+
+    public torch.Tensor Normalize(torch.Tensor pixels) => ClipPreprocessing.Normalize(pixels);
 }

@@ -1,6 +1,11 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Checkpoints;
 
-namespace AdaMerging.Domain.Diagnostics;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>The CLIP vision shapes the benchmarks and the device check time, by name (docs/performance.md).</summary>
 public static class ModelShapes

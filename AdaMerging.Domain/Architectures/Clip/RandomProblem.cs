@@ -1,3 +1,5 @@
+using AdaMerging.Domain.Diagnostics;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
@@ -6,7 +8,7 @@ using AdaMerging.Domain.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Diagnostics;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// A CLIP ViT with random weights, K perturbed "fine-tuned" copies loaded as task vectors in the given dtype, a
@@ -31,7 +33,7 @@ public sealed class RandomProblem : IDisposable
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
             new ClassificationHead(OnDevice(randn([10, config.ProjectionDim], generator: g), device), null, true),
-            (IImageRows)new GeneratedImageRows(batch * 4, [config.NumChannels, config.ImageSize, config.ImageSize], seed * 100 + (ulong)i))).ToList();
+            (IExampleRows)new GeneratedImageRows(batch * 4, [config.NumChannels, config.ImageSize, config.ImageSize], seed * 100 + (ulong)i))).ToList();
     }
 
     private static Tensor OnDevice(Tensor t, Device device)

@@ -1,8 +1,13 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AdaMerging.Domain.Tensors;
 
-namespace AdaMerging.Domain.Checkpoints;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// The tensors a CLIP vision encoder has in Hugging Face layout: recognising the layout, inferring the config from

@@ -1,6 +1,12 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using System.Text.Json;
 
-namespace AdaMerging.Domain.Checkpoints;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// The CLIP vision transformer's shape, as Hugging Face's CLIPVisionConfig (or CLIPConfig's vision_config) gives it.

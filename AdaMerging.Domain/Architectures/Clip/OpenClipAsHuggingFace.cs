@@ -1,15 +1,20 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using System.Text.RegularExpressions;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
 
-namespace AdaMerging.Domain.Checkpoints;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>
 /// An open_clip CLIP seen in Hugging Face names: q, k and v are cut from the fused in_proj (in that order), visual.proj
 /// and text_projection ([D, projection]) are transposed into visual_projection.weight and text_projection.weight. The
 /// vision tower and, when the checkpoint has one, the text tower and logit_scale are shown; nothing else.
 /// </summary>
-public sealed partial class OpenClipAsHuggingFace : ITensorSource
+public sealed partial class OpenClipAsHuggingFace : IModelView
 {
     private readonly ITensorSource _source;
     private readonly Dictionary<string, (string Source, Func<torch.Tensor, torch.Tensor> Transform)> _map = new(StringComparer.Ordinal);
@@ -47,6 +52,8 @@ public sealed partial class OpenClipAsHuggingFace : ITensorSource
     public Dictionary<string, torch.Tensor> Map(IReadOnlyDictionary<string, torch.Tensor> native) =>
         _map.Where(m => native.ContainsKey(m.Value.Source))
             .ToDictionary(m => m.Key, m => m.Value.Transform(native[m.Value.Source]), StringComparer.Ordinal);
+
+    IReadOnlyDictionary<string, torch.Tensor> IModelView.Map(IReadOnlyDictionary<string, torch.Tensor> native) => Map(native);
 
     private void Add(TensorInfo t)
     {

@@ -1,8 +1,14 @@
+using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AdaMerging.Domain.Models;
+namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>The residual attention block both CLIP towers are made of (pre-norm, multi-head attention, MLP), over Hugging Face names.</summary>
 public readonly record struct ClipTransformer(int Width, int Heads, string HiddenAct, double LayerNormEps)

@@ -1,0 +1,56 @@
+using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Tensors;
+
+namespace AdaMerging.Domain.Architectures;
+
+/// <summary>
+/// The registry of model families: one line per architecture, as <see cref="Methods.MergeMethods"/> is for methods
+/// (docs/algorithm.md, "Architectures"). A checkpoint is the first registered architecture's that recognises it.
+/// </summary>
+public static class ModelArchitectures
+{
+    /// <summary>The layout of a checkpoint no registered architecture recognises: merged tensor by tensor, never run.</summary>
+    public const string UnknownLayout = "unknown";
+
+    private static readonly Lock Gate = new();
+
+    private static IReadOnlyList<IArchitecture> _all =
+    [
+        new ClipVisionArchitecture(),
+    ];
+
+    public static IReadOnlyList<IArchitecture> All => _all;
+
+    /// <summary>
+    /// Adds an architecture from outside this assembly (an extension, or a test's own): its name and layouts must be
+    /// new. Registering the same instance again does nothing, so a test fixture may call it more than once.
+    /// </summary>
+    public static void Register(IArchitecture architecture)
+    {
+        lock (Gate)
+        {
+            if (_all.Contains(architecture)) return;
+            if (_all.Any(a => a.Name == architecture.Name)) throw new ArgumentException($"an architecture named '{architecture.Name}' is registered already");
+            var taken = architecture.Layouts.Where(l => l == UnknownLayout || _all.Any(a => a.Layouts.Contains(l))).ToList();
+            if (taken.Count > 0) throw new ArgumentException($"layout(s) {string.Join(", ", taken)} belong to another architecture");
+            _all = [.. _all, architecture];
+        }
+    }
+
+    /// <summary>The model the weights hold, by the first architecture that recognises them; null when none does.</summary>
+    public static ModelSpec? Recognise(ITensorSource weights, ModelFiles files)
+    {
+        foreach (var architecture in _all)
+            if (architecture.Recognise(weights, files) is { } spec) return spec;
+        return null;
+    }
+
+    /// <summary>The architecture a stored layout belongs to.</summary>
+    public static IArchitecture? OfLayout(string? layout) => _all.FirstOrDefault(a => layout is not null && a.Layouts.Contains(layout));
+
+    /// <summary>Every side file some architecture reads.</summary>
+    public static bool IsSideFile(string name) => _all.Any(a => a.SideFiles.Contains(name));
+
+    /// <summary>The registered families in words, for errors that name what the service can run.</summary>
+    public static string Described() => string.Join("; ", _all.Select(a => $"{a.Name} ({a.Summary})"));
+}

@@ -1,0 +1,84 @@
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Tensors;
+
+namespace AdaMerging.Domain.Architectures;
+
+/// <summary>
+/// A checkpoint's model as its architecture recognised it: layout and config, and everything the service asks of a
+/// model — which tensors it runs on, the model itself, the block of each tensor, the linear layers RegMean observes,
+/// its input and how task data becomes that input, the width of the features its heads take, memory per example,
+/// and what a merged model is written with (docs/algorithm.md, "Architectures").
+/// </summary>
+public abstract class ModelSpec(IArchitecture architecture, string layout, bool configInferred)
+{
+    public IArchitecture Architecture { get; } = architecture;
+
+    /// <summary>The layout on the wire, one of the architecture's <see cref="IArchitecture.Layouts"/>.</summary>
+    public string Layout { get; } = layout;
+
+    /// <summary>True when no config.json came and the config was read off the weights' shapes.</summary>
+    public bool ConfigInferred { get; } = configInferred;
+
+    /// <summary>The config as the service describes the model (stored with the checkpoint, shown by the API).</summary>
+    public abstract object Config { get; }
+
+    /// <summary>One line: the model's shape in words.</summary>
+    public abstract string Describe();
+
+    /// <summary>What the model takes as input; a dataset of another modality is refused at pre-flight.</summary>
+    public abstract DatasetModality Input { get; }
+
+    /// <summary>The width of the features the model gives its heads.</summary>
+    public abstract int FeatureSize { get; }
+
+    /// <summary>Whether the runnable model reads this tensor (of the checkpoint's own names); others (a text tower) are only carried.</summary>
+    public abstract bool ReadsTensor(string name);
+
+    /// <summary>The weights in the names the model runs on and merged models are written in.</summary>
+    public abstract IModelView View(ITensorSource weights);
+
+    /// <summary>The runnable model over these weights' names.</summary>
+    public abstract IModel CreateModel(ITensorSource weights);
+
+    /// <summary>Which block a tensor belongs to, for layer-wise coefficients per block; null before or after the blocks.</summary>
+    public abstract int? BlockOf(string tensor);
+
+    /// <summary>
+    /// The linear layers (names without ".weight") among the merged tensors that <see cref="IModel.Observed"/> reports
+    /// with their inputs: what RegMean can solve for. Empty when it reports none of them.
+    /// </summary>
+    public abstract IReadOnlyList<string> ObservedLinearLayers(IReadOnlyCollection<string> mergedTensors);
+
+    /// <summary>What stops a dataset of the right modality from feeding this model (shapes, channels); empty when it can.</summary>
+    public abstract IReadOnlyList<string> DataProblems(DatasetInfo data, string label);
+
+    /// <summary>A dataset's examples, read a batch at a time as the model's input, and its labels when it has them.</summary>
+    /// <param name="scratchPath">Where a dataset that must be decoded first (an image archive) may be spilled; removed by the caller.</param>
+    public abstract (IExampleRows Rows, TorchSharp.torch.Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath);
+
+    /// <summary>What one example costs the model's forward pass, for the memory estimate.</summary>
+    public abstract ModelMemory Memory { get; }
+
+    /// <summary>config.json for a merged model of this base (its architecture's own form).</summary>
+    public abstract string MergedConfigJson(ModelFolder baseFolder);
+
+    /// <summary>The class a merged model loads with in Hugging Face's transformers, for the model card; null when none.</summary>
+    public virtual string? TransformersClass(ModelFolder baseFolder) => null;
+
+    /// <summary>Checks made once, when a checkpoint is sealed, beyond recognising it (side files that must parse); throws <see cref="CheckpointFormatException"/>.</summary>
+    public virtual void Verify(ModelFolder folder) { }
+}
+
+/// <summary>
+/// What one example costs a model, for the memory estimate (docs/algorithm.md, "Memory"): elements unless bytes are said.
+/// </summary>
+/// <param name="InputBytes">One example's input as the model reads it (float32 images).</param>
+/// <param name="Blocks">The repeated blocks whose activations autograd keeps.</param>
+/// <param name="BlockActivations">Elements autograd keeps per example and block.</param>
+/// <param name="StageInputs">Elements kept between stages per example with checkpointing (every stage's input).</param>
+/// <param name="ForwardWithoutGraph">Elements a forward pass without a graph holds at once per example (evaluation, RegMean).</param>
+/// <param name="BlockParameters">One block's parameters: the weight gradient checkpointing holds at once.</param>
+/// <param name="ObservedGramBytes">RegMean's Gram matrices with their sums for every observed layer, in bytes.</param>
+public sealed record ModelMemory(long InputBytes, int Blocks, long BlockActivations, long StageInputs, long ForwardWithoutGraph,
+    long BlockParameters, long ObservedGramBytes);

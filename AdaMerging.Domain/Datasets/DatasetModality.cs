@@ -1,0 +1,11 @@
+namespace AdaMerging.Domain.Datasets;
+
+/// <summary>What a dataset's examples are, and so which models it can feed (docs/algorithm.md, "Architectures").</summary>
+public enum DatasetModality
+{
+    /// <summary>Images: pixel_values [N, C, H, W], or an archive of image files.</summary>
+    Images,
+
+    /// <summary>Feature vectors: features [N, D] (float), for models over precomputed features.</summary>
+    Features,
+}
