@@ -5,10 +5,10 @@ namespace AdaMerging.Api.Endpoints;
 
 public sealed record DatasetResponse(Guid Id, string Name, string Sha256, long Bytes, DatasetFormat Format, int Count, int Channels,
     int? Height, int? Width, bool HasLabels, int? MaxLabel, IReadOnlyList<string>? ClassNames, DateTimeOffset CreatedAt,
-    IReadOnlyDictionary<string, string> Metadata)
+    IReadOnlyDictionary<string, string> Metadata, DatasetModality Modality, int? FeatureSize)
 {
     public static DatasetResponse From(Dataset d) => new(d.Id, d.Name, d.Sha256, d.Bytes, d.Format, d.Count, d.Channels, d.Height, d.Width,
-        d.HasLabels, d.MaxLabel, d.ClassNames, d.CreatedAt, d.Metadata);
+        d.HasLabels, d.MaxLabel, d.ClassNames, d.CreatedAt, d.Metadata, d.Modality, d.FeatureSize);
 }
 
 public static class DatasetEndpoints

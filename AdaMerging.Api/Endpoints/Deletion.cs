@@ -1,7 +1,5 @@
-using System.Text.Json;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Jobs;
-using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -27,21 +25,13 @@ public static class Deletion
         return transaction;
     }
 
-    /// <summary>409 naming the queued or running merges whose request uses <paramref name="id"/>.</summary>
+    /// <summary>409 naming the queued or running merges that use <paramref name="id"/>, from the merges' input rows.</summary>
     public static async Task EnsureUnusedAsync(AdaMergingDbContext db, Guid id, string what, CancellationToken ct)
     {
-        var text = id.ToString();
-        var active = await db.Merges.AsNoTracking().Where(m => m.Status == MergeStatus.Queued || m.Status == MergeStatus.Running)
-            .Select(m => new { m.Id, m.RequestJson }).ToListAsync(ct);
-        var users = active.Where(m => m.RequestJson.Contains(text, StringComparison.OrdinalIgnoreCase) && Uses(m.RequestJson, id)).Select(m => m.Id).ToList();
+        var users = await db.MergeInputs.AsNoTracking().Where(i => i.ResourceId == id)
+            .Join(db.Merges.Where(m => m.Status == MergeStatus.Queued || m.Status == MergeStatus.Running), i => i.MergeId, m => m.Id, (i, m) => m.Id)
+            .Distinct().OrderBy(m => m).ToListAsync(ct);
         if (users.Count > 0)
             throw ApiProblemException.Conflict($"{what} {id} is used by queued or running merge {string.Join(", ", users)}; cancel it or wait for it to finish");
-    }
-
-    private static bool Uses(string requestJson, Guid id)
-    {
-        var request = JsonSerializer.Deserialize<MergeRequest>(requestJson, JsonSerializerOptions.Web);
-        return request is not null && (request.Base == id
-            || request.Tasks.Any(t => t.Checkpoint == id || t.Head == id || t.AdaptationData == id || t.EvaluationData == id));
     }
 }

@@ -78,8 +78,7 @@ public static class MergeEndpoints
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         // Pre-flight and insert under the inputs' locks: a concurrent delete of one either finishes first (pre-flight
         // then refuses) or waits and sees this merge using it (409).
-        await using var locked = await Deletion.LockInputsAsync(db,
-            [request.Base, .. request.Tasks.SelectMany(t => new[] { t.Checkpoint, t.Head, t.AdaptationData, t.EvaluationData }).OfType<Guid>()], ct);
+        await using var locked = await Deletion.LockInputsAsync(db, request.Inputs(Guid.Empty).Select(i => i.ResourceId), ct);
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
         var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
         if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
@@ -90,6 +89,7 @@ public static class MergeEndpoints
         job.Traced(AdaMerging.Infrastructure.Telemetry.Tracing.CurrentParent());
         if (request.Metadata is { } metadata) job.Annotate(metadata);
         db.Merges.Add(job);
+        db.MergeInputs.AddRange(request.Inputs(job.Id));
         db.MergeEvents.Add(new MergeEvent(job.Id, "queued", time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
         await db.SaveChangesAsync(ct);
         await locked.CommitAsync(ct);
@@ -126,11 +126,14 @@ public static class MergeEndpoints
 
     public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct)
     {
+        await using var locked = await Deletion.LockInputsAsync(db, [id], ct);
         var job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
         if (!job.IsFinished) throw ApiProblemException.Conflict($"merge {id} is {job.Status.ToString().ToLowerInvariant()}; cancel it first");
+        await Deletion.EnsureUnusedAsync(db, id, "merge", ct);   // a queued merge reusing its coefficients reads them when it runs
         var blobs = job.ResultFiles.Select(f => f.Sha256).ToList();
         db.Merges.Remove(job);
         await db.SaveChangesAsync(ct);
+        await locked.CommitAsync(ct);
         await collector.CollectAsync(blobs, ct);
         return TypedResults.NoContent();
     }

@@ -18,6 +18,8 @@ public sealed class Dataset : StoredBlob
         HasLabels = info.HasLabels;
         MaxLabel = info.MaxLabel;
         ClassNames = info.ClassNames?.ToList();
+        Modality = info.Modality;
+        FeatureSize = info.FeatureSize;
     }
 
     public DatasetFormat Format { get; private set; }
@@ -36,5 +38,11 @@ public sealed class Dataset : StoredBlob
 
     public List<string>? ClassNames { get; private set; }
 
-    public DatasetInfo Info => new(Format, Count, Channels, Height, Width, HasLabels, MaxLabel, ClassNames);
+    /// <summary>What its examples are (images, feature vectors): the models it can feed.</summary>
+    public DatasetModality Modality { get; private set; }
+
+    /// <summary>The width of its feature vectors, for the features modality.</summary>
+    public int? FeatureSize { get; private set; }
+
+    public DatasetInfo Info => new(Format, Count, Channels, Height, Width, HasLabels, MaxLabel, ClassNames, Modality, FeatureSize);
 }

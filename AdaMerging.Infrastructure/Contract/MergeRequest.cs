@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
@@ -34,6 +35,26 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         var (method, options) = Resolve();
         return new MergePlan(method, options, baseFiles, tasks, baseName);
     }
+
+    /// <summary>Every resource the request names, with its role: the merge's input rows (<see cref="MergeInput"/>).</summary>
+    public IReadOnlyList<MergeInput> Inputs(Guid mergeId)
+    {
+        var inputs = new List<MergeInput> { new(mergeId, Base, MergeInputRole.Base, null) };
+        foreach (var t in Tasks)
+        {
+            inputs.Add(new MergeInput(mergeId, t.Checkpoint, MergeInputRole.Checkpoint, t.Name));
+            if (t.Head is { } head) inputs.Add(new MergeInput(mergeId, head, MergeInputRole.Head, t.Name));
+            if (t.AdaptationData is { } a) inputs.Add(new MergeInput(mergeId, a, MergeInputRole.AdaptationData, t.Name));
+            if (t.EvaluationData is { } e) inputs.Add(new MergeInput(mergeId, e, MergeInputRole.EvaluationData, t.Name));
+        }
+        if (CoefficientsSource is { } from) inputs.Add(new MergeInput(mergeId, from, MergeInputRole.Coefficients, null));
+        return inputs;
+    }
+
+    /// <summary>The earlier merge whose coefficients <c>options.coefficientsFrom</c> names, when it names one.</summary>
+    public Guid? CoefficientsSource =>
+        Options is { } o && o.TryGetValue(AdaMergingMethod.CoefficientsFrom.Name, out var json) && json.ValueKind == JsonValueKind.String
+        && Guid.TryParse(json.GetString(), out var id) ? id : null;
 
     /// <summary>The request with every option of its method given, defaults filled in (as stored requests are echoed back).</summary>
     public MergeRequest WithDefaults()

@@ -17,6 +17,9 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 
     public DbSet<MergeEvent> MergeEvents => Set<MergeEvent>();
 
+    /// <summary>Every resource each merge uses, by role: what deletes query (docs/api.md, "Deleting").</summary>
+    public DbSet<MergeInput> MergeInputs => Set<MergeInput>();
+
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
@@ -57,7 +60,7 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(c => c.Name).HasMaxLength(256);
             e.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
             e.Property(c => c.Format).HasConversion<string>().HasMaxLength(32);
-            e.Property(c => c.Layout).HasConversion<string>().HasMaxLength(32);
+            e.Property(c => c.Layout).HasMaxLength(64);
             e.Property(c => c.ConfigJson).HasColumnType("jsonb");
             e.OwnsMany(c => c.Files, f =>
             {
@@ -73,6 +76,7 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
         ConfigureStoredBlob<Dataset>(modelBuilder, "datasets", e =>
         {
             e.Property(d => d.Format).HasConversion<string>().HasMaxLength(32);
+            e.Property(d => d.Modality).HasConversion<string>().HasMaxLength(16);
             e.Ignore(d => d.Info);
         });
         modelBuilder.Entity<ApiKey>(e =>
@@ -110,6 +114,16 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(m => m.Phase).HasMaxLength(16);
             e.HasIndex(m => new { m.Status, m.CreatedAt });
             e.Property(m => m.QueueJobId).HasMaxLength(64);
+        });
+        modelBuilder.Entity<MergeInput>(e =>
+        {
+            e.ToTable("merge_inputs");
+            e.HasKey(i => i.Id);
+            e.Property(i => i.Id).UseIdentityAlwaysColumn();
+            e.Property(i => i.Role).HasConversion<string>().HasMaxLength(16);
+            e.Property(i => i.Task).HasMaxLength(256);
+            e.HasIndex(i => i.ResourceId);
+            e.HasOne<MergeJob>().WithMany().HasForeignKey(i => i.MergeId).OnDelete(DeleteBehavior.Cascade); // a deleted merge takes its rows along
         });
         modelBuilder.Entity<MergeEvent>(e =>
         {

@@ -68,6 +68,38 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.ToTable("merge_events", (string)null);
                 });
 
+            modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeInput", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("MergeId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ResourceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Task")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MergeId");
+
+                    b.HasIndex("ResourceId");
+
+                    b.ToTable("merge_inputs", (string)null);
+                });
+
             modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeJob", b =>
                 {
                     b.Property<Guid>("Id")
@@ -223,8 +255,8 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(32)");
 
                     b.Property<string>("Layout")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("Metadata")
                         .IsRequired()
@@ -286,6 +318,9 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int?>("FeatureSize")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -303,6 +338,11 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<string>("Metadata")
                         .IsRequired()
                         .HasColumnType("jsonb");
+
+                    b.Property<string>("Modality")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -493,6 +533,15 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                 });
 
             modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeEvent", b =>
+                {
+                    b.HasOne("AdaMerging.Domain.Jobs.MergeJob", null)
+                        .WithMany()
+                        .HasForeignKey("MergeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AdaMerging.Domain.Jobs.MergeInput", b =>
                 {
                     b.HasOne("AdaMerging.Domain.Jobs.MergeJob", null)
                         .WithMany()
