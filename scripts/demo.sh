@@ -19,7 +19,7 @@ dotnet build bench/AdaMerging.Benchmark -c Release -nologo -v q
 benchmark_dll=bench/AdaMerging.Benchmark/bin/Release/net10.0/linux-x64/AdaMerging.Benchmark.dll
 tasks=mnist,fashion,digits
 dir=$(dotnet "$benchmark_dll" build --tasks "$tasks" --width 64 --layers 4 --glyphs 30000 --pretrain-steps 1200 \
-  --finetune-steps 200 --finetune-lr 1e-4 --test-images 500 | tee /dev/stderr | tail -n 1)
+  --finetune-steps 200 --finetune-lr 1e-4 --test-images 500 | tee >(cat >&2) | tail -n 1)
 
 source scripts/service.sh demo
 

@@ -66,9 +66,15 @@ public static class CheckpointEndpoints
         var staged = await Uploads.StageAsync(request, blobs, allowance, MaxFilesPerCheckpoint, ct);
         try
         {
-            var named = staged.Select(s => (FileName: s.Name ?? file ?? ShardedSafetensorsWriter.SingleFileName, s.Blob)).ToList();
-            var duplicate = named.GroupBy(n => n.FileName).FirstOrDefault(g => g.Count() > 1);
+            var all = staged.Select(s => (FileName: s.Name ?? file ?? ShardedSafetensorsWriter.SingleFileName, s.Blob)).ToList();
+            var duplicate = all.GroupBy(n => n.FileName).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null) throw ApiProblemException.Invalid($"the file '{duplicate.Key}' is uploaded twice");
+            // A model folder uploads as it is published: what no architecture reads is listed, not stored.
+            var problems = all.Select(n => ModelFolder.FileNameProblem(n.FileName)).OfType<string>().ToList();
+            if (problems.Count > 0) throw ApiProblemException.Invalid($"{problems.Count} file name(s) cannot stand in a model folder", problems);
+            var skipped = ModelFolder.Skipped(all.Select(n => n.FileName)).Select(k => new SkippedFile(k.Key, k.Value)).OrderBy(k => k.FileName, StringComparer.Ordinal).ToList();
+            var named = all.Where(n => skipped.All(k => k.FileName != n.FileName)).ToList();
+            if (named.Count == 0) throw ApiProblemException.Invalid("no file of the upload is read by the service: " + string.Join("; ", skipped.Select(k => $"{k.FileName}: {k.Reason}")));
             foreach (var (fileName, blob) in named) CheckpointSealing.CheckFile(fileName, blob.Path, limits.Value);
             var checkpoint = new Checkpoint(Guid.NewGuid(), Uploads.DisplayName(name ?? named[0].FileName, "checkpoint"), time.GetUtcNow());
             foreach (var (fileName, blob) in named) checkpoint.PutFile(new CheckpointFile(fileName, blob.Sha256, blob.Bytes));
@@ -77,7 +83,7 @@ public static class CheckpointEndpoints
             checkpoint.OwnedBy(user.Owner());
             db.Checkpoints.Add(checkpoint);
             await db.SaveChangesAsync(ct);
-            return TypedResults.Created($"/checkpoints/{checkpoint.Id}", CheckpointResponse.From(checkpoint));
+            return TypedResults.Created($"/checkpoints/{checkpoint.Id}", CheckpointResponse.From(checkpoint) with { SkippedFiles = skipped.Count > 0 ? skipped : null });
         }
         finally
         {
@@ -100,6 +106,8 @@ public static class CheckpointEndpoints
         var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         if (checkpoint.Status != CheckpointStatus.Open) throw ApiProblemException.Conflict($"checkpoint {id} is sealed; its files cannot change");
         if (ModelFolder.FileNameProblem(fileName) is { } problem) throw ApiProblemException.Invalid(problem);
+        if (ModelFolder.Classify(fileName) is (CheckpointFileRole.Skipped, var reason))
+            return TypedResults.Ok(CheckpointResponse.From(checkpoint) with { SkippedFiles = [new SkippedFile(fileName, reason!)] });   // not stored
         if (checkpoint.Files.Count >= MaxFilesPerCheckpoint && checkpoint.Files.All(f => f.FileName != fileName))
             throw ApiProblemException.Invalid($"a checkpoint holds at most {MaxFilesPerCheckpoint} files");
         var limit = Math.Min(limits.Value.MaxUploadBytes - checkpoint.Files.Where(f => f.FileName != fileName).Sum(f => f.Bytes),
@@ -117,9 +125,9 @@ public static class CheckpointEndpoints
     {
         var checkpoint = await FindAsync(id, db, user, ct, tracked: true);
         if (checkpoint.Status == CheckpointStatus.Sealed) return TypedResults.Ok(CheckpointResponse.From(checkpoint));
-        await CheckpointSealing.SealAsync(checkpoint, blobs.Paths(checkpoint), blobs, time, ct);
+        var unread = await CheckpointSealing.SealAsync(checkpoint, blobs.Paths(checkpoint), blobs, time, ct);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(CheckpointResponse.From(checkpoint));
+        return TypedResults.Ok(CheckpointResponse.From(checkpoint) with { SkippedFiles = unread.Count > 0 ? unread : null });
     }
 
     public static async Task<Ok<ListPage<CheckpointResponse>>> List(AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,

@@ -25,10 +25,16 @@ public sealed record CheckpointResponse(
     DateTimeOffset? SealedAt,
     IReadOnlyDictionary<string, string> Metadata)
 {
+    /// <summary>Files of this upload that were not stored, each with why (a README, .gitattributes, training state); null when none was skipped.</summary>
+    public IReadOnlyList<SkippedFile>? SkippedFiles { get; init; }
+
     public static CheckpointResponse From(Checkpoint c) => new(c.Id, c.Name, c.Status, c.Files, c.Bytes, c.Format, c.Layout, ModelArchitectures.OfLayout(c.Layout)?.Name,
         c.TensorCount, c.ParameterCount, c.DTypes, c.ConfigJson is null ? null : JsonDocument.Parse(c.ConfigJson).RootElement.Clone(),
         c.ConfigInferred, c.FeatureSize, c.NonFiniteTensors, c.CreatedAt, c.SealedAt, c.Metadata);
 }
+
+/// <summary>A file an upload brought that the service does not store, and why.</summary>
+public sealed record SkippedFile(string FileName, string Reason);
 
 public sealed record TensorResponse(string Name, string DType, IReadOnlyList<long> Shape);
 

@@ -15,9 +15,11 @@ namespace AdaMerging.Api.Endpoints;
 /// </summary>
 public static class CheckpointSealing
 {
-    public static async Task SealAsync(Checkpoint checkpoint, IReadOnlyDictionary<string, string> paths, BlobStore blobs,
+    /// <returns>The stored files the sealed checkpoint does not read (weights of the same model in a second format), now removed from it.</returns>
+    public static async Task<IReadOnlyList<SkippedFile>> SealAsync(Checkpoint checkpoint, IReadOnlyDictionary<string, string> paths, BlobStore blobs,
         TimeProvider time, CancellationToken ct)
     {
+        var unread = ModelFolder.Skipped(paths.Keys).Select(k => new SkippedFile(k.Key, k.Value)).OrderBy(k => k.FileName, StringComparer.Ordinal).ToList();
         string? converted = null;
         try
         {
@@ -41,7 +43,9 @@ public static class CheckpointSealing
                 checkpoint.RemoveFile(pickle.FileName);
                 checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));
             }
+            foreach (var file in unread.Where(u => checkpoint.Files.Any(f => f.FileName == u.FileName))) checkpoint.RemoveFile(file.FileName);
             checkpoint.Seal(description, time.GetUtcNow());
+            return unread;
         }
         finally
         {

@@ -90,7 +90,7 @@ public static class MergeEndpoints
         if (request.Metadata is { } metadata) job.Annotate(metadata);
         db.Merges.Add(job);
         db.MergeInputs.AddRange(request.Inputs(job.Id));
-        db.MergeEvents.Add(new MergeEvent(job.Id, "queued", time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
+        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Queued, time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
         await db.SaveChangesAsync(ct);
         await locked.CommitAsync(ct);
         job.Queued(scheduler.Enqueue(job.Id, job.Method));
@@ -145,20 +145,23 @@ public static class MergeEndpoints
         if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(view.Of(job));
         if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
         job.Cancel(time.GetUtcNow());
-        db.MergeEvents.Add(new MergeEvent(job.Id, "cancelled", time.GetUtcNow(), "cancelled by its owner"));
+        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Cancelled, time.GetUtcNow(), "cancelled by its owner"));
         await db.SaveChangesAsync(ct);
         if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
         CallbackSender.Enqueue(queue, job.Id);
         return TypedResults.Ok(view.Of(job));
     }
 
-    /// <summary>With an ETag over the answer's bytes: a poller that sends If-None-Match gets 304 until something changed.</summary>
+    /// <summary>
+    /// With an ETag over the answer's state: a poller that sends If-None-Match gets 304 until something changed. The
+    /// elapsed and remaining seconds are read off the clock at each request, so they are left out of it
+    /// (<see cref="MergeResponse.StateTag"/>): a running merge's ETag changes with its step, phase or status, not with time.
+    /// </summary>
     public static async Task<Results<Ok<MergeResponse>, StatusCodeHttpResult>> Get(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, MergeView view,
         HttpContext http, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct)
     {
         var response = view.Of(await FindAsync(id, db, user, ct));
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(response, json.Value.SerializerOptions);
-        var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"";
+        var etag = response.StateTag(json.Value.SerializerOptions);
         http.Response.Headers.ETag = etag;
         if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == "*" || v.Split(',').Select(t => t.Trim()).Contains(etag))))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);

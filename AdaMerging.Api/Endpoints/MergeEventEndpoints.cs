@@ -10,11 +10,12 @@ using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
 
+/// <param name="TotalSteps">The phase's step count beside <paramref name="Step"/>, for phase and objective events.</param>
 public sealed record MergeEventResponse(long Id, string Type, DateTimeOffset At, string Message, string? Phase, int? Step, double? Objective,
-    MergeEventError? Error)
+    MergeEventError? Error, int? TotalSteps = null)
 {
     public static MergeEventResponse From(MergeEvent e) => new(e.Id, e.Type, e.At, e.Message, e.Phase, e.Step, e.Objective,
-        e.ErrorCode is null ? null : new MergeEventError(e.ErrorCode, e.Message));
+        e.ErrorCode is null ? null : new MergeEventError(e.ErrorCode, e.Message), e.TotalSteps);
 }
 
 /// <summary>A failure's machine-readable code and its message.</summary>

@@ -22,6 +22,14 @@ public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, D
     DateTimeOffset? FinishedAt, int Attempts, string? Error, MergeProgressResponse Progress, IReadOnlyList<CheckpointFile> Files, MergeLinks Links,
     DateTimeOffset? ExpiresAt, bool ResultsExpired, MergeRequest? Request, IReadOnlyDictionary<string, string> Metadata, string? Host, string? Device)
 {
+    /// <summary>An ETag over everything but what the clock alone changes (elapsed and estimated remaining seconds).</summary>
+    public string StateTag(System.Text.Json.JsonSerializerOptions options)
+    {
+        var state = this with { Progress = Progress with { ElapsedSeconds = null, EstimatedRemainingSeconds = null } };
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state, options);
+        return $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"";
+    }
+
     public static MergeResponse From(MergeJob j, DateTimeOffset now, TimeSpan retention)
     {
         var done = j.Status == MergeStatus.Succeeded && !j.ResultsExpired;

@@ -34,6 +34,8 @@ public static class ResumableUploadHeaders
         if (!metadata.TryGetValue("filename", out var fileName) || fileName.Length == 0)
             problems.Add("Upload-Metadata needs filename: the file's name in the model folder, base64-encoded");
         else if (ModelFolder.FileNameProblem(fileName) is { } nameProblem) problems.Add(nameProblem);
+        else if (target == UploadTarget.Checkpoint && ModelFolder.Classify(fileName) is (CheckpointFileRole.Skipped, var reason))
+            problems.Add($"'{fileName}' is not stored with a checkpoint: {reason}; upload only the files it lists");
         var sha = metadata.GetValueOrDefault("sha256")?.Trim().ToLowerInvariant();
         if (sha is not { Length: 64 } || !sha.All(char.IsAsciiHexDigitLower))
             problems.Add("Upload-Metadata needs sha256: the file's SHA-256 as 64 hex digits, base64-encoded (it is checked when the last byte arrives)");

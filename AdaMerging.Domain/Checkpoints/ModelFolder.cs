@@ -3,6 +3,22 @@ using AdaMerging.Domain.Tensors;
 
 namespace AdaMerging.Domain.Checkpoints;
 
+/// <summary>What a file in a model folder is to the service (<see cref="ModelFolder.Classify"/>).</summary>
+public enum CheckpointFileRole
+{
+    /// <summary>Weights: safetensors, shards with their index, or a PyTorch state dict.</summary>
+    Weights,
+
+    /// <summary>config.json.</summary>
+    Config,
+
+    /// <summary>A file a registered architecture reads beside the weights (a tokenizer, its own config).</summary>
+    Side,
+
+    /// <summary>Not stored: nothing reads it (a README, .gitattributes, training state).</summary>
+    Skipped,
+}
+
 public enum CheckpointFormat
 {
     Safetensors,
@@ -54,20 +70,71 @@ public sealed class ModelFolder : IDisposable
     /// <summary>The width of the features the model gives its heads; null when it cannot be run.</summary>
     public int? FeatureSize => Spec?.FeatureSize;
 
-    /// <summary>The names a checkpoint's files may have; anything else is refused.</summary>
+    /// <summary>
+    /// Pickles a training run saves beside the weights (Hugging Face's Trainer): arguments, optimiser, scheduler and
+    /// random states, never a model's state dict.
+    /// </summary>
+    private static readonly string[] TrainingStatePrefixes = ["training_args", "optimizer", "scheduler", "scaler", "rng_state"];
+
+    /// <summary>Names that cannot stand in a model folder (paths, odd characters); every plain name is taken or skipped (<see cref="Classify"/>).</summary>
     public static string? FileNameProblem(string name) =>
-        name != Path.GetFileName(name) || name.StartsWith('.') || name.Length > 200 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        name != Path.GetFileName(name) || name is "." or ".." || name.Length > 200 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
             ? $"'{name}' is not a plain file name (letters, digits, '.', '_' and '-')"
-            : name == ConfigFileName || name == ShardedSafetensors.IndexFileName || name.EndsWith(".safetensors", StringComparison.Ordinal)
-              || PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal)) || ModelArchitectures.IsSideFile(name)
-                ? null
-                : $"'{name}' is not a checkpoint file (config.json, {ShardedSafetensors.IndexFileName}, *.safetensors, *.bin, *.pth, *.pt, "
-                  + $"or a file an architecture reads: {string.Join(", ", ModelArchitectures.All.SelectMany(a => a.SideFiles).Distinct().Order(StringComparer.Ordinal))})";
+            : null;
+
+    /// <summary>
+    /// What a file of a published model folder is to the service: weights, config.json, a side file some registered
+    /// architecture reads, or skipped (not stored), with the reason — a repository's README.md, .gitattributes,
+    /// training state, files no architecture reads (docs/api.md, "Checkpoints").
+    /// </summary>
+    public static (CheckpointFileRole Role, string? Reason) Classify(string name) =>
+        name == ConfigFileName ? (CheckpointFileRole.Config, null)
+        : name == ShardedSafetensors.IndexFileName || name.EndsWith(".safetensors", StringComparison.Ordinal) ? (CheckpointFileRole.Weights, null)
+        : ModelArchitectures.IsSideFile(name) ? (CheckpointFileRole.Side, null)
+        : PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal))
+            ? TrainingStatePrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))
+                ? (CheckpointFileRole.Skipped, "training state saved beside the weights, not a model's state dict")
+                : (CheckpointFileRole.Weights, null)
+        : (CheckpointFileRole.Skipped, "no registered architecture reads it (the weights, config.json and "
+            + $"{string.Join(", ", ModelArchitectures.All.SelectMany(a => a.SideFiles).Distinct().Order(StringComparer.Ordinal))} are read)");
+
+    /// <summary>
+    /// The files of a folder the service does not read, each with why: those <see cref="Classify"/> skips by name, and
+    /// weights of the same model in a second format, as published repositories carry them (Hugging Face's
+    /// model.safetensors beside pytorch_model.bin, open_clip's open_clip_model.safetensors beside its .bin, both
+    /// families' files in one repository). Shards with their index win, then safetensors over pickles, then
+    /// Hugging Face's names (model.safetensors, pytorch_model.bin) over others; a folder left with several weights
+    /// files of one format is refused when opened.
+    /// </summary>
+    public static Dictionary<string, string> Skipped(IEnumerable<string> names)
+    {
+        var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
+        var weights = new List<string>();
+        foreach (var name in names)
+        {
+            var (role, reason) = Classify(name);
+            if (role == CheckpointFileRole.Skipped) skipped[name] = reason!;
+            else if (role == CheckpointFileRole.Weights && name != ShardedSafetensors.IndexFileName) weights.Add(name);
+        }
+        if (names.Contains(ShardedSafetensors.IndexFileName)) return skipped;   // the index names its shards; a stray one is refused when opened
+        var safetensors = weights.Where(w => w.EndsWith(".safetensors", StringComparison.Ordinal)).ToList();
+        var chosen = safetensors.Count > 0 ? Preferred(safetensors, ShardedSafetensorsWriter.SingleFileName) : Preferred(weights, "pytorch_model.bin");
+        if (chosen is null) return skipped;
+        foreach (var other in weights.Where(w => w != chosen))
+            skipped[other] = $"the same model's weights in another format or layout; {chosen} is read";
+        return skipped;
+    }
+
+    /// <summary>The one file of several that is read: the given name, or the only one; null when that cannot be decided (refused when opened).</summary>
+    private static string? Preferred(List<string> candidates, string name) =>
+        candidates.Contains(name) ? name : candidates.Count == 1 ? candidates[0] : null;
 
     public static ModelFolder Open(IReadOnlyDictionary<string, string> files)
     {
         var problems = files.Keys.Select(FileNameProblem).OfType<string>().ToList();
         if (problems.Count > 0) throw new CheckpointFormatException(string.Join("; ", problems));
+        var skipped = Skipped(files.Keys);
+        files = files.Where(f => !skipped.ContainsKey(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
         var sideFiles = files.Where(f => ModelArchitectures.IsSideFile(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
         var (weights, format) = OpenWeights(files.Where(f => !ModelArchitectures.IsSideFile(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
         try
@@ -77,6 +144,7 @@ public sealed class ModelFolder : IDisposable
             {
                 if (new FileInfo(configPath).Length > 1 << 20) throw new CheckpointFormatException("config.json is larger than 1 MiB");
                 configJson = File.ReadAllText(configPath);
+                ConfigProblem(configJson);   // whatever reads it, or none: a config.json is a JSON object
             }
             var spec = ModelArchitectures.Recognise(weights, new ModelFiles(configJson, sideFiles));
             return new ModelFolder(weights, format, spec, configJson, sideFiles);
@@ -85,6 +153,19 @@ public sealed class ModelFolder : IDisposable
         {
             weights.Dispose();
             throw;
+        }
+    }
+
+    private static void ConfigProblem(string json)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) throw new CheckpointFormatException("config.json is not a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CheckpointFormatException($"config.json is not valid JSON ({e.Message})", e);
         }
     }
 

@@ -9,17 +9,18 @@ public sealed class MergeEvent
 {
     private MergeEvent() { }
 
-    public MergeEvent(Guid mergeId, string type, DateTimeOffset at, string message, string? phase = null, int? step = null, double? objective = null,
-        string? errorCode = null)
+    public MergeEvent(Guid mergeId, MergeEventType type, DateTimeOffset at, string message, string? phase = null, int? step = null, double? objective = null,
+        MergeFailureCode? errorCode = null, int? totalSteps = null)
     {
+        TotalSteps = totalSteps;
         MergeId = mergeId;
-        Type = type;
+        Type = type.Wire();
         At = at;
         Message = message.Length <= MaxMessage ? message : message[..(MaxMessage - 1)] + "…";
         Phase = phase;
         Step = step;
         Objective = objective;
-        ErrorCode = errorCode;
+        ErrorCode = errorCode?.Wire();
     }
 
     /// <summary>The longest message kept (a failure's reason is cut here; its first line is what matters).</summary>
@@ -29,6 +30,7 @@ public sealed class MergeEvent
 
     public Guid MergeId { get; private set; }
 
+    /// <summary>A <see cref="MergeEventType"/>'s wire name (stored as such).</summary>
     public string Type { get; private set; } = "";
 
     public DateTimeOffset At { get; private set; }
@@ -39,8 +41,11 @@ public sealed class MergeEvent
 
     public int? Step { get; private set; }
 
+    /// <summary>The phase's step count beside <see cref="Step"/> (the optimisation's steps), as a field: no client reads it from the message.</summary>
+    public int? TotalSteps { get; private set; }
+
     public double? Objective { get; private set; }
 
-    /// <summary>For "failed": a stable code (inputs_incompatible, invalid_input, merge_failed).</summary>
+    /// <summary>For "failed": a <see cref="MergeFailureCode"/>'s wire name.</summary>
     public string? ErrorCode { get; private set; }
 }

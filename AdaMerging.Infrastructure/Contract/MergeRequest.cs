@@ -47,12 +47,12 @@ public sealed record MergeRequest([property: Required] string Method, [property:
             if (t.AdaptationData is { } a) inputs.Add(new MergeInput(mergeId, a, MergeInputRole.AdaptationData, t.Name));
             if (t.EvaluationData is { } e) inputs.Add(new MergeInput(mergeId, e, MergeInputRole.EvaluationData, t.Name));
         }
-        if (CoefficientsSource is { } from) inputs.Add(new MergeInput(mergeId, from, MergeInputRole.Coefficients, null));
+        if (CoefficientsSource() is { } from) inputs.Add(new MergeInput(mergeId, from, MergeInputRole.Coefficients, null));
         return inputs;
     }
 
     /// <summary>The earlier merge whose coefficients <c>options.coefficientsFrom</c> names, when it names one.</summary>
-    public Guid? CoefficientsSource =>
+    public Guid? CoefficientsSource() =>
         Options is { } o && o.TryGetValue(AdaMergingMethod.CoefficientsFrom.Name, out var json) && json.ValueKind == JsonValueKind.String
         && Guid.TryParse(json.GetString(), out var id) ? id : null;
 

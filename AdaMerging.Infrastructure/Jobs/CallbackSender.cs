@@ -25,10 +25,10 @@ public sealed partial class CallbackSender(AdaMergingDbContext db, IHttpClientFa
 {
     public const string Queue = "callbacks";
 
-    /// <summary>What a request's callbackEvents may name; without it a callback is sent when the merge ends.</summary>
-    public static readonly IReadOnlyList<string> Events = ["started", "progress", "completed", "failed", "cancelled"];
+    /// <summary>What a request's callbackEvents may name (<see cref="MergeProtocol"/>); without it a callback is sent when the merge ends.</summary>
+    public static IReadOnlyList<string> Events => MergeProtocol.CallbackEvents;
 
-    public static readonly IReadOnlyList<string> DefaultEvents = ["completed", "failed", "cancelled"];
+    public static IReadOnlyList<string> DefaultEvents => MergeProtocol.DefaultCallbackEvents;
 
     /// <summary>Whether the stored request has a callback that wants <paramref name="eventType"/>.</summary>
     public static bool Wants(string requestJson, string eventType) =>
@@ -47,17 +47,17 @@ public sealed partial class CallbackSender(AdaMergingDbContext db, IHttpClientFa
     {
         var job = await db.Merges.AsNoTracking().SingleOrDefaultAsync(m => m.Id == mergeId, cancellationToken);
         if (job is null) return;
+        var request = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web);
         eventType ??= job.Status switch
         {
-            MergeStatus.Succeeded => "completed",
-            MergeStatus.Failed => "failed",
-            MergeStatus.Cancelled => "cancelled",
+            MergeStatus.Succeeded => MergeProtocol.SucceededName(request?.CallbackEvents),   // "completed" for who asked for the old name alone
+            MergeStatus.Failed => CallbackEvent.Failed.Wire(),
+            MergeStatus.Cancelled => CallbackEvent.Cancelled.Wire(),
             _ => null,
         };
-        var request = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web);
         if (eventType is null || request?.CallbackUrl is not { } url || !(request.CallbackEvents ?? DefaultEvents).Contains(eventType)) return;
         var now = time.GetUtcNow();
-        var messageId = $"msg_{job.Id:N}_{eventType}" + (eventType == "progress" ? "_" + job.Phase : "");
+        var messageId = $"msg_{job.Id:N}_{eventType}" + (eventType == CallbackEvent.Progress.Wire() ? "_" + job.Phase : "");
         var payload = JsonSerializer.Serialize(Body(job, eventType, now), JsonSerializerOptions.Web);
         using var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
         message.Headers.Add("webhook-id", messageId);

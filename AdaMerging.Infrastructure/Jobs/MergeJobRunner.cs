@@ -62,26 +62,26 @@ public sealed partial class MergeJobRunner(
         job.Start(time.GetUtcNow(), host, deviceName);
         span?.SetTag("merge.attempt", job.Attempts);
         span?.SetTag("merge.device", deviceName);
-        db.MergeEvents.Add(new MergeEvent(mergeId, job.Attempts == 1 ? "started" : "retried", time.GetUtcNow(),
+        db.MergeEvents.Add(new MergeEvent(mergeId, job.Attempts == 1 ? MergeEventType.Started : MergeEventType.Retried, time.GetUtcNow(),
             job.Attempts == 1 ? $"started on {host}, {deviceName}" : $"attempt {job.Attempts} on {host}, {deviceName}, after the previous one stopped"));
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(mergeId, job.Method, job.Attempts);
-        if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, "started")) CallbackSender.Enqueue(queue, mergeId, "started");
+        if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, CallbackEvent.Started.Wire())) CallbackSender.Enqueue(queue, mergeId, CallbackEvent.Started.Wire());
         var output = blobs.NewTempPath();
         PhaseTelemetry? phases = null;
-        string? failureCode = null;
+        MergeFailureCode? failureCode = null;
         var snapshots = new RunSnapshotFile(options.Value.DataRoot, mergeId, TimeSpan.FromSeconds(options.Value.SnapshotSeconds));
         if (snapshots.Load() is { } saved)
         {
             LogResuming(mergeId, saved.Step);
-            db.MergeEvents.Add(new MergeEvent(mergeId, "resumed", time.GetUtcNow(), $"resumed from the snapshot at step {saved.Step}", step: saved.Step));
+            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Resumed, time.GetUtcNow(), $"resumed from the snapshot at step {saved.Step}", step: saved.Step));
             await db.SaveChangesAsync(cancellationToken);
         }
         try
         {
             var plan = await PlanAsync(job, cancellationToken);
             phases = new PhaseTelemetry(metrics, job.Method, span?.Context ?? default);
-            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, "progress") ? queue : null, phases);
+            var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, CallbackEvent.Progress.Wire()) ? queue : null, phases);
             var device = TorchDevice.Choose(deviceName);
             MergeReport report;
             metrics.Running.Inc();
@@ -112,7 +112,7 @@ public sealed partial class MergeJobRunner(
             }
             report = report with { Run = report.Run is { } run ? run with { Host = host } : null }; // the run record names this host too
             job.Succeed(files, JsonSerializer.Serialize(report, JsonSerializerOptions.Web), time.GetUtcNow());
-            db.MergeEvents.Add(new MergeEvent(mergeId, "succeeded", time.GetUtcNow(), $"succeeded with {files.Count} files"));
+            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Succeeded, time.GetUtcNow(), $"succeeded with {files.Count} files"));
             LogSucceeded(mergeId, files.Count);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -136,7 +136,7 @@ public sealed partial class MergeJobRunner(
             var reason = e.Message.Split('\n', 2)[0].Trim();
             job.Fail(reason, time.GetUtcNow());
             failureCode = FailureCode(e);
-            db.MergeEvents.Add(new MergeEvent(mergeId, "failed", time.GetUtcNow(), reason, errorCode: failureCode));
+            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Failed, time.GetUtcNow(), reason, errorCode: failureCode));
             LogFailed(e, mergeId, reason);
         }
         finally
@@ -153,24 +153,24 @@ public sealed partial class MergeJobRunner(
         CallbackSender.Enqueue(queue, mergeId);
     }
 
-    private void Measure(MergeJob job, TimeSpan elapsed, string? failureCode)
+    private void Measure(MergeJob job, TimeSpan elapsed, MergeFailureCode? failureCode)
     {
         var status = job.Status.ToString().ToLowerInvariant();
         metrics.MergeDuration.WithLabels(job.Method, status).Observe(elapsed.TotalSeconds);
         Activity.Current?.SetTag("merge.status", status);
         if (job.Status == MergeStatus.Failed)
         {
-            metrics.Failures.WithLabels(failureCode ?? "merge_failed").Inc();
+            metrics.Failures.WithLabels((failureCode ?? MergeFailureCode.MergeFailed).Wire()).Inc();
             Activity.Current?.SetStatus(ActivityStatusCode.Error, job.Error);
         }
     }
 
     /// <summary>The stable code a failed event carries: what kind of failure, for clients to branch on.</summary>
-    private static string FailureCode(Exception e) => e switch
+    private static MergeFailureCode FailureCode(Exception e) => e switch
     {
-        IncompatibleCheckpointsException => "inputs_incompatible",
-        CheckpointFormatException or AdaMerging.Domain.Tensors.SafetensorsFormatException or ArgumentException or KeyNotFoundException => "invalid_input",
-        _ => "merge_failed",
+        IncompatibleCheckpointsException => MergeFailureCode.InputsIncompatible,
+        CheckpointFormatException or AdaMerging.Domain.Tensors.SafetensorsFormatException or ArgumentException or KeyNotFoundException => MergeFailureCode.InvalidInput,
+        _ => MergeFailureCode.MergeFailed,
     };
 
     private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)

@@ -35,7 +35,7 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
         bool phaseChanged = progress.Phase != _phase;
         _phase = progress.Phase;
         FlushAsync().GetAwaiter().GetResult();
-        if (phaseChanged && callbacks is not null) CallbackSender.Enqueue(callbacks, mergeId, "progress"); // after the row shows the phase
+        if (phaseChanged && callbacks is not null) CallbackSender.Enqueue(callbacks, mergeId, CallbackEvent.Progress.Wire()); // after the row shows the phase
     }
 
     public async Task FlushAsync()
@@ -52,12 +52,13 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
         if (p.Phase != _writtenPhase)
         {
             _writtenPhase = p.Phase;
-            db.MergeEvents.Add(new MergeEvent(mergeId, "phase", now, $"phase {p.Phase}", p.Phase, p.Step));
+            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Phase, now, $"phase {p.Phase}", p.Phase, p.Step, totalSteps: p.TotalSteps));
         }
         if (p.Objective is { } objective && p.Step >= _objectiveStep + ObjectiveEventSteps)
         {
             _objectiveStep = p.Step;
-            db.MergeEvents.Add(new MergeEvent(mergeId, "objective", now, $"step {p.Step} of {p.TotalSteps}: entropy {objective:G6}", p.Phase, p.Step, objective));
+            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Objective, now, $"step {p.Step} of {p.TotalSteps}: entropy {objective:G6}", p.Phase, p.Step, objective,
+                totalSteps: p.TotalSteps));
         }
         await db.SaveChangesAsync();
     }

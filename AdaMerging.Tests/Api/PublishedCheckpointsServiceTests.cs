@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Architectures.Clip;
 using System.Net;
 using System.Net.Http.Json;
@@ -43,9 +44,9 @@ public sealed class PublishedCheckpointsServiceTests(ServiceFixture service) : T
     {
         var (baseId, tasks) = await UploadAsync();
         using var baseFolder = ModelFolder.Open(new Dictionary<string, string> { ["model.safetensors"] = Dir.File("base/model.safetensors"), ["config.json"] = Dir.File("base/config.json") });
-        foreach (var method in new[] { "weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "regmean", "adamerging" })
+        foreach (var method in MergeMethods.All.Select(m => m.Name))
         {
-            object options = method == "adamerging" ? new { steps = 2, batchSize = 4 } : new { };
+            var options = QuickOptions.For(MergeMethods.Get(method));
             using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method, @base = baseId, tasks, options });
             Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, $"{method}: {await submitted.Content.ReadAsStringAsync()}");
             var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString(), TimeSpan.FromMinutes(2));

@@ -90,6 +90,22 @@ public sealed class WebhookTests(ServiceFixture service) : TempDirectoryTests, I
     }
 
     [Fact]
+    public async Task Without_callback_events_the_end_is_sent_as_merge_succeeded_the_event_s_own_name()
+    {
+        var inputs = await TinyService.UploadAsync(service, Dir, tasks: 1, seed: 83);
+        using var receiver = new CallbackReceiver();
+        using var submitted = await service.Client.PostAsJsonAsync("/merges", new
+        {
+            method = "task_arithmetic", @base = inputs.Base, tasks = inputs.TaskJson(), callbackUrl = $"http://127.0.0.1:{receiver.Port}/hook/end",
+        });
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        var next = await receiver.NextAsync(TimeSpan.FromSeconds(60)) ?? throw new TimeoutException("no callback");
+        Assert.Equal("merge.succeeded", JsonDocument.Parse(next.Body).RootElement.GetProperty("type").GetString());
+        var events = await service.Client.GetFromJsonAsync<JsonElement>($"/merges/{id}/events?after=0");
+        Assert.Contains(events.GetProperty("data").EnumerateArray(), e => e.GetProperty("type").GetString() == "succeeded");   // the same name as the event
+    }
+
+    [Fact]
     public async Task Unknown_callback_events_are_refused_naming_the_known_ones()
     {
         using var response = await service.Client.PostAsJsonAsync("/merges", new
@@ -97,7 +113,7 @@ public sealed class WebhookTests(ServiceFixture service) : TempDirectoryTests, I
             method = "task_arithmetic", @base = Guid.NewGuid(), tasks = new[] { new { name = "a", checkpoint = Guid.NewGuid() } },
             callbackUrl = "https://example.org/hook", callbackEvents = new[] { "finished" },
         });
-        Assert.Contains("'finished' is not one of started, progress, completed, failed, cancelled",
+        Assert.Contains("'finished' is not one of started, progress, succeeded, failed, cancelled, completed",
             Problems.Text(await Problems.ReadAsync(response, HttpStatusCode.BadRequest)), StringComparison.Ordinal);
     }
 }

@@ -87,13 +87,13 @@ public static class MalformedInputs
         yield return C("JSON nested too deep", ck, "not valid JSON", (st, Raw("{\"__metadata__\":{\"a\":" + new string('[', 20) + new string(']', 20) + "}}")));
         yield return C("too many tensors", ck, "over the limit of 1000",
             (st, Tensors(string.Join(",", Enumerable.Range(0, 1001).Select(i => F32($"t{i}", "[1]", i * 4, i * 4 + 4))), 4004)));
-        yield return C("not a checkpoint file name", ck, "is not a checkpoint file", ("evil.exe", good));
+        yield return C("no file the service reads", ck, "no file of the upload is read by the service: evil.exe: no registered architecture reads it", ("evil.exe", good));
         yield return C("path traversal in the file name", ck, "not a plain file name", ("..%2fx.safetensors", good));
         yield return C("a text file", ck, "not a valid safetensors file", (st, Text("root:x:0:0:root:/root:/bin/bash\n")));
         yield return C("a PNG image", ck, "not a valid safetensors file", (st, Png()));
         yield return C("a zip archive", ck, "not a valid safetensors file", (st, Images.Zip(("a.txt", Text("x")))));
         yield return C("config.json not JSON", ck, "config.json is not valid JSON", (st, good), ("config.json", Text("{")));
-        yield return C("config.json heads do not divide", ck, "not divisible", (st, good), ("config.json", Text("{\"hidden_size\":10,\"num_attention_heads\":3}")));
+        yield return C("config.json heads do not divide", ck, "not divisible", (st, TinyClip()), ("config.json", Text("{\"hidden_size\":10,\"num_attention_heads\":3}")));
         yield return C("config.json disagrees with weights", ck, "where config.json implies",
             (st, TinyClip()), ("config.json", Text("{\"hidden_size\":16,\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":2,\"image_size\":8,\"patch_size\":4,\"projection_dim\":12}")));
         yield return C("garbage PyTorch file", ck, "not a PyTorch state dict", ("pytorch_model.bin", Text("this is not a pickle")));

@@ -25,7 +25,7 @@ public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked
     public IReadOnlySet<string> SideFiles { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         ClipTokenizer.VocabularyFile, ClipTokenizer.MergesFile, ClipTokenizer.OpenClipFile,
-        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json",
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json", OpenClipConfig.FileName,
     };
 
     public IEnumerable<(string Name, double Difference)> ReferenceChecks(string fixtures, TorchSharp.torch.Device device) => ClipReferenceChecks.Run(fixtures, device);
@@ -36,15 +36,21 @@ public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked
             : ClipVisionLayout.IsHuggingFace(weights) ? HuggingFaceLayout
             : null;
         if (layout is null) return null;
-        var config = files.ConfigJson is { } json ? ClipVisionConfig.Parse(json) : null;
+        // config.json first; else open_clip's own config file; else the shapes (heads as hidden/64, quick_gelu).
+        var openClip = files.ConfigJson is null && files.SideFiles.TryGetValue(OpenClipConfig.FileName, out var openClipPath) ? OpenClipConfig.Read(openClipPath) : null;
+        var config = files.ConfigJson is { } json ? ClipVisionConfig.Parse(json) : openClip?.Vision;
         bool inferred = config is null;
         using var view = layout == OpenClipLayout ? new OpenClipAsHuggingFace(new SameNames(weights)) : (IModelView)new SameNames(weights);
         config ??= ClipVisionLayout.Infer(view);
         var mismatches = ClipVisionLayout.Mismatches(config, view);
         if (mismatches.Count > 0)
             throw new Checkpoints.CheckpointFormatException(
-                $"the weights do not match {(inferred ? "the config their shapes imply" : "config.json")}: {string.Join("; ", mismatches)}");
+                $"the weights do not match {(inferred ? "the config their shapes imply" : openClip is not null ? OpenClipConfig.FileName : "config.json")}: {string.Join("; ", mismatches)}");
         int featureSize = view.Find(ClipVisionLayout.Projection) is not null ? config.ProjectionDim : config.HiddenSize;
-        return new ClipVisionSpec(this, layout, config, inferred, featureSize, view.Find(ClipTextLayout.TokenEmbedding) is not null);
+        return new ClipVisionSpec(this, layout, config, inferred, featureSize, view.Find(ClipTextLayout.TokenEmbedding) is not null)
+        {
+            ImageMean = openClip?.Mean,
+            ImageStd = openClip?.Std,
+        };
     }
 }

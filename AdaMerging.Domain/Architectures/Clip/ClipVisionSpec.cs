@@ -17,6 +17,12 @@ public sealed partial class ClipVisionSpec(IArchitecture architecture, string la
     /// <summary>A full CLIP (Hugging Face CLIPModel or open_clip): the vision tower with a text tower beside it.</summary>
     public bool HasTextTower { get; } = hasTextTower;
 
+    /// <summary>The image mean and std per channel when the checkpoint's own config gives them (open_clip's preprocess_cfg); CLIP's otherwise.</summary>
+    public float[]? ImageMean { get; init; }
+
+    /// <inheritdoc cref="ImageMean"/>
+    public float[]? ImageStd { get; init; }
+
     public override string Describe() => Config.Describe();
 
     public override DatasetModality Input => DatasetModality.Images;
@@ -52,7 +58,7 @@ public sealed partial class ClipVisionSpec(IArchitecture architecture, string la
     }
 
     public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath) =>
-        ImageDatasets.Open(path, info, new ClipImages(Config.ImageSize), scratchPath);
+        ImageDatasets.Open(path, info, new ClipImages(Config.ImageSize, ImageMean, ImageStd), scratchPath);
 
     public override ModelMemory Memory => ClipMemory.Of(Config);
 

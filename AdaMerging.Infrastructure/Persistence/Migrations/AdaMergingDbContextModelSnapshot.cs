@@ -56,6 +56,9 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.Property<int?>("Step")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("TotalSteps")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Models;
 using AdaMerging.Tests.Support;
@@ -34,6 +35,30 @@ public class ClipVisionEncoderTests
         var fixedConfig = new ClipVisionEncoder(folder.Config! with { NumAttentionHeads = 4 });
         using var _ = torch.no_grad();
         AssertClose(io.Read("features"), fixedConfig.Forward(θ, io.Read("pixel_values")));
+        ModelParameters.Dispose(θ);
+    }
+
+    [Fact]
+    public void An_open_clip_folder_with_its_open_clip_config_runs_with_its_heads_and_activation_and_matches_PyTorch()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File(OpenClipConfig.FileName), """
+            {"model_cfg": {"embed_dim": 24, "quick_gelu": true, "vision_cfg": {"image_size": 16, "layers": 2, "width": 32, "patch_size": 4, "head_width": 8, "mlp_ratio": 2.0}},
+             "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}}
+            """);
+        using var folder = ModelFolder.Open(new Dictionary<string, string>
+        {
+            ["open_clip_model.safetensors"] = ClipTiny.File("open_clip.safetensors"), [OpenClipConfig.FileName] = dir.File(OpenClipConfig.FileName),
+        });
+        var spec = Assert.IsType<ClipVisionSpec>(folder.Spec);
+        Assert.False(spec.ConfigInferred);
+        Assert.Equal(ClipTiny.Config, spec.Config);   // 4 heads and quick_gelu, as the authors' config says: not hidden/64 = 1 head
+        Assert.Equal([0.5f, 0.5f, 0.5f], spec.ImageMean!);
+        using var io = ClipTiny.Io();
+        var (model, θ) = ModelParameters.LoadRunnable(folder, torch.ScalarType.Float32, torch.CPU);
+        using (model)
+        using (torch.no_grad())
+            AssertClose(io.Read("features"), model.Features(θ, io.Read("pixel_values")));
         ModelParameters.Dispose(θ);
     }
 

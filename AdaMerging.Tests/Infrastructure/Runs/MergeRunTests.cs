@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Methods;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Infrastructure.Runs;
@@ -18,18 +19,33 @@ public sealed class MergeRunTests : TempDirectoryTests
         _tasks = TinyTasks.Write(Dir, seed: 8);
     }
 
+    /// <summary>Non-default options for some methods; every registered method gets a case (its defaults when it has none here).</summary>
+    private static readonly Dictionary<string, string[]> CaseOptions = new(StringComparer.Ordinal)
+    {
+        ["task_arithmetic"] = ["""{"lambda": 0.5}"""],
+        ["ties"] = ["""{"topK": 0.3, "tiesMerge": "mean"}"""],
+        ["dare"] = ["""{"dropRate": 0.5, "dareBase": "ties", "seed": 2}"""],
+        ["tsv"] = ["""{"alpha": 0.8}"""],
+        ["iso_cts"] = ["""{"commonSpaceFraction": 0.5}"""],
+        ["regmean"] = ["""{"regmeanExamples": 8}"""],
+        ["adamerging"] =
+        [
+            """{"granularity": "task", "steps": 3, "batchSize": 4}""",
+            """{"vectors": "tsv", "granularity": "task", "steps": 3, "batchSize": 4, "batchesPerStep": 2}""",
+            """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""",
+        ],
+    };
+
+    public static TheoryData<string, string> EveryMethod()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var method in MergeMethods.All)
+            foreach (var options in CaseOptions.GetValueOrDefault(method.Name, ["{}"])) data.Add(method.Name, options);
+        return data;
+    }
+
     [Theory]
-    [InlineData("weight_averaging", "{}")]
-    [InlineData("task_arithmetic", """{"lambda": 0.5}""")]
-    [InlineData("ties", """{"topK": 0.3, "tiesMerge": "mean"}""")]
-    [InlineData("dare", """{"dropRate": 0.5, "dareBase": "ties", "seed": 2}""")]
-    [InlineData("tsv", """{"alpha": 0.8}""")]
-    [InlineData("iso_c", "{}")]
-    [InlineData("iso_cts", """{"commonSpaceFraction": 0.5}""")]
-    [InlineData("regmean", """{"regmeanExamples": 8}""")]
-    [InlineData("adamerging", """{"granularity": "task", "steps": 3, "batchSize": 4}""")]
-    [InlineData("adamerging", """{"vectors": "tsv", "granularity": "task", "steps": 3, "batchSize": 4, "batchesPerStep": 2}""")]
-    [InlineData("adamerging", """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""")]
+    [MemberData(nameof(EveryMethod))]
     public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)
     {
         var output = Dir.File("out");

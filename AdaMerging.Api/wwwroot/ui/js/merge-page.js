@@ -38,8 +38,7 @@ function live(merge, status) {
     if (e.step !== null && e.step !== undefined && (type === "objective" || restarted || e.step > Number(step.textContent))) {
       step.textContent = String(e.step);
       bar.value = e.step;
-      const of = /of (\d+)/.exec(e.message);
-      if (of) { total.textContent = of[1]; bar.max = Number(of[1]); }
+      if (e.totalSteps) { total.textContent = String(e.totalSteps); bar.max = e.totalSteps; }
       const now = Date.parse(e.at);
       if (!pace || e.step < pace[0]) pace = [e.step, now];
       else if (e.step > pace[0] && bar.max > e.step) remaining.textContent = duration(((now - pace[1]) / 1000 / (e.step - pace[0])) * (bar.max - e.step));
