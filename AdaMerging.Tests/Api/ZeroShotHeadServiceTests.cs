@@ -151,6 +151,12 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
         {
             var options = QuickOptions.For(MergeMethods.Get(method));
             using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method, @base = baseId, tasks, options });
+            if (method == "regmean")   // its Gram matrices observe Hugging Face-named linear layers; an open_clip base has none: refused, saying so
+            {
+                Assert.Contains("layout open_clip reports none of its merged tensors",
+                    Problems.Text(await Problems.ReadAsync(submitted, HttpStatusCode.UnprocessableEntity)), StringComparison.Ordinal);
+                continue;
+            }
             Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, $"{method}: {await submitted.Content.ReadAsStringAsync()}");
             var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString(), TimeSpan.FromMinutes(2));
             Assert.True(merge.GetProperty("status").GetString() == "succeeded", $"{method}: {merge}");
