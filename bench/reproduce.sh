@@ -17,6 +17,7 @@ scripts/prerequisites.sh fonts
 echo "== building the benchmark (cached in data/benchmark)"
 dotnet build bench/AdaMerging.Benchmark -c Release -nologo -v q
 benchmark_dll=bench/AdaMerging.Benchmark/bin/Release/net10.0/linux-x64/AdaMerging.Benchmark.dll
+# tee >(cat >&2), not tee /dev/stderr: when stderr is a file, tee reopens /dev/stderr and truncates what came before.
 dir=$(dotnet "$benchmark_dll" build "$@" | tee >(cat >&2) | tail -n 1)
 
 source scripts/service.sh benchmark

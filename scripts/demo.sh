@@ -14,10 +14,11 @@ keep_running=false
 
 bench/fetch-data.sh
 scripts/prerequisites.sh fonts
-echo "== building a three-task slice of the benchmark (cached in data/benchmark; about two minutes the first time)"
+echo "== building a three-task slice of the benchmark (cached in data/benchmark; about five minutes the first time on two cores)"
 dotnet build bench/AdaMerging.Benchmark -c Release -nologo -v q
 benchmark_dll=bench/AdaMerging.Benchmark/bin/Release/net10.0/linux-x64/AdaMerging.Benchmark.dll
 tasks=mnist,fashion,digits
+# tee >(cat >&2), not tee /dev/stderr: when stderr is a file, tee reopens /dev/stderr and truncates what came before.
 dir=$(dotnet "$benchmark_dll" build --tasks "$tasks" --width 64 --layers 4 --glyphs 30000 --pretrain-steps 1200 \
   --finetune-steps 200 --finetune-lr 1e-4 --test-images 500 | tee >(cat >&2) | tail -n 1)
 
