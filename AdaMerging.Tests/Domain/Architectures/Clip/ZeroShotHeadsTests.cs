@@ -5,7 +5,7 @@ using AdaMerging.Domain.Tensors;
 using AdaMerging.Tests.Support;
 using TorchSharp;
 
-namespace AdaMerging.Tests.Domain.Heads;
+namespace AdaMerging.Tests.Domain.Architectures.Clip;
 
 /// <summary>Zero-shot heads against the PyTorch reference's, from both layouts, and every refusal at once.</summary>
 public sealed class ZeroShotHeadsTests : TempDirectoryTests

@@ -4,7 +4,7 @@ using AdaMerging.Domain.Models;
 using AdaMerging.Tests.Support;
 using TorchSharp;
 
-namespace AdaMerging.Tests.Domain.Models;
+namespace AdaMerging.Tests.Domain.Architectures.Clip;
 
 /// <summary>The C# encoder against an independent PyTorch implementation (tools/make_clip_fixture.py).</summary>
 public class ClipVisionEncoderTests

@@ -2,7 +2,7 @@ using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Tests.Support;
 
-namespace AdaMerging.Tests.Domain.Text;
+namespace AdaMerging.Tests.Domain.Architectures.Clip;
 
 /// <summary>The tokenizer against the PyTorch reference's ids (tools/make_text_fixture.py), from both file formats.</summary>
 public sealed class ClipTokenizerTests : TempDirectoryTests

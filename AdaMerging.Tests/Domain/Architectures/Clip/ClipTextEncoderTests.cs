@@ -4,7 +4,7 @@ using AdaMerging.Domain.Models;
 using AdaMerging.Tests.Support;
 using TorchSharp;
 
-namespace AdaMerging.Tests.Domain.Models;
+namespace AdaMerging.Tests.Domain.Architectures.Clip;
 
 /// <summary>The text tower against the independent PyTorch reference (tools/make_text_fixture.py), in both layouts.</summary>
 public sealed class ClipTextEncoderTests
