@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -69,13 +68,7 @@ public sealed class PublishedFolderUploadTests(ServiceFixture service) : IClassF
 
     private async Task<(HttpStatusCode, JsonElement)> UploadAsync(string path, params (string Name, byte[] Bytes)[] files)
     {
-        using var content = new MultipartFormDataContent();
-        foreach (var (name, bytes) in files)
-        {
-            var part = new ByteArrayContent(bytes);
-            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            content.Add(part, "file", name);
-        }
+        using var content = TinyService.Multipart(files);
         using var response = await service.Client.PostAsync(path, content);
         return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
     }

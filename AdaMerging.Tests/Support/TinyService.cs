@@ -53,15 +53,22 @@ public static class TinyService
         return paths;
     }
 
-    public static async Task<string> PostAsync(ServiceFixture service, string path, params (string Name, byte[] Bytes)[] files)
+    /// <summary>Files as multipart parts named "file", as a model folder is uploaded.</summary>
+    public static MultipartFormDataContent Multipart(params (string Name, byte[] Bytes)[] files)
     {
-        using var content = new MultipartFormDataContent();
+        var content = new MultipartFormDataContent();
         foreach (var (name, bytes) in files)
         {
             var part = new ByteArrayContent(bytes);
             part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             content.Add(part, "file", name);
         }
+        return content;
+    }
+
+    public static async Task<string> PostAsync(ServiceFixture service, string path, params (string Name, byte[] Bytes)[] files)
+    {
+        using var content = Multipart(files);
         using var response = await service.Client.PostAsync(path, content);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {body}");

@@ -1,3 +1,5 @@
+
+
 namespace AdaMerging.Domain.Architectures.Clip;
 
 /// <summary>What one image costs a CLIP ViT, for the memory estimate (docs/algorithm.md, "Memory").</summary>

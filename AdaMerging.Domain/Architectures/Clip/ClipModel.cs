@@ -1,9 +1,5 @@
 using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Architectures.Clip;

@@ -1,11 +1,8 @@
-using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Tensors;
 
 namespace AdaMerging.Domain.Architectures.Clip;

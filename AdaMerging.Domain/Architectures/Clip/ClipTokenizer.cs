@@ -1,15 +1,11 @@
-using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Models;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Text;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 using Microsoft.ML.Tokenizers;
 
 namespace AdaMerging.Domain.Architectures.Clip;

@@ -1,10 +1,6 @@
-using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
 using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 
 namespace AdaMerging.Domain.Architectures.Clip;
 
@@ -95,18 +91,28 @@ public sealed record ClipVisionConfig(
         }
     }
 
-    private static int Int(JsonElement e, string name, int fallback) =>
+    private static int Int(JsonElement e, string name, int fallback) => ConfigFields.WholeNumber(e, name, fallback, "config.json");
+
+    private static double Num(JsonElement e, string name, double fallback) => ConfigFields.Number(e, name, fallback, "config.json");
+
+    private static string Str(JsonElement e, string name, string fallback) => ConfigFields.Text(e, name, fallback, "config.json");
+}
+
+/// <summary>Fields of a config file (config.json, open_clip_config.json) with their defaults; a field of the wrong kind is refused naming the file.</summary>
+public static class ConfigFields
+{
+    public static int WholeNumber(JsonElement e, string name, int fallback, string file) =>
         !e.TryGetProperty(name, out var p) ? fallback
         : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var v) ? v
-        : throw new CheckpointFormatException($"config.json: {name} must be an integer");
+        : throw new CheckpointFormatException($"{file}: {name} must be an integer");
 
-    private static double Num(JsonElement e, string name, double fallback) =>
+    public static double Number(JsonElement e, string name, double fallback, string file) =>
         !e.TryGetProperty(name, out var p) ? fallback
         : p.ValueKind == JsonValueKind.Number ? p.GetDouble()
-        : throw new CheckpointFormatException($"config.json: {name} must be a number");
+        : throw new CheckpointFormatException($"{file}: {name} must be a number");
 
-    private static string Str(JsonElement e, string name, string fallback) =>
+    public static string Text(JsonElement e, string name, string fallback, string file) =>
         !e.TryGetProperty(name, out var p) ? fallback
         : p.ValueKind == JsonValueKind.String ? p.GetString()!
-        : throw new CheckpointFormatException($"config.json: {name} must be a string");
+        : throw new CheckpointFormatException($"{file}: {name} must be a string");
 }

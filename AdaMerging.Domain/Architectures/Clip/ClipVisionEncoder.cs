@@ -1,12 +1,9 @@
 using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
 using TorchSharp;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Architectures.Clip;
 

@@ -1,10 +1,7 @@
-using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Tensors;
 
 namespace AdaMerging.Domain.Architectures.Clip;

@@ -1,9 +1,4 @@
 using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Tensors;
-using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
 
 namespace AdaMerging.Domain.Architectures.Clip;
 

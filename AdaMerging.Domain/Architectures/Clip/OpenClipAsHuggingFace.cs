@@ -1,9 +1,5 @@
-using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Merging;
-using AdaMerging.Domain.Datasets;
-using AdaMerging.Domain.Models;
-using AdaMerging.Domain.Checkpoints;
 using System.Text.RegularExpressions;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
 

@@ -24,7 +24,7 @@ public sealed record OpenClipConfig(ClipVisionConfig Vision, float[]? Mean, floa
                 || !model.TryGetProperty("vision_cfg", out var vision) || vision.ValueKind != JsonValueKind.Object)
                 throw new CheckpointFormatException($"{FileName} has no model_cfg.vision_cfg object");
             int width = Int(vision, "width", 768), headWidth = Int(vision, "head_width", 64);
-            double mlpRatio = vision.TryGetProperty("mlp_ratio", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetDouble() : 4.0;
+            double mlpRatio = ConfigFields.Number(vision, "mlp_ratio", 4.0, FileName);
             bool quickGelu = model.TryGetProperty("quick_gelu", out var q) && q.ValueKind == JsonValueKind.True;
             var config = new ClipVisionConfig(
                 HiddenSize: width,
@@ -52,10 +52,7 @@ public sealed record OpenClipConfig(ClipVisionConfig Vision, float[]? Mean, floa
         }
     }
 
-    private static int Int(JsonElement e, string name, int fallback) =>
-        !e.TryGetProperty(name, out var p) ? fallback
-        : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var v) ? v
-        : throw new CheckpointFormatException($"{FileName}: {name} must be an integer");
+    private static int Int(JsonElement e, string name, int fallback) => ConfigFields.WholeNumber(e, name, fallback, FileName);
 
     private static float[]? Floats(JsonElement e, string name) =>
         !e.TryGetProperty(name, out var p) ? null

@@ -1,7 +1,6 @@
+using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Diagnostics;
 using AdaMerging.Domain.Heads;
-using AdaMerging.Domain.Checkpoints;
-using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;

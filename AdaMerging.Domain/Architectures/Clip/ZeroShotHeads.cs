@@ -4,8 +4,8 @@ using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Architectures.Clip;
 
