@@ -76,10 +76,15 @@ public sealed class ModelFolder : IDisposable
     /// </summary>
     private static readonly string[] TrainingStatePrefixes = ["training_args", "optimizer", "scheduler", "scaler", "rng_state"];
 
-    /// <summary>Names that cannot stand in a model folder (paths, odd characters); every plain name is taken or skipped (<see cref="Classify"/>).</summary>
-    public static string? FileNameProblem(string name) =>
-        name != Path.GetFileName(name) || name is "." or ".." || name.Length > 200 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-            ? $"'{name}' is not a plain file name (letters, digits, '.', '_' and '-')"
+    /// <summary>
+    /// Names that cannot stand in a model folder (paths, odd characters); every plain name is taken or skipped
+    /// (<see cref="Classify"/>). A hidden name (.gitattributes) is plain only in a whole folder, where it is skipped;
+    /// a file sent on its own under one is refused.
+    /// </summary>
+    public static string? FileNameProblem(string name, bool hiddenAllowed = false) =>
+        name != Path.GetFileName(name) || name is "." or ".." || (name.StartsWith('.') && !hiddenAllowed) || name.Length > 200
+        || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            ? $"'{name}' is not a plain file name (letters, digits, '.', '_' and '-', not starting with '.')"
             : null;
 
     /// <summary>
@@ -88,7 +93,8 @@ public sealed class ModelFolder : IDisposable
     /// training state, files no architecture reads (docs/api.md, "Checkpoints").
     /// </summary>
     public static (CheckpointFileRole Role, string? Reason) Classify(string name) =>
-        name == ConfigFileName ? (CheckpointFileRole.Config, null)
+        name.StartsWith('.') ? (CheckpointFileRole.Skipped, "a hidden file (a repository's .gitattributes or .gitignore), never part of a model")
+        : name == ConfigFileName ? (CheckpointFileRole.Config, null)
         : name == ShardedSafetensors.IndexFileName || name.EndsWith(".safetensors", StringComparison.Ordinal) ? (CheckpointFileRole.Weights, null)
         : ModelArchitectures.IsSideFile(name) ? (CheckpointFileRole.Side, null)
         : PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal))
@@ -131,7 +137,7 @@ public sealed class ModelFolder : IDisposable
 
     public static ModelFolder Open(IReadOnlyDictionary<string, string> files)
     {
-        var problems = files.Keys.Select(FileNameProblem).OfType<string>().ToList();
+        var problems = files.Keys.Select(n => FileNameProblem(n, hiddenAllowed: true)).OfType<string>().ToList();
         if (problems.Count > 0) throw new CheckpointFormatException(string.Join("; ", problems));
         var skipped = Skipped(files.Keys);
         files = files.Where(f => !skipped.ContainsKey(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);

@@ -1,4 +1,4 @@
-using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Architectures;
 using System.Globalization;
 using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Diagnostics;
@@ -30,7 +30,7 @@ public static class DeviceCheck
         var asked = options.One("device", "all");
         var devices = asked == "all" ? TorchDevice.Visible() : [asked];
         var size = options.One("size", "vit-b-32");
-        var shape = ModelShapes.Named(size);
+        var problems = RandomProblems.Of(size);
         int tasks = Whole(options, "tasks", 8), batch = Whole(options, "batch", 16), steps = Whole(options, "steps", 3);
         torch.set_num_threads(Environment.ProcessorCount);
         Console.WriteLine($"device check: {string.Join(", ", devices)}; reference fixtures in {fixtures}; {Environment.ProcessorCount} CPU threads");
@@ -47,7 +47,7 @@ public static class DeviceCheck
                 Console.WriteLine($"  {result}");
                 if (!result.Passed) failed++;
             }
-            StepTiming.Run(name, device, size, shape, tasks, batch, steps);
+            StepTiming.Run(name, device, size, problems, tasks, batch, steps);
         }
         Console.WriteLine(failed == 0 ? "device check passed" : $"device check FAILED: {failed} comparison(s) outside tolerance");
         return failed == 0 ? 0 : 1;

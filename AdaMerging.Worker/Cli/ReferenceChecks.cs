@@ -1,4 +1,3 @@
-using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Diagnostics;
 using AdaMerging.Domain.Merging;
@@ -34,8 +33,8 @@ public static class ReferenceChecks
     private static Tensor Gradient(Device device)
     {
         using var scope = NewDisposeScope();
-        using var problem = new RandomProblem(ModelShapes.Named("small"), 3, 4, ScalarType.Float32, device: device);
-        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var problem = RandomProblems.Of("small").Random("small", 3, 4, ScalarType.Float32, device);
+        using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, new AdaMergingSettings { Steps = 1, BatchSize = 4 });
         using var lambda = full([run.Layers.Rows, 3], 0.3, dtype: ScalarType.Float32, device: device);
         long[] batch = [0, 3, 5, 7];

@@ -1,4 +1,4 @@
-using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Architectures;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Checkpoints;
@@ -11,18 +11,18 @@ using static TorchSharp.torch;
 namespace AdaMerging.Worker.Cli;
 
 /// <summary>
-/// The time of one layer-wise AdaMerging step of a CLIP shape with random weights (K tasks, a batch per task) on a
+/// The time of one layer-wise AdaMerging step of a named size with random weights (an architecture's <see cref="IRandomProblems"/>) (K tasks, a batch per task) on a
 /// device, after one warm-up step, and the memory the run holds: the process's peak RSS, and on a GPU the device memory
 /// in use as nvidia-smi reports it (TorchSharp does not expose the caching allocator's counters).
 /// </summary>
 public static class StepTiming
 {
-    public static void Run(string name, Device device, string size, ClipVisionConfig shape, int k, int batch, int steps)
+    public static void Run(string name, Device device, string size, IRandomProblems problems, int k, int batch, int steps)
     {
         using var rss = new ProcessMemory.PeakSampler();
         using var gpu = device.type == DeviceType.CUDA ? GpuMemory.Start(device.index < 0 ? 0 : device.index) : null;
-        using var problem = new RandomProblem(shape, k, batch, ScalarType.Float32, device: device);
-        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var problem = problems.Random(size, k, batch, ScalarType.Float32, device);
+        using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks,
             new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1 });
         run.TakeStep();
@@ -38,7 +38,7 @@ public static class StepTiming
         times.Sort();
         var median = times[times.Count / 2];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  step timing on {name}: {size} (hidden {shape.HiddenSize}, {shape.NumHiddenLayers} layers, {shape.ImageSize} px), K = {k}, batch {batch}, float32: " +
+            $"  step timing on {name}: {size} ({problems.Describe(size)}), K = {k}, batch {batch}, float32: " +
             $"median {median:F1} ms over {steps} steps after a warm-up ({k * batch / (median / 1000):F1} images/s)"));
         rss.Dispose();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -7,7 +7,7 @@ namespace AdaMerging.Domain.Architectures.Clip;
 /// visual tower, recognised from tensor names; the config from config.json (checked against the shapes) or read off
 /// the shapes (docs/algorithm.md, "The model").
 /// </summary>
-public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked
+public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked, IRandomProblems
 {
     public const string HuggingFaceLayout = "hugging_face_clip_vision";
     public const string OpenClipLayout = "open_clip";
@@ -29,6 +29,14 @@ public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked
     };
 
     public IEnumerable<(string Name, double Difference)> ReferenceChecks(string fixtures, TorchSharp.torch.Device device) => ClipReferenceChecks.Run(fixtures, device);
+
+    /// <summary>The benchmark shapes (<see cref="ModelShapes"/>): tiny, small, vit-b-32, vit-l-14.</summary>
+    public IReadOnlyList<string> Sizes => [.. ModelShapes.ByName.Keys];
+
+    public string Describe(string size) => ModelShapes.Named(size) is var c ? $"hidden {c.HiddenSize}, {c.NumHiddenLayers} layers, {c.ImageSize} px" : "";
+
+    public IRandomProblem Random(string size, int k, int batch, TorchSharp.torch.ScalarType dtype, TorchSharp.torch.Device device) =>
+        new RandomProblem(ModelShapes.Named(size), k, batch, dtype, device: device);
 
     public ModelSpec? Recognise(ITensorSource weights, ModelFiles files)
     {

@@ -16,7 +16,7 @@ namespace AdaMerging.Domain.Architectures.Clip;
 /// Everything is drawn on the CPU from seeded generators, so every device gets the same problem; the task vectors,
 /// heads and images then live on <c>device</c>. Used by the benchmarks and by the worker's device check.
 /// </summary>
-public sealed class RandomProblem : IDisposable
+public sealed class RandomProblem : IRandomProblem
 {
     public RandomProblem(ClipVisionConfig config, int k, int batch, ScalarType dtype, ulong seed = 11, Device? device = null)
     {
@@ -42,6 +42,10 @@ public sealed class RandomProblem : IDisposable
     }
 
     public ClipVisionEncoder Encoder { get; }
+
+    IFeatureStages IRandomProblem.Model => Encoder;
+
+    IReadOnlyList<AdaMergingTask> IRandomProblem.Tasks => Tasks;
 
     public TaskVectors Vectors { get; }
 

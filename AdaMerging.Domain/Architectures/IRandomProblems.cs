@@ -1,0 +1,41 @@
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Models;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Architectures;
+
+/// <summary>
+/// An architecture that makes random problems of named sizes: a model with random weights, K perturbed copies as task
+/// vectors, heads and images. What the benchmarks and a new host's device check (the worker's check-device) time.
+/// </summary>
+public interface IRandomProblems
+{
+    /// <summary>The sizes it knows, by name.</summary>
+    IReadOnlyList<string> Sizes { get; }
+
+    /// <summary>The shape of a size in words, as the timing reports it.</summary>
+    string Describe(string size);
+
+    IRandomProblem Random(string size, int k, int batch, ScalarType dtype, Device device);
+}
+
+/// <summary>A random problem: the model, θ0 with the task vectors, each task's head and images, and the model's size.</summary>
+public interface IRandomProblem : IDisposable
+{
+    IFeatureStages Model { get; }
+
+    TaskVectors Vectors { get; }
+
+    IReadOnlyList<AdaMergingTask> Tasks { get; }
+
+    /// <summary>The float32 model's bytes.</summary>
+    long ModelBytes { get; }
+}
+
+public static class RandomProblems
+{
+    /// <summary>The architecture that knows a size, or an error naming every size known.</summary>
+    public static IRandomProblems Of(string size) =>
+        ModelArchitectures.All.OfType<IRandomProblems>().FirstOrDefault(a => a.Sizes.Contains(size))
+        ?? throw new ArgumentException($"size '{size}' is not one of {string.Join(", ", ModelArchitectures.All.OfType<IRandomProblems>().SelectMany(a => a.Sizes))}");
+}
