@@ -47,6 +47,7 @@ public sealed class DatabaseOutageTests(OwnClusterFixture service) : IClassFixtu
             while ((await service.Client.GetFromJsonAsync<JsonElement>(location, wait.Token)).GetProperty("progress").GetProperty("step").GetInt32() == 0)
                 await Task.Delay(100, wait.Token);
 
+        int workerLinesBefore = service.WorkerLog.Lines.Count;
         await service.Cluster.StopServerAsync();
         var answers = new List<(HttpStatusCode Status, TimeSpan Took)>();
         for (int i = 0; i < 20; i++)
@@ -68,7 +69,13 @@ public sealed class DatabaseOutageTests(OwnClusterFixture service) : IClassFixtu
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.ServiceUnavailable, a.Status));
         Assert.True(answers.Max(a => a.Took) < TimeSpan.FromSeconds(2), $"slowest answer while down: {answers.Max(a => a.Took)}");
 
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // The outage lasts until the worker has met it (its running merge could not reach the database), not a fixed time.
+        var outage = Stopwatch.StartNew();
+        while (!service.WorkerLog.Lines.Skip(workerLinesBefore).Any(l => l.Contains("Npgsql", StringComparison.Ordinal)))
+        {
+            Assert.True(outage.Elapsed < TimeSpan.FromSeconds(60), "the worker never met the outage:\n" + string.Join("\n", service.WorkerLog.Lines.Skip(workerLinesBefore)));
+            await Task.Delay(100);
+        }
         await service.Cluster.StartServerAsync();
 
         // No manual step: the API answers again, new work is accepted, and the interrupted merge finishes.
