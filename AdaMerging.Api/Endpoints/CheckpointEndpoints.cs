@@ -72,8 +72,8 @@ public static class CheckpointEndpoints
             // A model folder uploads as it is published: what no architecture reads is listed, not stored.
             var problems = all.Select(n => ModelFolder.FileNameProblem(n.FileName, hiddenAllowed: true)).OfType<string>().ToList();
             if (problems.Count > 0) throw ApiProblemException.Invalid($"{problems.Count} file name(s) cannot stand in a model folder", problems);
-            var skipped = ModelFolder.Skipped(all.Select(n => n.FileName)).Select(k => new SkippedFile(k.Key, k.Value)).OrderBy(k => k.FileName, StringComparer.Ordinal).ToList();
-            var named = all.Where(n => skipped.All(k => k.FileName != n.FileName)).ToList();
+            var skipped = SkippedFile.Of(all.Select(n => n.FileName));
+            var named = all.ExceptBy(skipped.Select(k => k.FileName), n => n.FileName).ToList();
             if (named.Count == 0) throw ApiProblemException.Invalid("no file of the upload is read by the service: " + string.Join("; ", skipped.Select(k => $"{k.FileName}: {k.Reason}")));
             foreach (var (fileName, blob) in named) CheckpointSealing.CheckFile(fileName, blob.Path, limits.Value);   // skipped ones are never read
             var checkpoint = new Checkpoint(Guid.NewGuid(), Uploads.DisplayName(name ?? named[0].FileName, "checkpoint"), time.GetUtcNow());

@@ -34,7 +34,12 @@ public sealed record CheckpointResponse(
 }
 
 /// <summary>A file an upload brought that the service does not store, and why.</summary>
-public sealed record SkippedFile(string FileName, string Reason);
+public sealed record SkippedFile(string FileName, string Reason)
+{
+    /// <summary>The files of a folder the service does not read (<see cref="ModelFolder.Skipped"/>), by name.</summary>
+    public static List<SkippedFile> Of(IEnumerable<string> fileNames) =>
+        ModelFolder.Skipped(fileNames).Select(k => new SkippedFile(k.Key, k.Value)).OrderBy(k => k.FileName, StringComparer.Ordinal).ToList();
+}
 
 public sealed record TensorResponse(string Name, string DType, IReadOnlyList<long> Shape);
 

@@ -19,7 +19,7 @@ public static class CheckpointSealing
     public static async Task<IReadOnlyList<SkippedFile>> SealAsync(Checkpoint checkpoint, IReadOnlyDictionary<string, string> paths, BlobStore blobs,
         TimeProvider time, CancellationToken ct)
     {
-        var unread = ModelFolder.Skipped(paths.Keys).Select(k => new SkippedFile(k.Key, k.Value)).OrderBy(k => k.FileName, StringComparer.Ordinal).ToList();
+        var unread = SkippedFile.Of(paths.Keys);
         string? converted = null;
         try
         {

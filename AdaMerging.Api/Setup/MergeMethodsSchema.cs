@@ -32,7 +32,7 @@ public sealed class MergeMethodsSchema : ISchemaFilter
                 (JsonNode?)new JsonObject { ["summary"] = x.Summary, ["needsAdaptationData"] = x.NeedsAdaptationData, ["needsHeads"] = x.NeedsHeads }))));
         }
         if (properties.TryGetValue("callbackEvents", out var e) && e is OpenApiSchema { Items: OpenApiSchema events })
-            events.Enum = [.. AdaMerging.Infrastructure.Jobs.CallbackSender.Events.Select(x => (JsonNode)JsonValue.Create(x))];
+            events.Enum = [.. AdaMerging.Domain.Jobs.MergeProtocol.CallbackEvents.Select(x => (JsonNode)JsonValue.Create(x))];
         if (!context.SchemaRepository.Schemas.ContainsKey(OptionsSchemaId))
             context.SchemaRepository.AddDefinition(OptionsSchemaId, OptionsSchema());
         properties["options"] = new OpenApiSchemaReference(OptionsSchemaId);

@@ -35,6 +35,7 @@ public static class ImageArchive
         int imageSize = preparation.ImageSize;
         var plan = Plan(path, limits, decode: false);
         using var archive = ZipFile.OpenRead(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(scratchPath))!);
         var layout = new List<(string, SafetensorsDType, IReadOnlyList<long>)> { (TensorDataset.Pixels, SafetensorsDType.U8, [plan.Images.Count, 3, imageSize, imageSize]) };
         using (var writer = new SafetensorsWriter(scratchPath, layout))
         {

@@ -101,7 +101,6 @@ public sealed class TaskInputs : IDisposable
         var model = _base.Spec ?? throw new CheckpointFormatException(
             $"datasets are read as a model's input, and no registered architecture recognises the base ({ModelArchitectures.Described()})");
         var info = DatasetInfo.Inspect(path, new UploadLimits());
-        Directory.CreateDirectory(_scratch);
         var (rows, labels) = model.OpenRows(path, info, Path.Combine(_scratch, $"{_datasets.Count}.safetensors"));
         var dataset = (rows, labels is null ? null : OnDevice(labels));
         _datasets[path] = dataset;

@@ -81,8 +81,8 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
             problems.Add($"callbackUrl '{OptionSpec.Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters");
         problems.AddRange(Domain.Store.ResourceMetadata.Problems(Metadata));
-        foreach (var e in (CallbackEvents ?? []).Where(e => !Jobs.CallbackSender.Events.Contains(e)))
-            problems.Add($"callbackEvents: '{OptionSpec.Shown(e)}' is not one of {string.Join(", ", Jobs.CallbackSender.Events)}");
+        foreach (var e in (CallbackEvents ?? []).Where(e => !MergeProtocol.CallbackEvents.Contains(e)))
+            problems.Add($"callbackEvents: '{OptionSpec.Shown(e)}' is not one of {string.Join(", ", MergeProtocol.CallbackEvents)}");
         return (method, options, problems);
     }
 

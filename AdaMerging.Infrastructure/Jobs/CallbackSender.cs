@@ -25,15 +25,11 @@ public sealed partial class CallbackSender(AdaMergingDbContext db, IHttpClientFa
 {
     public const string Queue = "callbacks";
 
-    /// <summary>What a request's callbackEvents may name (<see cref="MergeProtocol"/>); without it a callback is sent when the merge ends.</summary>
-    public static IReadOnlyList<string> Events => MergeProtocol.CallbackEvents;
-
-    public static IReadOnlyList<string> DefaultEvents => MergeProtocol.DefaultCallbackEvents;
 
     /// <summary>Whether the stored request has a callback that wants <paramref name="eventType"/>.</summary>
     public static bool Wants(string requestJson, string eventType) =>
         JsonSerializer.Deserialize<MergeRequest>(requestJson, JsonSerializerOptions.Web) is { CallbackUrl: not null } r
-        && (r.CallbackEvents ?? DefaultEvents).Contains(eventType);
+        && (r.CallbackEvents ?? MergeProtocol.DefaultCallbackEvents).Contains(eventType);
 
     /// <param name="eventType">started, or progress (at a phase change); null: the final event, from the merge's status.</param>
     public static void Enqueue(IBackgroundJobClient client, Guid mergeId, string? eventType = null) =>
@@ -55,7 +51,7 @@ public sealed partial class CallbackSender(AdaMergingDbContext db, IHttpClientFa
             MergeStatus.Cancelled => CallbackEvent.Cancelled.Wire(),
             _ => null,
         };
-        if (eventType is null || request?.CallbackUrl is not { } url || !(request.CallbackEvents ?? DefaultEvents).Contains(eventType)) return;
+        if (eventType is null || request?.CallbackUrl is not { } url || !(request.CallbackEvents ?? MergeProtocol.DefaultCallbackEvents).Contains(eventType)) return;
         var now = time.GetUtcNow();
         var messageId = $"msg_{job.Id:N}_{eventType}" + (eventType == CallbackEvent.Progress.Wire() ? "_" + job.Phase : "");
         var payload = JsonSerializer.Serialize(Body(job, eventType, now), JsonSerializerOptions.Web);

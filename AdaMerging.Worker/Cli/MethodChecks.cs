@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
@@ -95,7 +96,7 @@ public static class MethodChecks
         return left.Tensors.Max(t =>
         {
             using var scope = NewDisposeScope();
-            return ReferenceChecks.Relative(left.Read(t.Name), right.Read(t.Name));
+            return ReferenceDifference.Relative(left.Read(t.Name), right.Read(t.Name));
         });
     }
 

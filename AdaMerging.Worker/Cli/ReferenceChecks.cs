@@ -27,7 +27,7 @@ public static class ReferenceChecks
     {
         var onCpu = Gradient(CPU);
         var onDevice = Gradient(device);
-        return new CheckResult("AdaMerging λ gradient against the CPU", Relative(onCpu, onDevice), tolerance, "largest relative difference");
+        return new CheckResult("AdaMerging λ gradient against the CPU", ReferenceDifference.Relative(onCpu, onDevice), tolerance, "largest relative difference");
     }
 
     private static Tensor Gradient(Device device)
@@ -41,6 +41,4 @@ public static class ReferenceChecks
         var (_, gradient) = run.ObjectiveAndGradient(lambda, [batch, batch, batch]);
         return gradient.cpu().MoveToOuterDisposeScope();
     }
-
-    public static double Relative(Tensor expected, Tensor actual) => ReferenceDifference.Relative(expected, actual);
 }

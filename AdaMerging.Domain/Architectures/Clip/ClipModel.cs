@@ -14,18 +14,12 @@ public sealed class ClipModel : IModel
     private readonly OpenClipAsHuggingFace? _openClip;
     private readonly bool _ownsView;
 
-    /// <param name="view">The checkpoint's weights as the encoder reads them (<see cref="ClipVisionSpec.View"/>); the model takes it over.</param>
-    public ClipModel(ClipVisionConfig config, IModelView view)
+    /// <param name="openClip">An open_clip checkpoint's mapping onto Hugging Face names, taken over by the model; null for Hugging Face names.</param>
+    public ClipModel(ClipVisionConfig config, OpenClipAsHuggingFace? openClip = null)
     {
         Encoder = new ClipVisionEncoder(config);
-        _openClip = view as OpenClipAsHuggingFace;
-        if (_openClip is null) view.Dispose();
+        _openClip = openClip;
         _ownsView = true;
-    }
-
-    /// <summary>A model over parameters in Hugging Face names.</summary>
-    public ClipModel(ClipVisionConfig config) : this(new ClipVisionEncoder(config), null)
-    {
     }
 
     private ClipModel(ClipVisionEncoder encoder, OpenClipAsHuggingFace? openClip)

@@ -10,19 +10,19 @@ namespace AdaMerging.Domain.Architectures.Clip;
 /// </summary>
 public static class ClipPreprocessing
 {
-    private static readonly float[] Mean = [0.48145466f, 0.4578275f, 0.40821073f];
-    private static readonly float[] Std = [0.26862954f, 0.26130258f, 0.27577711f];
+    /// <summary>CLIP's own mean and std per channel.</summary>
+    public static readonly ImageNormalization Clip = new([0.48145466f, 0.4578275f, 0.40821073f], [0.26862954f, 0.26130258f, 0.27577711f]);
 
     /// <summary>uint8 [N, C, H, W] → normalised float32; channels beyond CLIP's three use the last mean and std.</summary>
-    public static torch.Tensor Normalize(torch.Tensor pixels) => Normalize(pixels, Mean, Std);
+    public static torch.Tensor Normalize(torch.Tensor pixels) => Normalize(pixels, Clip);
 
     /// <summary>The same with another mean and std per channel (a checkpoint's own, open_clip's preprocess_cfg).</summary>
-    public static torch.Tensor Normalize(torch.Tensor pixels, float[] channelMean, float[] channelStd)
+    public static torch.Tensor Normalize(torch.Tensor pixels, ImageNormalization normalization)
     {
         using var scope = torch.NewDisposeScope();
         long channels = pixels.shape[1];
-        var mean = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => channelMean[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
-        var std = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => channelStd[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
+        var mean = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => normalization.Mean[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
+        var std = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => normalization.Std[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
         return ((pixels.to_type(torch.ScalarType.Float32) / 255f - mean) / std).MoveToOuterDisposeScope();
     }
 
@@ -51,12 +51,14 @@ public static class ClipPreprocessing
 }
 
 /// <summary>CLIP's preprocessing at one image size, as an image model's preparation of its images.</summary>
-public sealed class ClipImages(int imageSize, float[]? mean = null, float[]? std = null) : IImagePreparation
+public sealed class ClipImages(int imageSize, ImageNormalization? normalization = null) : IImagePreparation
 {
     public int ImageSize { get; } = imageSize;
 
     public torch.Tensor ResizeAndCrop(SKBitmap image) => ClipPreprocessing.ResizeAndCrop(image, ImageSize);
 
-    public torch.Tensor Normalize(torch.Tensor pixels) =>
-        mean is not null && std is not null ? ClipPreprocessing.Normalize(pixels, mean, std) : ClipPreprocessing.Normalize(pixels);
+    public torch.Tensor Normalize(torch.Tensor pixels) => ClipPreprocessing.Normalize(pixels, normalization ?? ClipPreprocessing.Clip);
 }
+
+/// <summary>An image model's mean and std per channel (three values each; channels beyond three use the last).</summary>
+public sealed record ImageNormalization(float[] Mean, float[] Std);

@@ -31,7 +31,7 @@ public static class ClipReferenceChecks
         });
         using var io = SafetensorsFile.Open(Path.Combine(dir, "io.safetensors"));
         var (model, θ) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, device);
-        using var _model = model;
+        using (model)
         try
         {
             using var head = ClassificationHead.Load(Path.Combine(dir, "head.safetensors"), ScalarType.Float32, device);

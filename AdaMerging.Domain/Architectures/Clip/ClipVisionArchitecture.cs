@@ -33,7 +33,11 @@ public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked, I
     /// <summary>The benchmark shapes (<see cref="ModelShapes"/>): tiny, small, vit-b-32, vit-l-14.</summary>
     public IReadOnlyList<string> Sizes => [.. ModelShapes.ByName.Keys];
 
-    public string Describe(string size) => ModelShapes.Named(size) is var c ? $"hidden {c.HiddenSize}, {c.NumHiddenLayers} layers, {c.ImageSize} px" : "";
+    public string Describe(string size)
+    {
+        var c = ModelShapes.Named(size);
+        return $"hidden {c.HiddenSize}, {c.NumHiddenLayers} layers, {c.ImageSize} px";
+    }
 
     public IRandomProblem Random(string size, int k, int batch, TorchSharp.torch.ScalarType dtype, TorchSharp.torch.Device device) =>
         new RandomProblem(ModelShapes.Named(size), k, batch, dtype, device: device);
@@ -57,8 +61,7 @@ public sealed class ClipVisionArchitecture : IArchitecture, IReferenceChecked, I
         int featureSize = view.Find(ClipVisionLayout.Projection) is not null ? config.ProjectionDim : config.HiddenSize;
         return new ClipVisionSpec(this, layout, config, inferred, featureSize, view.Find(ClipTextLayout.TokenEmbedding) is not null)
         {
-            ImageMean = openClip?.Mean,
-            ImageStd = openClip?.Std,
+            Normalization = openClip?.Normalization,
         };
     }
 }

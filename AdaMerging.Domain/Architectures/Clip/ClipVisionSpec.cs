@@ -18,10 +18,7 @@ public sealed partial class ClipVisionSpec(IArchitecture architecture, string la
     public bool HasTextTower { get; } = hasTextTower;
 
     /// <summary>The image mean and std per channel when the checkpoint's own config gives them (open_clip's preprocess_cfg); CLIP's otherwise.</summary>
-    public float[]? ImageMean { get; init; }
-
-    /// <inheritdoc cref="ImageMean"/>
-    public float[]? ImageStd { get; init; }
+    public ImageNormalization? Normalization { get; init; }
 
     public override string Describe() => Config.Describe();
 
@@ -34,7 +31,8 @@ public sealed partial class ClipVisionSpec(IArchitecture architecture, string la
     public override IModelView View(ITensorSource weights) =>
         Layout == ClipVisionArchitecture.OpenClipLayout ? new OpenClipAsHuggingFace(new SameNames(weights)) : new SameNames(weights);
 
-    public override IModel CreateModel(ITensorSource weights) => new ClipModel(Config, View(weights));
+    public override IModel CreateModel(ITensorSource weights) =>
+        new ClipModel(Config, Layout == ClipVisionArchitecture.OpenClipLayout ? new OpenClipAsHuggingFace(new SameNames(weights)) : null);
 
     /// <summary>The transformer block of a tensor in either layout (docs/algorithm.md, "Layer-wise coefficients").</summary>
     public override int? BlockOf(string tensor) => Block(tensor);
@@ -58,7 +56,7 @@ public sealed partial class ClipVisionSpec(IArchitecture architecture, string la
     }
 
     public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath) =>
-        ImageDatasets.Open(path, info, new ClipImages(Config.ImageSize, ImageMean, ImageStd), scratchPath);
+        ImageDatasets.Open(path, info, new ClipImages(Config.ImageSize, Normalization ?? ClipPreprocessing.Clip), scratchPath);
 
     public override ModelMemory Memory => ClipMemory.Of(Config);
 

@@ -9,7 +9,7 @@ namespace AdaMerging.Domain.Architectures.Clip;
 /// the projection's width (embed_dim), and the image mean and std under preprocess_cfg. Read when no config.json
 /// came, so an open_clip repository's folder runs with the shape its authors trained, not one guessed from shapes.
 /// </summary>
-public sealed record OpenClipConfig(ClipVisionConfig Vision, float[]? Mean, float[]? Std)
+public sealed record OpenClipConfig(ClipVisionConfig Vision, ImageNormalization? Normalization)
 {
     public const string FileName = "open_clip_config.json";
 
@@ -37,14 +37,15 @@ public sealed record OpenClipConfig(ClipVisionConfig Vision, float[]? Mean, floa
                 ProjectionDim: Int(model, "embed_dim", 512));
             var problems = config.Problems();
             if (problems.Count > 0) throw new CheckpointFormatException($"{FileName}: {string.Join("; ", problems)}");
-            float[]? mean = null, std = null;
+            ImageNormalization? normalization = null;
             if (root.TryGetProperty("preprocess_cfg", out var pre) && pre.ValueKind == JsonValueKind.Object)
             {
-                mean = Floats(pre, "mean");
-                std = Floats(pre, "std");
+                // What it leaves out is CLIP's.
+                var (mean, std) = (Floats(pre, "mean"), Floats(pre, "std"));
                 if (std is not null && std.Any(s => s <= 0)) throw new CheckpointFormatException($"{FileName}: preprocess_cfg.std must be positive");
+                if (mean is not null || std is not null) normalization = new ImageNormalization(mean ?? ClipPreprocessing.Clip.Mean, std ?? ClipPreprocessing.Clip.Std);
             }
-            return new OpenClipConfig(config, mean, std);
+            return new OpenClipConfig(config, normalization);
         }
         catch (JsonException e)
         {

@@ -79,7 +79,7 @@ public sealed class FeatureRows(string path) : IExampleRows
 {
     private readonly SafetensorsFile _file = SafetensorsFile.Open(path);
 
-    public long Count => _file.Find(TensorDataset.Features)!.Shape[0];
+    public long Count { get; } = SafetensorsHeader.Read(path).Find(TensorDataset.Features)!.Shape[0];
 
     public Tensor Read(long[] rows, Device device)
     {

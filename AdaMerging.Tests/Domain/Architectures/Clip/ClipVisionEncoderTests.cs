@@ -53,7 +53,7 @@ public class ClipVisionEncoderTests
         var spec = Assert.IsType<ClipVisionSpec>(folder.Spec);
         Assert.False(spec.ConfigInferred);
         Assert.Equal(ClipTiny.Config, spec.Config);   // 4 heads and quick_gelu, as the authors' config says: not hidden/64 = 1 head
-        Assert.Equal([0.5f, 0.5f, 0.5f], spec.ImageMean!);
+        Assert.Equal([0.5f, 0.5f, 0.5f], spec.Normalization!.Mean);
         using var io = ClipTiny.Io();
         var (model, θ) = ModelParameters.LoadRunnable(folder, torch.ScalarType.Float32, torch.CPU);
         using (model)
