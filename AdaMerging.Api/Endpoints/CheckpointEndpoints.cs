@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Api.Setup;
 using AdaMerging.Api.Idempotency;
 using System.Security.Claims;
@@ -71,7 +72,8 @@ public static class CheckpointEndpoints
             if (duplicate is not null) throw ApiProblemException.Invalid($"the file '{duplicate.Key}' is uploaded twice");
             // A model folder uploads as it is published: what no architecture reads is listed, not stored.
             var problems = all.Select(n => ModelFolder.FileNameProblem(n.FileName, hiddenAllowed: true)).OfType<string>().ToList();
-            if (problems.Count > 0) throw ApiProblemException.Invalid($"{problems.Count} file name(s) cannot stand in a model folder", problems);
+            if (problems.Count > 0)
+                throw ApiProblemException.Invalid($"{problems.Count} file name(s) cannot stand in a model folder", RequestProblem.Unplaced(RequestProblemCode.InvalidFile, problems));
             var skipped = SkippedFile.Of(all.Select(n => n.FileName));
             var named = all.ExceptBy(skipped.Select(k => k.FileName), n => n.FileName).ToList();
             if (named.Count == 0) throw ApiProblemException.Invalid("no file of the upload is read by the service: " + string.Join("; ", skipped.Select(k => $"{k.FileName}: {k.Reason}")));

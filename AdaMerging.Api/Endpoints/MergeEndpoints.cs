@@ -73,7 +73,7 @@ public static class MergeEndpoints
         var problems = request.Problems().ToList();
         if (request.CallbackUrl is { } callback && Uri.TryCreate(callback, UriKind.Absolute, out var target)
             && System.Net.IPAddress.TryParse(target.Host.Trim('[', ']'), out var literal) && targets.Refusal(literal, target.Host) is { } refused)
-            problems.Add($"callbackUrl: {refused}");
+            problems.Add(new(RequestProblem.At("callbackUrl"), RequestProblemCode.Invalid, $"callbackUrl: {refused}"));
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
         var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         // Pre-flight and insert under the inputs' locks: a concurrent delete of one either finishes first (pre-flight

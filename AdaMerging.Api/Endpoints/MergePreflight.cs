@@ -27,12 +27,16 @@ public static class MergePreflight
         var checkpoints = await db.Checkpoints.AsNoTracking().VisibleTo(user).Where(c => checkpointIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         var heads = await db.Heads.AsNoTracking().VisibleTo(user).Where(h => headIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, ct);
         var datasets = await db.Datasets.AsNoTracking().VisibleTo(user).Where(d => dataIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
-        var missing = checkpointIds.Where(id => !checkpoints.ContainsKey(id)).Select(id => $"checkpoint {id}")
-            .Concat(headIds.Where(id => !heads.ContainsKey(id)).Select(id => $"head {id}"))
-            .Concat(dataIds.Where(id => !datasets.ContainsKey(id)).Select(id => $"dataset {id}"))
-            .ToList();
-        if (missing.Count > 0) throw ApiProblemException.NotFound($"{string.Join(", ", missing)} do(es) not exist");
-        var open = checkpoints.Values.Where(c => c.Status != CheckpointStatus.Sealed).Select(c => $"checkpoint {c.Id} is not sealed").ToList();
+        var missing = Places(request).Where(p => p.Kind switch
+            {
+                "checkpoint" => !checkpoints.ContainsKey(p.Id),
+                "head" => !heads.ContainsKey(p.Id),
+                _ => !datasets.ContainsKey(p.Id),
+            }).Select(p => new RequestProblem(p.Pointer, RequestProblemCode.NotFound, $"{p.Kind} {p.Id} does not exist")).ToList();
+        if (missing.Count > 0)
+            throw ApiProblemException.NotFound($"{string.Join(", ", missing.Select(m => m.Detail).Distinct())}", missing);
+        var open = Places(request).Where(p => p.Kind == "checkpoint" && checkpoints[p.Id].Status != CheckpointStatus.Sealed)
+            .Select(p => new RequestProblem(p.Pointer, RequestProblemCode.NotSealed, $"checkpoint {p.Id} is not sealed")).ToList();
         if (open.Count > 0) throw ApiProblemException.Invalid("every checkpoint must be sealed before it is merged", open);
 
         var folders = new Dictionary<Guid, ModelFolder>();
@@ -59,6 +63,20 @@ public static class MergePreflight
         finally
         {
             foreach (var folder in folders.Values) folder.Dispose();
+        }
+    }
+
+    /// <summary>Every resource the request names, with where it names it (a JSON Pointer) and its kind.</summary>
+    private static IEnumerable<(string Pointer, string Kind, Guid Id)> Places(MergeRequest request)
+    {
+        yield return (RequestProblem.At("base"), "checkpoint", request.Base);
+        for (int i = 0; i < request.Tasks.Count; i++)
+        {
+            var t = request.Tasks[i];
+            yield return (RequestProblem.At("tasks", i, "checkpoint"), "checkpoint", t.Checkpoint);
+            if (t.Head is { } h) yield return (RequestProblem.At("tasks", i, "head"), "head", h);
+            if (t.AdaptationData is { } a) yield return (RequestProblem.At("tasks", i, "adaptationData"), "dataset", a);
+            if (t.EvaluationData is { } e) yield return (RequestProblem.At("tasks", i, "evaluationData"), "dataset", e);
         }
     }
 }

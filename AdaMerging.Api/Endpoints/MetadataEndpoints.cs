@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Security.Claims;
 using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
@@ -17,7 +18,9 @@ public static class MetadataEndpoints
         where TEntity : class, IListed, IAnnotated =>
         group.MapPatch("/{id:guid}", async (Guid id, MetadataUpdate update, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
             {
-                var problems = update.Metadata is null ? ["metadata is required (an object of strings; {} clears it)"] : ResourceMetadata.Problems(update.Metadata);
+                var problems = update.Metadata is null
+                    ? [new RequestProblem(RequestProblem.At("metadata"), RequestProblemCode.Required, "metadata is required (an object of strings; {} clears it)")]
+                    : ResourceMetadata.Problems(update.Metadata);
                 if (problems.Count > 0) throw ApiProblemException.Invalid(string.Join("; ", problems), problems);
                 var entity = await db.Set<TEntity>().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct)
                     ?? throw ApiProblemException.NotFound($"{kind} {id} does not exist");

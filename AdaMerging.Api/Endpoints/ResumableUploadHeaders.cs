@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Globalization;
 using System.Text;
 using AdaMerging.Api.Errors;
@@ -39,7 +40,8 @@ public static class ResumableUploadHeaders
         var sha = metadata.GetValueOrDefault("sha256")?.Trim().ToLowerInvariant();
         if (sha is not { Length: 64 } || !sha.All(char.IsAsciiHexDigitLower))
             problems.Add("Upload-Metadata needs sha256: the file's SHA-256 as 64 hex digits, base64-encoded (it is checked when the last byte arrives)");
-        if (problems.Count > 0) throw ApiProblemException.Invalid($"the upload cannot be created: {problems.Count} problem(s)", problems);
+        if (problems.Count > 0)
+            throw ApiProblemException.Invalid($"the upload cannot be created: {problems.Count} problem(s)", RequestProblem.Unplaced(RequestProblemCode.InvalidHeader, problems));
         return new DeclaredUpload(target, checkpoint, resourceName, fileName!, length, sha!);
     }
 

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Security.Claims;
 using System.Text.Json;
 using AdaMerging.Api.Access;
@@ -36,13 +37,15 @@ public static class ZeroShotHeadBuilder
             throw ApiProblemException.Invalid($"the body is not a zero-shot head request: {e.Message}");
         }
         if (body is null) throw ApiProblemException.Invalid("the body is empty");
-        var problems = new List<string>();
-        if (body.Checkpoint is null) problems.Add("checkpoint is required");
-        if ((body.ClassNames is null) == (body.Dataset is null)) problems.Add("give exactly one of classNames and dataset");
-        if (body.Templates is not null && body.TemplateSet is not null) problems.Add("give templates or templateSet, not both");
+        var problems = new List<RequestProblem>();
+        if (body.Checkpoint is null) problems.Add(new(RequestProblem.At("checkpoint"), RequestProblemCode.Required, "checkpoint is required"));
+        if ((body.ClassNames is null) == (body.Dataset is null))
+            problems.Add(new(ZeroShotHeadSpec.ClassesAt, body.ClassNames is null ? RequestProblemCode.Required : RequestProblemCode.Conflicting, "give exactly one of classNames and dataset"));
+        if (body.Templates is not null && body.TemplateSet is not null)
+            problems.Add(new(RequestProblem.At("templateSet"), RequestProblemCode.Conflicting, "give templates or templateSet, not both"));
         var set = body.TemplateSet is null ? null : TemplateSets.Find(body.TemplateSet);
         if (body.TemplateSet is not null && set is null)
-            problems.Add($"templateSet '{body.TemplateSet}' is not one of {string.Join(", ", TemplateSets.All.Keys)}");
+            problems.Add(new(RequestProblem.At("templateSet"), RequestProblemCode.Unknown, $"templateSet '{body.TemplateSet}' is not one of {string.Join(", ", TemplateSets.All.Keys)}"));
         if (problems.Count > 0) throw ApiProblemException.Invalid(string.Join("; ", problems), problems);
 
         var checkpoint = await services.Db.Checkpoints.AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(c => c.Id == body.Checkpoint, ct)
@@ -83,6 +86,7 @@ public static class ZeroShotHeadBuilder
         var dataset = await services.Db.Set<Dataset>().AsNoTracking().VisibleTo(user).SingleOrDefaultAsync(d => d.Id == id, ct)
             ?? throw ApiProblemException.NotFound($"dataset {id} does not exist");
         return dataset.ClassNames ?? throw ApiProblemException.Unprocessable("The head cannot be built",
-            $"dataset {id} has no class names (only an image archive with one folder per class has them)", [$"dataset {id} has no class names"]);
+            $"dataset {id} has no class names (only an image archive with one folder per class has them)",
+            [new(RequestProblem.At("dataset"), RequestProblemCode.Unsupported, $"dataset {id} has no class names")]);
     }
 }

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Infrastructure.Blobs;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -37,10 +38,10 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 
-    private static ProblemDetails Problem(int status, string title, string detail, IReadOnlyList<string>? errors = null)
+    private static ProblemDetails Problem(int status, string title, string detail, IReadOnlyList<RequestProblem>? errors = null)
     {
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        if (errors is { Count: > 0 }) problem.Extensions["errors"] = errors;
+        if (errors is { Count: > 0 }) problem.Extensions["errors"] = errors.Select(ProblemEntry.Of).ToList();
         return problem;
     }
 

@@ -17,6 +17,7 @@ public static class DocsSetup
             o.OperationFilter<MergeRequestExample>();
             o.OperationFilter<UploadRequestBody>();
             o.SchemaFilter<MergeMethodsSchema>();
+            o.SchemaFilter<ProblemSchema>();
             o.SupportNonNullableReferenceTypes();
             o.OperationFilter<AccessResponses>();
             o.OperationFilter<IdempotencyKeyParameter>();

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Architectures;
 using static TorchSharp.torch;
@@ -77,9 +78,11 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
 /// <summary>The refusal of a merge whose estimated peak exceeds a limit, in words a user can act on.</summary>
 public static class MemoryLimit
 {
-    public static string? Problem(long estimate, long limit, string limitName) => limit <= 0 || estimate <= limit ? null
-        : $"the merge needs an estimated {Gb(estimate)} of memory at its peak, over the limit of {Gb(limit)} ({limitName}); "
-          + "for AdaMerging, checkpointing: true, precision: bfloat16 or a smaller batchSize lower it";
+    /// <summary>The merge as a whole (pointer "") over the limit, with what lowers its peak; null within it.</summary>
+    public static RequestProblem? Problem(long estimate, long limit, string limitName) => limit <= 0 || estimate <= limit ? null
+        : new("", RequestProblemCode.OverMemoryLimit,
+            $"the merge needs an estimated {Gb(estimate)} of memory at its peak, over the limit of {Gb(limit)} ({limitName}); "
+            + "for AdaMerging, checkpointing: true, precision: bfloat16 or a smaller batchSize lower it");
 
     public static string Gb(long bytes) => (bytes / 1e9).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + " GB";
 }

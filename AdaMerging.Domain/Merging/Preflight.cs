@@ -1,6 +1,7 @@
 using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Heads;
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Methods.Options;
 using AdaMerging.Domain.Tensors;
 
@@ -17,26 +18,33 @@ public sealed record PreflightTask(string Name, ITensorCatalog Checkpoint, HeadI
 public static class Preflight
 {
     /// <param name="model">The base's model as its architecture recognised it; null when none did (then nothing is known of its input).</param>
-    public static IReadOnlyList<string> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks)
+    /// <param name="tasks">The request's tasks in its order: problem i's pointer is into <c>/tasks/i</c>.</param>
+    public static IReadOnlyList<RequestProblem> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks)
     {
         int? featureSize = model?.FeatureSize;
-        var problems = new List<string>();
-        if (CheckpointCompatibility.NothingShared(baseCatalog, [.. tasks.Select(t => t.Checkpoint)]) is { } nothing) problems.Add(nothing);
-        foreach (var task in tasks)
+        var problems = new List<RequestProblem>();
+        if (CheckpointCompatibility.NothingShared(baseCatalog, [.. tasks.Select(t => t.Checkpoint)]) is { } nothing)
+            problems.Add(new("", RequestProblemCode.NothingShared, nothing));
+        for (int i = 0; i < tasks.Count; i++)
         {
+            var task = tasks[i];
             var label = $"task '{task.Name}'";
-            problems.AddRange(CheckpointCompatibility.Differences(baseCatalog, $"{label} checkpoint", task.Checkpoint));
+            problems.AddRange(CheckpointCompatibility.Differences(baseCatalog, $"{label} checkpoint", task.Checkpoint)
+                .Select(d => new RequestProblem(RequestProblem.At("tasks", i, "checkpoint"), RequestProblemCode.CheckpointMismatch, d)));
             if (task.Head is { } head && featureSize is { } d && head.FeatureSize != d)
-                problems.Add($"{label} head takes {head.FeatureSize} features where the encoder gives {d}");
-            foreach (var (role, data) in new[] { ("adaptation", task.Adaptation), ("evaluation", task.Evaluation) })
+                problems.Add(new(RequestProblem.At("tasks", i, "head"), RequestProblemCode.HeadMismatch,
+                    $"{label} head takes {head.FeatureSize} features where the encoder gives {d}"));
+            foreach (var (role, field, data) in new[] { ("adaptation", "adaptationData", task.Adaptation), ("evaluation", "evaluationData", task.Evaluation) })
             {
                 if (data is null) continue;
-                if (model is not null) problems.AddRange(DataProblems(model, data, $"{label} {role} dataset"));
+                var at = RequestProblem.At("tasks", i, field);
+                if (model is not null)
+                    problems.AddRange(DataProblems(model, data, $"{label} {role} dataset").Select(p => new RequestProblem(at, RequestProblemCode.DataMismatch, p)));
                 if (task.Head is { } h && data.MaxLabel is { } max && max >= h.Classes)
-                    problems.Add($"{label} {role} dataset has label {max} but the head has {h.Classes} classes");
+                    problems.Add(new(at, RequestProblemCode.LabelOutOfRange, $"{label} {role} dataset has label {max} but the head has {h.Classes} classes"));
             }
             if (task.Evaluation is { HasLabels: false })
-                problems.Add($"{label} evaluation dataset has no labels");
+                problems.Add(new(RequestProblem.At("tasks", i, "evaluationData"), RequestProblemCode.LabelsMissing, $"{label} evaluation dataset has no labels"));
         }
         return problems;
     }

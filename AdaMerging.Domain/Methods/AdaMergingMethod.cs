@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Diagnostics;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
@@ -111,25 +112,27 @@ public sealed class AdaMergingMethod : IMergeMethod
     };
 
     /// <summary>Given coefficients must have one value per task and name exactly the rows the granularity makes.</summary>
-    public IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge)
+    public IEnumerable<RequestProblem> PlanProblems(MethodOptions options, MergeShape merge)
     {
         int taskCount = merge.TaskCount;
         var given = Coefficients.In(options);
-        if (given.IsGiven && CoefficientsFrom.In(options) != Guid.Empty) yield return "options: give coefficients or coefficientsFrom, not both";
-        if (Plus.In(options) && VectorsOption.In(options) == TaskVectorKind.Tsv) yield return "options: plus: true means vectors: ties; it cannot be combined with vectors: tsv";
+        if (given.IsGiven && CoefficientsFrom.In(options) != Guid.Empty) yield return new(MethodOptions.At(Coefficients.Name), RequestProblemCode.Conflicting, "options: give coefficients or coefficientsFrom, not both");
+        if (Plus.In(options) && VectorsOption.In(options) == TaskVectorKind.Tsv) yield return new(MethodOptions.At(Plus.Name), RequestProblemCode.Conflicting, "options: plus: true means vectors: ties; it cannot be combined with vectors: tsv");
         if (TsvMethod.RankShareProblem(options, taskCount) is { } rankShare) yield return rankShare;
         if (!given.IsGiven) yield break;
         if (given.Rows[0].Lambda.Length != taskCount)
-            yield return $"options.coefficients: {given.Rows[0].Lambda.Length} value(s) per row for {taskCount} task(s)";
+            yield return new(MethodOptions.At(Coefficients.Name), RequestProblemCode.Invalid,
+                $"options.coefficients: {given.Rows[0].Lambda.Length} value(s) per row for {taskCount} task(s)");
         var settings = Settings(options);
         var rows = LayerMap.Create(merge.MergedTensors, settings.Granularity, settings.LayerUnit, merge.BlockOf).RowNames;
         var named = given.Rows.Select(r => r.Layer).ToHashSet(StringComparer.Ordinal);
         var missing = rows.Where(r => !named.Contains(r)).ToList();
         var unknown = given.Rows.Select(r => r.Layer).Where(l => !rows.Contains(l)).ToList();
         if (missing.Count > 0 || unknown.Count > 0)
-            yield return $"options.coefficients: the rows do not match the {rows.Count} layer(s) of granularity {WireName.Of(settings.Granularity)}"
+            yield return new(MethodOptions.At(Coefficients.Name), RequestProblemCode.Invalid,
+                $"options.coefficients: the rows do not match the {rows.Count} layer(s) of granularity {WireName.Of(settings.Granularity)}"
                 + (settings.Granularity == Granularity.Layer ? $" ({WireName.Of(settings.LayerUnit)})" : "")
-                + (missing.Count > 0 ? $"; missing: {Listed(missing)}" : "") + (unknown.Count > 0 ? $"; not a layer: {Listed(unknown)}" : "");
+                + (missing.Count > 0 ? $"; missing: {Listed(missing)}" : "") + (unknown.Count > 0 ? $"; not a layer: {Listed(unknown)}" : ""));
     }
 
     private static string Listed(List<string> names) =>

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
 using static TorchSharp.torch;
@@ -29,7 +30,7 @@ public interface IMergeMethod
     /// Problems only the merge's own tensors, task count and model reveal (checked before anything is queued, from
     /// headers): none for most methods.
     /// </summary>
-    IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge) => [];
+    IEnumerable<RequestProblem> PlanProblems(MethodOptions options, MergeShape merge) => [];
 
     /// <summary>
     /// The run's estimated peak memory beyond the worker's own, in bytes, from headers and options (docs/algorithm.md,

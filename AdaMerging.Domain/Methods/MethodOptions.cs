@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Methods.Options;
 
 namespace AdaMerging.Domain.Methods;
@@ -30,9 +31,9 @@ public sealed class MethodOptions
 
     /// <summary>
     /// Resolves <paramref name="given"/> against <paramref name="method"/>'s options; every problem goes to
-    /// <paramref name="problems"/> (as "options.name: why"), and then the result is null.
+    /// <paramref name="problems"/> (at /options/name, worded "options.name: why"), and then the result is null.
     /// </summary>
-    public static MethodOptions? Parse(IMergeMethod method, IReadOnlyDictionary<string, JsonElement>? given, List<string> problems)
+    public static MethodOptions? Parse(IMergeMethod method, IReadOnlyDictionary<string, JsonElement>? given, List<RequestProblem> problems)
     {
         var declared = MergeMethods.OptionsOf(method);
         var values = declared.ToDictionary(o => o.Name, o => o.BoxedDefault, StringComparer.Ordinal);
@@ -41,12 +42,13 @@ public sealed class MethodOptions
         {
             if (declared.FirstOrDefault(o => o.Name == name) is not { } option)
             {
-                problems.Add($"options.{OptionSpec.Shown(name)}: {Unknown(method, name)}; its options: {string.Join(", ", declared.Select(o => o.Name))}");
+                problems.Add(new(At(name), RequestProblemCode.Unknown,
+                    $"options.{OptionSpec.Shown(name)}: {Unknown(method, name)}; its options: {string.Join(", ", declared.Select(o => o.Name))}"));
                 continue;
             }
             if (json.ValueKind == JsonValueKind.Null) continue; // null means the default, as an absent option does
             if (option.Parse(json, out var problem) is { } value) values[name] = value;
-            else problems.Add($"options.{name}: {problem}");
+            else problems.Add(new(At(name), RequestProblemCode.Invalid, $"options.{name}: {problem}"));
         }
         return problems.Count == before ? new MethodOptions(values, declared.ToDictionary(o => o.Name, StringComparer.Ordinal)) : null;
     }
@@ -55,23 +57,27 @@ public sealed class MethodOptions
     /// With no known method to check against, each given option is still checked against a method that declares it,
     /// so that a request names every problem at once.
     /// </summary>
-    public static void CheckWithoutMethod(IReadOnlyDictionary<string, JsonElement>? given, List<string> problems)
+    public static void CheckWithoutMethod(IReadOnlyDictionary<string, JsonElement>? given, List<RequestProblem> problems)
     {
         foreach (var (name, json) in given ?? new Dictionary<string, JsonElement>())
         {
             var option = MergeMethods.All.SelectMany(MergeMethods.OptionsOf).FirstOrDefault(o => o.Name == name);
-            if (option is null) problems.Add($"options.{OptionSpec.Shown(name)}: no method has this option");
-            else if (json.ValueKind != JsonValueKind.Null && option.Parse(json, out var problem) is null) problems.Add($"options.{name}: {problem}");
+            if (option is null) problems.Add(new(At(name), RequestProblemCode.Unknown, $"options.{OptionSpec.Shown(name)}: no method has this option"));
+            else if (json.ValueKind != JsonValueKind.Null && option.Parse(json, out var problem) is null)
+                problems.Add(new(At(name), RequestProblemCode.Invalid, $"options.{name}: {problem}"));
         }
     }
 
     /// <summary>Options from a JSON object (for the command line and tests); every problem in one exception.</summary>
     public static MethodOptions FromJson(IMergeMethod method, string json)
     {
-        var problems = new List<string>();
+        var problems = new List<RequestProblem>();
         var options = Parse(method, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json), problems);
         return options ?? throw new ArgumentException(string.Join("; ", problems));
     }
+
+    /// <summary>The JSON Pointer of an option in a merge request.</summary>
+    public static string At(string option) => RequestProblem.At("options", option);
 
     private static string Unknown(IMergeMethod method, string name)
     {

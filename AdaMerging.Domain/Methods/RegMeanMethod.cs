@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
 
@@ -27,12 +28,13 @@ public sealed class RegMeanMethod : IMergeMethod
     /// <summary>The Gram matrices come from the images alone: no head is needed.</summary>
     public bool NeedsHeads => false;
 
-    public IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge)
+    public IEnumerable<RequestProblem> PlanProblems(MethodOptions options, MergeShape merge)
     {
         if (merge.Model is null || merge.Model.ObservedLinearLayers(merge.MergedTensors).Count == 0)
-            yield return "regmean solves for the linear layers whose inputs the base's model reports; this merge has none "
+            yield return new(RequestProblem.At("method"), RequestProblemCode.Unsupported,
+                "regmean solves for the linear layers whose inputs the base's model reports; this merge has none "
                 + (merge.Model is null ? "(no registered architecture recognises the base, so it cannot be run)"
-                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, or every linear layer excluded)");
+                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, or every linear layer excluded)"));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
 using static TorchSharp.torch;
@@ -24,15 +25,16 @@ public sealed class TsvMethod : DataFreeMethod, IMergeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [Alpha, RankShare];
 
-    public IEnumerable<string> PlanProblems(MethodOptions options, MergeShape merge) =>
+    public IEnumerable<RequestProblem> PlanProblems(MethodOptions options, MergeShape merge) =>
         RankShareProblem(options, merge.TaskCount) is { } problem ? [problem] : [];
 
     /// <summary>Every task's share of the rank must fit beside the others': at most 1/K.</summary>
-    public static string? RankShareProblem(MethodOptions options, int taskCount)
+    public static RequestProblem? RankShareProblem(MethodOptions options, int taskCount)
     {
         double share = RankShare.In(options);
         return share * taskCount > 1 + 1e-12
-            ? $"options.rankShare: {share} for {taskCount} tasks is over the whole rank; at most 1/{taskCount} = {1.0 / taskCount:0.####}"
+            ? new(MethodOptions.At(RankShare.Name), RequestProblemCode.Invalid,
+                $"options.rankShare: {share} for {taskCount} tasks is over the whole rank; at most 1/{taskCount} = {1.0 / taskCount:0.####}")
             : null;
     }
 

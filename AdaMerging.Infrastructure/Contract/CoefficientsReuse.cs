@@ -14,18 +14,20 @@ public static class CoefficientsReuse
     private static string From => AdaMergingMethod.CoefficientsFrom.Name;
 
     /// <summary>The request with coefficientsFrom resolved, or the problem that prevents it.</summary>
-    public static async Task<(MergeRequest? Request, string? Problem)> ResolveAsync(MergeRequest request, IQueryable<MergeJob> merges, CancellationToken ct)
+    public static async Task<(MergeRequest? Request, RequestProblem? Problem)> ResolveAsync(MergeRequest request, IQueryable<MergeJob> merges, CancellationToken ct)
     {
         if (request.Options is not { } options || !options.TryGetValue(From, out var json) || json.ValueKind != JsonValueKind.String
             || !Guid.TryParse(json.GetString(), out var id))
             return (request, null);
         var earlier = await merges.AsNoTracking().Where(m => m.Id == id).Select(m => new { m.Status, m.ReportJson }).SingleOrDefaultAsync(ct);
-        if (earlier is null) return (null, $"options.{From}: merge {id} does not exist");
+        var at = MethodOptions.At(From);
+        if (earlier is null) return (null, new(at, RequestProblemCode.NotFound, $"options.{From}: merge {id} does not exist"));
         if (earlier.Status != MergeStatus.Succeeded || earlier.ReportJson is null)
-            return (null, $"options.{From}: merge {id} is {earlier.Status.ToString().ToLowerInvariant()}; its coefficients exist once it has succeeded");
+            return (null, new(at, RequestProblemCode.Invalid,
+                $"options.{From}: merge {id} is {earlier.Status.ToString().ToLowerInvariant()}; its coefficients exist once it has succeeded"));
         using var report = JsonDocument.Parse(earlier.ReportJson);
         if (!report.RootElement.TryGetProperty("coefficients", out var rows) || rows.ValueKind != JsonValueKind.Array)
-            return (null, $"options.{From}: merge {id} learned no coefficients");
+            return (null, new(at, RequestProblemCode.Invalid, $"options.{From}: merge {id} learned no coefficients"));
         var resolved = options.Where(kv => kv.Key != From).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         resolved[AdaMergingMethod.Coefficients.Name] = JsonSerializer.SerializeToElement(new { layers = rows });
         return (request with { Options = resolved }, null);

@@ -20,7 +20,7 @@ public sealed record MergeRequest([property: Required] string Method, [property:
     private const int MaxTasks = 64;
 
     /// <summary>Every problem with the request's shape and options, at once; empty when it is well formed.</summary>
-    public IReadOnlyList<string> Problems() => Check().Problems;
+    public IReadOnlyList<RequestProblem> Problems() => Check().Problems;
 
     /// <summary>The method and its resolved options; throws with every problem when the request is not well formed.</summary>
     public (IMergeMethod Method, MethodOptions Options) Resolve()
@@ -68,51 +68,59 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         };
     }
 
-    private (IMergeMethod? Method, MethodOptions? Options, List<string> Problems) Check()
+    private static string At(params object[] tokens) => RequestProblem.At(tokens);
+
+    private (IMergeMethod? Method, MethodOptions? Options, List<RequestProblem> Problems) Check()
     {
-        var problems = new List<string>();
+        var problems = new List<RequestProblem>();
         var method = MergeMethods.Find(Method);
         if (method is null)
-            problems.Add($"method '{OptionSpec.Shown(Method)}' is unknown; known: {string.Join(", ", MergeMethods.All.Select(m => m.Name))}");
-        if (Base == Guid.Empty) problems.Add("base: a checkpoint id is required");
+            problems.Add(new(At("method"), string.IsNullOrEmpty(Method) ? RequestProblemCode.Required : RequestProblemCode.Unknown,
+                $"method '{OptionSpec.Shown(Method)}' is unknown; known: {string.Join(", ", MergeMethods.All.Select(m => m.Name))}"));
+        if (Base == Guid.Empty) problems.Add(new(At("base"), RequestProblemCode.Required, "base: a checkpoint id is required"));
         TaskProblems(method, problems);
         var options = method is null ? null : MethodOptions.Parse(method, Options, problems);
         if (method is null) MethodOptions.CheckWithoutMethod(Options, problems);
         if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
-            problems.Add($"callbackUrl '{OptionSpec.Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters");
+            problems.Add(new(At("callbackUrl"), RequestProblemCode.Invalid,
+                $"callbackUrl '{OptionSpec.Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters"));
         problems.AddRange(Domain.Store.ResourceMetadata.Problems(Metadata));
-        foreach (var e in (CallbackEvents ?? []).Where(e => !MergeProtocol.CallbackEvents.Contains(e)))
-            problems.Add($"callbackEvents: '{OptionSpec.Shown(e)}' is not one of {string.Join(", ", MergeProtocol.CallbackEvents)}");
+        foreach (var (e, i) in (CallbackEvents ?? []).Select((e, i) => (e, i)).Where(x => !MergeProtocol.CallbackEvents.Contains(x.e)))
+            problems.Add(new(At("callbackEvents", i), RequestProblemCode.Unknown,
+                $"callbackEvents: '{OptionSpec.Shown(e)}' is not one of {string.Join(", ", MergeProtocol.CallbackEvents)}"));
         return (method, options, problems);
     }
 
-    private void TaskProblems(IMergeMethod? method, List<string> problems)
+    private void TaskProblems(IMergeMethod? method, List<RequestProblem> problems)
     {
         if (Tasks is null || Tasks.Count == 0)
         {
-            problems.Add("tasks: at least one task is required");
+            problems.Add(new(At("tasks"), RequestProblemCode.Required, "tasks: at least one task is required"));
             return;
         }
-        if (Tasks.Count > MaxTasks) problems.Add($"tasks: {Tasks.Count} tasks exceed the limit of {MaxTasks}");
+        if (Tasks.Count > MaxTasks) problems.Add(new(At("tasks"), RequestProblemCode.TooMany, $"tasks: {Tasks.Count} tasks exceed the limit of {MaxTasks}"));
         for (int i = 0; i < Math.Min(Tasks.Count, MaxTasks); i++)
         {
             if (Tasks[i] is not { } t)
             {
-                problems.Add($"tasks[{i}]: must be an object");
+                problems.Add(new(At("tasks", i), RequestProblemCode.Invalid, $"tasks[{i}]: must be an object"));
                 continue;
             }
-            if (t.Checkpoint == Guid.Empty) problems.Add($"tasks[{i}].checkpoint: a checkpoint id is required");
-            if (string.IsNullOrWhiteSpace(t.Name)) problems.Add($"tasks[{i}].name: required");
-            else if (t.Name.Length > 100) problems.Add($"tasks[{i}].name: longer than 100 characters");
+            if (t.Checkpoint == Guid.Empty) problems.Add(new(At("tasks", i, "checkpoint"), RequestProblemCode.Required, $"tasks[{i}].checkpoint: a checkpoint id is required"));
+            var name = At("tasks", i, "name");
+            if (string.IsNullOrWhiteSpace(t.Name)) problems.Add(new(name, RequestProblemCode.Required, $"tasks[{i}].name: required"));
+            else if (t.Name.Length > 100) problems.Add(new(name, RequestProblemCode.Invalid, $"tasks[{i}].name: longer than 100 characters"));
             else if (t.Name.Any(c => char.IsControl(c) || c is '/' or '\\'))
-                problems.Add($"tasks[{i}].name: control characters, '/' and '\\' are not allowed");
+                problems.Add(new(name, RequestProblemCode.Invalid, $"tasks[{i}].name: control characters, '/' and '\\' are not allowed"));
             if (method is { NeedsAdaptationData: true } && (t.AdaptationData is null || (method.NeedsHeads && t.Head is null)))
-                problems.Add($"tasks[{i}]: {method.Name} needs {(method.NeedsHeads ? "a head and " : "")}adaptationData (unlabeled images) for every task");
+                problems.Add(new(At("tasks", i, t.AdaptationData is null ? "adaptationData" : "head"), RequestProblemCode.Required,
+                    $"tasks[{i}]: {method.Name} needs {(method.NeedsHeads ? "a head and " : "")}adaptationData (unlabeled images) for every task"));
             if (t.EvaluationData is not null && t.Head is null)
-                problems.Add($"tasks[{i}]: evaluationData needs a head to evaluate with");
+                problems.Add(new(At("tasks", i, "head"), RequestProblemCode.Required, $"tasks[{i}]: evaluationData needs a head to evaluate with"));
         }
         foreach (var dup in Tasks.Where(t => t is not null).GroupBy(t => t.Name).Where(g => g.Count() > 1))
-            problems.Add($"tasks: the name '{dup.Key}' is used {dup.Count()} times");
+            problems.Add(new(At("tasks", Tasks.ToList().FindLastIndex(t => t?.Name == dup.Key), "name"), RequestProblemCode.Duplicate,
+                $"tasks: the name '{dup.Key}' is used {dup.Count()} times"));
     }
 }
 

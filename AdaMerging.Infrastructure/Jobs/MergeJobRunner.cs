@@ -178,7 +178,7 @@ public sealed partial class MergeJobRunner(
         var stored = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web)
             ?? throw new InvalidOperationException("the stored request is empty");
         var (request, problem) = await CoefficientsReuse.ResolveAsync(stored, db.Merges, ct);
-        if (request is null) throw new InvalidOperationException(problem);
+        if (request is null) throw new InvalidOperationException(problem?.Detail);
         async Task<IReadOnlyDictionary<string, string>> Checkpoint(Guid id, string role)
         {
             var c = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)

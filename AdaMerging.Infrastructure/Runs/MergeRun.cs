@@ -39,7 +39,7 @@ public static class MergeRun
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
                 : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
-            if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig);
+            if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig.Detail);
             var exclude = CommonOptions.Exclude.In(plan.Options);
             var planProblems = plan.Method.PlanProblems(plan.Options,
                 new MergeShape(TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count, baseFolder.Spec)).ToList();

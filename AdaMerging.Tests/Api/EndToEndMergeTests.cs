@@ -91,7 +91,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
     }
 
     [Fact]
-    public async Task An_unknown_checkpoint_id_is_a_404_naming_it()
+    public async Task An_unknown_checkpoint_id_is_a_404_naming_it_at_each_place_the_request_names_it()
     {
         var (theta0, _) = TestCheckpoints.Family(0);
         TestCheckpoints.Save(_files.File("b.safetensors"), theta0);
@@ -99,10 +99,12 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         var unknown = Guid.NewGuid();
         using var response = await service.Client.PostAsJsonAsync("/merges", new
         {
-            method = "task_arithmetic", @base = baseId, tasks = new[] { new { name = "a", checkpoint = unknown } },
+            method = "task_arithmetic", @base = baseId,
+            tasks = new[] { new { name = "a", checkpoint = unknown }, new { name = "b", checkpoint = Guid.Parse(baseId!) }, new { name = "c", checkpoint = unknown } },
         });
         var problem = await Problems.ReadAsync(response, HttpStatusCode.NotFound);
         Assert.Contains(unknown.ToString(), problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal([("/tasks/0/checkpoint", "not_found"), ("/tasks/2/checkpoint", "not_found")], Problems.Errors(problem).Select(e => (e.Pointer, e.Code)));
     }
 
     [Fact]
@@ -119,8 +121,8 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
             method = "task_arithmetic", @base = baseId, tasks = new[] { new { name = "wide", checkpoint = otherId } },
         });
         var problem = await Problems.ReadAsync(response, HttpStatusCode.UnprocessableEntity);
-        var errors = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()).ToList();
-        Assert.Contains(errors, e => e!.Contains("'encoder.weight' with shape [6, 7] where the base has [6, 5]", StringComparison.Ordinal));
+        Assert.Contains(Problems.Errors(problem), e => e.Detail.Contains("'encoder.weight' with shape [6, 7] where the base has [6, 5]", StringComparison.Ordinal)
+            && e is { Pointer: "/tasks/0/checkpoint", Code: "checkpoint_mismatch" });
     }
 
     [Fact]
@@ -131,10 +133,12 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
             method = "magic", @base = Guid.Empty, tasks = Array.Empty<object>(), options = new { lambda = 99 },
         });
         var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
-        var errors = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var errors = Problems.Errors(problem);
         Assert.Equal(4, errors.Count);
-        Assert.Contains(errors, e => e.Contains("method 'magic' is unknown", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Contains("options.lambda", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Detail.Contains("method 'magic' is unknown", StringComparison.Ordinal) && e is { Pointer: "/method", Code: "unknown" });
+        Assert.Contains(errors, e => e.Detail.Contains("options.lambda", StringComparison.Ordinal) && e is { Pointer: "/options/lambda", Code: "invalid" });
+        Assert.Contains(errors, e => e is { Pointer: "/base", Code: "required" });
+        Assert.Contains(errors, e => e is { Pointer: "/tasks", Code: "required" });
     }
 
     [Theory]

@@ -90,8 +90,8 @@ public sealed class ResumableResourceUploadTests(ServiceFixture service) : TempD
             using var request = Tus.Create(10, metadata);
             using var response = await service.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateArray().Select(e => e.GetString()!);
-            Assert.Contains(errors, e => e.Contains(expected, StringComparison.Ordinal));
+            var errors = Problems.Errors(await response.Content.ReadFromJsonAsync<JsonElement>());
+            Assert.Contains(errors, e => e.Detail.Contains(expected, StringComparison.Ordinal) && e is { Pointer: null, Code: "invalid_header" });
         }
     }
 }

@@ -78,11 +78,11 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
 
         var noText = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads/zero-shot", new { checkpoint = visionOnly, classNames = Array.Empty<string>(), templates = new[] { "a photo" } }),
             HttpStatusCode.UnprocessableEntity);
-        var errors = noText.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
-        Assert.Contains("the class list is empty", errors);
-        Assert.Contains("the template 'a photo' has no {} for the class name", errors);
-        Assert.Contains(errors, e => e.StartsWith("the checkpoint has no CLIP text tower", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("the checkpoint has no tokenizer files", StringComparison.Ordinal));
+        var errors = Problems.Errors(noText);
+        Assert.Contains(("/classNames", "required", "the class list is empty"), errors);
+        Assert.Contains(("/templates/0", "invalid", "the template 'a photo' has no {} for the class name"), errors);
+        Assert.Contains(errors, e => e.Detail.StartsWith("the checkpoint has no CLIP text tower", StringComparison.Ordinal) && e.Pointer == "/checkpoint");
+        Assert.Contains(errors, e => e.Detail.StartsWith("the checkpoint has no tokenizer files", StringComparison.Ordinal) && e.Pointer == "/checkpoint");
 
         var tokenizerless = await Problems.ReadAsync(await service.Client.PostAsJsonAsync("/heads/zero-shot", new { checkpoint = withoutTokenizer, classNames = new[] { "cat" } }),
             HttpStatusCode.UnprocessableEntity);

@@ -67,9 +67,7 @@ public sealed class GeneratedClientTests(ServiceFixture service) : TempDirectory
         }
         catch (ProblemDetails problem)
         {
-            var errors = problem.AdditionalData.TryGetValue("errors", out var e) && e is Microsoft.Kiota.Abstractions.Serialization.UntypedArray list
-                ? string.Join("; ", list.GetValue().OfType<Microsoft.Kiota.Abstractions.Serialization.UntypedString>().Select(x => x.GetValue())) : "";
-            Assert.Fail($"{problem.Status} {problem.Detail}: {errors}");
+            Assert.Fail($"{problem.Status} {problem.Detail}: {string.Join("; ", (problem.Errors ?? []).Select(e => $"{e.Pointer} {e.Code}: {e.Detail}"))}");
             throw;
         }
         Assert.Equal(MergeStatus.Queued, submitted!.Status);
@@ -95,5 +93,16 @@ public sealed class GeneratedClientTests(ServiceFixture service) : TempDirectory
         var missing = await Assert.ThrowsAsync<ProblemDetails>(() => api.Merges[Guid.NewGuid()].GetAsync());
         Assert.Equal(404, missing.ResponseStatusCode);
         Assert.Contains("does not exist", missing.Detail, StringComparison.Ordinal);
+
+        // A refusal's problems come typed: where each is (a JSON Pointer into the request) and its code as an enum.
+        var refused = await Assert.ThrowsAsync<ProblemDetails>(() => api.Merges.PostAsync(new MergeRequest
+        {
+            Method = MergeRequest_method.Adamerging, Base = baseId, Tasks = [tasks[0], new MergeTask { Name = "task0", Checkpoint = tasks[1].Checkpoint }],
+            Options = new MergeOptions { Steps = 200000 },
+        }));
+        Assert.Equal(400, refused.ResponseStatusCode);
+        Assert.Contains(refused.Errors!, e => e is { Pointer: "/options/steps", Code: ProblemEntry_code.Invalid });
+        Assert.Contains(refused.Errors!, e => e is { Pointer: "/tasks/1/name", Code: ProblemEntry_code.Duplicate });
+        Assert.Contains(refused.Errors!, e => e is { Pointer: "/tasks/1/adaptationData", Code: ProblemEntry_code.Required });
     }
 }

@@ -16,9 +16,14 @@ public static class Problems
         return problem;
     }
 
-    /// <summary>The detail and every listed error, as one text to search.</summary>
+    /// <summary>The detail and every listed error's detail, as one text to search.</summary>
     public static string Text(JsonElement problem) =>
-        problem.GetProperty("detail").GetString() + (problem.TryGetProperty("errors", out var errors)
-            ? " | " + string.Join(" | ", errors.EnumerateArray().Select(e => e.GetString()))
-            : "");
+        problem.GetProperty("detail").GetString() + string.Concat(Errors(problem).Select(e => " | " + e.Detail));
+
+    /// <summary>The answer's <c>errors</c>: each entry's pointer (null when it has none), code and detail; empty when it has none.</summary>
+    public static IReadOnlyList<(string? Pointer, string Code, string Detail)> Errors(JsonElement problem) =>
+        problem.TryGetProperty("errors", out var errors)
+            ? [.. errors.EnumerateArray().Select(e => (e.TryGetProperty("pointer", out var p) ? p.GetString() : null,
+                e.GetProperty("code").GetString()!, e.GetProperty("detail").GetString()!))]
+            : [];
 }

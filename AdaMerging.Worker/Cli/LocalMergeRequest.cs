@@ -22,7 +22,7 @@ public sealed record LocalMergeRequest(string Method, string Base, IReadOnlyList
         string? Optional(string? p) => p is null ? null : File.Exists(Resolve(p)) ? Resolve(p) : throw new ArgumentException($"{p} does not exist");
         var shape = new MergeRequest(Method, Guid.NewGuid(), Tasks.Select(t => new MergeTask(t.Name, Guid.NewGuid(),
             t.Head is null ? null : Guid.NewGuid(), t.AdaptationData is null ? null : Guid.NewGuid(), t.EvaluationData is null ? null : Guid.NewGuid())).ToList(), Options);
-        var problems = shape.Problems().ToList();
+        var problems = shape.Problems().Select(p => p.Detail).ToList();
         if (Options?.ContainsKey(AdaMergingMethod.CoefficientsFrom.Name) == true)
             problems.Add("options.coefficientsFrom refers to the service's merges: give options.coefficients (an earlier merge's coefficients.json) here");
         if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));

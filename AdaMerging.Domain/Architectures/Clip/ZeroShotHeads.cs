@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Heads;
@@ -56,11 +57,11 @@ public static class ZeroShotHeads
         using (var view = folder.View())
         {
             var missing = ClipTextLayout.Missing(view);
-            if (missing.Count > 0) problems.Add($"the checkpoint has no CLIP text tower (it lacks {string.Join(", ", missing)})");
+            if (missing.Count > 0) problems.Add(ZeroShotHeadException.OfCheckpoint($"the checkpoint has no CLIP text tower (it lacks {string.Join(", ", missing)})"));
             else
             {
                 try { config = ClipTextLayout.Infer(view, folder.ConfigJson); }
-                catch (CheckpointFormatException e) { problems.Add(e.Message); }
+                catch (CheckpointFormatException e) { problems.Add(ZeroShotHeadException.OfCheckpoint(e.Message)); }
             }
         }
         ClipTokenizer? tokenizer = null;
@@ -68,20 +69,21 @@ public static class ZeroShotHeads
         {
             tokenizer = ClipTokenizer.FromFiles(folder.SideFiles);
             if (tokenizer is null)
-                problems.Add($"the checkpoint has no tokenizer files ({ClipTokenizer.VocabularyFile} and {ClipTokenizer.MergesFile}, or {ClipTokenizer.OpenClipFile})");
+                problems.Add(ZeroShotHeadException.OfCheckpoint(
+                    $"the checkpoint has no tokenizer files ({ClipTokenizer.VocabularyFile} and {ClipTokenizer.MergesFile}, or {ClipTokenizer.OpenClipFile})"));
         }
         catch (CheckpointFormatException e)
         {
-            problems.Add(e.Message);
+            problems.Add(ZeroShotHeadException.OfCheckpoint(e.Message));
         }
         if (config is not null && tokenizer is not null && tokenizer.VocabularySize > config.VocabularySize)
-            problems.Add($"the tokenizer has {tokenizer.VocabularySize} tokens, the text tower's embedding only {config.VocabularySize}");
+            problems.Add(ZeroShotHeadException.OfCheckpoint($"the tokenizer has {tokenizer.VocabularySize} tokens, the text tower's embedding only {config.VocabularySize}"));
         var tokens = new List<IReadOnlyList<int>>();
         if (tokenizer is not null && problems.Count == 0)
             foreach (var text in spec.Classes.SelectMany(spec.Texts))
             {
                 try { tokens.Add(tokenizer.Encode(text, config!.Context)); }
-                catch (TextTooLongException e) { problems.Add(e.Message); }
+                catch (TextTooLongException e) { problems.Add(new(ZeroShotHeadSpec.TemplatesAt, RequestProblemCode.Invalid, e.Message)); }
             }
         if (problems.Count > 0) throw new ZeroShotHeadException(problems.Distinct().ToList());
         return (tokens, config!, tokenizer!);

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods;
@@ -9,9 +10,10 @@ public class MergeMethodsTests
 {
     private static (MethodOptions? Options, List<string> Problems) Parse(string method, string json)
     {
-        var problems = new List<string>();
+        var problems = new List<RequestProblem>();
         var options = MethodOptions.Parse(MergeMethods.Get(method), JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json), problems);
-        return (options, problems);
+        Assert.All(problems, p => Assert.StartsWith("/options/", p.Pointer, StringComparison.Ordinal));
+        return (options, problems.Select(p => p.Detail).ToList());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures.Clip;
 using System.Text;
 using AdaMerging.Domain.Checkpoints;
@@ -99,11 +100,11 @@ public sealed class HeadAndDatasetTests : TempDirectoryTests
         var data = new DatasetInfo(DatasetFormat.Tensors, 10, 1, 32, 32, true, 7, null);
         var problems = Preflight.Check(folder.Weights, folder.Spec,
             [new PreflightTask("mnist", folder.Weights, head, data, data with { HasLabels = false, MaxLabel = null })]);
-        Assert.Contains("task 'mnist' head takes 16 features where the encoder gives 12", problems);
-        Assert.Contains("task 'mnist' adaptation dataset has 1 channel(s) where the model takes 3", problems);
-        Assert.Contains("task 'mnist' adaptation dataset holds 32×32 images where the model takes 8×8", problems);
-        Assert.Contains("task 'mnist' adaptation dataset has label 7 but the head has 3 classes", problems);
-        Assert.Contains("task 'mnist' evaluation dataset has no labels", problems);
+        Assert.Contains(new RequestProblem("/tasks/0/head", RequestProblemCode.HeadMismatch, "task 'mnist' head takes 16 features where the encoder gives 12"), problems);
+        Assert.Contains(new RequestProblem("/tasks/0/adaptationData", RequestProblemCode.DataMismatch, "task 'mnist' adaptation dataset has 1 channel(s) where the model takes 3"), problems);
+        Assert.Contains(new RequestProblem("/tasks/0/adaptationData", RequestProblemCode.DataMismatch, "task 'mnist' adaptation dataset holds 32×32 images where the model takes 8×8"), problems);
+        Assert.Contains(new RequestProblem("/tasks/0/adaptationData", RequestProblemCode.LabelOutOfRange, "task 'mnist' adaptation dataset has label 7 but the head has 3 classes"), problems);
+        Assert.Contains(new RequestProblem("/tasks/0/evaluationData", RequestProblemCode.LabelsMissing, "task 'mnist' evaluation dataset has no labels"), problems);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 // Every call the page makes to the service: the key from this browser session in X-Api-Key, JSON in and out, and
-// refusals as ApiError carrying the ProblemDetails (title, detail, every problem in errors).
+// refusals as ApiError carrying the ProblemDetails (title, detail, every problem in errors as {pointer, code, detail}).
 const KEY = "adamerging.key";
 
 export class ApiError extends Error {
@@ -10,9 +10,9 @@ export class ApiError extends Error {
     this.errors = Array.isArray(problem.errors) ? problem.errors : [];
   }
 
-  // The whole refusal in words: the detail, then each problem.
+  // The whole refusal in words: the detail, then each problem's.
   describe() {
-    return [this.message, ...this.errors.filter(e => e !== this.message)].join("\n");
+    return [this.message, ...this.errors.map(e => e.detail).filter(d => d !== this.message)].join("\n");
   }
 }
 

@@ -33,16 +33,15 @@ function taskRow(index, lists, onRemove) {
   };
 }
 
-// Which field a problem concerns: options.X, tasks[i]…, task 'name' …, base…; null: the form as a whole.
-export function placeOf(problem, taskNames) {
-  let m = /^options\.([A-Za-z]+)/.exec(problem);
-  if (m) return { option: m[1] };
+// Which field a problem concerns, from its JSON Pointer into the request (RFC 6901): /options/X, /tasks/i[/field],
+// /base; null: the form as a whole. The detail's words are only shown, never read.
+export function placeOf(pointer) {
+  if (typeof pointer !== "string") return null;
+  const tokens = pointer.split("/").slice(1).map(t => t.replaceAll("~1", "/").replaceAll("~0", "~"));
   const field = word => ({ adaptationData: "adaptation", evaluationData: "evaluation" })[word] ?? word;
-  m = /^tasks\[(\d+)\](?:\.(\w+))?/.exec(problem);
-  if (m) return { task: Number(m[1]), field: m[2] && field(m[2]) };
-  m = /^task '([^']*)' (checkpoint|head|adaptation|evaluation)?/.exec(problem);
-  if (m && taskNames.includes(m[1])) return { task: taskNames.indexOf(m[1]), field: m[2] };
-  if (/^base\b/.test(problem)) return { base: true };
+  if (tokens[0] === "options" && tokens[1]) return { option: tokens[1] };
+  if (tokens[0] === "tasks" && /^\d+$/.test(tokens[1] ?? "")) return { task: Number(tokens[1]), field: tokens[2] && field(tokens[2]) };
+  if (tokens[0] === "base") return { base: true };
   return null;
 }
 
@@ -88,10 +87,9 @@ export async function mergeFormView(root, navigate) {
     for (const e of root.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
   };
   const showProblems = error => {
-    const names = tasks.map(t => t.name());
     const general = [];
-    for (const problem of error.errors.length ? error.errors : [error.message]) {
-      const place = placeOf(problem, names);
+    for (const { pointer, detail: problem } of error.errors.length ? error.errors : [{ detail: error.message }]) {
+      const place = placeOf(pointer);
       const target = place?.option ? options.error(place.option) : place?.task !== undefined ? tasks[place.task]?.error : place?.base ? baseError : null;
       if (!target) { general.push(problem); continue; }
       target.hidden = false;

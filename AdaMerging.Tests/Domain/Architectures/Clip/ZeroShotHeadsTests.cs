@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Heads;
@@ -48,9 +49,9 @@ public sealed class ZeroShotHeadsTests : TempDirectoryTests
         using var folder = ModelFolder.Open(files);
         var error = Assert.Throws<ZeroShotHeadException>(() =>
             ZeroShotHeads.Build(folder, new ZeroShotHeadSpec([], ["a photo"]), Dir.File("h.safetensors"), new UploadLimits(), torch.CPU));
-        Assert.Contains("the class list is empty", error.Problems);
-        Assert.Contains("the template 'a photo' has no {} for the class name", error.Problems);
-        Assert.Contains(error.Problems, p => p.StartsWith("the checkpoint has no tokenizer files", StringComparison.Ordinal));
+        Assert.Contains(new RequestProblem("/classNames", RequestProblemCode.Required, "the class list is empty"), error.Problems);
+        Assert.Contains(new RequestProblem("/templates/0", RequestProblemCode.Invalid, "the template 'a photo' has no {} for the class name"), error.Problems);
+        Assert.Contains(error.Problems, p => p.Pointer == "/checkpoint" && p.Detail.StartsWith("the checkpoint has no tokenizer files", StringComparison.Ordinal));
         Assert.False(File.Exists(Dir.File("h.safetensors")));
     }
 
@@ -60,7 +61,7 @@ public sealed class ZeroShotHeadsTests : TempDirectoryTests
         using var folder = ClipTiny.OpenHuggingFace();
         var error = Assert.Throws<ZeroShotHeadException>(() =>
             ZeroShotHeads.Build(folder, new ZeroShotHeadSpec(["cat"], ["a photo of a {}."]), Dir.File("h.safetensors"), new UploadLimits(), torch.CPU));
-        Assert.Contains(error.Problems, p => p.StartsWith("the checkpoint has no CLIP text tower (it lacks text_model.embeddings.token_embedding.weight", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Detail.StartsWith("the checkpoint has no CLIP text tower (it lacks text_model.embeddings.token_embedding.weight", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -71,7 +72,8 @@ public sealed class ZeroShotHeadsTests : TempDirectoryTests
         var error = Assert.Throws<ZeroShotHeadException>(() =>
             ZeroShotHeads.Build(folder, new ZeroShotHeadSpec(["cat", longName], ["a photo of a {}."]), Dir.File("h.safetensors"), new UploadLimits(), torch.CPU));
         Assert.Single(error.Problems);
-        Assert.Contains("over the context of 77", error.Problems[0], StringComparison.Ordinal);
+        Assert.Contains("over the context of 77", error.Problems[0].Detail, StringComparison.Ordinal);
+        Assert.Equal("/templates", error.Problems[0].Pointer);
     }
 
     [Fact]
