@@ -11,15 +11,18 @@ using Microsoft.Extensions.Options;
 namespace AdaMerging.Api.Endpoints;
 
 /// <param name="TotalSteps">The phase's step count beside <paramref name="Step"/>, for phase and objective events.</param>
-public sealed record MergeEventResponse(long Id, string Type, DateTimeOffset At, string Message, string? Phase, int? Step, double? Objective,
+/// <param name="Type">What happened (<see cref="MergeEventType"/>).</param>
+/// <param name="Message">For people; a client reads the fields, never these words.</param>
+public sealed record MergeEventResponse(long Id, MergeEventType Type, DateTimeOffset At, string Message, MergePhase? Phase, int? Step, double? Objective,
     MergeEventError? Error, int? TotalSteps = null)
 {
-    public static MergeEventResponse From(MergeEvent e) => new(e.Id, e.Type, e.At, e.Message, e.Phase, e.Step, e.Objective,
-        e.ErrorCode is null ? null : new MergeEventError(e.ErrorCode, e.Message), e.TotalSteps);
+    public static MergeEventResponse From(MergeEvent e) => new(e.Id, MergeProtocol.Parse<MergeEventType>(e.Type), e.At, e.Message,
+        MergeProtocol.ParseOptional<MergePhase>(e.Phase), e.Step, e.Objective,
+        e.ErrorCode is null ? null : new MergeEventError(MergeProtocol.Parse<MergeFailureCode>(e.ErrorCode), e.Message), e.TotalSteps);
 }
 
 /// <summary>A failure's machine-readable code and its message.</summary>
-public sealed record MergeEventError(string Code, string Message);
+public sealed record MergeEventError(MergeFailureCode Code, string Message);
 
 /// <summary>Events oldest first; <c>?after=</c> the previous page's <see cref="LastId"/>.</summary>
 public sealed record MergeEventPage(IReadOnlyList<MergeEventResponse> Data, bool HasMore, long? LastId);

@@ -13,7 +13,7 @@ public sealed record MergeLinks(string Self, string? Model, string? Report, stri
 /// <summary>A page of merges: by offset, or by cursor (<c>?after=</c> the previous page's <see cref="LastId"/>), newest first.</summary>
 public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items, bool HasMore, Guid? LastId);
 
-public sealed record MergeProgressResponse(string? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
+public sealed record MergeProgressResponse(MergePhase? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
 
 /// <param name="ExpiresAt">When a succeeded merge's results (model, files, archive) are removed; the report stays.</param>
 /// <param name="ResultsExpired">True once they have been removed: downloads answer 410.</param>
@@ -38,7 +38,7 @@ public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, D
         // Optimising dominates a merge: extrapolate its pace so far over the steps left.
         var remaining = j.Status == MergeStatus.Running && j.Step > 0 && elapsed is { } e ? e / j.Step * (j.TotalSteps - j.Step) : (double?)null;
         return new(j.Id, j.Method, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Attempts, j.Error,
-            new MergeProgressResponse(j.Phase, j.Step, j.TotalSteps, j.Objective, elapsed, remaining), j.ResultFiles,
+            new MergeProgressResponse(MergeProtocol.ParseOptional<MergePhase>(j.Phase), j.Step, j.TotalSteps, j.Objective, elapsed, remaining), j.ResultFiles,
             new MergeLinks(self,
                 done && j.ResultFiles.Any(f => f.FileName == ShardedSafetensorsWriter.SingleFileName) ? self + "/model" : null,
                 done ? self + "/report" : null,

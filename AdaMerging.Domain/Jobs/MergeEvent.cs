@@ -9,7 +9,7 @@ public sealed class MergeEvent
 {
     private MergeEvent() { }
 
-    public MergeEvent(Guid mergeId, MergeEventType type, DateTimeOffset at, string message, string? phase = null, int? step = null, double? objective = null,
+    public MergeEvent(Guid mergeId, MergeEventType type, DateTimeOffset at, string message, MergePhase? phase = null, int? step = null, double? objective = null,
         MergeFailureCode? errorCode = null, int? totalSteps = null)
     {
         TotalSteps = totalSteps;
@@ -17,7 +17,7 @@ public sealed class MergeEvent
         Type = type.Wire();
         At = at;
         Message = message.Length <= MaxMessage ? message : message[..(MaxMessage - 1)] + "…";
-        Phase = phase;
+        Phase = phase?.Wire();
         Step = step;
         Objective = objective;
         ErrorCode = errorCode?.Wire();

@@ -70,10 +70,10 @@ public sealed class MergeJob : Store.IListed, Store.IAnnotated
 
     public double? Objective { get; private set; }
 
-    public void ReportProgress(string phase, int step, int totalSteps, double? objective)
+    public void ReportProgress(MergePhase phase, int step, int totalSteps, double? objective)
     {
         Require(Status == MergeStatus.Running, "report progress");
-        Phase = phase;
+        Phase = phase.Wire();
         Step = step;
         TotalSteps = totalSteps;
         Objective = objective ?? Objective;

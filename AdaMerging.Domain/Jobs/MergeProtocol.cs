@@ -29,6 +29,20 @@ public enum MergeFailureCode
     MergeFailed,
 }
 
+/// <summary>
+/// The phases of a merge run, in the order they begin (a merge's <c>progress.phase</c>, its phase events, the report's
+/// timings and memory per phase, the worker's phase spans and metrics): θ0 and the vectors loaded, the coefficients
+/// optimised (AdaMerging), the merge computed, the merged model written, the tasks evaluated.
+/// </summary>
+public enum MergePhase
+{
+    Load,
+    Optimise,
+    Merge,
+    Write,
+    Evaluate,
+}
+
 /// <summary>What a merge's callback may be sent for (a request's <c>callbackEvents</c>; the body's type is <c>merge.</c> + the name).</summary>
 public enum CallbackEvent
 {
@@ -53,6 +67,15 @@ public static class MergeProtocol
     public static string Wire(this MergeFailureCode code) => WireName.Of(code);
 
     public static string Wire(this CallbackEvent callback) => WireName.Of(callback);
+
+    public static string Wire(this MergePhase phase) => WireName.Of(phase);
+
+    /// <summary>The member a stored wire name stands for (events and jobs store names, as the wire spells them).</summary>
+    public static T Parse<T>(string wire) where T : struct, Enum =>
+        Enum.GetValues<T>().Single(v => WireName.Of(v) == wire);
+
+    /// <summary><see cref="Parse{T}"/> of a name that may be absent.</summary>
+    public static T? ParseOptional<T>(string? wire) where T : struct, Enum => wire is null ? null : Parse<T>(wire);
 
     /// <summary>Every name a request's callbackEvents may hold.</summary>
     public static IReadOnlyList<string> CallbackEvents { get; } = [.. Enum.GetValues<CallbackEvent>().Select(Wire)];

@@ -151,7 +151,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         ct.ThrowIfCancellationRequested();
         var vectors = context.Vectors;
         ct.ThrowIfCancellationRequested();
-        return context.Clock.Timed("merge", () =>
+        return context.Clock.Timed(MergePhase.Merge, () =>
         {
             using var processed = Processed(vectors, settings, ct);
             var source = processed ?? vectors;
@@ -198,7 +198,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         {
             run.Run(p =>
             {
-                context.Clock.Step("optimise", p.Step, p.TotalSteps, p.Objective);
+                context.Clock.Step(MergePhase.Optimise, p.Step, p.TotalSteps, p.Objective);
                 if (snapshots is null || saved.Elapsed < snapshots.Interval) return;
                 snapshots.Save(run.Snapshot());
                 saved.Restart();
@@ -209,7 +209,7 @@ public sealed class AdaMergingMethod : IMergeMethod
             snapshots.Save(run.Snapshot()); // a graceful stop keeps every finished step for the next attempt
             throw;
         }
-        context.Clock.Add("optimise", clock.Elapsed);
+        context.Clock.Add(MergePhase.Optimise, clock.Elapsed);
         return new Learned(run.Coefficients(), [.. run.ObjectivePerStep]);
     }
 

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public abstract class DataFreeMethod : IMergeMethod
     {
         var vectors = context.Vectors;
         ct.ThrowIfCancellationRequested();
-        return context.Clock.Timed("merge", () =>
+        return context.Clock.Timed(MergePhase.Merge, () =>
         {
             using var _ = no_grad();
             return new MergeOutcome(Combine(context, vectors, ct));

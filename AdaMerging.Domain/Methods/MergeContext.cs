@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
@@ -29,11 +30,11 @@ public sealed class MergeContext(MethodOptions options, Device device, Func<Scal
 
     public TaskInputs Tasks => tasks ?? throw new InvalidOperationException("this merge has no task inputs");
 
-    /// <summary>θ0 and the task vectors in float32, loaded (phase "load") on first use and owned by the context.</summary>
+    /// <summary>θ0 and the task vectors in float32, loaded (phase load) on first use and owned by the context.</summary>
     public TaskVectors Vectors => _vectors ??= LoadVectors(ScalarType.Float32);
 
-    /// <summary>Another load in <paramref name="dtype"/> (phase "load"), owned by the caller.</summary>
-    public TaskVectors LoadVectors(ScalarType dtype) => Clock.Timed("load", () => load(dtype));
+    /// <summary>Another load in <paramref name="dtype"/> (phase load), owned by the caller.</summary>
+    public TaskVectors LoadVectors(ScalarType dtype) => Clock.Timed(MergePhase.Load, () => load(dtype));
 
     /// <summary>A 0-d coefficient in the compute dtype on the device.</summary>
     public Tensor Scalar(double value) => tensor(value, dtype: ScalarType.Float32, device: Device);

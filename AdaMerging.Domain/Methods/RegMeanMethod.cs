@@ -52,7 +52,7 @@ public sealed class RegMeanMethod : IMergeMethod
     {
         var vectors = context.Vectors;
         ct.ThrowIfCancellationRequested();
-        return context.Clock.Timed("merge", () =>
+        return context.Clock.Timed(MergePhase.Merge, () =>
         {
             using var regmean = new RegMean(vectors, ReduceNonDiagonalRatio.In(context.Options));
             var fixedParameters = context.Tasks.FixedParameters(vectors);

@@ -22,8 +22,8 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
 
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
     private MergeProgress? _pending;
-    private string? _phase;
-    private string? _writtenPhase;
+    private MergePhase? _phase;
+    private MergePhase? _writtenPhase;
     private int _objectiveStep = -ObjectiveEventSteps;
 
     public void Report(MergeProgress progress)
@@ -52,7 +52,7 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
         if (p.Phase != _writtenPhase)
         {
             _writtenPhase = p.Phase;
-            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Phase, now, $"phase {p.Phase}", p.Phase, p.Step, totalSteps: p.TotalSteps));
+            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Phase, now, $"phase {p.Phase.Wire()}", p.Phase, p.Step, totalSteps: p.TotalSteps));
         }
         if (p.Objective is { } objective && p.Step >= _objectiveStep + ObjectiveEventSteps)
         {

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures;
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
@@ -55,9 +56,9 @@ public static class MergeRun
             try
             {
                 ct.ThrowIfCancellationRequested();
-                files = clock.Timed("write", () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
+                files = clock.Timed(MergePhase.Write, () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
                 // Evaluation last: it releases the merged model after its own column, so one model at a time exists beside the vectors.
-                accuracy = model is null || !tasks.HasEvaluation ? [] : clock.Timed("evaluate", () => MergeEvaluation.Evaluate(context.Vectors, model, tasks, names,
+                accuracy = model is null || !tasks.HasEvaluation ? [] : clock.Timed(MergePhase.Evaluate, () => MergeEvaluation.Evaluate(context.Vectors, model, tasks, names,
                     outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
             }
             catch

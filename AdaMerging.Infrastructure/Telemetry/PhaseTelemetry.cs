@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Diagnostics;
 using AdaMerging.Domain.Merging;
 
@@ -11,7 +12,7 @@ public sealed class PhaseTelemetry(WorkerMetrics metrics, string method, Activit
 {
     private readonly Stopwatch _phaseClock = new();
     private Activity? _span;
-    private string? _phase;
+    private MergePhase? _phase;
     private int _step;
 
     public void Report(MergeProgress progress)
@@ -24,8 +25,8 @@ public sealed class PhaseTelemetry(WorkerMetrics metrics, string method, Activit
             // the steps before it were counted by the attempt that took them).
             _step = progress.Objective is null ? progress.Step : progress.Step - 1;
             _phaseClock.Restart();
-            _span = Tracing.Source.StartActivity($"phase {progress.Phase}", ActivityKind.Internal, merge);
-            _span?.SetTag("merge.phase", progress.Phase);
+            _span = Tracing.Source.StartActivity($"phase {progress.Phase.Wire()}", ActivityKind.Internal, merge);
+            _span?.SetTag("merge.phase", progress.Phase.Wire());
         }
         if (progress.Objective is not null && progress.Step > _step)
         {
@@ -38,7 +39,7 @@ public sealed class PhaseTelemetry(WorkerMetrics metrics, string method, Activit
     public void EndPhase()
     {
         if (_phase is null) return;
-        metrics.PhaseDuration.WithLabels(method, _phase).Observe(_phaseClock.Elapsed.TotalSeconds);
+        metrics.PhaseDuration.WithLabels(method, _phase.Value.Wire()).Observe(_phaseClock.Elapsed.TotalSeconds);
         _span?.Dispose();
         _span = null;
         _phase = null;

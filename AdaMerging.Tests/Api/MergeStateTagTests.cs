@@ -14,13 +14,13 @@ public sealed class MergeStateTagTests
     {
         var job = new MergeJob(Guid.NewGuid(), "adamerging", """{"method":"adamerging"}""", T0);
         job.Start(T0.AddSeconds(1));
-        job.ReportProgress("optimise", 3, 100, 2.5);
+        job.ReportProgress(MergePhase.Optimise, 3, 100, 2.5);
         var early = MergeResponse.From(job, T0.AddSeconds(10), TimeSpan.FromDays(7));
         var later = MergeResponse.From(job, T0.AddSeconds(20), TimeSpan.FromDays(7));
         Assert.NotEqual(early.Progress.ElapsedSeconds, later.Progress.ElapsedSeconds);   // positive control: the answers differ
         Assert.Equal(early.StateTag(JsonSerializerOptions.Web), later.StateTag(JsonSerializerOptions.Web));
 
-        job.ReportProgress("optimise", 4, 100, 2.4);
+        job.ReportProgress(MergePhase.Optimise, 4, 100, 2.4);
         Assert.NotEqual(early.StateTag(JsonSerializerOptions.Web), MergeResponse.From(job, T0.AddSeconds(20), TimeSpan.FromDays(7)).StateTag(JsonSerializerOptions.Web));
     }
 }

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -86,10 +87,10 @@ public static class Commands
     {
         var output = options.Required("out");
         torch.set_num_threads(Environment.ProcessorCount);
-        string? lastPhase = null;
+        MergePhase? lastPhase = null;
         var report = MergeRun.Execute(plan, TorchDevice.Choose(options.One("device", "auto")), output, p =>
         {
-            if (p.Phase != lastPhase) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s] {p.Phase}");
+            if (p.Phase != lastPhase) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s] {p.Phase.Wire()}");
             else if (p.Step % 50 == 0 || p.Step == p.TotalSteps) Console.WriteLine($"[{p.Elapsed.TotalSeconds,7:F1}s]   step {p.Step}/{p.TotalSteps}, objective {p.Objective:F4}");
             lastPhase = p.Phase;
         });

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Methods;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
@@ -49,7 +50,7 @@ public sealed class MergeRunTests : TempDirectoryTests
     public void Each_method_writes_the_model_folder_and_a_full_report(string method, string optionsJson)
     {
         var output = Dir.File("out");
-        var phases = new List<string>();
+        var phases = new List<MergePhase>();
         var report = MergeRun.Execute(Plans.For(method, optionsJson, _base, _tasks), torch.CPU, output, p => phases.Add(p.Phase));
 
         string[] learned = method == "adamerging" ? ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png"] : [];
@@ -59,8 +60,8 @@ public sealed class MergeRunTests : TempDirectoryTests
         Assert.Equal(2, report.Accuracy.Count);
         Assert.All(report.Accuracy, a => Assert.InRange(a.Merged!.Value, 0, 1));
         Assert.NotNull(report.Average);
-        Assert.Contains("write", phases);
-        Assert.Contains("evaluate", phases);
+        Assert.Contains(MergePhase.Write, phases);
+        Assert.Contains(MergePhase.Evaluate, phases);
         if (method == "adamerging")
         {
             Assert.Equal(3, report.ObjectivePerStep.Count);
@@ -70,18 +71,16 @@ public sealed class MergeRunTests : TempDirectoryTests
         Assert.Equal(report.Accuracy, saved.Accuracy);
     }
 
+    public static TheoryData<MergePhase> EveryPhase => new(Enum.GetValues<MergePhase>());
+
     [Theory]
-    [InlineData("load")]
-    [InlineData("merge")]
-    [InlineData("optimise")]
-    [InlineData("evaluate")]
-    [InlineData("write")]
-    public void Cancelled_in_any_phase_the_merge_stops_in_that_phase_and_leaves_no_file(string phase)
+    [MemberData(nameof(EveryPhase))]
+    public void Cancelled_in_any_phase_the_merge_stops_in_that_phase_and_leaves_no_file(MergePhase phase)
     {
         var plan = Plans.For("adamerging", """{"granularity": "task", "steps": 50, "batchSize": 4}""", _base, _tasks);
         var output = Dir.File("cancelled-" + phase);
         using var cancel = new CancellationTokenSource();
-        var phases = new List<string>();
+        var phases = new List<MergePhase>();
         void Progress(MergeProgress p)
         {
             phases.Add(p.Phase);
@@ -89,8 +88,8 @@ public sealed class MergeRunTests : TempDirectoryTests
         }
         Assert.ThrowsAny<OperationCanceledException>(() => MergeRun.Execute(plan, torch.CPU, output, Progress, ct: cancel.Token));
         Assert.Equal(phase, phases[^1]);                       // no later phase began
-        int steps = phase switch { "load" or "merge" => 0, "optimise" => 1, _ => 50 };   // cancelled at step 1 stops at step 1
-        Assert.Equal(steps, phases.Count(p => p == "optimise"));
+        int steps = phase switch { MergePhase.Load or MergePhase.Merge => 0, MergePhase.Optimise => 1, _ => 50 };   // cancelled at step 1 stops at step 1
+        Assert.Equal(steps, phases.Count(p => p == MergePhase.Optimise));
         Assert.Empty(Directory.Exists(output) ? Directory.GetFiles(output, "*", SearchOption.AllDirectories) : []);
     }
 
@@ -167,14 +166,14 @@ public sealed class MergeRunTests : TempDirectoryTests
     {
         var output = Dir.File("cancelled-" + method);
         using var cancel = new CancellationTokenSource();
-        var phases = new List<string>();
+        var phases = new List<MergePhase>();
         void Progress(MergeProgress p)
         {
             phases.Add(p.Phase);
-            if (p.Phase == "merge") cancel.Cancel();   // the phase has begun: the merge's own check between tensors stops it
+            if (p.Phase == MergePhase.Merge) cancel.Cancel();   // the phase has begun: the merge's own check between tensors stops it
         }
         Assert.ThrowsAny<OperationCanceledException>(() => MergeRun.Execute(Plans.For(method, "{}", _base, _tasks), torch.CPU, output, Progress, ct: cancel.Token));
-        Assert.Equal("merge", phases[^1]);
+        Assert.Equal(MergePhase.Merge, phases[^1]);
         Assert.Empty(Directory.Exists(output) ? Directory.GetFiles(output, "*", SearchOption.AllDirectories) : []);
     }
 
