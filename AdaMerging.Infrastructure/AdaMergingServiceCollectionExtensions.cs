@@ -7,6 +7,7 @@ using AdaMerging.Infrastructure.Queue;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Infrastructure;
@@ -32,7 +33,7 @@ public static class AdaMergingServiceCollectionExtensions
         services.AddHostedService<BlobStoreStartup>();
         services.AddScoped<BlobCollector>();
         services.AddScoped<UploadExpiry>();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System); // a host may bring its own clock (the tests' fake one)
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton(sp => new CallbackTargets(sp.GetRequiredService<IOptions<AdaMergingOptions>>().Value.CallbackAllowList));
         services.AddMergeQueue();

@@ -21,11 +21,7 @@ public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<Ad
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var collector = scope.ServiceProvider.GetRequiredService<BlobCollector>();
-                await collector.ExpireResultsAsync(stoppingToken);
-                var freed = await scope.ServiceProvider.GetRequiredService<UploadExpiry>().ExpireAsync(stoppingToken);
-                freed += await collector.SweepAsync(stoppingToken);
+                var freed = await SweepOnceAsync(scopes, stoppingToken);
                 if (freed > 0) LogSwept(freed);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -33,6 +29,16 @@ public sealed partial class BlobSweeper(IServiceScopeFactory scopes, IOptions<Ad
                 LogFailed(e); // the database may be down for a while; the next sweep tries again
             }
         }
+    }
+
+    /// <summary>One sweep (what each tick does), for the ticks and for a caller that moves the clock itself; returns the bytes freed.</summary>
+    public static async Task<long> SweepOnceAsync(IServiceScopeFactory scopes, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var collector = scope.ServiceProvider.GetRequiredService<BlobCollector>();
+        await collector.ExpireResultsAsync(ct);
+        var freed = await scope.ServiceProvider.GetRequiredService<UploadExpiry>().ExpireAsync(ct);
+        return freed + await collector.SweepAsync(ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Blob sweep freed {Bytes} bytes")]

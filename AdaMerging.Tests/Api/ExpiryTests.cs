@@ -5,8 +5,8 @@ using AdaMerging.Tests.Support;
 
 namespace AdaMerging.Tests.Api;
 
-/// <summary>What is kept only for a while goes: abandoned uploads with their partial bytes, and Idempotency-Keys (issue 15).</summary>
-public sealed class ExpiryTests(ShortRetentionFixture service) : TempDirectoryTests, IClassFixture<ShortRetentionFixture>
+/// <summary>What is kept only for a while goes: abandoned uploads with their partial bytes, and Idempotency-Keys (issue 15); the clock is moved, never waited for.</summary>
+public sealed class ExpiryTests(FakeClockFixture service) : TempDirectoryTests, IClassFixture<FakeClockFixture>
 {
     [Fact]
     public async Task An_abandoned_upload_expires_and_its_partial_file_is_removed()
@@ -20,18 +20,20 @@ public sealed class ExpiryTests(ShortRetentionFixture service) : TempDirectoryTe
         var partial = Path.Combine(service.DataRoot, "blobs", "uploads", Guid.Parse(location[(location.LastIndexOf('/') + 1)..]).ToString("N"));
         Assert.Equal(bytes.Length / 2, new FileInfo(partial).Length);
 
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        HttpStatusCode status;
-        do
+        // A second before its expiry (counted from its last PATCH) a sweep keeps it, and it can be resumed.
+        service.Time.Advance(TimeSpan.FromSeconds(FakeClockFixture.UploadSeconds - 1));
+        await service.SweepAsync();
+        using (var head = await Tus.HeadAsync(service.Client, location))
         {
-            await Task.Delay(200);
-            using var head = await Tus.HeadAsync(service.Client, location);
-            status = head.StatusCode;
-            Assert.True(status is HttpStatusCode.OK or HttpStatusCode.Gone or HttpStatusCode.NotFound, $"HEAD answered {status}");
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal($"{bytes.Length / 2}", head.Headers.GetValues("Upload-Offset").Single());
         }
-        while (status != HttpStatusCode.NotFound && clock.Elapsed < TimeSpan.FromSeconds(30));
-        Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)); // kept for its 3 s first
+        Assert.True(File.Exists(partial));
+
+        service.Time.Advance(TimeSpan.FromSeconds(2));
+        await service.SweepAsync();
+        using (var head = await Tus.HeadAsync(service.Client, location))
+            Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
         Assert.False(File.Exists(partial), "the abandoned upload's partial bytes are still on disk");
     }
 
@@ -50,9 +52,10 @@ public sealed class ExpiryTests(ShortRetentionFixture service) : TempDirectoryTe
         }
         using var first = await Post("task_arithmetic");
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        service.Time.Advance(TimeSpan.FromSeconds(FakeClockFixture.IdempotencyKeySeconds - 1));
         using (var reused = await Post("weight_averaging"))
-            Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode); // within its 2 s: another request with it is refused
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode); // within its lifetime: another request with it is refused
+        service.Time.Advance(TimeSpan.FromSeconds(2));
         using var later = await Post("weight_averaging");
         Assert.Equal(HttpStatusCode.Accepted, later.StatusCode);
         Assert.NotEqual(first.Headers.Location, later.Headers.Location);

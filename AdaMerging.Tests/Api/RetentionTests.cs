@@ -8,24 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace AdaMerging.Tests.Api;
 
-/// <summary>
-/// Results kept 6 s, unfinished uploads 3 s, Idempotency-Keys 2 s, swept every second; blobs published in the last 5 s
-/// are left alone (an upload's row is saved by then).
-/// </summary>
-public sealed class ShortRetentionFixture : ServiceFixture
-{
-    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
-    [
-        new("AdaMerging:ResultRetentionSeconds", "6"),
-        new("AdaMerging:BlobSweepSeconds", "1"),
-        new("AdaMerging:BlobGraceSeconds", "5"),
-        new("AdaMerging:ResumableUploadSeconds", "3"),
-        new("AdaMerging:IdempotencyKeySeconds", "2"),
-    ];
-}
-
 /// <summary>Merge results expire after the retention period: expiresAt says when, downloads then answer 410, blobs go, the report stays (issue 15).</summary>
-public sealed class RetentionTests(ShortRetentionFixture service) : TempDirectoryTests, IClassFixture<ShortRetentionFixture>
+public sealed class RetentionTests(FakeClockFixture service) : TempDirectoryTests, IClassFixture<FakeClockFixture>
 {
     [Fact]
     public async Task Results_expire_after_the_retention_their_blobs_are_removed_and_the_report_stays()
@@ -36,24 +20,29 @@ public sealed class RetentionTests(ShortRetentionFixture service) : TempDirector
         var location = submitted.Headers.Location!.ToString();
         var done = await service.WaitForMergeAsync(location);
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
-        Assert.Equal(done.GetProperty("finishedAt").GetDateTimeOffset().AddSeconds(6), done.GetProperty("expiresAt").GetDateTimeOffset());
+        var finishedAt = done.GetProperty("finishedAt").GetDateTimeOffset();
+        Assert.Equal(finishedAt.AddSeconds(FakeClockFixture.ResultRetentionSeconds), done.GetProperty("expiresAt").GetDateTimeOffset());
         var model = await service.Client.GetByteArrayAsync(location + "/model");
         var sha = Convert.ToHexStringLower(SHA256.HashData(model));
+        var blobs = service.ApiServices.GetRequiredService<BlobStore>();
 
-        JsonElement expired = done;
-        for (int i = 0; i < 100 && !expired.GetProperty("resultsExpired").GetBoolean(); i++)
-        {
-            await Task.Delay(200);
-            expired = await service.Client.GetFromJsonAsync<JsonElement>(location);
-        }
-        Assert.True(expired.GetProperty("resultsExpired").GetBoolean(), "the results did not expire within 20 s");
+        // A second before it expires, a sweep keeps everything.
+        service.Time.Advance(finishedAt.AddSeconds(FakeClockFixture.ResultRetentionSeconds - 1) - service.Time.GetUtcNow());
+        await service.SweepAsync();
+        var kept = await service.Client.GetFromJsonAsync<JsonElement>(location);
+        Assert.False(kept.GetProperty("resultsExpired").GetBoolean());
+        Assert.Equal(model, await service.Client.GetByteArrayAsync(location + "/model"));
+        Assert.True(blobs.Exists(sha));
+
+        // Past it, the same sweep removes the results.
+        service.Time.Advance(TimeSpan.FromSeconds(2));
+        await service.SweepAsync();
+        var expired = await service.Client.GetFromJsonAsync<JsonElement>(location);
+        Assert.True(expired.GetProperty("resultsExpired").GetBoolean());
         Assert.Empty(expired.GetProperty("files").EnumerateArray());
         Assert.Equal(JsonValueKind.Null, expired.GetProperty("links").GetProperty("model").ValueKind);
         var gone = await Problems.ReadAsync(await service.Client.GetAsync(location + "/model"), HttpStatusCode.Gone);
         Assert.Equal("results_expired", gone.GetProperty("code").GetString());
-        // The sweep saves the expiry first, then removes the blobs: allow it the moment in between.
-        var blobs = service.ApiServices.GetRequiredService<BlobStore>();
-        for (int i = 0; i < 50 && blobs.Exists(sha); i++) await Task.Delay(100);
         Assert.False(blobs.Exists(sha), "the expired model's blob is still stored");
         using var report = await service.Client.GetAsync(location + "/report");
         Assert.Equal(HttpStatusCode.OK, report.StatusCode);

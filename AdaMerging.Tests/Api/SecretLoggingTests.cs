@@ -59,12 +59,14 @@ public sealed class SecretLoggingTests(VerboseLogFixture service) : IClassFixtur
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
         var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString());
         Assert.Equal("succeeded", merge.GetProperty("status").GetString());
-        // The callback's first (refused) delivery attempt: wait for its log line (up to 30 s on a loaded machine).
+        // The callback's first (refused) delivery attempt, to its end: its own line, then Hangfire's retry with the
+        // exception, the last thing the attempt logs (up to 30 s on a loaded machine).
         List<string> Lines() => service.ApiLog.Lines.Concat(service.WorkerLog.Lines).ToList();
-        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromSeconds(30) && !Lines().Any(l => l.Contains("127.0.0.1:9", StringComparison.Ordinal));
-             waited += TimeSpan.FromMilliseconds(200))
-            await Task.Delay(200);
-        await Task.Delay(TimeSpan.FromSeconds(1)); // and whatever that attempt logs after its first line
+        bool AttemptLogged() => Lines().Any(l => l.Contains("127.0.0.1:9", StringComparison.Ordinal))
+            && Lines().Any(l => l.Contains("Retry attempt", StringComparison.Ordinal));
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!AttemptLogged() && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(200);
+        Assert.True(AttemptLogged(), "the callback's failed attempt and its retry were not logged within 30 s:\n" + string.Join("\n", Lines().TakeLast(20)));
 
         var clientSecret = service.Client.DefaultRequestHeaders.GetValues("X-Api-Key").Single();
         var lines = Lines();

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AdaMerging.Infrastructure.Jobs;
 using AdaMerging.Tests.Support;
 using PuppeteerSharp;
 
@@ -154,8 +155,14 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
             await HeadlessChromium.ScreenshotAsync(web.Page, "web-merge-running.png");
             // Leaving the page stops following it; coming back follows it again, and the list stays what it was meanwhile.
             await web.GoAsync("#/merges", "#merges");
-            await Task.Delay(1500);
+            // The merge goes on producing events meanwhile (the control: there is something the left page could react to).
+            async Task<int> Step() => (await client.GetFromJsonAsync<JsonElement>($"/merges/{mergeId}")).GetProperty("progress").GetProperty("step").GetInt32();
+            int left = await Step();
+            var deadline = System.Diagnostics.Stopwatch.StartNew();
+            while (await Step() <= left + ProgressWriter.ObjectiveEventSteps && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(100);
+            Assert.True(await Step() > left + ProgressWriter.ObjectiveEventSteps, "the merge made no progress after its page was left");
             Assert.Equal("#/merges", await web.EvalAsync<string>("location.hash"));
+            Assert.Null(await web.EvalAsync<string?>("document.getElementById('cancel')?.id ?? null"));
             await web.GoAsync($"#/merges/{mergeId}", "#cancel");
             await web.WaitUntilAsync("Number(document.getElementById('step')?.textContent) > 0", 60);
 

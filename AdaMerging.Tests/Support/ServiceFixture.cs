@@ -4,6 +4,7 @@ using AdaMerging.Infrastructure.Persistence;
 using AdaMerging.Worker;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -66,6 +67,9 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     /// <summary>A fresh database for this fixture: on the shared test cluster unless a fixture needs its own.</summary>
     protected virtual Task<string> CreateDatabaseAsync() => TestPostgres.CreateDatabaseAsync();
 
+    /// <summary>The clock both hosts read instead of the system's (a fixture's fake one); null: the system's.</summary>
+    protected virtual TimeProvider? Clock => null;
+
     /// <summary>False for fixtures whose workers are real processes the tests start and kill.</summary>
     protected virtual bool InProcessWorker => true;
 
@@ -98,6 +102,7 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
         {
             foreach (var (key, value) in settings) b.UseSetting(key, value);
             b.ConfigureServices(s => s.AddSingleton<Serilog.Core.ILogEventSink>(ApiLog));
+            if (Clock is { } clock) b.ConfigureTestServices(s => s.AddSingleton(clock));
         });
         Anonymous = _api.CreateClient(); // starting the API applies the migrations
         _api.Services.GetRequiredService<AdaMerging.Infrastructure.Blobs.BlobStore>(); // creates the store's folders
@@ -108,6 +113,7 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
         {
             b.Configuration.AddInMemoryCollection(settings);
             b.Services.AddSingleton<Serilog.Core.ILogEventSink>(WorkerLog);
+            if (Clock is { } clock) b.Services.AddSingleton(clock);
         });
         await _worker.StartAsync();
     }
