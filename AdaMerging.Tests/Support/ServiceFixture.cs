@@ -156,12 +156,21 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     /// <summary>Polls a merge until it is finished, as a client would.</summary>
     public async Task<JsonElement> WaitForMergeAsync(string location, TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var merge = await Client.GetFromJsonAsync<JsonElement>(location, cts.Token);
+            var merge = await Client.GetFromJsonAsync<JsonElement>(location);
             if (merge.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") return merge;
-            await Task.Delay(50, cts.Token);
+            if (clock.Elapsed > limit) throw new TimeoutException(await StuckAsync(location, merge, limit));
+            await Task.Delay(50);
         }
+    }
+
+    /// <summary>Where a merge that did not finish in time stands: its state, its events and the worker's last lines, so a timeout says why.</summary>
+    private async Task<string> StuckAsync(string location, JsonElement merge, TimeSpan limit)
+    {
+        var events = await Client.GetStringAsync(location + "/events");
+        return $"{location} did not finish in {limit}: {merge}\nevents: {events}\nworker log:\n{string.Join("\n", WorkerLog.Lines.TakeLast(30))}";
     }
 }
