@@ -8,6 +8,7 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         AdaMerging.Domain.Diagnostics.ProcessMemory.ReturnLargeFreesToTheSystem();
+        AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc);
         return args.Length == 0 || args[0] == "serve"
             ? await WorkerHost.RunAsync(args.Skip(1).ToArray())
             : await Commands.RunAsync(args);

@@ -17,6 +17,7 @@ public static class WorkerHost
 
     public static IHost Build(string[] args, Action<HostApplicationBuilder>? configure = null)
     {
+        AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc); // the merges' trims and per-phase memory
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
         builder.Services.AddAdaMergingLogging(builder.Configuration);

@@ -1,5 +1,6 @@
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Architectures;

@@ -1,3 +1,5 @@
+using AdaMerging.Domain.Compute;
+
 namespace AdaMerging.Domain.Diagnostics;
 
 /// <summary>
@@ -10,7 +12,7 @@ public sealed class PhaseMemory : IDisposable
     private readonly Dictionary<string, long> _peaks = [];
     private readonly Lock _gate = new();
     private readonly Thread _thread;
-    private readonly long _baseline = ProcessMemory.Resident();
+    private readonly long _baseline = HostMemory.Current.Resident();
     private volatile bool _stop;
     private string? _phase;
 
@@ -49,7 +51,7 @@ public sealed class PhaseMemory : IDisposable
 
     private void Sample()
     {
-        long above = Math.Max(0, ProcessMemory.Resident() - _baseline);
+        long above = Math.Max(0, HostMemory.Current.Resident() - _baseline);
         lock (_gate)
             if (_phase is { } phase) _peaks[phase] = Math.Max(_peaks.GetValueOrDefault(phase), above);
     }

@@ -1,10 +1,21 @@
+using AdaMerging.Domain.Compute;
 using System.Globalization;
 
 namespace AdaMerging.Domain.Diagnostics;
 
-/// <summary>This process's resident and peak memory from /proc, for the benchmarks.</summary>
+/// <summary>This process's resident and peak memory from /proc, and glibc's allocator: what the hosts give the engine (<see cref="Glibc"/>) and the benchmarks read.</summary>
 public static class ProcessMemory
 {
+    /// <summary>The engine's <see cref="IHostMemory"/> on Linux with glibc: RSS from /proc, malloc_trim.</summary>
+    public static IHostMemory Glibc { get; } = new GlibcMemory();
+
+    private sealed class GlibcMemory : IHostMemory
+    {
+        public long Resident() => ProcessMemory.Resident();
+
+        public void Trim() => ProcessMemory.Trim();
+    }
+
     public static long Resident() => Status("VmRSS:");
 
     public static long Peak() => Status("VmHWM:");

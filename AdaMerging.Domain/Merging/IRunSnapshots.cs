@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Methods;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>

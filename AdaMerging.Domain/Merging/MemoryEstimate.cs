@@ -1,6 +1,7 @@
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Architectures;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;

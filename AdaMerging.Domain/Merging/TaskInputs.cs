@@ -3,6 +3,7 @@ using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Merging;
@@ -101,7 +102,7 @@ public sealed class TaskVectors : IDisposable
         }
         // What a conversion's temporaries left in the allocator's free lists goes back to the system: after loading,
         // the process holds θ0 and the task vectors, not their history (docs/algorithm.md, "Memory").
-        Diagnostics.ProcessMemory.Trim();
+        Compute.HostMemory.Current.Trim();
         return vectors;
     }
 

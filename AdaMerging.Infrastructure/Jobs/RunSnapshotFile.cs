@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
 
 namespace AdaMerging.Infrastructure.Jobs;
 

@@ -51,7 +51,7 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
     public async Task The_committed_OpenAPI_document_matches_the_service()
     {
         var live = await service.Anonymous.GetStringAsync("/swagger/v1/swagger.json");
-        var path = Path.Combine(RepositoryRoot(), "docs", "openapi.json");
+        var path = Path.Combine(Repository.Root(), "docs", "openapi.json");
         if (Environment.GetEnvironmentVariable("ADAMERGING_UPDATE_OPENAPI") == "1") await File.WriteAllTextAsync(path, live.ReplaceLineEndings("\n") + "\n");
         Assert.True(File.Exists(path), $"{path} is missing");
         Assert.Equal((await File.ReadAllTextAsync(path)).TrimEnd(), live.ReplaceLineEndings("\n").TrimEnd());
@@ -80,13 +80,6 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
         Assert.Equal(["dare", "adamerging"], options.GetProperty("seed").GetProperty("x-methods").EnumerateArray().Select(e => e.GetString()));
         Assert.True(options.GetProperty("topK").GetProperty("exclusiveMinimum").GetBoolean()); // OpenAPI 3.0: a flag beside minimum
         Assert.Equal(0, options.GetProperty("topK").GetProperty("minimum").GetDouble());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AdaMerging.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("the repository root (AdaMerging.slnx) was not found");
     }
 
     [Fact]

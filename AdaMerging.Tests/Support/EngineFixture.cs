@@ -5,6 +5,7 @@ using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using TorchSharp;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Tests.Support;

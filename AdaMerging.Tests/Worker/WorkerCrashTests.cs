@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Tests.Support;
+using AdaMerging.Domain.Methods;
 
 namespace AdaMerging.Tests.Worker;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Infrastructure.Runs;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Worker.Cli;

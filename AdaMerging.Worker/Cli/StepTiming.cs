@@ -6,6 +6,7 @@ using AdaMerging.Domain.Diagnostics;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using TorchSharp;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Worker.Cli;

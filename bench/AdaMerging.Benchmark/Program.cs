@@ -16,6 +16,7 @@ using AdaMerging.Benchmark.Performance;
 //   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
 //   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
 //   sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]   random CLIP-ViT base and fine-tuned checkpoints
+AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc);
 var verb = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1));
 switch (verb)

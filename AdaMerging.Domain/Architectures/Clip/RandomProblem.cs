@@ -5,6 +5,7 @@ using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Architectures.Clip;

@@ -4,6 +4,7 @@ using System.Globalization;
 using AdaMerging.Domain.Diagnostics;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Benchmark.Performance;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Benchmark.Performance;

@@ -2,9 +2,10 @@ using System.Text.Json;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Tests.Support;
 using TorchSharp;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Tests.Domain.Merging;
+namespace AdaMerging.Tests.Domain.Methods;
 
 public class AdaMergingTests
 {

@@ -1,4 +1,4 @@
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>What one coefficient covers: a whole task vector, or one layer of it.</summary>
 public enum Granularity

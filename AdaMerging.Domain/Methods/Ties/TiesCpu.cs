@@ -3,9 +3,10 @@ using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>
 /// TIES for float32 task vectors in the CPU's memory, element by element in C#: the same arithmetic as the tensor path

@@ -3,9 +3,10 @@ using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Tests.Support;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Tests.Domain.Merging;
+namespace AdaMerging.Tests.Domain.Methods;
 
 /// <summary>
 /// RegMean against the project's PyTorch reference written from FusionBench's regmean (tools/make_regmean_fixture.py:

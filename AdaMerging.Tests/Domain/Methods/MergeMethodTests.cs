@@ -1,9 +1,10 @@
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Tests.Support;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Tests.Domain.Merging;
+namespace AdaMerging.Tests.Domain.Methods;
 
 public class MergeMethodTests
 {

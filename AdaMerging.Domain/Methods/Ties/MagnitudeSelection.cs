@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>
 /// The k-th smallest magnitude of float32 values in the CPU's memory, exactly as torch.kthvalue(|x|, k) gives it,

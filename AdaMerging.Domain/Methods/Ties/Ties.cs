@@ -1,7 +1,8 @@
 using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>Which implementation computes TIES: C# element by element where the vectors are float32 in the CPU's memory, else tensor operations; the same bits either way.</summary>
 public enum TiesKernel

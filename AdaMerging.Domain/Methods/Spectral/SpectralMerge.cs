@@ -1,6 +1,7 @@
+using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>
 /// The merges that work on each weight matrix's singular value decomposition (docs/algorithm.md, "TSV-M, Iso-C and

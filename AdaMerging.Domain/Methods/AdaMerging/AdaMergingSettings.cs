@@ -1,4 +1,4 @@
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>The dtype task vectors are stored and the optimisation's forward/backward run in.</summary>
 #pragma warning disable CA1720 // the members are the wire names float32 and bfloat16

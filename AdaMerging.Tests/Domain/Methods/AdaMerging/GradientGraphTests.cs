@@ -1,8 +1,9 @@
 using AdaMerging.Domain.Merging;
 using AdaMerging.Tests.Support;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Tests.Domain.Merging;
+namespace AdaMerging.Tests.Domain.Methods;
 
 /// <summary>
 /// The objective's gradient taken task by task, and with activation checkpointing, against one graph over all tasks

@@ -1,4 +1,4 @@
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>
 /// Batches drawn without replacement from a seeded shuffle, reshuffled when exhausted. Its whole state is three

@@ -1,8 +1,9 @@
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Tests.Domain.Merging;
+namespace AdaMerging.Tests.Domain.Methods;
 
 /// <summary>
 /// TSV-M, Iso-C and Iso-CTS against the project's PyTorch reference written from their authors' code

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using AdaMerging.Domain.Models;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>How the objective's backward pass is taken (docs/algorithm.md, "Memory").</summary>
 public enum GradientGraph

@@ -1,8 +1,9 @@
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Methods;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Tests.Domain.Merging;
+namespace AdaMerging.Tests.Domain.Methods;
 
 /// <summary>
 /// TIES's trim count against the official topk_values_mask, and the CPU kernel (C#, element by element) against the

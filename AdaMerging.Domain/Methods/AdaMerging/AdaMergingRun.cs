@@ -3,9 +3,10 @@ using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
+using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>One task as AdaMerging sees it: its frozen head and its unlabeled adaptation images.</summary>
 public sealed record AdaMergingTask(string Name, ClassificationHead Head, IExampleRows Adaptation);
@@ -160,7 +161,7 @@ public sealed class AdaMergingRun : IDisposable
             TakeTensorGradients(parts);
             // Stage by stage the released gradients are many buffers under glibc's mmap threshold, which stay in
             // fragmented heaps unless handed back (docs/algorithm.md, "Memory").
-            if (_options.Checkpointing) Diagnostics.ProcessMemory.Trim();
+            if (_options.Checkpointing) Compute.HostMemory.Current.Trim();
             lambdaGradient += taking.Elapsed;
         }
         using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device, TakeGradients);

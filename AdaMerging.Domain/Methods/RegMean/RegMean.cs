@@ -2,9 +2,10 @@ using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>
 /// RegMean (Jin et al., ICLR 2023) as FusionBench's regmean computes it (docs/algorithm.md, "RegMean"): per linear

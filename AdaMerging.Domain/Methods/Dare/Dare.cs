@@ -1,6 +1,7 @@
+using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Merging;
+namespace AdaMerging.Domain.Methods;
 
 /// <summary>DARE (Yu et al., 2024): drop each entry of τk with probability p, rescale the rest by 1/(1 − p). Seeded.</summary>
 public static class Dare
