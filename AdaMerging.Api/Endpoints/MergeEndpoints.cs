@@ -141,12 +141,24 @@ public static class MergeEndpoints
     public static async Task<Ok<MergeResponse>> Cancel(Guid id, AdaMergingDbContext db, MergeScheduler scheduler, IBackgroundJobClient queue,
         TimeProvider time, MergeView view, ClaimsPrincipal user, CancellationToken ct)
     {
-        var job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
-        if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(view.Of(job));
-        if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
-        job.Cancel(time.GetUtcNow());
-        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Cancelled, time.GetUtcNow(), "cancelled by its owner"));
-        await db.SaveChangesAsync(ct);
+        MergeJob job;
+        while (true)
+        {
+            job = await db.Merges.VisibleTo(user).SingleOrDefaultAsync(m => m.Id == id, ct) ?? throw ApiProblemException.NotFound($"merge {id} does not exist");
+            if (job.Status == MergeStatus.Cancelled) return TypedResults.Ok(view.Of(job));
+            if (job.IsFinished) throw ApiProblemException.Conflict($"merge {id} has already {job.Status.ToString().ToLowerInvariant()}");
+            job.Cancel(time.GetUtcNow());
+            db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Cancelled, time.GetUtcNow(), "cancelled by its owner"));
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                break;
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                db.ChangeTracker.Clear(); // the worker moved it meanwhile (started or finished it): decide again on what it is now
+            }
+        }
         if (job.QueueJobId is { } queued) scheduler.Withdraw(queued);
         CallbackSender.Enqueue(queue, job.Id);
         return TypedResults.Ok(view.Of(job));

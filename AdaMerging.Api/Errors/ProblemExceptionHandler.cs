@@ -15,6 +15,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             ApiProblemException p => Problem(p.Status, p.Title, p.Message, p.Errors),
             BlobTooLargeException t => Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", t.Message),
             BadHttpRequestException b => Problem(b.StatusCode, "Bad request", Unwrap(b)),
+            Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException => Problem(StatusCodes.Status409Conflict, "Conflict",
+                "the resource changed while this request was changing it (a merge started or finished); nothing was changed, retry"),
             _ when DatabaseUnavailable(exception) => Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 "the database cannot be reached; nothing was changed, retry shortly"),
             _ => null,

@@ -64,7 +64,7 @@ public sealed partial class MergeJobRunner(
         span?.SetTag("merge.device", deviceName);
         db.MergeEvents.Add(new MergeEvent(mergeId, job.Attempts == 1 ? MergeEventType.Started : MergeEventType.Retried, time.GetUtcNow(),
             job.Attempts == 1 ? $"started on {host}, {deviceName}" : $"attempt {job.Attempts} on {host}, {deviceName}, after the previous one stopped"));
-        await db.SaveChangesAsync(cancellationToken);
+        if (!await SavedOverAsync(job, cancellationToken)) return; // cancelled between the read and the start: nothing runs
         LogStarted(mergeId, job.Method, job.Attempts);
         if (job.Attempts == 1 && CallbackSender.Wants(job.RequestJson, CallbackEvent.Started.Wire())) CallbackSender.Enqueue(queue, mergeId, CallbackEvent.Started.Wire());
         var output = blobs.NewTempPath();
@@ -147,7 +147,12 @@ public sealed partial class MergeJobRunner(
         // The saved state goes before the final state is visible, so no client ever sees a finished merge with a state
         // left behind; should this save fail, the retry starts over and, being deterministic, ends the same.
         if (job.IsFinished) snapshots.Delete();
-        await db.SaveChangesAsync(CancellationToken.None);
+        if (!await SavedOverAsync(job, CancellationToken.None))
+        {
+            snapshots.Delete();
+            LogCancelled(mergeId); // cancelled while its end was being saved: the cancellation stands, nothing is published
+            return;
+        }
         if (!job.IsFinished) return;
         Measure(job, clock.Elapsed, failureCode);
         CallbackSender.Enqueue(queue, mergeId);
@@ -207,6 +212,26 @@ public sealed partial class MergeJobRunner(
                 await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset")));
         var baseName = await db.Checkpoints.AsNoTracking().Where(c => c.Id == request.Base).Select(c => c.Name).SingleOrDefaultAsync(ct);
         return request.ToPlan(await Checkpoint(request.Base, "base"), tasks, baseName ?? request.Base.ToString());
+    }
+
+    /// <summary>
+    /// Saves the merge's move; false when its status changed meanwhile (its owner cancelled it: the status is a
+    /// concurrency token), and then nothing of this save is kept. Any other change of status is not expected: it throws.
+    /// </summary>
+    private async Task<bool> SavedOverAsync(MergeJob job, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            var now = await db.Merges.AsNoTracking().SingleAsync(m => m.Id == job.Id, CancellationToken.None);
+            if (now.Status == MergeStatus.Cancelled) return false;
+            throw;
+        }
     }
 
     private async Task<bool> WasCancelledAsync(MergeJob job)

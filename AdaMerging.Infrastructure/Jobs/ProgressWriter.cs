@@ -60,6 +60,13 @@ public sealed class ProgressWriter(IServiceScopeFactory scopes, Guid mergeId, Ti
             db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Objective, now, $"step {p.Step} of {p.TotalSteps}: entropy {objective:G6}", p.Phase, p.Step, objective,
                 totalSteps: p.TotalSteps));
         }
-        await db.SaveChangesAsync();
+        try
+        {
+            await db.SaveChangesAsync();
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Its status changed since it was read (its owner cancelled it): the run's own token stops it; no progress is written over that.
+        }
     }
 }

@@ -104,7 +104,9 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.HasKey(m => m.Id);
             e.Property(m => m.Method).HasMaxLength(64);
             e.Property(m => m.RequestJson).HasColumnType("jsonb");
-            e.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
+            // A change of status saved over another's fails (DbUpdateConcurrencyException), so a worker that read a
+            // merge before its owner cancelled it cannot start or finish it over the cancellation (docs/api.md, "Cancelling").
+            e.Property(m => m.Status).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
             e.Property(m => m.ResultFiles).HasColumnType("jsonb").HasConversion(
                 v => System.Text.Json.JsonSerializer.Serialize(v, System.Text.Json.JsonSerializerOptions.Web),
                 v => System.Text.Json.JsonSerializer.Deserialize<List<CheckpointFile>>(v, System.Text.Json.JsonSerializerOptions.Web) ?? new List<CheckpointFile>(),
