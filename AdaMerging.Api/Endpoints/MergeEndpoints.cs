@@ -94,7 +94,8 @@ public static class MergeEndpoints
         await db.SaveChangesAsync(ct);
         await locked.CommitAsync(ct);
         job.Queued(scheduler.Enqueue(job.Id, job.Method));
-        await db.SaveChangesAsync(ct);
+        // A worker may have started it already (the status is a concurrency token): write the queue's id alone.
+        await db.Merges.Where(m => m.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.QueueJobId, job.QueueJobId), ct);
         return TypedResults.Accepted($"/merges/{job.Id}", view.Of(job));
     }
 
