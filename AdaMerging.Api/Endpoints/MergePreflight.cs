@@ -21,22 +21,23 @@ public static class MergePreflight
 {
     public static async Task CheckAsync(MergeRequest request, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, long memoryLimit, CancellationToken ct)
     {
-        var checkpointIds = request.Tasks.Select(t => t.Checkpoint).Prepend(request.Base).Distinct().ToList();
-        var headIds = request.Tasks.Select(t => t.Head).OfType<Guid>().Distinct().ToList();
-        var dataIds = request.Tasks.SelectMany(t => new[] { t.AdaptationData, t.EvaluationData }).OfType<Guid>().Distinct().ToList();
+        // The stored resources of each kind (an earlier merge named by coefficientsFrom was checked when it was resolved).
+        var named = request.Named().Where(n => n.Role != MergeInputRole.Coefficients).Select(n => (n.Pointer, Kind: KindOf(n.Role), n.Id)).ToList();
+        List<Guid> Ids(string kind) => [.. named.Where(n => n.Kind == kind).Select(n => n.Id).Distinct()];
+        List<Guid> checkpointIds = Ids(Checkpoint), headIds = Ids(Head), dataIds = Ids(Dataset);
         var checkpoints = await db.Checkpoints.AsNoTracking().VisibleTo(user).Where(c => checkpointIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
         var heads = await db.Heads.AsNoTracking().VisibleTo(user).Where(h => headIds.Contains(h.Id)).ToDictionaryAsync(h => h.Id, ct);
         var datasets = await db.Datasets.AsNoTracking().VisibleTo(user).Where(d => dataIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
-        var missing = Places(request).Where(p => p.Kind switch
+        var missing = named.Where(n => n.Kind switch
             {
-                "checkpoint" => !checkpoints.ContainsKey(p.Id),
-                "head" => !heads.ContainsKey(p.Id),
-                _ => !datasets.ContainsKey(p.Id),
-            }).Select(p => new RequestProblem(p.Pointer, RequestProblemCode.NotFound, $"{p.Kind} {p.Id} does not exist")).ToList();
+                Checkpoint => !checkpoints.ContainsKey(n.Id),
+                Head => !heads.ContainsKey(n.Id),
+                _ => !datasets.ContainsKey(n.Id),
+            }).Select(n => new RequestProblem(n.Pointer, RequestProblemCode.NotFound, $"{n.Kind} {n.Id} does not exist")).ToList();
         if (missing.Count > 0)
             throw ApiProblemException.NotFound($"{string.Join(", ", missing.Select(m => m.Detail).Distinct())}", missing);
-        var open = Places(request).Where(p => p.Kind == "checkpoint" && checkpoints[p.Id].Status != CheckpointStatus.Sealed)
-            .Select(p => new RequestProblem(p.Pointer, RequestProblemCode.NotSealed, $"checkpoint {p.Id} is not sealed")).ToList();
+        var open = named.Where(n => n.Kind == Checkpoint && checkpoints[n.Id].Status != CheckpointStatus.Sealed)
+            .Select(n => new RequestProblem(n.Pointer, RequestProblemCode.NotSealed, $"checkpoint {n.Id} is not sealed")).ToList();
         if (open.Count > 0) throw ApiProblemException.Invalid("every checkpoint must be sealed before it is merged", open);
 
         var folders = new Dictionary<Guid, ModelFolder>();
@@ -66,17 +67,12 @@ public static class MergePreflight
         }
     }
 
-    /// <summary>Every resource the request names, with where it names it (a JSON Pointer) and its kind.</summary>
-    private static IEnumerable<(string Pointer, string Kind, Guid Id)> Places(MergeRequest request)
+    private const string Checkpoint = "checkpoint", Head = "head", Dataset = "dataset";
+
+    private static string KindOf(MergeInputRole role) => role switch
     {
-        yield return (RequestProblem.At("base"), "checkpoint", request.Base);
-        for (int i = 0; i < request.Tasks.Count; i++)
-        {
-            var t = request.Tasks[i];
-            yield return (RequestProblem.At("tasks", i, "checkpoint"), "checkpoint", t.Checkpoint);
-            if (t.Head is { } h) yield return (RequestProblem.At("tasks", i, "head"), "head", h);
-            if (t.AdaptationData is { } a) yield return (RequestProblem.At("tasks", i, "adaptationData"), "dataset", a);
-            if (t.EvaluationData is { } e) yield return (RequestProblem.At("tasks", i, "evaluationData"), "dataset", e);
-        }
-    }
+        MergeInputRole.Base or MergeInputRole.Checkpoint => Checkpoint,
+        MergeInputRole.Head => Head,
+        _ => Dataset,
+    };
 }

@@ -37,18 +37,21 @@ public sealed record MergeRequest([property: Required] string Method, [property:
     }
 
     /// <summary>Every resource the request names, with its role: the merge's input rows (<see cref="MergeInput"/>).</summary>
-    public IReadOnlyList<MergeInput> Inputs(Guid mergeId)
+    public IReadOnlyList<MergeInput> Inputs(Guid mergeId) => [.. Named().Select(n => new MergeInput(mergeId, n.Id, n.Role, n.Task))];
+
+    /// <summary>Every resource the request names: where (a JSON Pointer into it), in which role, for which task.</summary>
+    public IEnumerable<(string Pointer, MergeInputRole Role, Guid Id, string? Task)> Named()
     {
-        var inputs = new List<MergeInput> { new(mergeId, Base, MergeInputRole.Base, null) };
-        foreach (var t in Tasks)
+        yield return (At("base"), MergeInputRole.Base, Base, null);
+        for (int i = 0; i < Tasks.Count; i++)
         {
-            inputs.Add(new MergeInput(mergeId, t.Checkpoint, MergeInputRole.Checkpoint, t.Name));
-            if (t.Head is { } head) inputs.Add(new MergeInput(mergeId, head, MergeInputRole.Head, t.Name));
-            if (t.AdaptationData is { } a) inputs.Add(new MergeInput(mergeId, a, MergeInputRole.AdaptationData, t.Name));
-            if (t.EvaluationData is { } e) inputs.Add(new MergeInput(mergeId, e, MergeInputRole.EvaluationData, t.Name));
+            var t = Tasks[i];
+            yield return (At("tasks", i, "checkpoint"), MergeInputRole.Checkpoint, t.Checkpoint, t.Name);
+            if (t.Head is { } head) yield return (At("tasks", i, "head"), MergeInputRole.Head, head, t.Name);
+            if (t.AdaptationData is { } a) yield return (At("tasks", i, "adaptationData"), MergeInputRole.AdaptationData, a, t.Name);
+            if (t.EvaluationData is { } e) yield return (At("tasks", i, "evaluationData"), MergeInputRole.EvaluationData, e, t.Name);
         }
-        if (CoefficientsSource() is { } from) inputs.Add(new MergeInput(mergeId, from, MergeInputRole.Coefficients, null));
-        return inputs;
+        if (CoefficientsSource() is { } from) yield return (MethodOptions.At(AdaMergingMethod.CoefficientsFrom.Name), MergeInputRole.Coefficients, from, null);
     }
 
     /// <summary>The earlier merge whose coefficients <c>options.coefficientsFrom</c> names, when it names one.</summary>

@@ -6,7 +6,6 @@ using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Store;
-using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Infrastructure.Runs;
 using AdaMerging.Infrastructure.Blobs;
 using AdaMerging.Infrastructure.Options;
@@ -79,7 +78,7 @@ public sealed partial class MergeJobRunner(
         }
         try
         {
-            var plan = await PlanAsync(job, cancellationToken);
+            var plan = await StoredMergePlan.ReadAsync(job, db, blobs, cancellationToken);
             phases = new PhaseTelemetry(metrics, job.Method, span?.Context ?? default);
             var progress = new ProgressWriter(scopes, mergeId, ProgressInterval, CallbackSender.Wants(job.RequestJson, CallbackEvent.Progress.Wire()) ? queue : null, phases);
             var device = TorchDevice.Choose(deviceName);
@@ -177,42 +176,6 @@ public sealed partial class MergeJobRunner(
         CheckpointFormatException or AdaMerging.Domain.Tensors.SafetensorsFormatException or ArgumentException or KeyNotFoundException => MergeFailureCode.InvalidInput,
         _ => MergeFailureCode.MergeFailed,
     };
-
-    private async Task<MergePlan> PlanAsync(MergeJob job, CancellationToken ct)
-    {
-        var stored = JsonSerializer.Deserialize<MergeRequest>(job.RequestJson, JsonSerializerOptions.Web)
-            ?? throw new InvalidOperationException("the stored request is empty");
-        var (request, problem) = await CoefficientsReuse.ResolveAsync(stored, db.Merges, ct);
-        if (request is null) throw new InvalidOperationException(problem?.Detail);
-        async Task<IReadOnlyDictionary<string, string>> Checkpoint(Guid id, string role)
-        {
-            var c = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)
-                ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
-            try
-            {
-                return blobs.ExistingPaths(c);
-            }
-            catch (CheckpointFormatException e)
-            {
-                throw new InvalidOperationException($"{role} {e.Message}", e);
-            }
-        }
-        async Task<string?> Blob(Guid? id, bool head, string role)
-        {
-            if (id is not { } value) return null;
-            var sha = head
-                ? (await db.Heads.AsNoTracking().SingleOrDefaultAsync(h => h.Id == value, ct))?.Sha256
-                : (await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == value, ct))?.Sha256;
-            var path = sha is null ? null : blobs.PathOf(sha);
-            return path is not null && File.Exists(path) ? path : throw new InvalidOperationException($"{role} {value} no longer exists");
-        }
-        var tasks = new List<PlannedTask>();
-        foreach (var t in request.Tasks)
-            tasks.Add(new PlannedTask(t.Name, await Checkpoint(t.Checkpoint, $"task '{t.Name}'"), await Blob(t.Head, true, $"task '{t.Name}' head"),
-                await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset")));
-        var baseName = await db.Checkpoints.AsNoTracking().Where(c => c.Id == request.Base).Select(c => c.Name).SingleOrDefaultAsync(ct);
-        return request.ToPlan(await Checkpoint(request.Base, "base"), tasks, baseName ?? request.Base.ToString());
-    }
 
     /// <summary>
     /// Saves the merge's move; false when its status changed meanwhile (its owner cancelled it: the status is a

@@ -101,9 +101,8 @@ public sealed class ApiCrashTests(ServiceFixture service) : IClassFixture<Servic
             }
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the drip held a request open for {clock.Elapsed}");
             // The handler removes its staged file once the connection is cut: wait for that, with a deadline.
-            var cleanup = System.Diagnostics.Stopwatch.StartNew();
-            while (Directory.GetFiles(Temp).Except(before).Any() && cleanup.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
-            Assert.Empty(Directory.GetFiles(Temp).Except(before));
+            await Poll.UntilAsync(() => !Directory.GetFiles(Temp).Except(before).Any(), TimeSpan.FromSeconds(10),
+                () => "the drip's staged file is still there: " + string.Join(", ", Directory.GetFiles(Temp).Except(before)), everyMilliseconds: 50);
             await using (var db = service.NewDbContext())
                 Assert.False(await db.Checkpoints.AnyAsync(c => c.Owner == "drip"));
             using var after = await client.GetAsync("/merges");
@@ -123,12 +122,7 @@ public sealed class ApiCrashTests(ServiceFixture service) : IClassFixture<Servic
         var stalling = new StallingContent(bytes, bytes.Length / 2, release);
         stalling.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
         var upload = client.PostAsync("/checkpoints?name=cut", stalling);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!Directory.GetFiles(Temp).Except(before).Any())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the upload never reached the temp folder");
-            await Task.Delay(20);
-        }
+        await Poll.UntilAsync(() => Directory.GetFiles(Temp).Except(before).Any(), TimeSpan.FromSeconds(30), "the upload never reached the temp folder", everyMilliseconds: 20);
         api.Kill();
         release.SetResult();
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => upload);

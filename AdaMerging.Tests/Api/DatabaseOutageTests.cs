@@ -43,9 +43,7 @@ public sealed class DatabaseOutageTests(OwnClusterFixture service) : IClassFixtu
         using var submitted = await service.Client.PostAsJsonAsync("/merges", request);
         var location = submitted.Headers.Location!.ToString();
         var quick = new[] { new { name = "a", checkpoint = inputs.Tasks[0].Checkpoint } };
-        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-            while ((await service.Client.GetFromJsonAsync<JsonElement>(location, wait.Token)).GetProperty("progress").GetProperty("step").GetInt32() == 0)
-                await Task.Delay(100, wait.Token);
+        await service.WaitForFirstStepAsync(location);
 
         int workerLinesBefore = service.WorkerLog.Lines.Count;
         await service.Cluster.StopServerAsync();
@@ -70,30 +68,17 @@ public sealed class DatabaseOutageTests(OwnClusterFixture service) : IClassFixtu
         Assert.True(answers.Max(a => a.Took) < TimeSpan.FromSeconds(2), $"slowest answer while down: {answers.Max(a => a.Took)}");
 
         // The outage lasts until the worker has met it (its running merge could not reach the database), not a fixed time.
-        var outage = Stopwatch.StartNew();
-        while (!service.WorkerLog.Lines.Skip(workerLinesBefore).Any(l => l.Contains("Npgsql", StringComparison.Ordinal)))
-        {
-            Assert.True(outage.Elapsed < TimeSpan.FromSeconds(60), "the worker never met the outage:\n" + string.Join("\n", service.WorkerLog.Lines.Skip(workerLinesBefore)));
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(() => service.WorkerLog.Lines.Skip(workerLinesBefore).Any(l => l.Contains("Npgsql", StringComparison.Ordinal)), TimeSpan.FromSeconds(60),
+            () => "the worker never met the outage:\n" + string.Join("\n", service.WorkerLog.Lines.Skip(workerLinesBefore)));
         await service.Cluster.StartServerAsync();
 
         // No manual step: the API answers again, new work is accepted, and the interrupted merge finishes.
-        var back = Stopwatch.StartNew();
-        while ((await service.Client.GetAsync(location)).StatusCode != HttpStatusCode.OK)
-        {
-            Assert.True(back.Elapsed < TimeSpan.FromSeconds(15), "the API did not recover within 15 s of PostgreSQL's restart");
-            await Task.Delay(200);
-        }
+        await Poll.UntilAsync(async () => (await service.Client.GetAsync(location)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(15),
+            () => "the API did not recover within 15 s of PostgreSQL's restart", everyMilliseconds: 200);
         using var after = await service.Client.PostAsJsonAsync("/merges", new { method = "task_arithmetic", @base = inputs.Base, tasks = quick });
         Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
         Assert.Equal("succeeded", (await service.WaitForMergeAsync(after.Headers.Location!.ToString(), TimeSpan.FromMinutes(2))).GetProperty("status").GetString());
-        var merge = await service.Client.GetFromJsonAsync<JsonElement>(location);
-        for (var wait = System.Diagnostics.Stopwatch.StartNew(); merge.GetProperty("status").GetString() is "queued" or "running" && wait.Elapsed < TimeSpan.FromMinutes(4);)
-        {
-            await Task.Delay(500);
-            merge = await service.Client.GetFromJsonAsync<JsonElement>(location);
-        }
+        var merge = await service.WaitForMergeAsync(location, TimeSpan.FromMinutes(4));
         Assert.True(merge.GetProperty("status").GetString() == "succeeded", merge.ToString());
     }
 }

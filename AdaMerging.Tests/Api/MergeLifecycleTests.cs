@@ -26,9 +26,7 @@ public sealed class MergeLifecycleTests(ServiceFixture service) : IClassFixture<
         var inputs = await TinyService.UploadAsync(service, _files, tasks: 2, seed: 31);
         using var submitted = await service.Client.PostAsJsonAsync("/merges", LongAdaMerging(inputs));
         var location = submitted.Headers.Location!.ToString();
-        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-            while ((await service.Client.GetFromJsonAsync<JsonElement>(location, wait.Token)).GetProperty("progress").GetProperty("step").GetInt32() == 0)
-                await Task.Delay(100, wait.Token);
+        await service.WaitForFirstStepAsync(location);
 
         using var cancel = await service.Client.PostAsync(location + "/cancel", null);
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
@@ -36,10 +34,8 @@ public sealed class MergeLifecycleTests(ServiceFixture service) : IClassFixture<
         var monitoring = service.WorkerServices.GetRequiredService<JobStorage>().GetMonitoringApi();
         var id = Guid.Parse(location[(location.LastIndexOf('/') + 1)..]);
         bool Processing() => monitoring.ProcessingJobs(0, 100).Any(j => j.Value.Job?.Type == typeof(AdaMerging.Infrastructure.Jobs.MergeJobRunner) && j.Value.Job.Args.Contains(id));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Processing() && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
-        Assert.False(Processing(), "the merge's job is still processing");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the worker took {clock.Elapsed} to stop");
+        var took = await Poll.UntilAsync(() => !Processing(), TimeSpan.FromSeconds(10), "the merge's job is still processing");
+        Assert.True(took < TimeSpan.FromSeconds(5), $"the worker took {took} to stop");
 
         var merge = await service.Client.GetFromJsonAsync<JsonElement>(location);
         Assert.Equal("cancelled", merge.GetProperty("status").GetString());

@@ -158,9 +158,8 @@ public sealed class WebPageMergeTests(ServiceFixture service) : TempDirectoryTes
             // The merge goes on producing events meanwhile (the control: there is something the left page could react to).
             async Task<int> Step() => (await client.GetFromJsonAsync<JsonElement>($"/merges/{mergeId}")).GetProperty("progress").GetProperty("step").GetInt32();
             int left = await Step();
-            var deadline = System.Diagnostics.Stopwatch.StartNew();
-            while (await Step() <= left + ProgressWriter.ObjectiveEventSteps && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(100);
-            Assert.True(await Step() > left + ProgressWriter.ObjectiveEventSteps, "the merge made no progress after its page was left");
+            await Poll.UntilAsync(async () => await Step() > left + ProgressWriter.ObjectiveEventSteps, TimeSpan.FromSeconds(60),
+                () => "the merge made no progress after its page was left");
             Assert.Equal("#/merges", await web.EvalAsync<string>("location.hash"));
             Assert.Null(await web.EvalAsync<string?>("document.getElementById('cancel')?.id ?? null"));
             await web.GoAsync($"#/merges/{mergeId}", "#cancel");

@@ -154,6 +154,11 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Polls a merge until it is finished, as a client would.</summary>
+    /// <summary>Until the merge at <paramref name="location"/> has taken its first optimisation step: running, not just queued.</summary>
+    public Task WaitForFirstStepAsync(string location) => Poll.UntilAsync(
+        async () => (await Client.GetFromJsonAsync<JsonElement>(location)).GetProperty("progress").GetProperty("step").GetInt32() > 0,
+        TimeSpan.FromSeconds(60), () => $"{location} took no step");
+
     public async Task<JsonElement> WaitForMergeAsync(string location, TimeSpan? timeout = null)
     {
         var limit = timeout ?? TimeSpan.FromSeconds(60);
