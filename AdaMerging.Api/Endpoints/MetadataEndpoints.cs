@@ -22,11 +22,21 @@ public static class MetadataEndpoints
                     ? [new RequestProblem(RequestProblem.At("metadata"), RequestProblemCode.Required, "metadata is required (an object of strings; {} clears it)")]
                     : ResourceMetadata.Problems(update.Metadata);
                 if (problems.Count > 0) throw ApiProblemException.Invalid(string.Join("; ", problems), problems);
-                var entity = await db.Set<TEntity>().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct)
-                    ?? throw ApiProblemException.NotFound($"{kind} {id} does not exist");
-                entity.Annotate(update.Metadata!);
-                await db.SaveChangesAsync(ct);
-                return TypedResults.Ok(respond(entity));
+                while (true)
+                {
+                    var entity = await db.Set<TEntity>().VisibleTo(user).SingleOrDefaultAsync(e => e.Id == id, ct)
+                        ?? throw ApiProblemException.NotFound($"{kind} {id} does not exist");
+                    entity.Annotate(update.Metadata!);
+                    try
+                    {
+                        await db.SaveChangesAsync(ct);
+                        return TypedResults.Ok(respond(entity));
+                    }
+                    catch (DbUpdateConcurrencyException)
+                    {
+                        db.ChangeTracker.Clear(); // a merge's status moved meanwhile (docs/api.md, "Cancelling"): labels do not care, label what it is now
+                    }
+                }
             })
             .WithSummary($"Replace a {kind}'s metadata (string key/values: at most {ResourceMetadata.MaxPairs}, keys 1-{ResourceMetadata.MaxKey}, values ≤ {ResourceMetadata.MaxValue} characters)")
             .ProducesProblem(StatusCodes.Status400BadRequest)
