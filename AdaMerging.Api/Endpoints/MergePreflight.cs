@@ -2,6 +2,7 @@ using System.Security.Claims;
 using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Merging;
@@ -45,18 +46,19 @@ public static class MergePreflight
         {
             foreach (var (id, checkpoint) in checkpoints) folders[id] = blobs.OpenFolder(checkpoint);
             var theta0 = folders[request.Base];
+            var (method, options) = request.Resolve();
             var tasks = request.Tasks.Select(t => new PreflightTask(t.Name, folders[t.Checkpoint].Weights,
-                t.Head is { } h ? heads[h].Info : null,
+                t.Head is { } h ? heads[h].Info : CheckpointHeads.Info(theta0.Spec, folders[t.Checkpoint].Weights),
                 t.AdaptationData is { } a ? datasets[a].Info : null,
-                t.EvaluationData is { } e ? datasets[e].Info : null)).ToList();
-            var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks).ToList();
+                t.EvaluationData is { } e ? datasets[e].Info : null,
+                HeadInCheckpoint: t.Head is null && CheckpointHeads.Info(theta0.Spec, folders[t.Checkpoint].Weights) is not null)).ToList();
+            var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks, method.NeedsHeads).ToList();
             if (problems.Count == 0)
             {
-                var (method, options) = request.Resolve();
-                var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Exclude.In(options));
+                var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Excluded(options, theta0.Spec));
                 problems.AddRange(method.PlanProblems(options, new MergeShape(merged, request.Tasks.Count, theta0.Spec)));
                 var shape = RunMemory.Shape(options, theta0.Spec, theta0.Weights, [.. tasks.Select(t => t.Checkpoint)],
-                    request.Tasks.Any(t => t.Head is not null && t.EvaluationData is not null));
+                    tasks.Any(t => t.Head is not null && t.Evaluation is not null));
                 if (MemoryLimit.Problem(RunMemory.Estimate(method, options, shape), memoryLimit, "MergeMemoryLimitBytes") is { } tooBig) problems.Add(tooBig);
             }
             if (problems.Count > 0) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", problems);

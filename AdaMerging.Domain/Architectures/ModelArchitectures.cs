@@ -1,4 +1,5 @@
 using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Architectures.ResNet;
 using AdaMerging.Domain.Tensors;
 
 namespace AdaMerging.Domain.Architectures;
@@ -17,6 +18,7 @@ public static class ModelArchitectures
     private static IReadOnlyList<IArchitecture> _all =
     [
         new ClipVisionArchitecture(),
+        new ResNetArchitecture(),
     ];
 
     public static IReadOnlyList<IArchitecture> All => _all;

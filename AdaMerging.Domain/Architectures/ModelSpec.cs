@@ -41,6 +41,25 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
     /// <summary>The runnable model over these weights' names.</summary>
     public abstract IModel CreateModel(ITensorSource weights);
 
+    /// <summary>
+    /// The classifier the layout carries on the features (its weight and bias tensors), when it has one: never merged
+    /// (a merged model carries the base's), and a task checkpoint's own is that task's head when no head resource is
+    /// given (docs/algorithm.md, "Heads").
+    /// </summary>
+    public virtual (string Weight, string Bias)? Classifier => null;
+
+    /// <summary>Whether a tensor is the classifier's: carried from the base, never merged nor compared across checkpoints.</summary>
+    public bool IsClassifier(string tensor) => Classifier is var (w, b) && (tensor == w || tensor == b);
+
+    /// <summary>
+    /// The tensor whose layer-wise coefficient this one shares (a batch norm's running statistics follow its weight,
+    /// docs/algorithm.md, "Batch normalisation"); null when it has its own.
+    /// </summary>
+    public virtual string? SharesCoefficientWith(string tensor) => null;
+
+    /// <summary>Whether the model has batch norms whose running statistics can be recomputed (its model is <see cref="IBatchNormalised"/>).</summary>
+    public virtual bool HasBatchNorm => false;
+
     /// <summary>Which block a tensor belongs to, for layer-wise coefficients per block; null before or after the blocks.</summary>
     public abstract int? BlockOf(string tensor);
 

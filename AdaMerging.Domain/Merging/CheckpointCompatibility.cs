@@ -11,10 +11,11 @@ namespace AdaMerging.Domain.Merging;
 public static class CheckpointCompatibility
 {
     /// <summary>At most <paramref name="limit"/> problems, in the task's tensor order.</summary>
-    public static IReadOnlyList<string> Differences(ITensorCatalog baseCatalog, string label, ITensorCatalog other, int limit = 5)
+    /// <param name="model">The base's model: its classifier is a task's own head, of any number of classes, never compared.</param>
+    public static IReadOnlyList<string> Differences(ITensorCatalog baseCatalog, string label, ITensorCatalog other, Architectures.ModelSpec? model = null, int limit = 5)
     {
         var found = new List<string>();
-        foreach (var o in other.Tensors.Where(t => t.DType.IsFloatingPoint))
+        foreach (var o in other.Tensors.Where(t => t.DType.IsFloatingPoint && model?.IsClassifier(t.Name) != true))
         {
             if (found.Count >= limit) return found;
             var b = baseCatalog.Find(o.Name);

@@ -8,7 +8,9 @@ using AdaMerging.Domain.Tensors;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>One task of a merge as the pre-flight check sees it: headers and stored metadata, never tensor data.</summary>
-public sealed record PreflightTask(string Name, ITensorCatalog Checkpoint, HeadInfo? Head, DatasetInfo? Adaptation, DatasetInfo? Evaluation);
+/// <param name="Head">Its head resource's, or else its checkpoint's classifier's (<see cref="HeadInCheckpoint"/>); null when it has neither.</param>
+public sealed record PreflightTask(string Name, ITensorCatalog Checkpoint, HeadInfo? Head, DatasetInfo? Adaptation, DatasetInfo? Evaluation,
+    bool HeadInCheckpoint = false);
 
 /// <summary>
 /// Everything that can be known wrong about a merge before it runs: fine-tuned checkpoints that do not match the
@@ -19,7 +21,8 @@ public static class Preflight
 {
     /// <param name="model">The base's model as its architecture recognised it; null when none did (then nothing is known of its input).</param>
     /// <param name="tasks">The request's tasks in its order: problem i's pointer is into <c>/tasks/i</c>.</param>
-    public static IReadOnlyList<RequestProblem> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks)
+    /// <param name="needsHeads">The method's: every task needs a head (a resource, or its checkpoint's classifier).</param>
+    public static IReadOnlyList<RequestProblem> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks, bool needsHeads = false)
     {
         int? featureSize = model?.FeatureSize;
         var problems = new List<RequestProblem>();
@@ -29,11 +32,16 @@ public static class Preflight
         {
             var task = tasks[i];
             var label = $"task '{task.Name}'";
-            problems.AddRange(CheckpointCompatibility.Differences(baseCatalog, $"{label} checkpoint", task.Checkpoint)
+            problems.AddRange(CheckpointCompatibility.Differences(baseCatalog, $"{label} checkpoint", task.Checkpoint, model)
                 .Select(d => new RequestProblem(RequestProblem.At("tasks", i, "checkpoint"), RequestProblemCode.CheckpointMismatch, d)));
+            var headAt = RequestProblem.At("tasks", i, task.HeadInCheckpoint ? "checkpoint" : "head");
             if (task.Head is { } head && featureSize is { } d && head.FeatureSize != d)
-                problems.Add(new(RequestProblem.At("tasks", i, "head"), RequestProblemCode.HeadMismatch,
-                    $"{label} head takes {head.FeatureSize} features where the encoder gives {d}"));
+                problems.Add(new(headAt, RequestProblemCode.HeadMismatch,
+                    $"{label} {(task.HeadInCheckpoint ? "checkpoint's classifier" : "head")} takes {head.FeatureSize} features where the encoder gives {d}"));
+            if (task.Head is null && (needsHeads || task.Evaluation is not null))
+                problems.Add(new(RequestProblem.At("tasks", i, "head"), RequestProblemCode.Required,
+                    $"{label} needs a head {(needsHeads ? "for the method" : "to evaluate with")}: a head resource"
+                    + (model?.Classifier is var (w, _) ? $", or a checkpoint that carries its classifier ('{w}')" : "")));
             foreach (var (role, field, data) in new[] { ("adaptation", "adaptationData", task.Adaptation), ("evaluation", "evaluationData", task.Evaluation) })
             {
                 if (data is null) continue;
@@ -41,7 +49,7 @@ public static class Preflight
                 if (model is not null)
                     problems.AddRange(DataProblems(model, data, $"{label} {role} dataset").Select(p => new RequestProblem(at, RequestProblemCode.DataMismatch, p)));
                 if (task.Head is { } h && data.MaxLabel is { } max && max >= h.Classes)
-                    problems.Add(new(at, RequestProblemCode.LabelOutOfRange, $"{label} {role} dataset has label {max} but the head has {h.Classes} classes"));
+                    problems.Add(new(at, RequestProblemCode.LabelOutOfRange, $"{label} {role} dataset has label {max} but the {(task.HeadInCheckpoint ? "checkpoint's classifier" : "head")} has {h.Classes} classes"));
             }
             if (task.Evaluation is { HasLabels: false })
                 problems.Add(new(RequestProblem.At("tasks", i, "evaluationData"), RequestProblemCode.LabelsMissing, $"{label} evaluation dataset has no labels"));

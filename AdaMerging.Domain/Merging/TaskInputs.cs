@@ -28,7 +28,9 @@ public sealed class TaskInputs : IDisposable
 
     /// <param name="needsAdaptation">Whether the method learns from the tasks' unlabeled data (and so needs the model).</param>
     /// <param name="scratchDirectory">Where decoded archives go while the job runs (created when needed; the caller removes it).</param>
-    public TaskInputs(IReadOnlyList<PlannedTask> tasks, bool needsAdaptation, ModelFolder baseFolder, Device device, string scratchDirectory)
+    /// <param name="checkpoints">The tasks' weights, in order: a task without a head resource takes its checkpoint's classifier, where the layout has one.</param>
+    public TaskInputs(IReadOnlyList<PlannedTask> tasks, bool needsAdaptation, ModelFolder baseFolder, Device device, string scratchDirectory,
+        IReadOnlyList<ITensorSource>? checkpoints = null)
     {
         _tasks = tasks;
         _needsAdaptation = needsAdaptation;
@@ -37,9 +39,10 @@ public sealed class TaskInputs : IDisposable
         _scratch = scratchDirectory;
         try
         {
-            foreach (var t in tasks)
+            foreach (var (t, k) in tasks.Select((t, k) => (t, k)))
             {
-                _heads.Add(t.HeadPath is null ? null : ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device));
+                _heads.Add(t.HeadPath is not null ? ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device)
+                    : checkpoints is null ? null : Heads.CheckpointHeads.Load(baseFolder.Spec, checkpoints[k], ScalarType.Float32, device));
                 _adaptation.Add(t.AdaptationPath is null ? null : Open(t.AdaptationPath).Images);
                 if (t.EvaluationPath is null)
                 {
@@ -60,6 +63,9 @@ public sealed class TaskInputs : IDisposable
     public bool NeedsModel => _needsAdaptation || HasEvaluation;
 
     public bool HasEvaluation => _evaluation.Any(e => e is not null);
+
+    /// <summary>Whether every task has adaptation images (batch-norm statistics can be recomputed on them).</summary>
+    public bool AllHaveAdaptation => _adaptation.All(a => a is not null);
 
     public (IExampleRows Images, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
         _evaluation[task] is var (p, l) && _heads[task] is { } h ? (p, l, h) : null;

@@ -1,6 +1,21 @@
+using System.Text.RegularExpressions;
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Methods.Options;
 
 namespace AdaMerging.Domain.Methods;
+
+/// <summary>What a merged model's batch norms' running statistics are (docs/algorithm.md, "Batch normalisation").</summary>
+public enum BatchNormStatistics
+{
+    /// <summary>Recompute where every task gives adaptation data, merge otherwise.</summary>
+    Auto,
+
+    /// <summary>Merged with the same coefficients as their layer's weight.</summary>
+    Merge,
+
+    /// <summary>Re-estimated after merging on the tasks' unlabeled adaptation images (a forward pass without labels).</summary>
+    Recompute,
+}
 
 /// <summary>Options every method takes: what is merged, how the result is evaluated and written.</summary>
 public static class CommonOptions
@@ -9,10 +24,22 @@ public static class CommonOptions
         "Regular expressions of tensor names kept at the base (never merged).");
 
     public static readonly IntegerOption EvaluationBatchSize = new("evaluationBatchSize",
-        "Images per forward pass when evaluating.", 64, 1, 4096);
+        "Images per forward pass when evaluating (and when batch-norm statistics are recomputed).", 64, 1, 4096);
 
     public static readonly IntegerOption ShardBytes = new("shardBytes",
         "The merged model is split into shards of at most this many bytes.", 5L << 30, 1 << 20, long.MaxValue);
 
-    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes];
+    public static readonly EnumOption<BatchNormStatistics> BatchNorm = new("batchNormStatistics",
+        "For models with batch norms (ResNet): merge their running statistics with their layer's coefficients, or recompute them "
+        + "after merging on the tasks' unlabeled adaptationData; auto recomputes when every task gives adaptationData. Models without batch norms ignore it.",
+        BatchNormStatistics.Auto);
+
+    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm];
+
+    /// <summary>
+    /// The exclusion patterns a merge runs with: the request's, and the base's classifier, which is never merged (a
+    /// merged model carries the base's; a task's own is its head, docs/algorithm.md, "Heads").
+    /// </summary>
+    public static IReadOnlyList<string> Excluded(MethodOptions options, ModelSpec? model) =>
+        model?.Classifier is var (weight, bias) ? [.. Exclude.In(options), $"^{Regex.Escape(weight)}$", $"^{Regex.Escape(bias)}$"] : Exclude.In(options);
 }

@@ -47,6 +47,9 @@ public sealed record MergeShape(IReadOnlyList<string> MergedTensors, int TaskCou
 {
     /// <summary>What a layer is, for layer-wise coefficients per block: the model's blocks, or none known.</summary>
     public Func<string, int?> BlockOf => Model is { } m ? m.BlockOf : LayerMap.NoBlocks;
+
+    /// <summary>Which tensors share another's layer-wise coefficient, as the model says.</summary>
+    public Func<string, string?> SharesWith => Model is { } m ? m.SharesCoefficientWith : LayerMap.OwnRow;
 }
 
 /// <summary>The merged parameters (over the merged tensors), and for learning methods the coefficients and the objective.</summary>

@@ -28,6 +28,9 @@ public sealed class MergeContext(MethodOptions options, Device device, Func<Scal
     /// <summary>The block of each tensor (layer-wise coefficients per block), as the base's architecture says.</summary>
     public Func<string, int?> BlockOf => spec is { } s ? s.BlockOf : LayerMap.NoBlocks;
 
+    /// <summary>Which tensors share another's layer-wise coefficient (a batch norm's running statistics), as the base's architecture says.</summary>
+    public Func<string, string?> SharesWith => spec is { } s ? s.SharesCoefficientWith : LayerMap.OwnRow;
+
     public TaskInputs Tasks => tasks ?? throw new InvalidOperationException("this merge has no task inputs");
 
     /// <summary>θ0 and the task vectors in float32, loaded (phase load) on first use and owned by the context.</summary>

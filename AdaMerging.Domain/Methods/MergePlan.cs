@@ -15,7 +15,7 @@ public static class RunMemory
     public static RunShape Shape(MethodOptions options, Architectures.ModelSpec? model,
         Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates)
     {
-        long parameters = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Exclude.In(options))
+        long parameters = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model))
             .Sum(name => baseWeights.Find(name)!.ElementCount);
         return new RunShape(model?.Memory, parameters, tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options));
     }

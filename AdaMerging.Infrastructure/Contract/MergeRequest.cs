@@ -84,6 +84,10 @@ public sealed record MergeRequest([property: Required] string Method, [property:
         TaskProblems(method, problems);
         var options = method is null ? null : MethodOptions.Parse(method, Options, problems);
         if (method is null) MethodOptions.CheckWithoutMethod(Options, problems);
+        if (options is not null && CommonOptions.BatchNorm.In(options) == BatchNormStatistics.Recompute)
+            foreach (var (_, i) in (Tasks ?? []).Select((t, i) => (t, i)).Where(x => x.t is { AdaptationData: null }))
+                problems.Add(new(At("tasks", i, "adaptationData"), RequestProblemCode.Required,
+                    $"tasks[{i}]: batchNormStatistics: recompute re-estimates the statistics on every task's adaptationData (unlabeled images)"));
         if (CallbackUrl is not null && (!Uri.TryCreate(CallbackUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || CallbackUrl.Length > 2000))
             problems.Add(new(At("callbackUrl"), RequestProblemCode.Invalid,
                 $"callbackUrl '{OptionSpec.Shown(CallbackUrl)}' is not an absolute http(s) URL of at most 2000 characters"));
@@ -115,11 +119,10 @@ public sealed record MergeRequest([property: Required] string Method, [property:
             else if (t.Name.Length > 100) problems.Add(new(name, RequestProblemCode.Invalid, $"tasks[{i}].name: longer than 100 characters"));
             else if (t.Name.Any(c => char.IsControl(c) || c is '/' or '\\'))
                 problems.Add(new(name, RequestProblemCode.Invalid, $"tasks[{i}].name: control characters, '/' and '\\' are not allowed"));
-            if (method is { NeedsAdaptationData: true } && (t.AdaptationData is null || (method.NeedsHeads && t.Head is null)))
-                problems.Add(new(At("tasks", i, t.AdaptationData is null ? "adaptationData" : "head"), RequestProblemCode.Required,
+            // A head may come from the task's checkpoint (its classifier): pre-flight checks that one is there.
+            if (method is { NeedsAdaptationData: true } && t.AdaptationData is null)
+                problems.Add(new(At("tasks", i, "adaptationData"), RequestProblemCode.Required,
                     $"tasks[{i}]: {method.Name} needs {(method.NeedsHeads ? "a head and " : "")}adaptationData (unlabeled images) for every task"));
-            if (t.EvaluationData is not null && t.Head is null)
-                problems.Add(new(At("tasks", i, "head"), RequestProblemCode.Required, $"tasks[{i}]: evaluationData needs a head to evaluate with"));
         }
         foreach (var dup in Tasks.Where(t => t is not null).GroupBy(t => t.Name).Where(g => g.Count() > 1))
             problems.Add(new(At("tasks", Tasks.ToList().FindLastIndex(t => t?.Name == dup.Key), "name"), RequestProblemCode.Duplicate,

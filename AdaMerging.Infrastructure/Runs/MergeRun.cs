@@ -2,6 +2,7 @@ using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Architectures;
 using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Models;
@@ -31,25 +32,27 @@ public static class MergeRun
         try
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
-            var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights)).ToList();
+            var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights, baseFolder.Spec)).ToList();
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, [.. taskFolders.Select(f => f.Weights)]) is { } nothing) differences.Add(nothing);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
             var weights = taskFolders.Select(f => f.Weights).ToList();
             var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights,
-                plan.Tasks.Any(t => t.EvaluationPath is not null && t.HeadPath is not null));
+                plan.Tasks.Where((t, k) => t.EvaluationPath is not null && (t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any());
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
                 : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
             if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig.Detail);
-            var exclude = CommonOptions.Exclude.In(plan.Options);
+            var exclude = CommonOptions.Excluded(plan.Options, baseFolder.Spec);
             var planProblems = plan.Method.PlanProblems(plan.Options,
                 new MergeShape(TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count, baseFolder.Spec)).ToList();
             if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
-            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory));
-            using var model = tasks.NeedsModel ? Runnable(baseFolder) : null;
+            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory), weights);
+            bool recompute = BatchNormRecompute.Applies(plan.Options, baseFolder.Spec, tasks);
+            using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
                 clock, model, tasks, snapshots, baseFolder.Spec);
             var outcome = plan.Method.Merge(context, ct);
+            if (recompute) clock.Timed(MergePhase.Merge, () => BatchNormRecompute.Run(model!, context, outcome.Merged, ct));
             var names = plan.Tasks.Select(t => t.Name).ToList();
             List<TaskAccuracy> accuracy;
             IReadOnlyList<string> files;

@@ -177,6 +177,8 @@ public static class MalformedMergeRequests
         cases["granularity unknown"] = Option("granularity", "neuron");
         cases["granularity a number"] = Option("granularity", 2);
         cases["layerUnit unknown"] = Option("layerUnit", "head");
+        cases["batchNormStatistics unknown"] = Option("batchNormStatistics", "freeze");
+        cases["batchNormStatistics a boolean"] = Option("batchNormStatistics", true);
         cases["plus a word"] = Option("plus", "yes");
         cases["plus a number"] = Option("plus", 1);
         cases["checkpointing a word"] = Option("checkpointing", "on");

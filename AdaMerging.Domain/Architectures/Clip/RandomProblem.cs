@@ -24,8 +24,8 @@ public sealed class RandomProblem : IRandomProblem
         var shapes = ClipVisionLayout.ExpectedShapes(config, withProjection: true)
             .Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
         ModelBytes = shapes.Sum(s => s.ByteLength);
-        using var base0 = new SeededSource(shapes, seed, null);
-        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededSource(shapes, seed, seed + 1 + (ulong)i)).ToList();
+        using var base0 = new SeededWeights(shapes, seed, null);
+        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededWeights(shapes, seed, seed + 1 + (ulong)i)).ToList();
         device ??= CPU;
         Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
         tasks.ForEach(t => t.Dispose());
@@ -63,32 +63,5 @@ public sealed class RandomProblem : IRandomProblem
             t.Head.Dispose();
             t.Adaptation.Dispose();
         }
-    }
-
-    /// <summary>
-    /// θ0 = 0.02 · N(0, 1) per tensor from a generator seeded by the tensor's position, and with a perturbation seed
-    /// a fine-tuned model θ0 + 0.001 · N(0, 1) (that generator drawn in the order tensors are read): no model is held.
-    /// </summary>
-    private sealed class SeededSource(IReadOnlyList<TensorInfo> shapes, ulong seed, ulong? perturbation) : ITensorSource
-    {
-        private readonly Generator? _perturbation = perturbation is { } p ? new Generator(p) : null;
-        private readonly Dictionary<string, int> _index = shapes.Select((s, i) => (s.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
-
-        public IReadOnlyList<TensorInfo> Tensors => shapes;
-
-        public TensorInfo? Find(string name) => _index.TryGetValue(name, out var i) ? shapes[i] : null;
-
-        public Tensor Read(string name, ScalarType? convertTo = null)
-        {
-            using var scope = NewDisposeScope();
-            var index = _index[name];
-            using var g = new Generator(seed * 7919UL + (ulong)index);
-            var shape = shapes[index].Shape.ToArray();
-            var t = randn(shape, generator: g) * 0.02;
-            if (_perturbation is not null) t = t + 0.001 * randn(shape, generator: _perturbation);
-            return (convertTo is { } d ? t.to_type(d) : t).MoveToOuterDisposeScope();
-        }
-
-        public void Dispose() => _perturbation?.Dispose();
     }
 }

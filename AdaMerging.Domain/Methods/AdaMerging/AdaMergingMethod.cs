@@ -124,7 +124,7 @@ public sealed class AdaMergingMethod : IMergeMethod
             yield return new(MethodOptions.At(Coefficients.Name), RequestProblemCode.Invalid,
                 $"options.coefficients: {given.Rows[0].Lambda.Length} value(s) per row for {taskCount} task(s)");
         var settings = Settings(options);
-        var rows = LayerMap.Create(merge.MergedTensors, settings.Granularity, settings.LayerUnit, merge.BlockOf).RowNames;
+        var rows = LayerMap.Create(merge.MergedTensors, settings.Granularity, settings.LayerUnit, merge.BlockOf, merge.SharesWith).RowNames;
         var named = given.Rows.Select(r => r.Layer).ToHashSet(StringComparer.Ordinal);
         var missing = rows.Where(r => !named.Contains(r)).ToList();
         var unknown = given.Rows.Select(r => r.Layer).Where(l => !rows.Contains(l)).ToList();
@@ -155,7 +155,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         {
             using var processed = Processed(vectors, settings, ct);
             var source = processed ?? vectors;
-            var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf);
+            var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
             learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
             var c = learned.Coefficients;
             var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
@@ -188,7 +188,7 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     private static Learned Optimise(MergeContext context, TaskVectors source, AdaMergingSettings settings, CancellationToken ct)
     {
-        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf);
+        var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
         var clock = Stopwatch.StartNew();
         var snapshots = context.Snapshots;
         using var run = new AdaMergingRun(context.Model, context.Tasks.FixedParameters(source), source, layers, context.Tasks.Adaptation(),

@@ -16,7 +16,8 @@ public enum LayerUnit
 
 /// <summary>
 /// Which row of λ each merged tensor uses. Task-wise: one row. Layer-wise `tensor` (the paper's): one row per
-/// tensor. Layer-wise `block`: one row per block of the model (its architecture says which tensor is in which,
+/// tensor, except that a tensor may share another's (a batch norm's running statistics follow its weight,
+/// <see cref="Architectures.ModelSpec.SharesCoefficientWith"/>). Layer-wise `block`: one row per block of the model (its architecture says which tensor is in which,
 /// <see cref="Architectures.ModelSpec.BlockOf"/>), one for everything before the blocks (embeddings), one for
 /// everything after (final norm, projection).
 /// </summary>
@@ -39,13 +40,28 @@ public sealed class LayerMap
     /// <summary>No block structure known (a checkpoint no architecture recognises): every tensor sits before the blocks.</summary>
     public static int? NoBlocks(string tensor) => null;
 
+    /// <summary>Every tensor has a row of its own.</summary>
+    public static string? OwnRow(string tensor) => null;
+
     /// <param name="block">The block of each tensor, for <see cref="LayerUnit.Block"/> (null outside the blocks); none known when not given.</param>
-    public static LayerMap Create(IReadOnlyList<string> tensors, Granularity granularity, LayerUnit layerUnit, Func<string, int?>? block = null) => (granularity, layerUnit) switch
+    /// <param name="sharesWith">The tensor whose row a tensor shares, for <see cref="LayerUnit.Tensor"/> (null: its own); none when not given.</param>
+    public static LayerMap Create(IReadOnlyList<string> tensors, Granularity granularity, LayerUnit layerUnit, Func<string, int?>? block = null,
+        Func<string, string?>? sharesWith = null) => (granularity, layerUnit) switch
     {
         (Granularity.Task, _) => new LayerMap(["all"], tensors.ToDictionary(t => t, _ => 0, StringComparer.Ordinal)),
-        (_, LayerUnit.Tensor) => new LayerMap(tensors, tensors.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal)),
+        (_, LayerUnit.Tensor) => Tensors(tensors, sharesWith ?? OwnRow),
         _ => Blocks(tensors, block ?? NoBlocks),
     };
+
+    /// <summary>A row per tensor, named by it, but for tensors that share a merged tensor's row.</summary>
+    private static LayerMap Tensors(IReadOnlyList<string> tensors, Func<string, string?> sharesWith)
+    {
+        var merged = tensors.ToHashSet(StringComparer.Ordinal);
+        string Leader(string t) => sharesWith(t) is { } other && merged.Contains(other) ? other : t;
+        var names = tensors.Where(t => Leader(t) == t).ToList();
+        var rowOfLeader = names.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
+        return new LayerMap(names, tensors.ToDictionary(t => t, t => rowOfLeader[Leader(t)], StringComparer.Ordinal));
+    }
 
     private static LayerMap Blocks(IReadOnlyList<string> tensors, Func<string, int?> block)
     {
