@@ -16,6 +16,7 @@ COPY AdaMerging.Worker/ AdaMerging.Worker/
 # The PyTorch reference fixtures the worker's device check compares against (scripts/gpu-check.sh).
 COPY AdaMerging.Tests/Fixtures/clip_tiny/ AdaMerging.Tests/Fixtures/clip_tiny/
 COPY AdaMerging.Tests/Fixtures/clip_text/ AdaMerging.Tests/Fixtures/clip_text/
+COPY AdaMerging.Tests/Fixtures/resnet_tiny/ AdaMerging.Tests/Fixtures/resnet_tiny/
 
 # The API never computes on a GPU: it is always built on the CPU libtorch (no CUDA package in its restore graph).
 FROM sources AS build-api

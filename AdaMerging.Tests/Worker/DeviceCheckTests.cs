@@ -16,6 +16,9 @@ public sealed class DeviceCheckTests : TempDirectoryTests
         "vision tower and head against PyTorch", "text tower against PyTorch", "AdaMerging λ gradient against the CPU",
         "weight_averaging merged weights against the CPU", "task_arithmetic merged weights against the CPU",
         "ties merged weights against the CPU", "dare merged weights against the CPU", "adamerging λ after 5 layer-wise steps against the CPU",
+        "ResNet (basic blocks, torchvision names) against PyTorch", "ResNet (basic blocks, hugging_face names) against PyTorch",
+        "ResNet (bottleneck blocks, torchvision names) against PyTorch", "ResNet (bottleneck blocks, hugging_face names) against PyTorch",
+        "ResNet batch-norm statistics recomputed against PyTorch",
     ];
 
     [Fact]
@@ -34,7 +37,7 @@ public sealed class DeviceCheckTests : TempDirectoryTests
     [Fact]
     public void A_reference_the_engine_disagrees_with_fails_the_check_naming_it_with_exit_code_1()
     {
-        foreach (var fixture in new[] { "clip_tiny", "clip_text" })
+        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny/basic", "resnet_tiny/bottleneck" })
         {
             Directory.CreateDirectory(Dir.File(fixture));
             foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture)))

@@ -15,6 +15,7 @@ using AdaMerging.Benchmark.Performance;
 //   bench-merge [--tasks 4]                                    task arithmetic, TIES, DARE on a ViT-L/14 shape
 //   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
 //   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
+//   resnet-onnx-check --model DIR --onnx F [--images 16]      the converted ImageNet ResNet-18 against ONNX Runtime
 //   sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]   random CLIP-ViT base and fine-tuned checkpoints
 AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc);
 var verb = args.FirstOrDefault() ?? "help";
@@ -52,6 +53,8 @@ switch (verb)
         return StoreBenchmark.MakeCheckpoint(options);
     case "sample":
         return SampleCheckpoints.Write(options);
+    case "resnet-onnx-check":
+        return AdaMerging.Benchmark.ResNet.OnnxCheck.Run(options);
     case "sample-full-clip":
         return FullClipBenchmark.Sample(options);
     case "full-clip":

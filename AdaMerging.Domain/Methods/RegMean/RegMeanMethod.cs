@@ -34,7 +34,7 @@ public sealed class RegMeanMethod : IMergeMethod
             yield return new(RequestProblem.At("method"), RequestProblemCode.Unsupported,
                 "regmean solves for the linear layers whose inputs the base's model reports; this merge has none "
                 + (merge.Model is null ? "(no registered architecture recognises the base, so it cannot be run)"
-                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, or every linear layer excluded)"));
+                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, a ResNet (its convolutions are not solved for), or every linear layer excluded)"));
     }
 
     /// <summary>
