@@ -47,11 +47,13 @@ public static class MergePreflight
             foreach (var (id, checkpoint) in checkpoints) folders[id] = blobs.OpenFolder(checkpoint);
             var theta0 = folders[request.Base];
             var (method, options) = request.Resolve();
-            var tasks = request.Tasks.Select(t => new PreflightTask(t.Name, folders[t.Checkpoint].Weights,
-                t.Head is { } h ? heads[h].Info : CheckpointHeads.Info(theta0.Spec, folders[t.Checkpoint].Weights),
-                t.AdaptationData is { } a ? datasets[a].Info : null,
-                t.EvaluationData is { } e ? datasets[e].Info : null,
-                HeadInCheckpoint: t.Head is null && CheckpointHeads.Info(theta0.Spec, folders[t.Checkpoint].Weights) is not null)).ToList();
+            var tasks = request.Tasks.Select(t =>
+            {
+                var classifier = t.Head is null ? CheckpointHeads.Info(theta0.Spec, folders[t.Checkpoint].Weights) : null;
+                return new PreflightTask(t.Name, folders[t.Checkpoint].Weights, t.Head is { } h ? heads[h].Info : classifier,
+                    t.AdaptationData is { } a ? datasets[a].Info : null, t.EvaluationData is { } e ? datasets[e].Info : null,
+                    HeadInCheckpoint: classifier is not null);
+            }).ToList();
             var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks, method.NeedsHeads).ToList();
             if (problems.Count == 0)
             {

@@ -21,7 +21,7 @@ public static class CheckpointHeads
     /// <summary>The classifier on the device, or null as for <see cref="Info"/>.</summary>
     public static ClassificationHead? Load(ModelSpec? model, ITensorSource checkpoint, ScalarType dtype, Device device)
     {
-        if (Info(model, checkpoint) is null || model?.Classifier is not var (weight, bias)) return null;
+        if (model?.Classifier is not (var weight, var bias) || Info(model, checkpoint) is null) return null;
         using var scope = NewDisposeScope();
         var w = checkpoint.Read(weight, dtype).to(device).MoveToOuterDisposeScope();
         var b = checkpoint.Find(bias) is null ? null : checkpoint.Read(bias, dtype).to(device).MoveToOuterDisposeScope();

@@ -24,8 +24,7 @@ public static class BatchNormRecompute
     public static IReadOnlyCollection<string> Run(IModel model, MergeContext context, Dictionary<string, Tensor> merged, CancellationToken ct)
     {
         if (model is not IBatchNormalised normalised) throw new InvalidOperationException("the model has no batch norms to recompute");
-        var fixedParameters = context.Tasks.FixedParameters(context.Vectors);
-        var parameters = merged.Concat(fixedParameters.Where(f => !merged.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
+        var parameters = context.Tasks.WithFixed(merged, context.Vectors);
         var rows = Enumerable.Range(0, context.Vectors.TaskCount).Select(context.Tasks.AdaptationRows).ToList();
         return BatchStatistics.Recompute(normalised, parameters, rows, (int)CommonOptions.EvaluationBatchSize.In(context.Options), ct);
     }

@@ -19,9 +19,7 @@ public static class MergeEvaluation
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var fixedParameters = tasks.FixedParameters(vectors);
-        Dictionary<string, Tensor> With(Dictionary<string, Tensor> p) =>
-            p.Concat(fixedParameters.Where(f => !p.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
+        Dictionary<string, Tensor> With(Dictionary<string, Tensor> p) => tasks.WithFixed(p, vectors);
         Tensor Scalar(double v) => tensor(v, dtype: ScalarType.Float32, device: vectors.Device);
         var evaluated = Enumerable.Range(0, taskNames.Count).Where(k => tasks.Evaluation(k) is not null).ToList();
         double Accuracy(int k, Dictionary<string, Tensor> parameters)

@@ -89,6 +89,10 @@ public sealed class TaskInputs : IDisposable
         return _fixed;
     }
 
+    /// <summary>A model's merged tensors with the fixed ones the forward needs beside them (<see cref="FixedParameters"/>): what the model runs on.</summary>
+    public Dictionary<string, Tensor> WithFixed(IReadOnlyDictionary<string, Tensor> merged, TaskVectors vectors) =>
+        merged.Concat(FixedParameters(vectors).Where(f => !merged.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
+
     public void Dispose()
     {
         foreach (var h in _heads) h?.Dispose();

@@ -49,21 +49,19 @@ public sealed class IdempotencyTests(ServiceFixture service) : TempDirectoryTest
             var before = Directory.Exists(temp) ? Directory.GetFileSystemEntries(temp).ToHashSet() : [];
             using var first = Upload(new StallingContent(bytes, release), "upload-1");
             var running = client.SendAsync(first);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
             // The handler writing its temporary file proves the first request holds the key (the middleware takes it
             // before the handler runs): only then may a retry be sent, or a retry could take the key first.
-            while (!(Directory.Exists(temp) && Directory.GetFileSystemEntries(temp).Any(f => !before.Contains(f))) && clock.Elapsed < TimeSpan.FromSeconds(20))
-                await Task.Delay(20);
+            await Poll.UntilAsync(() => Directory.Exists(temp) && Directory.GetFileSystemEntries(temp).Any(f => !before.Contains(f)),
+                TimeSpan.FromSeconds(20), "the first upload never wrote its temporary file", everyMilliseconds: 20);
             HttpResponseMessage? concurrent = null;
-            do // until the retry sees the key held
+            await Poll.UntilAsync(async () => // until the retry sees the key held
             {
                 concurrent?.Dispose();
-                await Task.Delay(50);
                 using var retry = Upload(new ByteArrayContent(bytes), "upload-1");
                 concurrent = await client.SendAsync(retry);
-            }
-            while (concurrent.StatusCode != HttpStatusCode.Conflict && clock.Elapsed < TimeSpan.FromSeconds(20));
-            var problem = await Problems.ReadAsync(concurrent, HttpStatusCode.Conflict);
+                return concurrent.StatusCode == HttpStatusCode.Conflict;
+            }, TimeSpan.FromSeconds(20), () => $"a retry was never refused as concurrent (last: {(int?)concurrent?.StatusCode})", everyMilliseconds: 50);
+            var problem = await Problems.ReadAsync(concurrent!, HttpStatusCode.Conflict);
             Assert.Equal("idempotency_key_in_use", problem.GetProperty("code").GetString());
 
             release.SetResult();

@@ -51,7 +51,7 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
     public async Task Batch_norm_statistics_are_merged_with_their_weight_or_recomputed_on_the_adaptation_images()
     {
         var (baseId, tasks, baseTensors) = await UploadAsync();
-        var tuned = tasks.Select((_, k) => TestCheckpointsOf(k)).ToList();
+        var tuned = tasks.Select((_, k) => TaskTensors(k)).ToList();
         var mergedStats = await DownloadAsync(await MergeAsync("task_arithmetic", baseId, tasks, new { batchNormStatistics = "merge" }));
         var recomputed = await DownloadAsync(await MergeAsync("task_arithmetic", baseId, tasks, new { batchNormStatistics = "recompute", evaluationBatchSize = 8 }));
 
@@ -98,7 +98,7 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
 
     private sealed record TaskJson(string name, string checkpoint, string adaptationData, string evaluationData, string? head = null);
 
-    private Dictionary<string, torch.Tensor> TestCheckpointsOf(int k)
+    private Dictionary<string, torch.Tensor> TaskTensors(int k)
     {
         using var file = SafetensorsFile.Open(_files.File($"t{k}.safetensors"));
         return file.Tensors.ToDictionary(t => t.Name, t => file.Read(t.Name));

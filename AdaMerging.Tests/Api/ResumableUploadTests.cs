@@ -55,30 +55,24 @@ public sealed class ResumableUploadTests(ServiceFixture service) : TempDirectory
             var cut = new TaskCompletionSource();
             using var first = Tus.Patch(location, 0, new CutContent(bytes, cutAt, cut));
             var sending = client.SendAsync(first);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (await Tus.OffsetAsync(client, location) < cutAt)
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the first 60 % never reached the server");
-                await Task.Delay(20);
-            }
+            await Poll.UntilAsync(async () => await Tus.OffsetAsync(client, location) >= cutAt, TimeSpan.FromSeconds(30),
+                () => "the first 60 % never reached the server", everyMilliseconds: 20);
             cut.SetResult();
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => sending);
             Assert.Equal(cutAt, await Tus.OffsetAsync(client, location)); // exactly what arrived, kept
 
-            HttpResponseMessage resumed;
-            clock.Restart();
-            while (true) // the server may not have seen the cut yet: its PATCH holds the upload (423) until it does
+            HttpResponseMessage? resumed = null;
+            await Poll.UntilAsync(async () => // the server may not have seen the cut yet: its PATCH holds the upload (423) until it does
             {
+                resumed?.Dispose();
                 using var rest = Tus.Patch(location, cutAt, new ByteArrayContent(bytes[cutAt..]));
                 resumed = await client.SendAsync(rest);
-                if (resumed.StatusCode != HttpStatusCode.Locked || clock.Elapsed > TimeSpan.FromSeconds(20)) break;
-                resumed.Dispose();
-                await Task.Delay(100);
-            }
-            using (resumed)
+                return resumed.StatusCode != HttpStatusCode.Locked;
+            }, TimeSpan.FromSeconds(20), () => "the upload stayed locked after the cut");
+            using (var response = resumed!)
             {
-                Assert.True(resumed.StatusCode == HttpStatusCode.NoContent, await resumed.Content.ReadAsStringAsync());
-                Assert.Equal(bytes.Length.ToString(CultureInfo.InvariantCulture), resumed.Headers.GetValues("Upload-Offset").Single());
+                Assert.True(response.StatusCode == HttpStatusCode.NoContent, await response.Content.ReadAsStringAsync());
+                Assert.Equal(bytes.Length.ToString(CultureInfo.InvariantCulture), response.Headers.GetValues("Upload-Offset").Single());
             }
 
             using var sealedResponse = await client.PostAsync($"/checkpoints/{checkpoint}/seal", null);

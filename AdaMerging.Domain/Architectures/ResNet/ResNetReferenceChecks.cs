@@ -38,8 +38,8 @@ public static class ResNetReferenceChecks
         using (model)
             try
             {
-                var (weight, bias) = folder.Spec!.Classifier ?? throw new InvalidOperationException("the fixture carries a classifier");
-                using var head = new ClassificationHead(folder.Weights.Read(weight).to(device), folder.Weights.Read(bias).to(device), false);
+                using var head = Heads.CheckpointHeads.Load(folder.Spec, folder.Weights, ScalarType.Float32, device)
+                    ?? throw new InvalidOperationException("the fixture carries a classifier");
                 using var _ = no_grad();
                 var features = model.Features(θ, io.Read("pixel_values").to(device));
                 return Math.Max(ReferenceDifference.Relative(io.Read("features"), features), ReferenceDifference.Relative(io.Read("logits"), head.Logits(features)));
