@@ -8,12 +8,7 @@
 #   bench/reproduce.sh [--seed N] …      results in data/benchmark/results-seed-N.md and .json
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seed=1
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[$i]}" = --seed ] && seed=${args[$((i + 1))]}; done
-
-bench/fetch-data.sh
-scripts/prerequisites.sh fonts
+source bench/reproduction-inputs.sh "$@"
 echo "== building the benchmark (cached in data/benchmark)"
 dotnet build bench/AdaMerging.Benchmark -c Release -nologo -v q
 benchmark_dll=bench/AdaMerging.Benchmark/bin/Release/net10.0/linux-x64/AdaMerging.Benchmark.dll

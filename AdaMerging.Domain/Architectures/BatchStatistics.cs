@@ -1,4 +1,6 @@
+using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Datasets;
+using TorchSharp;
 using AdaMerging.Domain.Models;
 using static TorchSharp.torch;
 
@@ -23,11 +25,12 @@ public sealed class BatchStatistics : IDisposable
     public void Record(string norm, Tensor mean, Tensor biasedVariance, long count)
     {
         using var _ = no_grad();
-        var unbiased = biasedVariance * ((double)count / Math.Max(1, count - 1));
+        using var correction = ((double)count / Math.Max(1, count - 1)).ToScalar();   // disposed after use: alive through the call
+        var unbiased = biasedVariance.mul(correction);
         if (_sums.TryGetValue(norm, out var sum))
         {
-            sum.Mean.add_(mean);
-            sum.Variance.add_(unbiased);
+            sum.Mean.add_(mean, RootedScalars.One);
+            sum.Variance.add_(unbiased, RootedScalars.One);
             unbiased.Dispose();
             _sums[norm] = (sum.Mean, sum.Variance, sum.Batches + 1);
         }
@@ -73,8 +76,9 @@ public sealed class BatchStatistics : IDisposable
         using var _ = no_grad();
         foreach (var (norm, (mean, variance, batches)) in _sums)
         {
-            parameters[norm + ".running_mean"].copy_(mean / batches);
-            parameters[norm + ".running_var"].copy_(variance / batches);
+            using var count = ((double)batches).ToScalar();
+            parameters[norm + ".running_mean"].copy_(mean.div(count));
+            parameters[norm + ".running_var"].copy_(variance.div(count));
         }
     }
 

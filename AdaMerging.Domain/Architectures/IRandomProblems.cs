@@ -31,6 +31,9 @@ public interface IRandomProblem : IDisposable
 
     /// <summary>The float32 model's bytes.</summary>
     long ModelBytes { get; }
+
+    /// <summary>What one image costs the model at the problem's image size, for the memory estimate (bench-memory's).</summary>
+    ModelMemory Memory { get; }
 }
 
 public static class RandomProblems

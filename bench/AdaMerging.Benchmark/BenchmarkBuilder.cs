@@ -29,10 +29,8 @@ public sealed class BenchmarkBuilder(BenchmarkSettings settings, string rawDirec
 
     public string Build()
     {
-        if (File.Exists(Path.Combine(Directory, "build.json"))) { Log($"cached: {Directory}"); return Directory; }
-        var staging = Directory + ".partial";
-        if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
-        System.IO.Directory.CreateDirectory(staging);
+        if (BuildFolder.IsBuilt(Directory)) { Log($"cached: {Directory}"); return Directory; }
+        var staging = BuildFolder.FreshStaging(Directory);
         torch.random.manual_seed(settings.Seed);
         var config = settings.Config;
         var encoder = new ClipVisionEncoder(config);
@@ -156,7 +154,8 @@ public sealed class BenchmarkBuilder(BenchmarkSettings settings, string rawDirec
             new Dictionary<string, string> { ["normalize"] = "true", ["classes"] = JsonSerializer.Serialize(classes) });
     }
 
-    private static void SaveDataset(string path, Tensor grayImages, Tensor labels)
+    /// <summary>Gray uint8 images replicated to RGB, with their labels, as a tensor dataset the service reads.</summary>
+    internal static void SaveDataset(string path, Tensor grayImages, Tensor labels)
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var rgb = grayImages.expand(-1, 3, -1, -1).contiguous();

@@ -19,12 +19,18 @@ public static class Glyphs
             : throw new InvalidOperationException($"no TrueType fonts under {root}; install fonts-dejavu-core (scripts/prerequisites.sh fonts)");
     }
 
-    public static GrayImages Render(int count, int size, int seed)
+    public static GrayImages Render(int count, int size, int seed) => Render(count, size, seed, out _, out _);
+
+    /// <summary>The same, with each image's font as an index into <paramref name="fontFiles"/> (the files SkiaSharp opened).</summary>
+    public static GrayImages Render(int count, int size, int seed, out int[] fonts, out IReadOnlyList<string> fontFiles)
     {
         var random = new Random(seed);
-        var typefaces = FontFiles().Select(f => SKTypeface.FromFile(f)).Where(t => t is not null).ToList();
+        var opened = FontFiles().Select(f => (File: f, Face: SKTypeface.FromFile(f))).Where(t => t.Face is not null).ToList();
+        var typefaces = opened.Select(t => t.Face).ToList();
+        fontFiles = [.. opened.Select(t => t.File)];
         var pixels = new byte[count * size * size];
         var labels = new int[count];
+        fonts = new int[count];
         var info = new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
         using var canvas = new SKCanvas(bitmap);
@@ -33,7 +39,8 @@ public static class Glyphs
         {
             int label = random.Next(Letters.Length);
             labels[i] = label;
-            using var font = new SKFont(typefaces[random.Next(typefaces.Count)], size * (0.6f + 0.3f * random.NextSingle()));
+            fonts[i] = random.Next(typefaces.Count);
+            using var font = new SKFont(typefaces[fonts[i]], size * (0.6f + 0.3f * random.NextSingle()));
             var text = Letters[label].ToString();
             font.MeasureText(text, out var bounds);
             paint.Style = random.Next(3) == 0 ? SKPaintStyle.StrokeAndFill : SKPaintStyle.Fill;

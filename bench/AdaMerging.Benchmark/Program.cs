@@ -6,7 +6,8 @@ using AdaMerging.Benchmark;
 using AdaMerging.Benchmark.Performance;
 
 // build [--seed N] [--name value …]: builds (or finds cached) the benchmark folder and prints its path last.
-// run --url URL --key KEY --benchmark DIR [--tasks a,b,…] [--steps N] [--out FILE]: every method through the service.
+// run --url URL --key KEY --benchmark DIR [--tasks a,b,…] [--steps N] [--out FILE] [--suite vit|resnet]
+//     [--batch-norm-statistics merge|recompute|auto]: every method through the service.
 // The performance harness (docs/performance.md):
 //   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
 //   bench-step --memory-steps 500 [--memory-size small]      RSS and live tensors every 50 steps
@@ -16,6 +17,7 @@ using AdaMerging.Benchmark.Performance;
 //   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
 //   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
 //   resnet-onnx-check --model DIR --onnx F [--images 16]      the converted ImageNet ResNet-18 against ONNX Runtime
+//   resnet-build [--seed N] [--size 64] [--model data/resnet18/model]   the ResNet-18 benchmark (docs/reproduction.md)
 //   sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]   random CLIP-ViT base and fine-tuned checkpoints
 AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc);
 var verb = args.FirstOrDefault() ?? "help";
@@ -53,6 +55,25 @@ switch (verb)
         return StoreBenchmark.MakeCheckpoint(options);
     case "sample":
         return SampleCheckpoints.Write(options);
+    case "resnet-build":
+        TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
+        Console.WriteLine(new AdaMerging.Benchmark.ResNet.ResNetBenchmarkBuilder(new AdaMerging.Benchmark.ResNet.ResNetBenchmarkSettings
+        {
+            Seed = options.WholeNumber("seed", 1),
+            Tasks = options.Get("tasks", ""),
+            ImageSize = options.WholeNumber("size", 64),
+            TrainImagesPerTask = options.WholeNumber("train-images", 4000),
+            TestImagesPerTask = options.WholeNumber("test-images", 500),
+            FineTuneSteps = options.WholeNumber("finetune-steps", 200),
+            FineTuneLearningRate = options.Real("finetune-lr", 3e-4),
+            TrainingModeBatchNorm = options.Get("batch-norm", "frozen") switch
+            {
+                "frozen" => false,
+                "train" => true,
+                var other => throw new ArgumentException($"--batch-norm is frozen or train, not {other}"),
+            },
+        }, options.Get("model", "data/resnet18/model"), options.Get("raw", "data/benchmark/raw"), options.Get("out", "data/resnet-benchmark")).Build());
+        return 0;
     case "resnet-onnx-check":
         return AdaMerging.Benchmark.ResNet.OnnxCheck.Run(options);
     case "sample-full-clip":
@@ -67,13 +88,15 @@ switch (verb)
 static async Task<int> RunThroughService(BenchOptions options)
 {
     var benchmark = options.Required("benchmark");
-    var build = JsonSerializer.Deserialize<BuildDiagnostics>(File.ReadAllText(Path.Combine(benchmark, "build.json")), Json.Indented)!;
-    var all = build.Tasks.Select(t => t.Task).ToList();
+    // Either benchmark's build.json (glyph ViT or ResNet-18) lists its tasks by name.
+    var build = JsonNode.Parse(File.ReadAllText(Path.Combine(benchmark, "build.json")))!;
+    var all = build["tasks"]!.AsArray().Select(t => t!["task"]!.GetValue<string>()).ToList();
     var tasks = options.Get("tasks", string.Join(",", all)).Split(',', StringSplitOptions.RemoveEmptyEntries);
     var common = new JsonObject();
     if (options.Get("steps", "") is { Length: > 0 } steps) common["steps"] = int.Parse(steps, CultureInfo.InvariantCulture);
     if (options.Get("merge-seed", "") is { Length: > 0 } seed) common["seed"] = long.Parse(seed, CultureInfo.InvariantCulture);
-    var methods = ServiceBenchmark.AllMethods(common);
+    if (options.Get("batch-norm-statistics", "") is { Length: > 0 } statistics) common["batchNormStatistics"] = statistics;
+    var methods = options.Get("suite", "vit") == "resnet" ? ServiceBenchmark.ResNetMethods(common) : ServiceBenchmark.AllMethods(common);
     if (options.Get("methods", "") is { Length: > 0 } only) methods = methods.Where(m => only.Split(',').Contains(m.Label)).ToList();
     using var client = ServiceClient.Create(options.Required("url"), options.Required("key"));
     var run = new ServiceBenchmark(client, benchmark, Console.Out);

@@ -19,7 +19,8 @@ public sealed record MethodRun(string Label, string Method, JsonObject Options);
 /// <summary>The benchmark's tasks uploaded to the service: ids of the base, and per task its checkpoint, head and data.</summary>
 public sealed record UploadedBenchmark(string Base, IReadOnlyList<UploadedTask> Tasks);
 
-public sealed record UploadedTask(string Name, string Checkpoint, string Head, string Dataset);
+/// <summary>A task's uploads; no head where its checkpoint carries its classifier (the ResNet benchmark's fc).</summary>
+public sealed record UploadedTask(string Name, string Checkpoint, string? Head, string Dataset);
 
 /// <summary>
 /// Runs every method through the real service (HTTP API, queue, worker) on a built benchmark and prints the paper's
@@ -52,16 +53,32 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         Run("layer-wise AdaMerging over TSV-M parts from λ 0.9", "adamerging", common, ("granularity", "layer"), ("vectors", "tsv"), ("initialLambda", 0.9)),
     ];
 
+    /// <summary>
+    /// The ResNet-18 benchmark's rows (docs/reproduction.md, "ResNet-18"): every method with the running statistics as
+    /// <paramref name="common"/> says (the runs pass merge), then task arithmetic and layer-wise AdaMerging with them
+    /// recomputed, the evidence for batchNormStatistics' default. RegMean is not a row: ResNet has no linear layer
+    /// among its merged tensors (its classifier is the head), so the service refuses it (docs/algorithm.md, "RegMean").
+    /// </summary>
+    public static IReadOnlyList<MethodRun> ResNetMethods(JsonObject common) =>
+    [
+        .. AllMethods(common).Where(m => m.Method != "regmean" && !m.Label.Contains("TSV-M parts", StringComparison.Ordinal)),
+        Run("task arithmetic, statistics recomputed", "task_arithmetic", common, ("batchNormStatistics", "recompute")),
+        Run("layer-wise AdaMerging, statistics recomputed", "adamerging", common, ("granularity", "layer"), ("batchNormStatistics", "recompute")),
+    ];
+
     public async Task<UploadedBenchmark> UploadAsync(IReadOnlyList<string> taskNames)
     {
         var baseId = await client.UploadCheckpointAsync(Path.Combine(benchmark, "base"), "pre-trained");
         var tasks = new List<UploadedTask>();
         foreach (var name in taskNames)
+        {
+            var head = Path.Combine(benchmark, "heads", name + ".safetensors");
             tasks.Add(new UploadedTask(name,
                 await client.UploadCheckpointAsync(Path.Combine(benchmark, "tasks", name), name),
-                await client.UploadFileAsync("heads", Path.Combine(benchmark, "heads", name + ".safetensors"), name),
+                File.Exists(head) ? await client.UploadFileAsync("heads", head, name) : null,
                 await client.UploadFileAsync("datasets", Path.Combine(benchmark, "datasets", name + ".safetensors"), name + " test")));
-        Log($"uploaded the base and {tasks.Count} tasks (checkpoint, head, test images)");
+        }
+        Log($"uploaded the base and {tasks.Count} tasks (checkpoint, head unless the checkpoint has it, test images)");
         return new UploadedBenchmark(baseId, tasks);
     }
 
@@ -71,10 +88,11 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         var submitted = new List<(MethodRun Run, string Id)>();
         foreach (var m in methods)
         {
-            var tasks = new JsonArray([.. uploaded.Tasks.Select(t => (JsonNode?)new JsonObject
+            var tasks = new JsonArray([.. uploaded.Tasks.Select(t =>
             {
-                ["name"] = t.Name, ["checkpoint"] = t.Checkpoint, ["head"] = t.Head,
-                ["adaptationData"] = t.Dataset, ["evaluationData"] = t.Dataset,
+                var task = new JsonObject { ["name"] = t.Name, ["checkpoint"] = t.Checkpoint, ["adaptationData"] = t.Dataset, ["evaluationData"] = t.Dataset };
+                if (t.Head is not null) task["head"] = t.Head;
+                return (JsonNode?)task;
             })]);
             var request = new JsonObject { ["method"] = m.Method, ["base"] = uploaded.Base, ["tasks"] = tasks, ["options"] = m.Options.DeepClone() };
             submitted.Add((m, await client.SubmitAsync(request)));

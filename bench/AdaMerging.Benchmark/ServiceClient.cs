@@ -20,7 +20,8 @@ public sealed class ServiceClient(HttpClient http) : IDisposable
     public async Task<string> UploadCheckpointAsync(string folder, string name, params string[] files)
     {
         using var form = new MultipartFormDataContent();
-        foreach (var file in files.Length > 0 ? files : ["config.json", "model.safetensors"])
+        // By default every file of the folder (config.json, model.safetensors, a ResNet's preprocessor_config.json).
+        foreach (var file in files.Length > 0 ? files : System.IO.Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray())
         {
             var part = new StreamContent(File.OpenRead(Path.Combine(folder, file)));
             part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

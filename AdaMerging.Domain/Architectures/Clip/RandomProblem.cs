@@ -30,6 +30,7 @@ public sealed class RandomProblem : IRandomProblem
         Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
         tasks.ForEach(t => t.Dispose());
         Encoder = new ClipVisionEncoder(config);
+        Memory = ClipMemory.Of(config);
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
             new ClassificationHead(OnDevice(randn([10, config.ProjectionDim], generator: g), device), null, true),
@@ -54,6 +55,8 @@ public sealed class RandomProblem : IRandomProblem
 
     /// <summary>The encoder's parameters in float32.</summary>
     public long ModelBytes { get; }
+
+    public ModelMemory Memory { get; }
 
     public void Dispose()
     {

@@ -1,4 +1,6 @@
+using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -8,11 +10,16 @@ namespace AdaMerging.Domain.Architectures.ResNet;
 /// A ResNet over parameters in its checkpoint's own names (docs/algorithm.md, "ResNet"), in stages: the stem
 /// (7×7 convolution, batch norm, ReLU, 3×3 max pool), each residual block, and the global average pool to the
 /// features the heads take. Batch norms use their running statistics (evaluation mode, as during AdaMerging); a
-/// model made with <see cref="WithBatchStatistics"/> normalises with each batch's own and records them instead.
+/// model made with <see cref="WithBatchStatistics"/> normalises with each batch's own and records them instead, and one
+/// made by <see cref="ForTraining"/> normalises with each batch's own, differentiably, as training mode does.
 /// </summary>
-public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchStatistics? recorder = null) : IModel, IBatchNormalised
+public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchStatistics? recorder = null, bool training = false)
+    : IModel, IBatchNormalised
 {
     public ResNetConfig Config { get; } = config;
+
+    /// <summary>ε as a Scalar the model keeps alive while it runs (<see cref="RootedScalars"/>).</summary>
+    private readonly Scalar _epsilon = config.BatchNormEps.ToScalar();
 
     public ResNetNames Names { get; } = names;
 
@@ -34,6 +41,9 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
 
     /// <summary>The same network normalising with batch statistics, telling <paramref name="statistics"/> each batch norm's (batch-norm recomputation).</summary>
     public IFeatureStages WithBatchStatistics(BatchStatistics statistics) => new ResNetModel(Config, Names, statistics);
+
+    /// <summary>The same network in training mode: batch norms normalise with their batch's statistics, gradients flowing through them (fine-tuning, bench/).</summary>
+    public ResNetModel ForTraining() => new(Config, Names, null, training: true);
 
     /// <summary>ResNet has no linear layer among the merged tensors (its classifier is a head): RegMean observes none.</summary>
     public IModel Observed(Action<string, Tensor> linearInputs) => this;
@@ -78,7 +88,7 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
             var (conv, norm) = Names.Shortcut(stage, block);
             identity = Norm(θ, norm, Convolution(x, θ[conv + ".weight"], stride, 0));
         }
-        return F.relu(y + identity).MoveToOuterDisposeScope();
+        return F.relu(y.add(identity, RootedScalars.One)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -109,10 +119,15 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
     private Tensor Norm(IReadOnlyDictionary<string, Tensor> θ, string norm, Tensor x)
     {
         Tensor mean, variance;
-        if (recorder is null)
+        if (training)
+        {
+            mean = x.mean([0, 2, 3]);
+            variance = x.var([0, 2, 3], unbiased: false);
+        }
+        else if (recorder is null)
         {
             mean = θ[norm + ".running_mean"];
-            variance = θ[norm + ".running_var"].clamp_min(0);
+            variance = θ[norm + ".running_var"].clamp_min(RootedScalars.Zero);
         }
         else
         {
@@ -121,8 +136,9 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
             variance = x.var([0, 2, 3], unbiased: false);
             recorder.Record(norm, mean, variance, x.numel() / x.shape[1]);
         }
-        var scale = (θ[norm + ".weight"] * (variance + Config.BatchNormEps).rsqrt()).reshape(1, -1, 1, 1);
-        var shift = θ[norm + ".bias"].reshape(1, -1, 1, 1) - mean.reshape(1, -1, 1, 1) * scale;
-        return x * scale + shift;
+        // Explicit Scalars the process keeps alive, not implicit ones (RootedScalars says why).
+        var scale = θ[norm + ".weight"].mul(variance.add(_epsilon, RootedScalars.One).rsqrt()).reshape(1, -1, 1, 1);
+        var shift = θ[norm + ".bias"].reshape(1, -1, 1, 1).add(mean.reshape(1, -1, 1, 1).mul(scale), RootedScalars.MinusOne);
+        return x.mul(scale).add(shift, RootedScalars.One);
     }
 }

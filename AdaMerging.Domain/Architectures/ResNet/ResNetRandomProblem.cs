@@ -26,6 +26,7 @@ public sealed class ResNetRandomProblem : IRandomProblem
         Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
         tasks.ForEach(t => t.Dispose());
         Model = new ResNetModel(config, ResNetNames.TorchVision);
+        Memory = ResNetMemory.Of(config, imageSize);
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
             new ClassificationHead(OnDevice(randn([10, config.FeatureSize], generator: g) * 0.1, device), null, false),
@@ -39,6 +40,8 @@ public sealed class ResNetRandomProblem : IRandomProblem
     public IReadOnlyList<AdaMergingTask> Tasks { get; }
 
     public long ModelBytes { get; }
+
+    public ModelMemory Memory { get; }
 
     public void Dispose()
     {

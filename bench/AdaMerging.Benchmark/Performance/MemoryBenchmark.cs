@@ -1,4 +1,4 @@
-using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Architectures;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMerging.Domain.Diagnostics;
@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace AdaMerging.Benchmark.Performance;
 
 /// <summary>
-/// `bench-memory`: the resident memory of layer-wise AdaMerging steps, one child process per way of taking the
+/// `bench-memory`: for any registered size (CLIP ViTs, ResNets: <see cref="RandomProblems"/>), the resident memory of layer-wise AdaMerging steps, one child process per way of taking the
 /// gradient (one graph over all tasks, task by task, task by task with checkpointing), so no allocator state carries
 /// over (`--steps 0` takes a single step, for shapes whose steps take minutes): resident after setup against θ0 + K task vectors, the peak over the steps against the model, the step time,
 /// and the service's estimate of the peak beside the measurement (docs/performance.md, "Memory").
@@ -37,7 +37,7 @@ public static class MemoryBenchmark
             // As the worker process runs (its Program.cs), unless asked for glibc's defaults.
             if (allocator == "worker") ProcessMemory.ReturnLargeFreesToTheSystem();
             set_num_threads(Environment.ProcessorCount);
-            Measure(Modes.Single(m => m.Name == one), ModelShapes.Named(size), k, batch, steps, dtype);
+            Measure(Modes.Single(m => m.Name == one), size, k, batch, steps, dtype);
             return 0;
         }
         var modes = options.Get("modes", string.Join(",", Modes.Select(m => m.Name))).Split(',');
@@ -60,13 +60,13 @@ public static class MemoryBenchmark
     private static string Ratio(string a, string b) =>
         (double.Parse(a, CultureInfo.InvariantCulture) / double.Parse(b, CultureInfo.InvariantCulture)).ToString("F2", CultureInfo.InvariantCulture);
 
-    private static void Measure(Mode mode, ClipVisionConfig config, int k, int batch, int steps, ScalarType dtype)
+    private static void Measure(Mode mode, string size, int k, int batch, int steps, ScalarType dtype)
     {
         GC.Collect();
         long start = ProcessMemory.Resident();
-        using var problem = new RandomProblem(config, k, batch, dtype);
+        using var problem = RandomProblems.Of(size).Random(size, k, batch, dtype, CPU);
         var settings = new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1, Graph = mode.Graph, Checkpointing = mode.Checkpointing };
-        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
         GC.Collect();
         long setup = ProcessMemory.Resident() - start;
@@ -78,7 +78,7 @@ public static class MemoryBenchmark
         long peak = sampler.Peak - start;
         var step = steps == 0 ? warmUp : Timing.Median(times);   // --steps 0: one step, its time with the warm-up's costs
         double model = problem.ModelBytes, vectors = problem.Vectors.Bytes;
-        var estimate = MemoryEstimate.AdaMergingSteps(ClipMemory.Of(config), problem.Vectors.ParameterCount, k, batch, dtype, mode.Checkpointing, mode.Graph);
+        var estimate = MemoryEstimate.AdaMergingSteps(problem.Memory, problem.Vectors.ParameterCount, k, batch, dtype, mode.Checkpointing, mode.Graph);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{mode.Name}: resident after setup {setup / 1e6:F0} MB = {setup / vectors:F3}× θ0 + K task vectors ({vectors / 1e6:F0} MB); " +
             $"peak {peak / 1e6:F0} MB = {peak / model:F2}× the float32 model ({model / 1e6:F1} MB), (K + 3) × model = {(k + 3) * model / 1e6:F0} MB, " +

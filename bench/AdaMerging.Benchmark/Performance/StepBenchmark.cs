@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Diagnostics;
 using System.Diagnostics;
@@ -14,7 +15,8 @@ using static TorchSharp.torch;
 namespace AdaMerging.Benchmark.Performance;
 
 /// <summary>
-/// `bench-step`: where an AdaMerging step's time goes, for CLIP ViTs with random weights, against what the same run
+/// `bench-step`: where an AdaMerging step's time goes, for any registered size with random weights (CLIP ViTs,
+/// ResNets: <see cref="RandomProblems"/>), against what the same run
 /// measures as the bound: a plain forward+backward of the same images (interleaved with the steps, so both see the
 /// same machine), the analytic matmul FLOPs against a GEMM of the model's own MLP shape in the same dtype, and peak
 /// RSS against (K + 2) × the model's float32 bytes.
@@ -29,7 +31,7 @@ public static class StepBenchmark
         if (options.Get("memory-steps", "0") is var m && m != "0")
         {
             set_num_threads(Environment.ProcessorCount);
-            MemoryOverSteps(Config(options.Get("memory-size", "small")), k, batch, int.Parse(m, CultureInfo.InvariantCulture));
+            MemoryOverSteps(options.Get("memory-size", "small"), k, batch, int.Parse(m, CultureInfo.InvariantCulture));
             return 0;
         }
         if (sizes.Length == 1 && precisions.Length == 1)
@@ -37,7 +39,7 @@ public static class StepBenchmark
             set_num_threads(Environment.ProcessorCount);
             var size = sizes[0];
             int steps = options.WholeNumber("steps", size == "vit-b-32" ? 2 : size == "small" ? 10 : 20);
-            var result = Measure(size, Config(size), k, batch, steps, precisions[0] == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32);
+            var result = Measure(size, k, batch, steps, precisions[0] == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32);
             Console.WriteLine(FormattableString.Invariant($"RESULT {result.Step.TotalMilliseconds} {result.VectorBytes}"));
             return 0;
         }
@@ -52,8 +54,6 @@ public static class StepBenchmark
         }
         return 0;
     }
-
-    private static ClipVisionConfig Config(string size) => ModelShapes.Named(size);
 
     private static Result? Child(BenchOptions options, string size, string precision)
     {
@@ -86,13 +86,13 @@ public static class StepBenchmark
 
     private sealed record Result(TimeSpan Step, long VectorBytes);
 
-    private static Result Measure(string label, ClipVisionConfig config, int k, int batch, int steps, ScalarType dtype)
+    private static Result Measure(string label, int k, int batch, int steps, ScalarType dtype)
     {
         GC.Collect();
         long rssStart = ProcessMemory.Resident();
-        using var problem = new RandomProblem(config, k, batch, dtype);
+        using var problem = RandomProblems.Of(label).Random(label, k, batch, dtype, CPU);
         var settings = new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1 };
-        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
         using var plain = new PlainStep(problem, batch);
 
@@ -114,30 +114,35 @@ public static class StepBenchmark
 
         var step = Timing.Median(timings.Select(t => t.Total));
         var plainStep = Timing.Median(plainTimes);
-        double flops = 3 * ForwardFlops(config) * k * batch;
-        double gemm = GemmRate(config, k * batch, dtype);
-        Console.WriteLine($"{label} (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, {config.ImageSize} px), {dtype}: " +
-            $"{problem.ModelBytes / 1e6:F1} MB of float32 parameters, {steps} measured steps");
+        Console.WriteLine($"{label} ({RandomProblems.Of(label).Describe(label)}), {dtype}: {problem.ModelBytes / 1e6:F1} MB of float32 parameters, {steps} measured steps");
         Console.WriteLine($"  step {Ms(step)} = data {Ms(Timing.Median(timings.Select(t => t.Data)))} + merge {Ms(Timing.Median(timings.Select(t => t.Merge)))} " +
             $"+ forward {Ms(Timing.Median(timings.Select(t => t.Forward)))} + backward {Ms(Timing.Median(timings.Select(t => t.Backward)))} " +
             $"+ λ gradient {Ms(Timing.Median(timings.Select(t => t.LambdaGradient)))} + Adam {Ms(Timing.Median(timings.Select(t => t.Optimizer)))}");
         Console.WriteLine($"  plain forward+backward of the same {k}×{batch} images (weights as leaves): {Ms(plainStep)} → step / plain = {step / plainStep:F3}×");
-        Console.WriteLine($"  {flops / 1e9:F1} GFLOP of matmuls per step (3 × forward) → {flops / step.TotalSeconds / 1e9:F1} GFLOP/s; " +
-            $"GEMM of the MLP's shape [{k * batch * Tokens(config)}×{config.HiddenSize}]·[{config.HiddenSize}×{config.IntermediateSize}] {gemm / 1e9:F1} GFLOP/s " +
-            $"→ step at {100 * flops / step.TotalSeconds / gemm:F1} % of GEMM (plain step {100 * flops / plainStep.TotalSeconds / gemm:F1} %)");
+        if (problem is RandomProblem { Encoder.Config: var config }) Efficiency(config, k, batch, dtype, step, plainStep);
         Console.WriteLine($"  resident after setup {resident / 1e6:F0} MB (θ0 + K task vectors = {problem.Vectors.Bytes / 1e6:F0} MB); " +
             $"peak of these AdaMerging and plain steps together {peak / 1e6:F0} MB (AdaMerging's own: bench-memory)");
         return new Result(step, problem.Vectors.Bytes);
     }
 
-    /// <summary>RSS and live tensors after every 50 of <paramref name="steps"/> steps: memory must stay flat.</summary>
-    private static void MemoryOverSteps(ClipVisionConfig config, int k, int batch, int steps)
+    /// <summary>A ViT's step against the analytic matmul FLOPs and a GEMM of its MLP's shape in the same dtype.</summary>
+    private static void Efficiency(ClipVisionConfig config, int k, int batch, ScalarType dtype, TimeSpan step, TimeSpan plainStep)
     {
-        using var problem = new RandomProblem(config, k, batch, ScalarType.Float32);
+        double flops = 3 * ForwardFlops(config) * k * batch;
+        double gemm = GemmRate(config, k * batch, dtype);
+        Console.WriteLine($"  {flops / 1e9:F1} GFLOP of matmuls per step (3 × forward) → {flops / step.TotalSeconds / 1e9:F1} GFLOP/s; " +
+            $"GEMM of the MLP's shape [{k * batch * Tokens(config)}×{config.HiddenSize}]·[{config.HiddenSize}×{config.IntermediateSize}] {gemm / 1e9:F1} GFLOP/s " +
+            $"→ step at {100 * flops / step.TotalSeconds / gemm:F1} % of GEMM (plain step {100 * flops / plainStep.TotalSeconds / gemm:F1} %)");
+    }
+
+    /// <summary>RSS and live tensors after every 50 of <paramref name="steps"/> steps: memory must stay flat.</summary>
+    private static void MemoryOverSteps(string size, int k, int batch, int steps)
+    {
+        using var problem = RandomProblems.Of(size).Random(size, k, batch, ScalarType.Float32, CPU);
         var settings = new AdaMergingSettings { Steps = steps, BatchSize = batch, Seed = 1 };
-        using var run = new AdaMergingRun(problem.Encoder, new Dictionary<string, Tensor>(), problem.Vectors,
+        using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
-        Console.WriteLine($"memory over {steps} steps (hidden {config.HiddenSize}, {config.NumHiddenLayers} layers, K = {k}, batch {batch}):");
+        Console.WriteLine($"memory over {steps} steps ({RandomProblems.Of(size).Describe(size)}, K = {k}, batch {batch}):");
         long first = 0;
         run.Run(p =>
         {
@@ -182,11 +187,11 @@ public static class StepBenchmark
     /// <summary>An ordinary training step of the same model and images: forward through leaf weights, backward to them.</summary>
     private sealed class PlainStep : IDisposable
     {
-        private readonly RandomProblem _problem;
+        private readonly IRandomProblem _problem;
         private readonly Dictionary<string, Tensor> _weights;
         private readonly List<Tensor> _images;
 
-        public PlainStep(RandomProblem problem, int batch)
+        public PlainStep(IRandomProblem problem, int batch)
         {
             _problem = problem;
             _weights = problem.Vectors.Combine((_, _) => tensor(0.3f)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
@@ -199,7 +204,7 @@ public static class StepBenchmark
             var clock = Stopwatch.StartNew();
             Tensor total = zeros(1);
             for (int k = 0; k < _images.Count; k++)
-                total = total + AdaMergingRun.Entropy(_problem.Tasks[k].Head.Logits(_problem.Encoder.Forward(_weights, _images[k]).to_type(ScalarType.Float32)));
+                total = total + AdaMergingRun.Entropy(_problem.Tasks[k].Head.Logits(_problem.Model.Features(_weights, _images[k]).to_type(ScalarType.Float32)));
             foreach (var w in _weights.Values) w.grad?.zero_();
             total.backward();
             return clock.Elapsed;
