@@ -38,6 +38,24 @@ public interface IRandomProblem : IDisposable
 
 public static class RandomProblems
 {
+    /// <summary>Frees a problem's task vectors and each task's head and images.</summary>
+    public static void Release(TaskVectors vectors, IEnumerable<AdaMergingTask> tasks)
+    {
+        vectors.Dispose();
+        foreach (var t in tasks)
+        {
+            t.Head.Dispose();
+            t.Adaptation.Dispose();
+        }
+    }
+
+    /// <summary>A tensor drawn on the CPU moved to <paramref name="device"/> (the CPU one freed), or itself on the CPU.</summary>
+    public static Tensor OnDevice(Tensor t, Device device)
+    {
+        if (device.type == TorchSharp.DeviceType.CPU) return t;
+        using (t) return t.to(device);
+    }
+
     /// <summary>The architecture that knows a size, or an error naming every size known.</summary>
     public static IRandomProblems Of(string size) =>
         ModelArchitectures.All.OfType<IRandomProblems>().FirstOrDefault(a => a.Sizes.Contains(size))

@@ -41,7 +41,7 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
         Assert.Contains("layer2.0.downsample.1.weight", rows);
         Assert.DoesNotContain(rows, r => r!.Contains("running_", StringComparison.Ordinal) || r.StartsWith("fc.", StringComparison.Ordinal));
 
-        var merged = await DownloadAsync(merge);
+        var merged = await TinyService.DownloadModelAsync(service, _files, merge);
         Assert.Equal(baseTensors.Keys.Order(StringComparer.Ordinal), merged.Keys.Order(StringComparer.Ordinal));
         Assert.True(baseTensors["fc.weight"].equal(merged["fc.weight"]).all().item<bool>(), "the base's classifier is carried");
         Assert.Equal(baseTensors["bn1.num_batches_tracked"].item<long>(), merged["bn1.num_batches_tracked"].item<long>());
@@ -52,15 +52,15 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
     {
         var (baseId, tasks, baseTensors) = await UploadAsync();
         var tuned = tasks.Select((_, k) => TaskTensors(k)).ToList();
-        var mergedStats = await DownloadAsync(await MergeAsync("task_arithmetic", baseId, tasks, new { batchNormStatistics = "merge" }));
-        var recomputed = await DownloadAsync(await MergeAsync("task_arithmetic", baseId, tasks, new { batchNormStatistics = "recompute", evaluationBatchSize = 8 }));
+        var mergedStats = await TinyService.DownloadModelAsync(service, _files, await MergeAsync("task_arithmetic", baseId, tasks, new { batchNormStatistics = "merge" }));
+        var recomputed = await TinyService.DownloadModelAsync(service, _files, await MergeAsync("task_arithmetic", baseId, tasks, new { batchNormStatistics = "recompute", evaluationBatchSize = 8 }));
 
         foreach (var name in new[] { "bn1.running_mean", "layer2.0.bn2.running_var", "layer1.0.conv1.weight" })
         {
             var expected = baseTensors[name] + 0.3 * tuned.Select(t => t[name] - baseTensors[name]).Aggregate((a, b) => a + b);
-            AssertClose(expected, mergedStats[name], name);
+            TinyService.AssertClose(expected, mergedStats[name], name);
         }
-        AssertClose(mergedStats["layer1.0.conv1.weight"], recomputed["layer1.0.conv1.weight"], "the weights");
+        TinyService.AssertClose(mergedStats["layer1.0.conv1.weight"], recomputed["layer1.0.conv1.weight"], "the weights");
 
         // The statistics the service wrote are those the merged weights give on the tasks' own images.
         using var folder = ResNetTiny.OpenTorchVision();
@@ -71,7 +71,7 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
         Assert.Equal(8, layers.Count);   // the stem, four in the blocks, the shortcut's
         foreach (var layer in layers)
         {
-            AssertClose(parameters[layer + ".running_var"], recomputed[layer + ".running_var"], layer);
+            TinyService.AssertClose(parameters[layer + ".running_var"], recomputed[layer + ".running_var"], layer);
             Assert.False(mergedStats[layer + ".running_mean"].allclose(recomputed[layer + ".running_mean"]), $"{layer}: recomputed equals merged");
         }
         rows.ForEach(r => r.Dispose());
@@ -139,19 +139,5 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
         var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString(), TimeSpan.FromMinutes(2));
         Assert.True(merge.GetProperty("status").GetString() == "succeeded", $"{method}: {merge}");
         return merge;
-    }
-
-    private async Task<Dictionary<string, torch.Tensor>> DownloadAsync(JsonElement merge)
-    {
-        var path = _files.File($"{merge.GetProperty("id").GetString()}.safetensors");
-        await File.WriteAllBytesAsync(path, await service.Client.GetByteArrayAsync(merge.GetProperty("links").GetProperty("model").GetString()));
-        using var file = SafetensorsFile.Open(path);
-        return file.Tensors.ToDictionary(t => t.Name, t => file.Read(t.Name));
-    }
-
-    private static void AssertClose(torch.Tensor expected, torch.Tensor actual, string name)
-    {
-        double difference = (expected - actual).abs().max().item<float>();
-        Assert.True(difference <= 1e-5, $"{name}: largest difference {difference:E2}");
     }
 }

@@ -41,11 +41,11 @@ public sealed class TestArchitectureServiceTests(ServiceFixture service) : IClas
             var accuracy = report.GetProperty("accuracy").EnumerateArray().ToList();
             Assert.Equal(["t0", "t1", "t2"], accuracy.Select(a => a.GetProperty("task").GetString()));
             Assert.All(accuracy, a => Assert.InRange(a.GetProperty("merged").GetDouble(), 0, 1));
-            var merged = await DownloadAsync(merge);
+            var merged = await TinyService.DownloadModelAsync(service, _files, merge);
             Assert.Equal(baseTensors.Keys.Order(StringComparer.Ordinal), merged.Keys.Order(StringComparer.Ordinal));
             if (method.Name == "task_arithmetic")
                 foreach (var (name, θ0) in baseTensors)   // θ0 + 0.3 Σk τk, the default λ
-                    AssertClose(θ0 + 0.3 * taskTensors.Select(t => t[name] - θ0).Aggregate((a, b) => a + b), merged[name], name);
+                    TinyService.AssertClose(θ0 + 0.3 * taskTensors.Select(t => t[name] - θ0).Aggregate((a, b) => a + b), merged[name], name);
             if (method.Name == "adamerging")   // one row per layer of the MLP (its blocks), none before or after them
                 Assert.Equal(["embeddings", "block 0", "block 1", "block 2", "head"],
                     report.GetProperty("coefficients").EnumerateArray().Select(c => c.GetProperty("layer").GetString()));
@@ -101,19 +101,5 @@ public sealed class TestArchitectureServiceTests(ServiceFixture service) : IClas
                 headId, await TinyService.PostAsync(service, "/datasets", ("d.safetensors", await File.ReadAllBytesAsync(_files.File($"d{k}.safetensors")))), ""));
         }
         return (baseId, tasks.Select(t => t with { evaluationData = t.adaptationData }).ToArray(), θ0, tuned);
-    }
-
-    private async Task<Dictionary<string, torch.Tensor>> DownloadAsync(JsonElement merge)
-    {
-        var path = _files.File($"{merge.GetProperty("id").GetString()}.safetensors");
-        await File.WriteAllBytesAsync(path, await service.Client.GetByteArrayAsync(merge.GetProperty("links").GetProperty("model").GetString()));
-        using var file = SafetensorsFile.Open(path);
-        return file.Tensors.ToDictionary(t => t.Name, t => file.Read(t.Name));
-    }
-
-    private static void AssertClose(torch.Tensor expected, torch.Tensor actual, string name)
-    {
-        double difference = (expected - actual).abs().max().item<float>();
-        Assert.True(difference <= 1e-5, $"{name}: largest difference {difference:E2}");
     }
 }

@@ -154,10 +154,8 @@ public sealed class CallbackTargetTests(NoCallbackAllowListFixture service) : Te
         var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
         Assert.Equal("succeeded", (await service.WaitForMergeAsync($"/merges/{id}")).GetProperty("status").GetString());
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!service.WorkerLog.Lines.Any(l => l.Contains($"Callback for merge {id}", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal))
-            && DateTime.UtcNow < deadline)
-            await Task.Delay(100);
+        await Poll.UntilAsync(() => service.WorkerLog.Lines.Any(l => l.Contains($"Callback for merge {id}", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), $"the worker never logged merge {id}'s callback as refused");
         var lines = service.WorkerLog.Lines.Where(l => l.Contains($"Callback for merge {id}", StringComparison.Ordinal)).ToList();
         Assert.True(lines.Count == 1, "worker log about this merge's callback:\n" + string.Join("\n", service.WorkerLog.Lines.Where(l => l.Contains(id!, StringComparison.Ordinal) || l.Contains("allback", StringComparison.Ordinal))));
         var line = lines[0];

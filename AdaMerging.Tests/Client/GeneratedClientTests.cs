@@ -72,13 +72,12 @@ public sealed class GeneratedClientTests(ServiceFixture service) : TempDirectory
         }
         Assert.Equal(MergeStatus.Queued, submitted!.Status);
         var merge = submitted;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (merge!.Status is MergeStatus.Queued or MergeStatus.Running)
+        await Poll.UntilAsync(async () =>
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "the merge did not finish in 3 minutes");
-            await Task.Delay(200);
+            if (merge!.Status is not (MergeStatus.Queued or MergeStatus.Running)) return true;
             merge = await api.Merges[submitted.Id!.Value].GetAsync();
-        }
+            return false;
+        }, TimeSpan.FromMinutes(3), () => "the merge did not finish", everyMilliseconds: 200);
         Assert.True(merge.Status == MergeStatus.Succeeded, merge.Error);
 
         await using var downloaded = await api.Merges[merge.Id!.Value].Model.GetAsync();

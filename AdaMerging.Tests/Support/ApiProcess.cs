@@ -20,21 +20,20 @@ public static class ApiProcess
         var api = ServiceProcess.Start("AdaMerging.Api.dll", settings, log);
         var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         client.DefaultRequestHeaders.Add("X-Api-Key", secret);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        await Poll.UntilAsync(async () =>
         {
             try
             {
                 using var ready = await client.GetAsync("/health/ready");
-                if (ready.IsSuccessStatusCode) return (api, client);
+                if (ready.IsSuccessStatusCode) return true;
             }
             catch (HttpRequestException)
             {
                 // not listening yet
             }
             Assert.False(api.HasExited, $"the API exited: {File.ReadAllText(api.LogPath)}");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the API did not become ready in 60 s");
-            await Task.Delay(200);
-        }
+            return false;
+        }, TimeSpan.FromSeconds(60), () => "the API did not become ready", everyMilliseconds: 200);
+        return (api, client);
     }
 }

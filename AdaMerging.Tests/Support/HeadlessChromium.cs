@@ -57,13 +57,8 @@ public sealed class HeadlessChromium : IAsyncDisposable
     public async Task<string> DownloadedAsync(string fileName, TimeSpan timeout)
     {
         var path = Path.Combine(Downloads, fileName);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!File.Exists(path) || Directory.EnumerateFiles(Downloads, "*.crdownload").Any())
-        {
-            Assert.True(clock.Elapsed < timeout, $"{fileName} was not downloaded in {timeout.TotalSeconds} s; the folder has "
-                + string.Join(", ", Directory.EnumerateFiles(Downloads).Select(Path.GetFileName)));
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(() => File.Exists(path) && !Directory.EnumerateFiles(Downloads, "*.crdownload").Any(), timeout,
+            () => $"{fileName} was not downloaded; the folder has " + string.Join(", ", Directory.EnumerateFiles(Downloads).Select(Path.GetFileName)));
         return path;
     }
 

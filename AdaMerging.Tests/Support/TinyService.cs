@@ -74,4 +74,20 @@ public static class TinyService
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {body}");
         return body.GetProperty("id").GetString()!;
     }
+
+    /// <summary>A succeeded merge's model.safetensors, downloaded into <paramref name="files"/>, as tensors by name.</summary>
+    public static async Task<Dictionary<string, torch.Tensor>> DownloadModelAsync(ServiceFixture service, TempDirectory files, JsonElement merge)
+    {
+        var path = files.File($"{merge.GetProperty("id").GetString()}.safetensors");
+        await File.WriteAllBytesAsync(path, await service.Client.GetByteArrayAsync(merge.GetProperty("links").GetProperty("model").GetString()));
+        using var file = AdaMerging.Domain.Tensors.SafetensorsFile.Open(path);
+        return file.Tensors.ToDictionary(t => t.Name, t => file.Read(t.Name));
+    }
+
+    /// <summary>The largest absolute difference of two tensors is at most 1e-5.</summary>
+    public static void AssertClose(torch.Tensor expected, torch.Tensor actual, string name)
+    {
+        double difference = (expected - actual).abs().max().item<float>();
+        Assert.True(difference <= 1e-5, $"{name}: largest difference {difference:E2}");
+    }
 }

@@ -33,15 +33,10 @@ public sealed class RandomProblem : IRandomProblem
         Memory = ClipMemory.Of(config);
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
-            new ClassificationHead(OnDevice(randn([10, config.ProjectionDim], generator: g), device), null, true),
+            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.ProjectionDim], generator: g), device), null, true),
             (IExampleRows)new GeneratedImageRows(batch * 4, [config.NumChannels, config.ImageSize, config.ImageSize], seed * 100 + (ulong)i))).ToList();
     }
 
-    private static Tensor OnDevice(Tensor t, Device device)
-    {
-        if (device.type == DeviceType.CPU) return t;   // drawn there already
-        using (t) return t.to(device);
-    }
 
     public ClipVisionEncoder Encoder { get; }
 
@@ -58,13 +53,5 @@ public sealed class RandomProblem : IRandomProblem
 
     public ModelMemory Memory { get; }
 
-    public void Dispose()
-    {
-        Vectors.Dispose();
-        foreach (var t in Tasks)
-        {
-            t.Head.Dispose();
-            t.Adaptation.Dispose();
-        }
-    }
+    public void Dispose() => RandomProblems.Release(Vectors, Tasks);
 }
