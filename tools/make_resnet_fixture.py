@@ -78,8 +78,17 @@ def batch_norm(x, w, p, stats=None):
     return F.batch_norm(x, None, None, w[p + ".weight"], w[p + ".bias"], True, 0.0, EPS)
 
 
-def forward(cfg, w, x, stats=None):
-    x = F.relu(batch_norm(F.conv2d(x, w["conv1.weight"], stride=2, padding=3), w, "bn1", stats))
+def conv(x, w, name, observe=None, stride=1, padding=0):
+    """A convolution without bias; `observe` is told its input as the linear map's rows (im2col patches, RegMean)."""
+    weight = w[name + ".weight"]
+    if observe is not None:
+        columns = F.unfold(x, weight.shape[2:], padding=padding, stride=stride)
+        observe(name, columns.transpose(1, 2).reshape(-1, columns.shape[1]))
+    return F.conv2d(x, weight, stride=stride, padding=padding)
+
+
+def forward(cfg, w, x, stats=None, observe=None):
+    x = F.relu(batch_norm(conv(x, w, "conv1", observe, 2, 3), w, "bn1", stats))
     x = F.max_pool2d(x, 3, 2, 1)
     for s, depth in enumerate(cfg["depths"]):
         for b in range(depth):
@@ -87,14 +96,14 @@ def forward(cfg, w, x, stats=None):
             stride = 2 if s > 0 and b == 0 else 1
             identity = x
             if cfg["layer_type"] == "basic":
-                out = F.relu(batch_norm(F.conv2d(x, w[p + ".conv1.weight"], stride=stride, padding=1), w, p + ".bn1", stats))
-                out = batch_norm(F.conv2d(out, w[p + ".conv2.weight"], padding=1), w, p + ".bn2", stats)
+                out = F.relu(batch_norm(conv(x, w, p + ".conv1", observe, stride, 1), w, p + ".bn1", stats))
+                out = batch_norm(conv(out, w, p + ".conv2", observe, 1, 1), w, p + ".bn2", stats)
             else:
-                out = F.relu(batch_norm(F.conv2d(x, w[p + ".conv1.weight"]), w, p + ".bn1", stats))
-                out = F.relu(batch_norm(F.conv2d(out, w[p + ".conv2.weight"], stride=stride, padding=1), w, p + ".bn2", stats))
-                out = batch_norm(F.conv2d(out, w[p + ".conv3.weight"]), w, p + ".bn3", stats)
+                out = F.relu(batch_norm(conv(x, w, p + ".conv1", observe), w, p + ".bn1", stats))
+                out = F.relu(batch_norm(conv(out, w, p + ".conv2", observe, stride, 1), w, p + ".bn2", stats))
+                out = batch_norm(conv(out, w, p + ".conv3", observe), w, p + ".bn3", stats)
             if p + ".downsample.0.weight" in w:
-                identity = batch_norm(F.conv2d(x, w[p + ".downsample.0.weight"], stride=stride), w, p + ".downsample.1", stats)
+                identity = batch_norm(conv(x, w, p + ".downsample.0", observe, stride), w, p + ".downsample.1", stats)
             x = F.relu(out + identity)
     return F.adaptive_avg_pool2d(x, 1).flatten(1)
 

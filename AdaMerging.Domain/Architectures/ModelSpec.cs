@@ -60,6 +60,15 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
     /// <summary>Whether the model has batch norms whose running statistics can be recomputed (its model is <see cref="IBatchNormalised"/>).</summary>
     public virtual bool HasBatchNorm => false;
 
+    /// <summary>
+    /// The shape the spectral merges (TSV-M, Iso-C, Iso-CTS) decompose a tensor as; they decompose 2-D shapes and
+    /// average the rest. By default a tensor's own (the authors' code: a ViT's patch convolution is averaged).
+    /// </summary>
+    public virtual IReadOnlyList<long> SpectralShape(string tensor, IReadOnlyList<long> shape) => shape;
+
+    /// <summary>Whether a tensor is a batch norm's running mean or variance (statistics, not parameters).</summary>
+    public virtual bool IsRunningStatistic(string tensor) => false;
+
     /// <summary>Which block a tensor belongs to, for layer-wise coefficients per block; null before or after the blocks.</summary>
     public abstract int? BlockOf(string tensor);
 

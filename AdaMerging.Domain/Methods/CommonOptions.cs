@@ -7,7 +7,7 @@ namespace AdaMerging.Domain.Methods;
 /// <summary>What a merged model's batch norms' running statistics are (docs/algorithm.md, "Batch normalisation").</summary>
 public enum BatchNormStatistics
 {
-    /// <summary>Recompute where every task gives adaptation data, merge otherwise.</summary>
+    /// <summary>Recompute where every task gives adaptation data and some task's statistics moved from the base's, merge otherwise.</summary>
     Auto,
 
     /// <summary>Merged with the same coefficients as their layer's weight.</summary>
@@ -31,7 +31,8 @@ public static class CommonOptions
 
     public static readonly EnumOption<BatchNormStatistics> BatchNorm = new("batchNormStatistics",
         "For models with batch norms (ResNet): merge their running statistics with their layer's coefficients, or recompute them "
-        + "after merging on the tasks' unlabeled adaptationData; auto recomputes when every task gives adaptationData. Models without batch norms ignore it.",
+        + "after merging on the tasks' unlabeled adaptationData; auto recomputes when every task gives adaptationData and some task's statistics differ from the base's "
+        + "(checkpoints fine-tuned with frozen batch norms keep the base's). Models without batch norms ignore it.",
         BatchNormStatistics.Auto);
 
     public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm];

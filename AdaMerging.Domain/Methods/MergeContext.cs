@@ -31,6 +31,9 @@ public sealed class MergeContext(MethodOptions options, Device device, Func<Scal
     /// <summary>Which tensors share another's layer-wise coefficient (a batch norm's running statistics), as the base's architecture says.</summary>
     public Func<string, string?> SharesWith => spec is { } s ? s.SharesCoefficientWith : LayerMap.OwnRow;
 
+    /// <summary>The shape the spectral merges decompose each tensor as (<see cref="ModelSpec.SpectralShape"/>).</summary>
+    public Func<string, IReadOnlyList<long>, IReadOnlyList<long>> SpectralShape => spec is { } s ? s.SpectralShape : SpectralMerge.OwnShape;
+
     public TaskInputs Tasks => tasks ?? throw new InvalidOperationException("this merge has no task inputs");
 
     /// <summary>θ0 and the task vectors in float32, loaded (phase load) on first use and owned by the context.</summary>

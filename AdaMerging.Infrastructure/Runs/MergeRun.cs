@@ -47,7 +47,7 @@ public static class MergeRun
                 new MergeShape(TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count, baseFolder.Spec)).ToList();
             if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
             using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory), weights);
-            bool recompute = BatchNormRecompute.Applies(plan.Options, baseFolder.Spec, tasks);
+            bool recompute = BatchNormRecompute.Applies(plan.Options, baseFolder.Spec, tasks, baseFolder.Weights, weights);
             using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
                 clock, model, tasks, snapshots, baseFolder.Spec);

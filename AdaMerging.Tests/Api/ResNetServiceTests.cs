@@ -96,6 +96,22 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
         Assert.Contains(errors, e => e is ("/tasks/1/head", "required", _) && e.Detail.Contains("'fc.weight'", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task RegMean_of_a_ResNet_solves_every_convolution_and_averages_its_batch_norms()
+    {
+        var (baseId, tasks, _) = await UploadAsync();
+        var tuned = tasks.Select((_, k) => TaskTensors(k)).ToList();
+        var merged = await TinyService.DownloadModelAsync(service, _files, await MergeAsync("regmean", baseId, tasks, new { regmeanExamples = 12, batchNormStatistics = "merge" }));
+        torch.Tensor Mean(string name) => (tuned[0][name] + tuned[1][name]) / 2;
+        foreach (var norm in new[] { "bn1.weight", "layer2.0.bn2.running_var", "layer2.0.downsample.1.bias" })
+            TinyService.AssertClose(Mean(norm), merged[norm], norm);
+        foreach (var conv in new[] { "conv1.weight", "layer1.0.conv2.weight", "layer2.0.downsample.0.weight", "layer2.1.conv1.weight" })
+        {
+            Assert.Equal(tuned[0][conv].shape, merged[conv].shape);
+            Assert.True((merged[conv] - Mean(conv)).abs().max().item<float>() > 1e-3, $"{conv} is the plain mean: not solved");
+        }
+    }
+
     private sealed record TaskJson(string name, string checkpoint, string adaptationData, string evaluationData, string? head = null);
 
     private Dictionary<string, torch.Tensor> TaskTensors(int k)

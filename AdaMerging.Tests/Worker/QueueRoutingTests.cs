@@ -28,14 +28,13 @@ public sealed class QueueRoutingTests(TwoSlotFixture service) : TempDirectoryTes
 
     private async Task<JsonElement> WaitRunningAsync(string location)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        JsonElement merge = default;
+        await Poll.UntilAsync(async () =>
         {
-            var merge = await service.Client.GetFromJsonAsync<JsonElement>(location);
-            if (merge.GetProperty("status").GetString() == "running" && merge.GetProperty("progress").GetProperty("step").GetInt32() > 0) return merge;
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{location} did not start: {merge}");
-            await Task.Delay(100);
-        }
+            merge = await service.Client.GetFromJsonAsync<JsonElement>(location);
+            return merge.GetProperty("status").GetString() == "running" && merge.GetProperty("progress").GetProperty("step").GetInt32() > 0;
+        }, TimeSpan.FromSeconds(60), () => $"{location} did not start: {merge}");
+        return merge;
     }
 
     [Fact]

@@ -78,14 +78,12 @@ public sealed class SharedStoreTests(SharedStoreFixture service, ITestOutputHelp
             }
             Assert.Equal(2, killed.Count);
 
-            List<JsonElement> merges;
-            do
+            List<JsonElement> merges = [];
+            await Poll.UntilAsync(async () =>
             {
-                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(8), "the 200 merges did not finish in 8 minutes");
-                await Task.Delay(500);
                 merges = await MergesAsync();
-            }
-            while (merges.Any(m => m.GetProperty("status").GetString() is "queued" or "running"));
+                return !merges.Any(m => m.GetProperty("status").GetString() is "queued" or "running");
+            }, TimeSpan.FromMinutes(8) - clock.Elapsed, () => "the 200 merges did not finish in 8 minutes", everyMilliseconds: 500);
 
             Assert.Equal(DataFree + Learning, merges.Count);
             Assert.All(merges, m => Assert.True(m.GetProperty("status").GetString() == "succeeded", m.ToString()));

@@ -73,15 +73,8 @@ public sealed class WorkerCrashTests(WorkerProcessFixture service) : IClassFixtu
         return Outcome(merge, report);
     }
 
-    private async Task WaitForStepAsync(string id, int atLeast, TimeSpan timeout)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (SavedStep(id) < atLeast)
-        {
-            Assert.True(clock.Elapsed < timeout, $"merge {id} did not reach step {atLeast} in {timeout}");
-            await Task.Delay(10);
-        }
-    }
+    private Task<TimeSpan> WaitForStepAsync(string id, int atLeast, TimeSpan timeout) =>
+        Poll.UntilAsync(() => SavedStep(id) >= atLeast, timeout, $"merge {id} did not reach step {atLeast}", everyMilliseconds: 10);
 
     [Fact]
     public async Task Twenty_runs_SIGKILLed_at_random_steps_lose_nothing_and_end_bit_identical()

@@ -65,7 +65,7 @@ switch (verb)
             TrainImagesPerTask = options.WholeNumber("train-images", 4000),
             TestImagesPerTask = options.WholeNumber("test-images", 500),
             FineTuneSteps = options.WholeNumber("finetune-steps", 200),
-            FineTuneLearningRate = options.Real("finetune-lr", 3e-4),
+            FineTuneLearningRate = options.Real("finetune-lr", 1e-4),
             TrainingModeBatchNorm = options.Get("batch-norm", "frozen") switch
             {
                 "frozen" => false,

@@ -56,12 +56,12 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
     /// <summary>
     /// The ResNet-18 benchmark's rows (docs/reproduction.md, "ResNet-18"): every method with the running statistics as
     /// <paramref name="common"/> says (the runs pass merge), then task arithmetic and layer-wise AdaMerging with them
-    /// recomputed, the evidence for batchNormStatistics' default. RegMean is not a row: ResNet has no linear layer
-    /// among its merged tensors (its classifier is the head), so the service refuses it (docs/algorithm.md, "RegMean").
+    /// recomputed, the evidence for batchNormStatistics' default. RegMean solves the convolutions as linear maps of
+    /// their patches (docs/algorithm.md, "RegMean"). AdaMerging over TSV-M's parts is left to the glyph ViT's table.
     /// </summary>
     public static IReadOnlyList<MethodRun> ResNetMethods(JsonObject common) =>
     [
-        .. AllMethods(common).Where(m => m.Method != "regmean" && !m.Label.Contains("TSV-M parts", StringComparison.Ordinal)),
+        .. AllMethods(common).Where(m => !m.Label.Contains("TSV-M parts", StringComparison.Ordinal)),
         Run("task arithmetic, statistics recomputed", "task_arithmetic", common, ("batchNormStatistics", "recompute")),
         Run("layer-wise AdaMerging, statistics recomputed", "adamerging", common, ("granularity", "layer"), ("batchNormStatistics", "recompute")),
     ];

@@ -17,7 +17,19 @@ public static class ResNetMemory
             StageInputs: (long)c.NumChannels * imageSize * imageSize + stemOutput + blocks.Sum(b => b.Output),
             ForwardWithoutGraph: 3 * largest,
             BlockParameters: blocks.Max(b => b.Parameters),
-            ObservedGramBytes: 0);
+            ObservedGramBytes: ObservedGrams(c, imageSize));
+    }
+
+    /// <summary>
+    /// RegMean's: per convolution, the Gram matrix being gathered and the sum (n × n each, n = in · kh · kw) and Σ G Wᵀ
+    /// (n × out); and the largest convolution's patches at RegMean's batch, unfolded and made contiguous (two copies).
+    /// </summary>
+    private static long ObservedGrams(ResNetConfig c, int imageSize)
+    {
+        var convolutions = ResNetConvolutions.Of(c, imageSize).ToList();
+        long grams = convolutions.Sum(v => 2 * v.PatchWidth * v.PatchWidth + v.PatchWidth * v.Out);
+        long patches = 2L * convolutions.Max(v => v.PatchWidth * v.OutputArea) * Methods.RegMean.DefaultBatchSize;
+        return (grams + patches) * 4;
     }
 
     /// <summary>
@@ -26,7 +38,7 @@ public static class ResNetMemory
     /// </summary>
     private static long Stem(ResNetConfig c, int size, out long output)
     {
-        long half = Down(size, 2), quarter = Down(half, 2);
+        long half = ResNetConvolution.Down(size, 2), quarter = ResNetConvolution.Down(half, 2);
         output = c.EmbeddingSize * quarter * quarter;
         return 2L * c.EmbeddingSize * half * half + 2 * output;
     }
@@ -37,12 +49,12 @@ public static class ResNetMemory
     /// </summary>
     private static IEnumerable<(long Kept, long Output, long Parameters)> Blocks(ResNetConfig c, int size)
     {
-        long side = Down(Down(size, 2), 2);
+        long side = ResNetConvolution.Down(ResNetConvolution.Down(size, 2), 2);
         for (int s = 0; s < c.Depths.Count; s++)
             for (int b = 0; b < c.Depths[s]; b++)
             {
                 long inSide = side;
-                if (b == 0) side = Down(side, c.StrideOf(s));
+                if (b == 0) side = ResNetConvolution.Down(side, c.StrideOf(s));
                 long cout = c.HiddenSizes[s], cin = c.InputWidth(s, b), area = side * side, w = cout / ResNetConfig.Expansion;
                 long kept = c.IsBottleneck ? 2 * w * inSide * inSide + 2 * w * area + 2 * cout * area : 4 * cout * area;
                 long parameters = c.IsBottleneck ? w * cin + 9 * w * w + cout * w + 4 * (2 * w + cout) : 9 * cout * (cin + cout) + 8 * cout;
@@ -54,7 +66,4 @@ public static class ResNetMemory
                 yield return (kept, cout * area, parameters);
             }
     }
-
-    /// <summary>A side after a stride-s convolution or pool with "same" padding.</summary>
-    private static long Down(long side, int stride) => (side - 1) / stride + 1;
 }

@@ -11,9 +11,11 @@ namespace AdaMerging.Domain.Architectures.ResNet;
 /// (7×7 convolution, batch norm, ReLU, 3×3 max pool), each residual block, and the global average pool to the
 /// features the heads take. Batch norms use their running statistics (evaluation mode, as during AdaMerging); a
 /// model made with <see cref="WithBatchStatistics"/> normalises with each batch's own and records them instead, and one
-/// made by <see cref="ForTraining"/> normalises with each batch's own, differentiably, as training mode does.
+/// made by <see cref="ForTraining"/> normalises with each batch's own, differentiably, as training mode does; one made
+/// by <see cref="Observed"/> tells its observer every convolution's input patches (RegMean).
 /// </summary>
-public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchStatistics? recorder = null, bool training = false)
+public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchStatistics? recorder = null, bool training = false,
+    Action<string, Tensor>? observer = null)
     : IModel, IBatchNormalised
 {
     public ResNetConfig Config { get; } = config;
@@ -45,8 +47,11 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
     /// <summary>The same network in training mode: batch norms normalise with their batch's statistics, gradients flowing through them (fine-tuning, bench/).</summary>
     public ResNetModel ForTraining() => new(Config, Names, null, training: true);
 
-    /// <summary>ResNet has no linear layer among the merged tensors (its classifier is a head): RegMean observes none.</summary>
-    public IModel Observed(Action<string, Tensor> linearInputs) => this;
+    /// <summary>
+    /// The same network telling <paramref name="linearInputs"/> each convolution's name and input as the linear map it
+    /// is: its im2col patches, one row per output position (<see cref="Patches"/>; docs/algorithm.md, "RegMean").
+    /// </summary>
+    public IModel Observed(Action<string, Tensor> linearInputs) => new ResNetModel(Config, Names, recorder, training, linearInputs);
 
     public void Dispose() { }
 
@@ -54,7 +59,7 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
     {
         using var scope = NewDisposeScope();
         var (conv, norm) = Names.Stem;
-        var y = F.relu(Norm(θ, norm, Convolution(x, θ[conv + ".weight"], 2, 3)));
+        var y = F.relu(Norm(θ, norm, Convolve(θ, conv, x, 2, 3)));
         var (pooled, _) = F.max_pool2d_with_indices(y, [3, 3], [2, 2], [1, 1]);
         return pooled.MoveToOuterDisposeScope();
     }
@@ -66,7 +71,7 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
         Tensor Conv(int i, Tensor input, long kernel, long s)
         {
             var (conv, norm) = Names.Layer(stage, block, i);
-            return Norm(θ, norm, Convolution(input, θ[conv + ".weight"], s, kernel / 2));
+            return Norm(θ, norm, Convolve(θ, conv, input, s, kernel / 2));
         }
         Tensor y;
         if (Config.IsBottleneck)
@@ -86,9 +91,30 @@ public sealed class ResNetModel(ResNetConfig config, ResNetNames names, BatchSta
         if (Config.HasShortcut(stage, block))
         {
             var (conv, norm) = Names.Shortcut(stage, block);
-            identity = Norm(θ, norm, Convolution(x, θ[conv + ".weight"], stride, 0));
+            identity = Norm(θ, norm, Convolve(θ, conv, x, stride, 0));
         }
         return F.relu(y.add(identity, RootedScalars.One)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Convolution <paramref name="conv"/> (its name without ".weight"), its patches told to the observer first when there is one.</summary>
+    private Tensor Convolve(IReadOnlyDictionary<string, Tensor> θ, string conv, Tensor x, long stride, long padding)
+    {
+        var weight = θ[conv + ".weight"];
+        if (observer is not null)
+            using (var patches = Patches(x, weight, stride, padding))
+                observer(conv, patches);
+        return Convolution(x, weight, stride, padding);
+    }
+
+    /// <summary>
+    /// A convolution's input as the linear map's rows: [B · positions, C · kh · kw], each row one output position's
+    /// receptive field in the order of weight.reshape(out, −1), so the convolution is rows · Wᵀ.
+    /// </summary>
+    public static Tensor Patches(Tensor x, Tensor weight, long stride, long padding)
+    {
+        using var scope = NewDisposeScope();
+        var columns = F.unfold(x, (weight.shape[2], weight.shape[3]), padding: (padding, padding), stride: (stride, stride));   // [B, C·kh·kw, L]
+        return columns.transpose(1, 2).reshape(-1, columns.shape[1]).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -33,6 +33,11 @@ public sealed class ResNetSpec(IArchitecture architecture, string layout, ResNet
 
     public override bool HasBatchNorm => true;
 
+    public override bool IsRunningStatistic(string tensor) => ResNetNames.IsRunningStatistic(tensor);
+
+    /// <summary>A convolution as the matrix [out, in · kh · kw] (docs/algorithm.md, "TSV-M, Iso-C and Iso-CTS"): a ResNet is almost nothing but convolutions.</summary>
+    public override IReadOnlyList<long> SpectralShape(string tensor, IReadOnlyList<long> shape) => shape.Count == 4 ? [shape[0], shape[1] * shape[2] * shape[3]] : shape;
+
     public override IModelView View(ITensorSource weights) => new SameNames(weights);
 
     public override IModel CreateModel(ITensorSource weights) => new ResNetModel(Config, Names);
@@ -40,7 +45,12 @@ public sealed class ResNetSpec(IArchitecture architecture, string layout, ResNet
     /// <summary>The residual block (over all stages, in forward order); the stem is before the blocks, nothing after them is merged.</summary>
     public override int? BlockOf(string tensor) => Names.BlockOf(tensor, Config.Depths);
 
-    public override IReadOnlyList<string> ObservedLinearLayers(IReadOnlyCollection<string> mergedTensors) => [];
+    /// <summary>Every merged convolution, solved as the linear map of its input patches (docs/algorithm.md, "RegMean").</summary>
+    public override IReadOnlyList<string> ObservedLinearLayers(IReadOnlyCollection<string> mergedTensors)
+    {
+        var merged = mergedTensors.ToHashSet(StringComparer.Ordinal);
+        return [.. ResNetConvolutions.Of(Config, Preprocessing.ImageSize).Select(c => c.Name(Names)).Where(n => merged.Contains(n + ".weight"))];
+    }
 
     public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
         data.Channels == Config.NumChannels ? [] : [$"{label} has {data.Channels} channel(s) where the model takes {Config.NumChannels}"];

@@ -153,7 +153,7 @@ public sealed class AdaMergingMethod : IMergeMethod
         ct.ThrowIfCancellationRequested();
         return context.Clock.Timed(MergePhase.Merge, () =>
         {
-            using var processed = Processed(vectors, settings, ct);
+            using var processed = Processed(vectors, settings, context.SpectralShape, ct);
             var source = processed ?? vectors;
             var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
             learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
@@ -182,7 +182,7 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     private static Learned Learn(MergeContext context, TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct)
     {
-        using var processed = Processed(vectors, settings, ct);
+        using var processed = Processed(vectors, settings, context.SpectralShape, ct);
         return Optimise(context, processed ?? vectors, settings, ct);
     }
 
@@ -218,10 +218,11 @@ public sealed class AdaMergingMethod : IMergeMethod
         state is not null && state.Lambda.Length == rows * tasks && state.FirstMoment.Length == rows * tasks && state.SecondMoment.Length == rows * tasks
             && state.Samplers.Length == tasks && state.Step <= steps && state.Objective.Count == state.Step ? state : null;
 
-    private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct) => settings.EffectiveVectors switch
+    private static TaskVectors? Processed(TaskVectors vectors, AdaMergingSettings settings, Func<string, IReadOnlyList<long>, IReadOnlyList<long>> spectralShape,
+        CancellationToken ct) => settings.EffectiveVectors switch
     {
         TaskVectorKind.Ties => Ties.Process(vectors, settings.TopK),
-        TaskVectorKind.Tsv => SpectralMerge.TsvComponents(vectors, settings.RankShare, ct),
+        TaskVectorKind.Tsv => SpectralMerge.TsvComponents(vectors, settings.RankShare, ct, spectralShape),
         _ => null,
     };
 }

@@ -10,6 +10,7 @@ namespace AdaMerging.Domain.Methods;
 /// <summary>
 /// RegMean (Jin et al., ICLR 2023) as FusionBench's regmean computes it (docs/algorithm.md, "RegMean"): per linear
 /// layer W = (Σk G'k)⁻¹ Σk G'k Wkᵀ, transposed back, with Gk the mean Gram matrix XᵀX / rows of that layer's inputs
+/// (a convolution is the linear map of its input patches, its weight read as [out, in · kh · kw]: this service's extension)
 /// when task k's fine-tuned model runs on task k's examples, and G' = Gk with its off-diagonal entries times α; every
 /// other merged tensor is the mean of the fine-tuned models'. Gram matrices are added up task by task: the memory is
 /// one set of them and their sums, whatever K.
@@ -76,7 +77,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     {
         using var scope = NewDisposeScope();
         var reduced = ReduceOffDiagonal(gram, alpha);
-        var weighted = reduced.matmul(weight.t());
+        var weighted = reduced.matmul(weight.reshape(weight.shape[0], -1).t());
         if (_sums.TryGetValue(module, out var sum))
         {
             sum.Gram.add_(reduced);
@@ -94,7 +95,9 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
         foreach (var (module, (gram, weighted)) in _sums)
         {
             using var scope = NewDisposeScope();
-            merged[module + ".weight"].copy_(linalg.inv(gram).matmul(weighted).t());
+            var target = merged[module + ".weight"];
+            var (g, gw) = PinUnreachedInputs(gram, weighted, target);
+            target.copy_(linalg.inv(g).matmul(gw).t().reshape(target.shape));
         }
         return merged;
     }
@@ -109,6 +112,20 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     }
 
     private readonly HashSet<string> _weights = [.. vectors.Names];
+
+    /// <summary>
+    /// An input no task's examples ever reached (a channel every ReLU zeroed: its Gram row and column are zero) leaves
+    /// the system singular, and the outputs on the examples do not depend on its weights; those weights are pinned to
+    /// the tasks' mean (Gii = 1, its row of Σ G Wᵀ the mean's), the other rows' solution unchanged (docs/algorithm.md, "RegMean").
+    /// </summary>
+    private static (Tensor Gram, Tensor GramTimesWeight) PinUnreachedInputs(Tensor gram, Tensor weighted, Tensor mean)
+    {
+        using var unreached = gram.diagonal().eq(0);
+        if (!unreached.any().item<bool>()) return (gram.alias(), weighted.alias());
+        using var pin = unreached.to_type(gram.dtype);
+        using var meanT = mean.reshape(mean.shape[0], -1).t();
+        return (gram + diag(pin), where(unreached.unsqueeze(1), meanT, weighted));
+    }
 
     /// <summary>FusionBench's reduce_non_diagonal_elements: G · (diag(1 − α) + α), the diagonal kept, the rest times α.</summary>
     private static Tensor ReduceOffDiagonal(Tensor gram, double alpha)

@@ -5,7 +5,7 @@ using AdaMerging.Domain.Methods.Options;
 namespace AdaMerging.Domain.Methods;
 
 /// <summary>
-/// RegMean (Jin et al., ICLR 2023): per linear layer, the weights that best reproduce every fine-tuned model's outputs
+/// RegMean (Jin et al., ICLR 2023): per linear layer (and per convolution, as the linear map of its patches), the weights that best reproduce every fine-tuned model's outputs
 /// on its own task's inputs, from Gram matrices of those inputs; other tensors averaged (docs/algorithm.md, "RegMean").
 /// </summary>
 public sealed class RegMeanMethod : IMergeMethod
@@ -19,7 +19,7 @@ public sealed class RegMeanMethod : IMergeMethod
 
     public string Name => "regmean";
 
-    public string Summary => "Per linear layer W = (Σk Gk)⁻¹ Σk Gk Wk, Gk the Gram matrix of that layer's inputs on task k's unlabeled images; other tensors averaged.";
+    public string Summary => "Per linear layer (a convolution as the linear map of its patches) W = (Σk Gk)⁻¹ Σk Gk Wk, Gk the Gram matrix of that layer's inputs on task k's unlabeled images; other tensors averaged.";
 
     public IReadOnlyList<OptionSpec> Options { get; } = [ReduceNonDiagonalRatio, Examples];
 
@@ -34,7 +34,7 @@ public sealed class RegMeanMethod : IMergeMethod
             yield return new(RequestProblem.At("method"), RequestProblemCode.Unsupported,
                 "regmean solves for the linear layers whose inputs the base's model reports; this merge has none "
                 + (merge.Model is null ? "(no registered architecture recognises the base, so it cannot be run)"
-                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, a ResNet (its convolutions are not solved for), or every linear layer excluded)"));
+                    : $"(a {merge.Model.Architecture.Name} base in layout {merge.Model.Layout} reports none of its merged tensors: an open_clip base, or every linear layer and convolution excluded)"));
     }
 
     /// <summary>

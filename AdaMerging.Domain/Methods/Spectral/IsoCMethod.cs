@@ -17,5 +17,5 @@ public sealed class IsoCMethod : DataFreeMethod
     public override IReadOnlyList<OptionSpec> Options { get; } = [TsvMethod.Alpha];
 
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) =>
-        SpectralMerge.Apply(vectors, SpectralMerge.IsoC, TsvMethod.Alpha.In(context.Options), ct);
+        SpectralMerge.Apply(vectors, SpectralMerge.IsoC, TsvMethod.Alpha.In(context.Options), ct, context.SpectralShape);
 }

@@ -24,6 +24,6 @@ public sealed class IsoCtsMethod : DataFreeMethod
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct)
     {
         double fraction = CommonSpaceFraction.In(context.Options);
-        return SpectralMerge.Apply(vectors, (name, taus) => SpectralMerge.IsoCts(name, taus, fraction), TsvMethod.Alpha.In(context.Options), ct);
+        return SpectralMerge.Apply(vectors, (name, taus) => SpectralMerge.IsoCts(name, taus, fraction), TsvMethod.Alpha.In(context.Options), ct, context.SpectralShape);
     }
 }

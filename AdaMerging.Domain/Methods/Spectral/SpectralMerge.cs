@@ -15,16 +15,24 @@ public static class SpectralMerge
     /// <summary>Iso-CTS's default share of the rank kept for the common subspace (the authors' 0.8).</summary>
     public const double DefaultCommonSpaceFraction = 0.8;
 
-    /// <summary>θ0 + α · update(τ of each tensor as [K, shape…], its name), tensor by tensor, checking for cancellation between them.</summary>
-    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, Func<string, Tensor, Tensor> update, double alpha, CancellationToken ct)
+    /// <summary>Each tensor decomposed in its own shape (the authors' code).</summary>
+    public static IReadOnlyList<long> OwnShape(string tensor, IReadOnlyList<long> shape) => shape;
+
+    /// <summary>
+    /// θ0 + α · update(τ of each tensor as [K, shape…], its name), tensor by tensor, checking for cancellation between
+    /// them; <paramref name="shapeOf"/> gives the shape a tensor is decomposed as (a ResNet's convolutions as matrices).
+    /// </summary>
+    public static Dictionary<string, Tensor> Apply(TaskVectors vectors, Func<string, Tensor, Tensor> update, double alpha, CancellationToken ct,
+        Func<string, IReadOnlyList<long>, IReadOnlyList<long>>? shapeOf = null)
     {
+        shapeOf ??= OwnShape;
         using var _ = no_grad();
         using var merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
         for (int i = 0; i < vectors.Names.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. vectors.ShapeOf(i)]);
+            var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. shapeOf(vectors.Names[i], vectors.ShapeOf(i))]);
             var delta = update(vectors.Names[i], taus.to_type(ScalarType.Float32)).to_type(vectors.DType);
             vectors.Slice(merged, i).copy_(vectors.BaseSlice(i) + alpha * delta.flatten());
         }
@@ -62,15 +70,16 @@ public static class SpectralMerge
     }
 
     /// <summary>Every task's TSV-M part of every tensor, as task vectors over the same base (AdaMerging's <c>vectors: tsv</c>).</summary>
-    public static TaskVectors TsvComponents(TaskVectors vectors, double? rankShare, CancellationToken ct)
+    public static TaskVectors TsvComponents(TaskVectors vectors, double? rankShare, CancellationToken ct, Func<string, IReadOnlyList<long>, IReadOnlyList<long>>? shapeOf = null)
     {
+        shapeOf ??= OwnShape;
         using var _ = no_grad();
         var packed = empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device);
         for (int i = 0; i < vectors.Names.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. vectors.ShapeOf(i)]).to_type(ScalarType.Float32);
+            var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. shapeOf(vectors.Names[i], vectors.ShapeOf(i))]).to_type(ScalarType.Float32);
             vectors.Slice(packed, i).copy_(TsvParts(vectors.Names[i], taus, rankShare).reshape(vectors.TaskCount, -1).to_type(vectors.DType));
         }
         return vectors.WithPacked(packed);

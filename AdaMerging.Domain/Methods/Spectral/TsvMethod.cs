@@ -41,6 +41,6 @@ public sealed class TsvMethod : DataFreeMethod, IMergeMethod
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct)
     {
         double share = RankShare.In(context.Options);
-        return SpectralMerge.Apply(vectors, (name, taus) => SpectralMerge.Tsv(name, taus, share > 0 ? share : null), Alpha.In(context.Options), ct);
+        return SpectralMerge.Apply(vectors, (name, taus) => SpectralMerge.Tsv(name, taus, share > 0 ? share : null), Alpha.In(context.Options), ct, context.SpectralShape);
     }
 }

@@ -21,7 +21,7 @@ public sealed record ResNetBenchmarkSettings
     public int TestImagesPerTask { get; init; } = 500;
     public int FineTuneSteps { get; init; } = 200;
     public int FineTuneBatch { get; init; } = 32;
-    public double FineTuneLearningRate { get; init; } = 3e-4;
+    public double FineTuneLearningRate { get; init; } = 1e-4;
     /// <summary>Batch norms in training mode while fine-tuning (head trained too); by default frozen (docs/reproduction.md, "ResNet-18").</summary>
     public bool TrainingModeBatchNorm { get; init; }
     public int StatisticsImages { get; init; } = 2000;

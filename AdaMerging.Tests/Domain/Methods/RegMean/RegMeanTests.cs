@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Merging;
@@ -10,8 +11,8 @@ namespace AdaMerging.Tests.Domain.Methods;
 
 /// <summary>
 /// RegMean against the project's PyTorch reference written from FusionBench's regmean (tools/make_regmean_fixture.py:
-/// the tiny CLIP, K = 3, 40 images a task in batches of 32, α = 0.9), and its identity with weight averaging
-/// (docs/algorithm.md, "RegMean").
+/// the tiny CLIP, K = 3, 40 images a task in batches of 32, α = 0.9; the tiny ResNet's convolutions as linear maps of
+/// their patches), and its identity with weight averaging (docs/algorithm.md, "RegMean").
 /// </summary>
 public sealed class RegMeanTests
 {
@@ -48,6 +49,37 @@ public sealed class RegMeanTests
         }
         Assert.Equal(2 * 5, solved);   // q, k, v, out, fc1 of both blocks differ from the plain mean (fc2 too, not counted)
         foreach (var t in merged.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Every_ResNet_convolution_is_solved_from_its_patches_and_every_tensor_matches_PyTorch_in_float64_to_1e_6_relative()
+    {
+        using var folder = ResNetTiny.OpenTorchVision();
+        using var vectors = TaskVectors.Load(folder.Weights,
+            Enumerable.Range(0, 3).Select(k => (ITensorSource)SafetensorsFile.Open(Fixture($"resnet_task{k}.safetensors"))).ToList(), [], ScalarType.Float64, CPU);
+        var convolutions = folder.Spec!.ObservedLinearLayers(vectors.Names);
+        Assert.Equal(8, convolutions.Count);   // the stem's, two in layer1.0, three in layer2.0 (with the shortcut), two in layer2.1
+        using var images = SafetensorsFile.Open(Fixture("resnet_images.safetensors"));
+        using var regmean = new RegMean(vectors, 0.9);
+        using var model = folder.Spec.CreateModel(folder.Weights);
+        for (int k = 0; k < 3; k++)
+        {
+            using var pixels = images.Read($"task{k}");
+            regmean.AddTask(k, model, new Dictionary<string, Tensor>(), new TensorImageRows(pixels), 40, 32, CPU, CancellationToken.None);
+        }
+        var merged = regmean.Merged();
+        var mean = vectors.Combine((_, _) => tensor(1.0 / 3, ScalarType.Float64));
+        using var expected = SafetensorsFile.Open(Fixture("resnet_regmean.safetensors"));
+        Assert.Equal(expected.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal), merged.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, value) in merged)
+        {
+            using var reference = expected.Read(name);
+            double difference = ReferenceDifference.Relative(reference.to_type(ScalarType.Float64), value);
+            Assert.True(difference <= 1e-6, $"{name}: relative difference {difference:E2}");   // the reference is stored in float32
+            bool solved = ReferenceDifference.Relative(mean[name], value) > 1e-3;
+            Assert.True(solved == convolutions.Contains(name[..name.LastIndexOf('.')]), $"{name}: solved {solved}");
+        }
+        foreach (var t in merged.Values.Concat(mean.Values)) t.Dispose();
     }
 
     [Fact]

@@ -48,6 +48,41 @@ public sealed class SpectralMergeTests
         foreach (var t in merged.Values) t.Dispose();
     }
 
+    [Theory]
+    [MemberData(nameof(Methods))]
+    public void On_a_ResNet_each_convolution_is_decomposed_as_the_matrix_out_by_in_kh_kw_and_its_batch_norms_averaged(string method)
+    {
+        using var folder = Support.ResNetTiny.OpenTorchVision();
+        var g = new TorchSharp.torch.Generator(5);
+        var tasks = Enumerable.Range(0, 3).Select(_ => (ITensorSource)new InMemoryTensorSource(folder.Weights.Tensors.Where(t => !t.Name.StartsWith("fc.", StringComparison.Ordinal))
+            .ToDictionary(t => t.Name, t => folder.Weights.Read(t.Name) is var v && v.is_floating_point() ? v + 0.05 * randn(v.shape, generator: g) : v), ownsTensors: true)).ToList();
+        using var vectors = TaskVectors.Load(folder.Weights, tasks, [], ScalarType.Float32, CPU);
+        Func<string, Tensor, Tensor> rule = method switch
+        {
+            "tsv" => (name, taus) => SpectralMerge.Tsv(name, taus),
+            "iso_c" => SpectralMerge.IsoC,
+            _ => (name, taus) => SpectralMerge.IsoCts(name, taus),
+        };
+        var merged = SpectralMerge.Apply(vectors, rule, 1.0, CancellationToken.None, folder.Spec!.SpectralShape);
+        var mean = vectors.Combine((_, _) => tensor(1f / 3));
+        var θ0 = vectors.BaseParameters();
+        for (int i = 0; i < vectors.Names.Count; i++)
+        {
+            var (name, shape) = (vectors.Names[i], vectors.ShapeOf(i).ToArray());
+            if (shape.Length == 4)
+            {
+                using var taus = vectors.TaskSlice(i).reshape(3, shape[0], -1);
+                using var expected = θ0[name] + rule(name, taus).reshape(shape);
+                Assert.True((merged[name] - expected).abs().max().item<float>() <= 1e-6, $"{method} {name}: not the matrix's merge");
+                Assert.True((merged[name] - mean[name]).abs().max().item<float>() > 1e-3, $"{method} {name}: averaged, not decomposed");
+            }
+            else
+                Assert.True((merged[name] - mean[name]).abs().max().item<float>() <= 1e-6, $"{method} {name}: not the tasks' mean");
+        }
+        foreach (var t in merged.Values.Concat(mean.Values).Concat(θ0.Values)) t.Dispose();
+        tasks.ForEach(t => t.Dispose());
+    }
+
     [Fact]
     public void Each_task_s_TSV_M_part_adds_up_to_TSV_M_s_update()
     {
