@@ -45,6 +45,9 @@ public sealed class AdvisoryLock : IAsyncDisposable
     /// <summary>The name one owner's Idempotency-Key is locked under while its first request runs.</summary>
     public static string IdempotencyKey(string owner, string key) => $"idempotency\n{owner}\n{key}";
 
+    /// <summary>The name hosts install the queue's schema under at start, one at a time (DatabaseStartup).</summary>
+    public const string SchemaInstall = "schema install";
+
     /// <summary>SHA-256 of the name, cut to the 64 bits an advisory lock takes.</summary>
     public static long IdOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
 

@@ -16,7 +16,21 @@ public sealed class DatabaseStartup(DatabaseConnection connection, IConfiguratio
         connection.Started(await DatabaseConnection.ResolveAsync(configuration, cancellationToken));
         await using var db = new NpgsqlConnection(connection.ConnectionString);
         await db.OpenAsync(cancellationToken);
-        PostgreSqlObjectsInstaller.Install(db, queueOptions.SchemaName);
+        // An API and a worker started together on a fresh database both install the schema; two installs at once
+        // failed one of them with a serialization error (SQLSTATE 40001, seen starting bench/reproduce-resnet.sh), so
+        // hosts take turns under a session advisory lock, unlocked explicitly (the pooled session outlives Dispose).
+        long key = AdvisoryLock.IdOf(AdvisoryLock.SchemaInstall);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({key})", db))
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            PostgreSqlObjectsInstaller.Install(db, queueOptions.SchemaName);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({key})", db);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
