@@ -9,13 +9,17 @@ namespace AdaMerging.Tests.Support;
 public static class Poll
 {
     /// <summary>Returns how long it took; fails with <paramref name="failure"/> (read at the deadline) when it never held.</summary>
-    public static async Task<TimeSpan> UntilAsync(Func<Task<bool>> done, TimeSpan limit, Func<string> failure, int everyMilliseconds = 100)
+    public static Task<TimeSpan> UntilAsync(Func<Task<bool>> done, TimeSpan limit, Func<string> failure, int everyMilliseconds = 100) =>
+        UntilAsync(done, limit, () => Task.FromResult(failure()), everyMilliseconds);
+
+    /// <summary>The same, the failure read asynchronously at the deadline (a merge's events, say, to tell why it is stuck).</summary>
+    public static async Task<TimeSpan> UntilAsync(Func<Task<bool>> done, TimeSpan limit, Func<Task<string>> failure, int everyMilliseconds = 100)
     {
         var clock = Stopwatch.StartNew();
         while (!await done())
         {
-            if (clock.Elapsed > limit) Assert.Fail($"{failure()} (waited {limit})");
-            await Task.Delay(everyMilliseconds);
+            if (clock.Elapsed > limit) Assert.Fail($"{await failure()} (waited {limit})");
+            await Task.Delay(everyMilliseconds);   // the poll's own pace, the one place a test waits between questions
         }
         return clock.Elapsed;
     }

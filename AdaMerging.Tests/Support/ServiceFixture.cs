@@ -162,14 +162,13 @@ public class ServiceFixture : IAsyncLifetime, IDisposable
     public async Task<JsonElement> WaitForMergeAsync(string location, TimeSpan? timeout = null)
     {
         var limit = timeout ?? TimeSpan.FromSeconds(60);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        JsonElement merge = default;
+        await Poll.UntilAsync(async () =>
         {
-            var merge = await Client.GetFromJsonAsync<JsonElement>(location);
-            if (merge.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") return merge;
-            if (clock.Elapsed > limit) throw new TimeoutException(await StuckAsync(location, merge, limit));
-            await Task.Delay(50);
-        }
+            merge = await Client.GetFromJsonAsync<JsonElement>(location);
+            return merge.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled";
+        }, limit, () => StuckAsync(location, merge, limit), everyMilliseconds: 50);
+        return merge;
     }
 
     /// <summary>Where a merge that did not finish in time stands: its state, its events and the worker's last lines, so a timeout says why.</summary>

@@ -62,20 +62,19 @@ public sealed class SharedStoreTests(SharedStoreFixture service, ITestOutputHelp
             // Kill the hosts of two running AdaMerging jobs, then bring them back as a supervisor would.
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var killed = new List<string>();
-            while (killed.Count < 2 && clock.Elapsed < TimeSpan.FromMinutes(3))
+            await Poll.UntilAsync(async () =>
             {
                 var running = (await MergesAsync()).Where(m => m.GetProperty("status").GetString() == "running" && m.GetProperty("method").GetString() == "adamerging"
                     && m.GetProperty("progress").GetProperty("step").GetInt32() > 0).Select(m => m.GetProperty("host").GetString()!).Except(killed).FirstOrDefault();
-                if (running is null)
+                if (running is not null)
                 {
-                    await Task.Delay(100);
-                    continue;
+                    workers[running].Kill();
+                    workers[running].Dispose();
+                    killed.Add(running);
+                    workers[running] = StartWorker(running);
                 }
-                workers[running].Kill();
-                workers[running].Dispose();
-                killed.Add(running);
-                workers[running] = StartWorker(running);
-            }
+                return killed.Count == 2;
+            }, TimeSpan.FromMinutes(3), () => $"only {killed.Count} of 2 hosts were seen running an AdaMerging step");
             Assert.Equal(2, killed.Count);
 
             List<JsonElement> merges = [];

@@ -66,26 +66,17 @@ public static class EncoderTraining
     }
 
     /// <summary>Features of many images, in batches, without gradients.</summary>
-    public static Tensor Features(ClipVisionEncoder encoder, IReadOnlyDictionary<string, Tensor> θ, Tensor grayImages, int batchSize = 256)
-    {
-        using var _ = no_grad();
-        var parts = new List<Tensor>();
-        for (long start = 0; start < grayImages.shape[0]; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var batch = grayImages.narrow(0, start, Math.Min(batchSize, grayImages.shape[0] - start));
-            parts.Add(encoder.Forward(θ, Preprocess(batch)).MoveToOuterDisposeScope());
-        }
-        var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
-    }
+    public static Tensor Features(ClipVisionEncoder encoder, IReadOnlyDictionary<string, Tensor> θ, Tensor grayImages, int batchSize = 256) =>
+        InBatches.Map(grayImages, batchSize, batch => encoder.Forward(θ, Preprocess(batch)));
 
     /// <summary>Cross-entropy of cosine-similarity logits: scale · normalize(f) · normalize(W)ᵀ, as CLIP's zero-shot heads compute.</summary>
     public static Tensor CosineCrossEntropy(Tensor features, Tensor classWeights, Tensor scale, Tensor labels) =>
         F.cross_entropy(scale * F.linear(F.normalize(features, p: 2, dim: -1), F.normalize(classWeights, p: 2, dim: -1)), labels);
 
-    private static double Schedule(TrainingSettings s, int step) =>
-        step < s.WarmupSteps ? s.LearningRate * (step + 1) / s.WarmupSteps
-        : s.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (step - s.WarmupSteps) / Math.Max(1, s.Steps - s.WarmupSteps)));
+    private static double Schedule(TrainingSettings s, int step) => WarmupCosine(s.LearningRate, s.WarmupSteps, s.Steps, step);
+
+    /// <summary>A linear warm-up over <paramref name="warmup"/> steps, then cosine decay to zero at <paramref name="steps"/>.</summary>
+    public static double WarmupCosine(double learningRate, int warmup, int steps, int step) =>
+        step < warmup ? learningRate * (step + 1) / warmup
+        : learningRate * 0.5 * (1 + Math.Cos(Math.PI * (step - warmup) / Math.Max(1, steps - warmup)));
 }

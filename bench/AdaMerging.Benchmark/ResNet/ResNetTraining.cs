@@ -35,20 +35,8 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
     public Tensor Input(Tensor grayBytes) => ClipPreprocessing.Normalize(grayBytes.expand(-1, 3, -1, -1), normalization);
 
     /// <summary>Features of many images in evaluation mode (running statistics), in batches, without gradients.</summary>
-    public Tensor Features(IReadOnlyDictionary<string, Tensor> θ, Tensor grayBytes, int batchSize = 250)
-    {
-        using var _ = no_grad();
-        var parts = new List<Tensor>();
-        for (long start = 0; start < grayBytes.shape[0]; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var batch = grayBytes.narrow(0, start, Math.Min(batchSize, grayBytes.shape[0] - start));
-            parts.Add(model.Features(θ, Input(batch)).MoveToOuterDisposeScope());
-        }
-        var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
-    }
+    public Tensor Features(IReadOnlyDictionary<string, Tensor> θ, Tensor grayBytes, int batchSize = 250) =>
+        InBatches.Map(grayBytes, batchSize, batch => model.Features(θ, Input(batch)));
 
     /// <summary>Multinomial logistic regression on frozen features: full-batch Adam, a small L2 penalty.</summary>
     public static LinearHead LinearProbe(Tensor features, Tensor labels, int classes, int seed, int steps = 400)
@@ -91,8 +79,7 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
             for (int step = 0; step < s.Steps; step++)
             {
                 using var scope = NewDisposeScope();
-                double lr = step < warmup ? s.LearningRate * (step + 1) / warmup
-                    : s.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (step - warmup) / Math.Max(1, s.Steps - warmup)));
+                double lr = EncoderTraining.WarmupCosine(s.LearningRate, warmup, s.Steps, step);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                 var batch = randint(grayImages.shape[0], [s.BatchSize], generator: generator);
                 var features = training.Features(θ, Input(grayImages.index(batch)));
