@@ -54,7 +54,7 @@ public static class MergePreflight
                     t.AdaptationData is { } a ? datasets[a].Info : null, t.EvaluationData is { } e ? datasets[e].Info : null,
                     HeadInCheckpoint: classifier is not null);
             }).ToList();
-            var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks, method.NeedsHeads).ToList();
+            var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks, method.NeedsHeads, CommonOptions.MaxSequenceLength.In(options)).ToList();
             if (problems.Count == 0)
             {
                 var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Excluded(options, theta0.Spec));

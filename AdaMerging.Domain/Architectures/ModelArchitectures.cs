@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Bert;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Architectures.ResNet;
 using AdaMerging.Domain.Tensors;
@@ -19,6 +20,7 @@ public static class ModelArchitectures
     [
         new ClipVisionArchitecture(),
         new ResNetArchitecture(),
+        new BertArchitecture(),
     ];
 
     public static IReadOnlyList<IArchitecture> All => _all;

@@ -48,8 +48,24 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
     /// </summary>
     public virtual (string Weight, string Bias)? Classifier => null;
 
+    /// <summary>
+    /// A classification head's hidden layer before <see cref="Classifier"/> (dense then tanh: RoBERTa's
+    /// classifier.dense), when the layout has one: part of each task's head like the classifier.
+    /// </summary>
+    public virtual (string Weight, string Bias)? ClassifierHidden => null;
+
+    /// <summary>The classifier's tensors (with its hidden layer's).</summary>
+    public IReadOnlyList<string> ClassifierTensors =>
+        [.. new[] { Classifier, ClassifierHidden }.OfType<(string Weight, string Bias)>().SelectMany(c => new[] { c.Weight, c.Bias })];
+
     /// <summary>Whether a tensor is the classifier's: carried from the base, never merged nor compared across checkpoints.</summary>
-    public bool IsClassifier(string tensor) => Classifier is var (w, b) && (tensor == w || tensor == b);
+    public bool IsClassifier(string tensor) => ClassifierTensors.Contains(tensor);
+
+    /// <summary>Text models: the most tokens an example may have (the model's positions); null for other inputs.</summary>
+    public virtual int? MaxSequenceLength => null;
+
+    /// <summary>Text models: the tokens an example is cut to when the merge's maxSequenceLength is not given.</summary>
+    public virtual int? DefaultSequenceLength => null;
 
     /// <summary>
     /// The tensor whose layer-wise coefficient this one shares (a batch norm's running statistics follow its weight,
@@ -83,7 +99,8 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
 
     /// <summary>A dataset's examples, read a batch at a time as the model's input, and its labels when it has them.</summary>
     /// <param name="scratchPath">Where a dataset that must be decoded first (an image archive) may be spilled; removed by the caller.</param>
-    public abstract (IExampleRows Rows, TorchSharp.torch.Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath);
+    /// <param name="maxSequenceLength">Text models: tokens an example is cut to (null: <see cref="DefaultSequenceLength"/>); others ignore it.</param>
+    public abstract (IExampleRows Rows, TorchSharp.torch.Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null);
 
     /// <summary>What one example costs the model's forward pass, for the memory estimate.</summary>
     public abstract ModelMemory Memory { get; }

@@ -19,4 +19,10 @@ public sealed record UploadLimits
     public long MaxImagePixels { get; init; } = 64L << 20;
 
     public int MaxClasses { get; init; } = 100_000;
+
+    /// <summary>Examples in one text dataset (JSON Lines or CSV).</summary>
+    public int MaxTextExamples { get; init; } = 1_000_000;
+
+    /// <summary>Characters in one text: a longer one is refused at upload (what the model reads is cut to its maximum sequence length anyway).</summary>
+    public int MaxTextCharacters { get; init; } = 100_000;
 }

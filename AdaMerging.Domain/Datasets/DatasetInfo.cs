@@ -13,6 +13,12 @@ public enum DatasetFormat
 
     /// <summary>A zip of images beside labels.csv (file,label), or images alone for unlabeled data.</summary>
     ImageList,
+
+    /// <summary>UTF-8 JSON Lines: one {"text": …, "label": …} object per line (label optional).</summary>
+    JsonLines,
+
+    /// <summary>UTF-8 CSV with a header naming a text column and optionally a label column.</summary>
+    Csv,
 }
 
 /// <summary>
@@ -33,9 +39,13 @@ public sealed record DatasetInfo(
 {
     public static DatasetInfo Inspect(string path, UploadLimits limits)
     {
-        Span<byte> magic = stackalloc byte[4];
+        Span<byte> magic = stackalloc byte[8];
+        int read;
         using (var file = File.OpenRead(path))
-            if (file.Read(magic) < 4) throw new CheckpointFormatException("the dataset is empty or truncated");
-        return magic.SequenceEqual("PK\u0003\u0004"u8) ? ImageArchive.Inspect(path, limits) : TensorDataset.Inspect(path, limits);
+            read = file.Read(magic);
+        if (read == 0) throw new CheckpointFormatException("the dataset is empty");
+        if (read >= 4 && magic[..4].SequenceEqual("PK\u0003\u0004"u8)) return ImageArchive.Inspect(path, limits);
+        // safetensors starts with its header's length, little-endian: zero bytes, which UTF-8 text (JSON Lines, CSV) never has.
+        return magic[..read].Contains((byte)0) ? TensorDataset.Inspect(path, limits) : Text.TextDataset.Inspect(path, limits);
     }
 }

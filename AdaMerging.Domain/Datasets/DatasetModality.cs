@@ -8,4 +8,7 @@ public enum DatasetModality
 
     /// <summary>Feature vectors: features [N, D] (float), for models over precomputed features.</summary>
     Features,
+
+    /// <summary>Texts: JSON Lines or CSV, tokenised by the model's own tokenizer when a job runs.</summary>
+    Text,
 }

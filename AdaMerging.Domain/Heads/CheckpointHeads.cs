@@ -13,10 +13,18 @@ namespace AdaMerging.Domain.Heads;
 public static class CheckpointHeads
 {
     /// <summary>The classifier described as a head resource is; null when the base's layout has none or the checkpoint lacks it.</summary>
+    /// <remarks>A layout whose head has a hidden layer (RoBERTa's) needs it too: its input width is the head's feature size.</remarks>
     public static HeadInfo? Info(ModelSpec? model, ITensorCatalog checkpoint) =>
         model?.Classifier is var (weight, bias) && checkpoint.Find(weight) is { Shape.Count: 2, DType.IsFloatingPoint: true } w
-            ? new HeadInfo((int)w.Shape[0], (int)w.Shape[1], checkpoint.Find(bias) is not null, false, null)
+            && Hidden(model, checkpoint) is var (present, features) && present
+            ? new HeadInfo((int)w.Shape[0], features ?? (int)w.Shape[1], checkpoint.Find(bias) is not null, false, null)
             : null;
+
+    /// <summary>Whether the hidden layer the layout needs is there (true when it needs none), and its input width.</summary>
+    private static (bool Present, int? Features) Hidden(ModelSpec model, ITensorCatalog checkpoint) =>
+        model.ClassifierHidden is not var (weight, bias) ? (true, null)
+        : checkpoint.Find(weight) is { Shape.Count: 2, DType.IsFloatingPoint: true } h && checkpoint.Find(bias) is not null ? (true, (int)h.Shape[1])
+        : (false, null);
 
     /// <summary>The classifier on the device, or null as for <see cref="Info"/>.</summary>
     public static ClassificationHead? Load(ModelSpec? model, ITensorSource checkpoint, ScalarType dtype, Device device)
@@ -25,6 +33,9 @@ public static class CheckpointHeads
         using var scope = NewDisposeScope();
         var w = checkpoint.Read(weight, dtype).to(device).MoveToOuterDisposeScope();
         var b = checkpoint.Find(bias) is null ? null : checkpoint.Read(bias, dtype).to(device).MoveToOuterDisposeScope();
-        return new ClassificationHead(w, b, normalizeFeatures: false);
+        (Tensor, Tensor)? hidden = model.ClassifierHidden is var (hw, hb)
+            ? (checkpoint.Read(hw, dtype).to(device).MoveToOuterDisposeScope(), checkpoint.Read(hb, dtype).to(device).MoveToOuterDisposeScope())
+            : null;
+        return new ClassificationHead(w, b, normalizeFeatures: false, hidden);
     }
 }

@@ -22,10 +22,15 @@ public static class Preflight
     /// <param name="model">The base's model as its architecture recognised it; null when none did (then nothing is known of its input).</param>
     /// <param name="tasks">The request's tasks in its order: problem i's pointer is into <c>/tasks/i</c>.</param>
     /// <param name="needsHeads">The method's: every task needs a head (a resource, or its checkpoint's classifier).</param>
-    public static IReadOnlyList<RequestProblem> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks, bool needsHeads = false)
+    /// <param name="maxSequenceLength">The merge's maxSequenceLength option (0: the model's default): a text model refuses more than its positions.</param>
+    public static IReadOnlyList<RequestProblem> Check(ITensorCatalog baseCatalog, ModelSpec? model, IReadOnlyList<PreflightTask> tasks, bool needsHeads = false,
+        long maxSequenceLength = 0)
     {
         int? featureSize = model?.FeatureSize;
         var problems = new List<RequestProblem>();
+        if (model?.MaxSequenceLength is { } positions && maxSequenceLength > positions)
+            problems.Add(new(RequestProblem.At("options", Methods.CommonOptions.MaxSequenceLength.Name), RequestProblemCode.Invalid,
+                $"maxSequenceLength {maxSequenceLength} is more than the model's {positions} positions ({model.Describe()})"));
         if (CheckpointCompatibility.NothingShared(baseCatalog, [.. tasks.Select(t => t.Checkpoint)]) is { } nothing)
             problems.Add(new("", RequestProblemCode.NothingShared, nothing));
         for (int i = 0; i < tasks.Count; i++)

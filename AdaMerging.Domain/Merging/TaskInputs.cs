@@ -25,13 +25,16 @@ public sealed class TaskInputs : IDisposable
     private readonly List<IExampleRows?> _adaptation = [];
     private readonly List<(IExampleRows Images, Tensor Labels)?> _evaluation = [];
     private Dictionary<string, Tensor>? _fixed;
+    private readonly int? _maxSequenceLength;
 
     /// <param name="needsAdaptation">Whether the method learns from the tasks' unlabeled data (and so needs the model).</param>
     /// <param name="scratchDirectory">Where decoded archives go while the job runs (created when needed; the caller removes it).</param>
     /// <param name="checkpoints">The tasks' weights, in order: a task without a head resource takes its checkpoint's classifier, where the layout has one.</param>
+    /// <param name="maxSequenceLength">Text models: tokens an example is cut to (null: the model's default).</param>
     public TaskInputs(IReadOnlyList<PlannedTask> tasks, bool needsAdaptation, ModelFolder baseFolder, Device device, string scratchDirectory,
-        IReadOnlyList<ITensorSource>? checkpoints = null)
+        IReadOnlyList<ITensorSource>? checkpoints = null, int? maxSequenceLength = null)
     {
+        _maxSequenceLength = maxSequenceLength;
         _tasks = tasks;
         _needsAdaptation = needsAdaptation;
         _base = baseFolder;
@@ -112,7 +115,7 @@ public sealed class TaskInputs : IDisposable
         var model = _base.Spec ?? throw new CheckpointFormatException(
             $"datasets are read as a model's input, and no registered architecture recognises the base ({ModelArchitectures.Described()})");
         var info = DatasetInfo.Inspect(path, new UploadLimits());
-        var (rows, labels) = model.OpenRows(path, info, Path.Combine(_scratch, $"{_datasets.Count}.safetensors"));
+        var (rows, labels) = model.OpenRows(path, info, Path.Combine(_scratch, $"{_datasets.Count}.safetensors"), _maxSequenceLength);
         var dataset = (rows, labels is null ? null : OnDevice(labels));
         _datasets[path] = dataset;
         return dataset;

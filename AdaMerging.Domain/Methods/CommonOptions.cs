@@ -35,12 +35,21 @@ public static class CommonOptions
         + "(checkpoints fine-tuned with frozen batch norms keep the base's). Models without batch norms ignore it.",
         BatchNormStatistics.Auto);
 
-    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm];
+    public static readonly IntegerOption MaxSequenceLength = new("maxSequenceLength",
+        "For text models: tokens per example, special tokens included; longer texts are cut at the end (Hugging Face's truncation). "
+        + "0 takes the architecture's default (BERT family and GPT-2: 128, or the model's positions when fewer). "
+        + "More than the model's positions is refused. Image models ignore it.", 0, 0, 65536);
+
+    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm, MaxSequenceLength];
+
+    /// <summary>The tokens a text model's examples are cut to under these options; null for other models.</summary>
+    public static int? SequenceLength(MethodOptions options, ModelSpec? model) =>
+        model?.DefaultSequenceLength is not { } fallback ? null : MaxSequenceLength.In(options) is var n and > 0 ? (int)n : fallback;
 
     /// <summary>
     /// The exclusion patterns a merge runs with: the request's, and the base's classifier, which is never merged (a
     /// merged model carries the base's; a task's own is its head, docs/algorithm.md, "Heads").
     /// </summary>
     public static IReadOnlyList<string> Excluded(MethodOptions options, ModelSpec? model) =>
-        model?.Classifier is var (weight, bias) ? [.. Exclude.In(options), $"^{Regex.Escape(weight)}$", $"^{Regex.Escape(bias)}$"] : Exclude.In(options);
+        [.. Exclude.In(options), .. (model?.ClassifierTensors ?? []).Select(t => $"^{Regex.Escape(t)}$")];
 }

@@ -7,17 +7,26 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace AdaMerging.Domain.Models;
 
-/// <summary>A task's frozen classifier: logits = W · f (+ b), with f L2-normalised first when the head says so.</summary>
+/// <summary>
+/// A task's frozen classifier: logits = W · f (+ b), with f L2-normalised first when the head says so; a head with a
+/// hidden layer (RoBERTa's classification head) takes f through tanh(H · f + c) first.
+/// </summary>
 public sealed class ClassificationHead : IDisposable
 {
-    public ClassificationHead(Tensor weight, Tensor? bias, bool normalizeFeatures)
+    public ClassificationHead(Tensor weight, Tensor? bias, bool normalizeFeatures, (Tensor Weight, Tensor Bias)? hidden = null)
     {
         if (weight.dim() != 2 || (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.shape[0])))
             throw new ArgumentException("a head is weight [C, D] and optional bias [C]");
+        if (hidden is var (hw, hb) && (hw.dim() != 2 || hw.shape[0] != weight.shape[1] || hb.dim() != 1 || hb.shape[0] != hw.shape[0]))
+            throw new ArgumentException("a head's hidden layer is weight [D, F] and bias [D]");
         Weight = weight;
         Bias = bias;
         NormalizeFeatures = normalizeFeatures;
+        Hidden = hidden;
     }
+
+    /// <summary>The hidden layer (dense, then tanh) before the classifier, when the head has one.</summary>
+    public (Tensor Weight, Tensor Bias)? Hidden { get; }
 
     public Tensor Weight { get; }
 
@@ -27,7 +36,7 @@ public sealed class ClassificationHead : IDisposable
 
     public long Classes => Weight.shape[0];
 
-    public long FeatureSize => Weight.shape[1];
+    public long FeatureSize => Hidden is var (hw, _) ? hw.shape[1] : Weight.shape[1];
 
     public static ClassificationHead Load(string path, ScalarType dtype, Device device)
     {
@@ -42,6 +51,11 @@ public sealed class ClassificationHead : IDisposable
         if (features.dim() != 2 || features.shape[1] != FeatureSize)
             throw new ArgumentException($"the head takes [B, {FeatureSize}] features, not [{string.Join(", ", features.shape)}]", nameof(features));
         var f = NormalizeFeatures ? F.normalize(features, p: 2, dim: -1) : features;
+        if (Hidden is var (hw, hb))
+        {
+            using var hidden = F.linear(f, hw, hb);
+            return F.linear(hidden.tanh(), Weight, Bias);
+        }
         return F.linear(f, Weight, Bias);
     }
 
@@ -49,5 +63,10 @@ public sealed class ClassificationHead : IDisposable
     {
         Weight.Dispose();
         Bias?.Dispose();
+        if (Hidden is var (hw, hb))
+        {
+            hw.Dispose();
+            hb.Dispose();
+        }
     }
 }

@@ -46,7 +46,8 @@ public static class MergeRun
             var planProblems = plan.Method.PlanProblems(plan.Options,
                 new MergeShape(TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count, baseFolder.Spec)).ToList();
             if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
-            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory), weights);
+            using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory), weights,
+                CommonOptions.SequenceLength(plan.Options, baseFolder.Spec));
             bool recompute = BatchNormRecompute.Applies(plan.Options, baseFolder.Spec, tasks, baseFolder.Weights, weights);
             using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),

@@ -13,6 +13,8 @@ public static class ClipPreprocessing
     /// <summary>CLIP's own mean and std per channel.</summary>
     public static readonly ImageNormalization Clip = new([0.48145466f, 0.4578275f, 0.40821073f], [0.26862954f, 0.26130258f, 0.27577711f]);
 
+    private static readonly TorchSharp.Scalar Byte = 255f.ToScalar();
+
     /// <summary>uint8 [N, C, H, W] → normalised float32; channels beyond CLIP's three use the last mean and std.</summary>
     public static torch.Tensor Normalize(torch.Tensor pixels) => Normalize(pixels, Clip);
 
@@ -23,7 +25,8 @@ public static class ClipPreprocessing
         long channels = pixels.shape[1];
         var mean = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => normalization.Mean[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
         var std = torch.tensor(Enumerable.Range(0, (int)channels).Select(c => normalization.Std[Math.Min(c, 2)]).ToArray()).reshape(1, channels, 1, 1);
-        return ((pixels.to_type(torch.ScalarType.Float32) / 255f - mean) / std).MoveToOuterDisposeScope();
+        // Explicit Scalars the process keeps alive, not the implicit ones of `/ 255f` and `-` (RootedScalars says why).
+        return pixels.to_type(torch.ScalarType.Float32).div(Byte).add(mean, Compute.RootedScalars.MinusOne).div(std).MoveToOuterDisposeScope();
     }
 
     /// <summary>One decoded image as a uint8 [3, size, size] tensor.</summary>

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Merging;
 using TorchSharp;
@@ -9,6 +10,9 @@ namespace AdaMerging.Domain.Architectures.Clip;
 /// <summary>The residual attention block both CLIP towers are made of (pre-norm, multi-head attention, MLP), over Hugging Face names.</summary>
 public readonly record struct ClipTransformer(int Width, int Heads, string HiddenAct, double LayerNormEps)
 {
+    /// <summary>quick_gelu's x · σ(1.702 x).</summary>
+    private static readonly Scalar QuickGeluScale = 1.702.ToScalar();
+
     /// <summary>Told each linear layer's name (without ".weight") and input before it is applied (RegMean's Gram matrices).</summary>
     public Action<string, Tensor>? LinearInputs { get; init; }
 
@@ -26,11 +30,12 @@ public readonly record struct ClipTransformer(int Width, int Heads, string Hidde
         // default scale; shapes are fixed by the config, checked on input.
         var attention = F.scaled_dot_product_attention(q, k, v, is_casual: causal);
         var merged = attention.transpose(1, 2).reshape(b, t, Width);
-        x = x + Linear(merged, θ, p + "self_attn.out_proj");
+        // Explicit Scalars the process keeps alive, not the implicit ones of `+` and `1.702 * h` (RootedScalars says why).
+        x = x.add(Linear(merged, θ, p + "self_attn.out_proj"), RootedScalars.One);
         h = LayerNorm(x, θ, p + "layer_norm2");
         h = Linear(h, θ, p + "mlp.fc1");
-        h = HiddenAct == "gelu" ? F.gelu(h) : h * torch.sigmoid(1.702 * h);
-        return x + Linear(h, θ, p + "mlp.fc2");
+        h = HiddenAct == "gelu" ? F.gelu(h) : h.mul(torch.sigmoid(h.mul(QuickGeluScale)));
+        return x.add(Linear(h, θ, p + "mlp.fc2"), RootedScalars.One);
     }
 
     private Tensor Linear(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module)

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Compute;
 using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Models;
@@ -50,7 +51,7 @@ public sealed class ClipVisionEncoder(ClipVisionConfig config, Action<string, Te
         var patches = F.conv2d(pixels, θ[P + "embeddings.patch_embedding.weight"], strides: [Config.PatchSize, Config.PatchSize])
             .flatten(2).transpose(1, 2);                                            // [B, N, D]
         var cls = θ[P + "embeddings.class_embedding"].reshape(1, 1, d).expand(b, 1, d);
-        var x = cat([cls, patches], 1) + θ[P + "embeddings.position_embedding.weight"];
+        var x = cat([cls, patches], 1).add(θ[P + "embeddings.position_embedding.weight"], RootedScalars.One);
         return _transformer.LayerNorm(x, θ, P + "pre_layrnorm");
     }
 

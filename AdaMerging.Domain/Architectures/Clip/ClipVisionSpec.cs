@@ -55,7 +55,7 @@ public sealed partial class ClipVisionSpec(IArchitecture architecture, string la
         return problems;
     }
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath) =>
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
         ImageDatasets.Open(path, info, new ClipImages(Config.ImageSize, Normalization ?? ClipPreprocessing.Clip), scratchPath);
 
     public override ModelMemory Memory => ClipMemory.Of(Config);

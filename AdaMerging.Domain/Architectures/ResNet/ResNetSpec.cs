@@ -55,7 +55,7 @@ public sealed class ResNetSpec(IArchitecture architecture, string layout, ResNet
     public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
         data.Channels == Config.NumChannels ? [] : [$"{label} has {data.Channels} channel(s) where the model takes {Config.NumChannels}"];
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath) =>
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
         ImageDatasets.Open(path, info, new ClipImages(Preprocessing.ImageSize, Preprocessing.Normalization), scratchPath);
 
     public override ModelMemory Memory => ResNetMemory.Of(Config, Preprocessing.ImageSize);

@@ -81,9 +81,9 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
     private Tensor Loss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType, ScalarType objectiveType, Device device)
     {
         var pixels = Pixels(k, batch, device);
-        var x = pixels.to_type(computeType);
+        var x = ModelInput.InComputeType(pixels, computeType);
         for (int s = 0; s < model.StageCount; s++) x = model.Stage(s, bound, x);
-        return TaskObjective(tasks[k].Head.Logits(x.to_type(pixels.dtype))).to_type(objectiveType);
+        return TaskObjective(tasks[k].Head.Logits(x.to_type(ModelInput.HeadType(pixels, tasks[k].Head)))).to_type(objectiveType);
     }
 
     /// <summary>
@@ -98,11 +98,11 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
         var clock = Stopwatch.StartNew();
         var pixels = Pixels(k, batch, device);
         var kept = new Tensor[model.StageCount + 1];
-        kept[0] = pixels.to_type(computeType);
+        kept[0] = ModelInput.InComputeType(pixels, computeType);
         using (no_grad())
             for (int s = 0; s < model.StageCount; s++) kept[s + 1] = model.Stage(s, bound, kept[s]);
         var top = kept[model.StageCount].detach().requires_grad_(true);
-        var loss = TaskObjective(tasks[k].Head.Logits(top.to_type(pixels.dtype))).to_type(objectiveType);
+        var loss = TaskObjective(tasks[k].Head.Logits(top.to_type(ModelInput.HeadType(pixels, tasks[k].Head)))).to_type(objectiveType);
         Forward += clock.Elapsed;
         clock.Restart();
         loss.backward();

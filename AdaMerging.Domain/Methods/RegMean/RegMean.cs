@@ -54,7 +54,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
             ct.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             var batch = Enumerable.Range(0, (int)Math.Min(batchSize, count - start)).Select(i => start + i).ToArray();
-            observed.Features(parameters, images.Read(batch, device).to_type(vectors.DType));
+            observed.Features(parameters, Models.ModelInput.InComputeType(images.Read(batch, device), vectors.DType));
         }
         foreach (var (module, (gram, _)) in grams)
         {

@@ -34,7 +34,7 @@ public sealed class MlpSpec(MlpArchitecture architecture, IReadOnlyList<int> wid
     public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
         data.FeatureSize == Widths[0] ? [] : [$"{label} holds {data.FeatureSize}-wide features where the model takes {Widths[0]}"];
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath)
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null)
     {
         using var file = SafetensorsFile.Open(path);
         return (new FeatureRows(path), file.Find(TensorDataset.Labels) is null ? null : file.Read(TensorDataset.Labels));

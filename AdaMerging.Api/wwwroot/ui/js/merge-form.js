@@ -5,7 +5,9 @@ import { busy, h, say } from "./dom.js";
 import { mergeSchema, optionFields } from "./options.js";
 import { zeroShotButton } from "./zero-shot.js";
 
-const choices = (items, empty) => [h("option", { value: "" }, empty), ...items.map(x => h("option", { value: x.id }, `${x.name} (${x.id.slice(0, 8)})`))];
+// A dataset's choice says its modality (images, text), so a text model's tasks are offered its texts at a glance.
+const choices = (items, empty) => [h("option", { value: "" }, empty),
+  ...items.map(x => h("option", { value: x.id }, `${x.name} (${x.modality ? `${x.modality}, ` : ""}${x.id.slice(0, 8)})`))];
 
 function taskRow(index, lists, onRemove) {
   const prefix = `task-${index}`;

@@ -7,13 +7,17 @@ const count = n => n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1
 
 const KINDS = [
   { path: "/checkpoints", title: "Checkpoints", one: "checkpoint", multiple: true,
-    hint: "A model folder's files: model.safetensors (or shards with their index, or a PyTorch .bin/.pt) and config.json.",
-    accept: ".safetensors,.json,.bin,.pt,.pth", describe: c => `${c.status}${c.parameterCount ? `, ${count(c.parameterCount)} parameters` : ""}` },
+    hint: "A model folder's files: model.safetensors (or shards with their index, or a PyTorch .bin/.pt) and config.json; a text model's tokenizer (vocab.txt, tokenizer.json, tokenizer_config.json).",
+    accept: ".safetensors,.json,.bin,.pt,.pth,.txt", describe: c => `${c.status}${c.parameterCount ? `, ${count(c.parameterCount)} parameters` : ""}` },
   { path: "/heads", title: "Heads", one: "head", hint: "A classification head: a .safetensors with weight (classes × features).",
     accept: ".safetensors", describe: x => `${x.classes} classes × ${x.featureSize}` },
-  { path: "/datasets", title: "Datasets", one: "dataset", hint: "Images: a .safetensors (pixel_values, labels) or a .zip of class folders.",
-    accept: ".safetensors,.zip", describe: x => `${x.count} images${x.hasLabels === false ? ", unlabeled" : ""}` },
+  { path: "/datasets", title: "Datasets", one: "dataset",
+    hint: "Images: a .safetensors (pixel_values, labels) or a .zip of class folders. Text: .jsonl ({\"text\": …, \"label\": …} per line) or .csv (text,label).",
+    accept: ".safetensors,.zip,.jsonl,.csv", describe: x => `${x.count} ${examples[x.modality] ?? "examples"}${x.hasLabels === false ? ", unlabeled" : ""}` },
 ];
+
+// What a dataset's examples are called, by its modality (the API's enum).
+const examples = { images: "images", text: "texts", features: "feature vectors" };
 
 // The digest a person compares: a head's or dataset's file, a checkpoint's weights file.
 function digest(item) {

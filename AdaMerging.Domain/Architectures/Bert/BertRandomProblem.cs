@@ -1,0 +1,69 @@
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
+using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Architectures.Bert;
+
+/// <summary>
+/// A BERT-family encoder with random weights (layer norms' scales near 1), K perturbed copies as task vectors in the
+/// given dtype, a 10-class head and 4 × batch random token sequences per task of the shape's length, as
+/// <see cref="Clip.RandomProblem"/> is for CLIP: what the benchmarks and the worker's device check time.
+/// </summary>
+public sealed class BertRandomProblem : IRandomProblem
+{
+    public BertRandomProblem(BertConfig config, int tokens, int k, int batch, ScalarType dtype, ulong seed = 11, Device? device = null)
+    {
+        var names = new BertNames("", HasPooler: true);
+        var shapes = names.Expected(config).Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
+        ModelBytes = shapes.Sum(s => s.ByteLength);
+        using var base0 = new SeededWeights(shapes, seed, null, InRange);
+        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededWeights(shapes, seed, seed + 1 + (ulong)i, InRange)).ToList();
+        device ??= CPU;
+        Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
+        tasks.ForEach(t => t.Dispose());
+        Model = new BertEncoder(config, names, BertPooling.Pooler);
+        Memory = BertMemory.Of(config, tokens);
+        using var g = new Generator(seed);
+        Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
+            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.HiddenSize], generator: g) * 0.1, device), null, false),
+            (IExampleRows)new GeneratedTokenRows(batch * 4, tokens, config.VocabSize, seed * 100 + (ulong)i))).ToList();
+    }
+
+    public IFeatureStages Model { get; }
+
+    public TaskVectors Vectors { get; }
+
+    public IReadOnlyList<AdaMergingTask> Tasks { get; }
+
+    public long ModelBytes { get; }
+
+    public ModelMemory Memory { get; }
+
+    public void Dispose() => RandomProblems.Release(Vectors, Tasks);
+
+    private static Tensor InRange(string name, Tensor t) => name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) ? t + 1 : t;
+}
+
+/// <summary>Random full-length token sequences, each row drawn from its own seeded generator when read (none held).</summary>
+public sealed class GeneratedTokenRows(long count, int tokens, int vocabulary, ulong seed) : IExampleRows
+{
+    public long Count => count;
+
+    public Tensor Read(long[] rows, Device device)
+    {
+        var texts = rows.Select(r =>
+        {
+            using var generator = new Generator(seed * 1_000_003UL + (ulong)r);
+            using var ids = randint(vocabulary, [tokens], generator: generator);
+            return ids.data<long>().Select(v => (int)v).ToArray();
+        }).ToList();
+        return TokenBatch.Pack(texts, 0, device);
+    }
+
+    public void Dispose() { }
+}
