@@ -17,6 +17,7 @@ COPY AdaMerging.Worker/ AdaMerging.Worker/
 COPY AdaMerging.Tests/Fixtures/clip_tiny/ AdaMerging.Tests/Fixtures/clip_tiny/
 COPY AdaMerging.Tests/Fixtures/clip_text/ AdaMerging.Tests/Fixtures/clip_text/
 COPY AdaMerging.Tests/Fixtures/resnet_tiny/ AdaMerging.Tests/Fixtures/resnet_tiny/
+COPY AdaMerging.Tests/Fixtures/bert_tiny/ AdaMerging.Tests/Fixtures/bert_tiny/
 
 # The API never computes on a GPU: it is always built on the CPU libtorch (no CUDA package in its restore graph).
 FROM sources AS build-api

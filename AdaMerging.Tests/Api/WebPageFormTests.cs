@@ -122,19 +122,23 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
     }
 
     [Fact]
-    public async Task A_text_dataset_uploaded_on_the_page_is_described_as_texts_and_offered_to_every_task_as_text()
+    public async Task A_text_dataset_is_described_as_texts_and_offered_to_every_task_as_text()
     {
-        var jsonl = Dir.File("reviews.jsonl");
-        await File.WriteAllTextAsync(jsonl, "{\"text\": \"a fine day\", \"label\": 1}\n{\"text\": \"rain again\", \"label\": 0}\n{\"text\": \"sun\", \"label\": 1}\n");
         await using var session = await WebPageSession.StartAsync(service, Dir, "alice");
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent("{\"text\": \"a fine day\", \"label\": 1}\n{\"text\": \"rain again\", \"label\": 0}\n{\"text\": \"sun\", \"label\": 1}\n"u8.ToArray()), "file", "reviews.jsonl" },
+        };
+        using var uploaded = await session.Client.PostAsync("/datasets", form);
+        var id = (await uploaded.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString()!;
         var web = await session.SignedInAsync("#/resources");
-        var id = await web.UploadAsync("dataset", "reviews", jsonl);
-        var described = await web.EvalAsync<string>($"document.querySelector('#datasets tr[data-id=\"{id}\"]').textContent");
-        Assert.Contains("3 texts", described, StringComparison.Ordinal);
+        var row = $"document.querySelector('#datasets tr[data-id=\"{id}\"]')";
+        await web.WaitUntilAsync($"{row} !== null");
+        Assert.Contains("3 texts", await web.EvalAsync<string>($"{row}.textContent"), StringComparison.Ordinal);
 
         await web.GoAsync("#/new", "#merge-form");
         foreach (var role in new[] { "adaptation", "evaluation" })
-            Assert.Equal($"reviews (text, {id[..8]})", await web.EvalAsync<string>(
+            Assert.Equal($"reviews.jsonl (text, {id[..8]})", await web.EvalAsync<string>(
                 $"Array.from(document.getElementById('task-0-{role}').options).find(o => o.value === '{id}')?.textContent ?? ''"));
         await HeadlessChromium.ScreenshotAsync(web.Page, "web-text-dataset.png");
     }

@@ -179,6 +179,8 @@ public static class MalformedMergeRequests
         cases["layerUnit unknown"] = Option("layerUnit", "head");
         cases["batchNormStatistics unknown"] = Option("batchNormStatistics", "freeze");
         cases["batchNormStatistics a boolean"] = Option("batchNormStatistics", true);
+        cases["maxSequenceLength negative"] = Option("maxSequenceLength", -1);
+        cases["maxSequenceLength a fraction"] = Option("maxSequenceLength", 12.5);
         cases["plus a word"] = Option("plus", "yes");
         cases["plus a number"] = Option("plus", 1);
         cases["checkpointing a word"] = Option("checkpointing", "on");

@@ -19,6 +19,7 @@ public sealed class DeviceCheckTests : TempDirectoryTests
         "ResNet (basic blocks, torchvision names) against PyTorch", "ResNet (basic blocks, hugging_face names) against PyTorch",
         "ResNet (bottleneck blocks, torchvision names) against PyTorch", "ResNet (bottleneck blocks, hugging_face names) against PyTorch",
         "ResNet batch-norm statistics recomputed against PyTorch",
+        .. AdaMerging.Domain.Architectures.Bert.BertReferenceChecks.Variants.Select(v => $"BERT family ({v}) against PyTorch"),
     ];
 
     [Fact]
@@ -37,7 +38,7 @@ public sealed class DeviceCheckTests : TempDirectoryTests
     [Fact]
     public void A_reference_the_engine_disagrees_with_fails_the_check_naming_it_with_exit_code_1()
     {
-        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny/basic", "resnet_tiny/bottleneck" })
+        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny/basic", "resnet_tiny/bottleneck", "bert_tiny", "bert_tiny/bert_classifier", "bert_tiny/bert_plain", "bert_tiny/roberta_classifier" })
         {
             Directory.CreateDirectory(Dir.File(fixture));
             foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture)))

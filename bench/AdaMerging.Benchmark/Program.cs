@@ -17,6 +17,8 @@ using AdaMerging.Benchmark.Performance;
 //   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
 //   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
 //   resnet-onnx-check --model DIR --onnx F [--images 16]      the converted ImageNet ResNet-18 against ONNX Runtime
+//   minilm-onnx-check --model DIR --onnx F                   the converted all-MiniLM-L6-v2 against ONNX Runtime
+//   extract-resources --assembly F --out DIR --resources NAME=FILE,…   an assembly's embedded resources as files
 //   resnet-build [--seed N] [--size 64] [--model data/resnet18/model]   the ResNet-18 benchmark (docs/reproduction.md)
 //   sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]   random CLIP-ViT base and fine-tuned checkpoints
 AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc);
@@ -76,6 +78,10 @@ switch (verb)
         return 0;
     case "resnet-onnx-check":
         return AdaMerging.Benchmark.ResNet.OnnxCheck.Run(options);
+    case "minilm-onnx-check":
+        return AdaMerging.Benchmark.Text.MiniLmOnnxCheck.Run(options);
+    case "extract-resources":
+        return AdaMerging.Benchmark.Text.MiniLmOnnxCheck.Extract(options);
     case "sample-full-clip":
         return FullClipBenchmark.Sample(options);
     case "full-clip":

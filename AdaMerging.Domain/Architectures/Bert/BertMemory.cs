@@ -10,9 +10,11 @@ public static class BertMemory
         return new ModelMemory(
             InputBytes: 2 * s * 8,
             Blocks: c.NumHiddenLayers,
-            // Kept by autograd per layer: q, k, v, the attention's output and its softmax (heads · s²), the dense
-            // output, both layer norms' inputs and outputs, the MLP's two activations, and the mask channel's copies.
-            BlockActivations: 10 * s * h + 2 * s * m + 2 * heads * s * s + 2 * s,
+            // Kept by autograd per layer: q, k, v, the attention's output, the dense output, both layer norms' inputs
+            // and outputs, the MLP's two activations, and the mask channel's copies. libtorch's fused attention on the
+            // CPU keeps no heads · s² probabilities (its flash kernel keeps the log-sum-exp): measured by bench-memory
+            // on minilm-l6, docs/performance.md, "Text models".
+            BlockActivations: 10 * s * h + 2 * s * m + 2 * s,
             StageInputs: (c.NumHiddenLayers + 2) * s * (h + 1),
             ForwardWithoutGraph: 4 * s * h + s * m + heads * s * s,
             BlockParameters: block,

@@ -42,7 +42,7 @@ public class MergeMethodsTests
         var (options, problems) = Parse("task_arithmetic", "{}");
         Assert.Empty(problems);
         var wire = options!.Wire(MergeMethods.Get("task_arithmetic"));
-        Assert.Equal(["batchNormStatistics", "evaluationBatchSize", "exclude", "lambda", "shardBytes"], wire.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["batchNormStatistics", "evaluationBatchSize", "exclude", "lambda", "maxSequenceLength", "shardBytes"], wire.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("auto", wire["batchNormStatistics"]);
         Assert.Equal(0.3, wire["lambda"]);
         Assert.Equal(64L, wire["evaluationBatchSize"]);

@@ -195,7 +195,7 @@ public static class StepBenchmark
         {
             _problem = problem;
             _weights = problem.Vectors.Combine((_, _) => tensor(0.3f)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
-            _images = problem.Tasks.Select(t => t.Adaptation.ReadRange(0, batch, problem.Vectors.Device).to_type(problem.Vectors.DType)).ToList();
+            _images = problem.Tasks.Select(t => AdaMerging.Domain.Models.ModelInput.InComputeType(t.Adaptation.ReadRange(0, batch, problem.Vectors.Device), problem.Vectors.DType)).ToList();
         }
 
         public TimeSpan Take()
