@@ -38,6 +38,25 @@ public interface IRandomProblem : IDisposable
 
 public static class RandomProblems
 {
+    /// <summary>
+    /// Seeded random weights of these shapes as θ0 and K perturbed copies (<see cref="SeededWeights"/>: drawn a
+    /// tensor at a time as they are read, so setup holds no whole model besides the vectors), loaded as task vectors.
+    /// </summary>
+    public static TaskVectors SeededVectors(IReadOnlyList<Tensors.TensorInfo> shapes, int k, ulong seed, ScalarType dtype, Device device,
+        Func<string, Tensor, Tensor>? adjust = null)
+    {
+        using var base0 = new SeededWeights(shapes, seed, null, adjust);
+        var tasks = Enumerable.Range(0, k).Select(i => (Tensors.ITensorSource)new SeededWeights(shapes, seed, seed + 1 + (ulong)i, adjust)).ToList();
+        try
+        {
+            return TaskVectors.Load(base0, tasks, [], dtype, device);
+        }
+        finally
+        {
+            tasks.ForEach(t => t.Dispose());
+        }
+    }
+
     /// <summary>Frees a problem's task vectors and each task's head and images.</summary>
     public static void Release(TaskVectors vectors, IEnumerable<AdaMergingTask> tasks)
     {

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace AdaMerging.Domain.Heads;
 
 /// <summary>
-/// A task checkpoint's own classifier as its head, where its layout carries one (a fine-tuned ResNet's <c>fc</c>):
+/// A task checkpoint's own classifier as its head, where its layout carries one (a fine-tuned ResNet's <c>fc</c>, a BERT classifier's <c>classifier</c>):
 /// what a task without a head resource is evaluated and adapted with (docs/algorithm.md, "Heads"). Applied to the
 /// features as they are (no normalisation), as the checkpoint's own network applies it.
 /// </summary>
@@ -14,17 +14,17 @@ public static class CheckpointHeads
 {
     /// <summary>The classifier described as a head resource is; null when the base's layout has none or the checkpoint lacks it.</summary>
     /// <remarks>A layout whose head has a hidden layer (RoBERTa's) needs it too: its input width is the head's feature size.</remarks>
-    public static HeadInfo? Info(ModelSpec? model, ITensorCatalog checkpoint) =>
-        model?.Classifier is var (weight, bias) && checkpoint.Find(weight) is { Shape.Count: 2, DType.IsFloatingPoint: true } w
-            && Hidden(model, checkpoint) is var (present, features) && present
-            ? new HeadInfo((int)w.Shape[0], features ?? (int)w.Shape[1], checkpoint.Find(bias) is not null, false, null)
-            : null;
-
-    /// <summary>Whether the hidden layer the layout needs is there (true when it needs none), and its input width.</summary>
-    private static (bool Present, int? Features) Hidden(ModelSpec model, ITensorCatalog checkpoint) =>
-        model.ClassifierHidden is not var (weight, bias) ? (true, null)
-        : checkpoint.Find(weight) is { Shape.Count: 2, DType.IsFloatingPoint: true } h && checkpoint.Find(bias) is not null ? (true, (int)h.Shape[1])
-        : (false, null);
+    public static HeadInfo? Info(ModelSpec? model, ITensorCatalog checkpoint)
+    {
+        if (model?.Classifier is not (var weight, var bias) || checkpoint.Find(weight) is not { Shape.Count: 2, DType.IsFloatingPoint: true } w) return null;
+        int features = (int)w.Shape[1];
+        if (model.ClassifierHidden is (var hiddenWeight, var hiddenBias))
+        {
+            if (checkpoint.Find(hiddenWeight) is not { Shape.Count: 2, DType.IsFloatingPoint: true } h || checkpoint.Find(hiddenBias) is null) return null;
+            features = (int)h.Shape[1];
+        }
+        return new HeadInfo((int)w.Shape[0], features, checkpoint.Find(bias) is not null, false, null);
+    }
 
     /// <summary>The classifier on the device, or null as for <see cref="Info"/>.</summary>
     public static ClassificationHead? Load(ModelSpec? model, ITensorSource checkpoint, ScalarType dtype, Device device)

@@ -36,6 +36,25 @@ public static class ModelParameters
         return (spec.CreateModel(folder.Weights), parameters);
     }
 
+    /// <summary>
+    /// <paramref name="use"/> applied, without a graph, to a folder's runnable model and its float32 parameters, both
+    /// freed afterwards: what the reference checks and the benchmarks' ONNX checks do with a checkpoint.
+    /// </summary>
+    public static T Run<T>(ModelFolder folder, Device device, Func<Architectures.IModel, IReadOnlyDictionary<string, Tensor>, T> use)
+    {
+        var (model, θ) = LoadRunnable(folder, ScalarType.Float32, device);
+        using (model)
+        using (no_grad())
+            try
+            {
+                return use(model, θ);
+            }
+            finally
+            {
+                Dispose(θ);
+            }
+    }
+
     public static void Dispose(IEnumerable<KeyValuePair<string, Tensor>> parameters)
     {
         foreach (var (_, t) in parameters) t.Dispose();

@@ -20,7 +20,7 @@ public static class TextDataset
     public static DatasetInfo Inspect(string path, UploadLimits limits)
     {
         var (format, texts, labels, classes) = Read(path, limits);
-        int? max = labels is null ? null : labels.Length == 0 ? null : (int)labels.Max();
+        int? max = labels is null ? null : (int)labels.Max();   // never empty: a dataset without examples is refused
         if (max >= limits.MaxClasses) throw new CheckpointFormatException($"label {max} is over the limit of {limits.MaxClasses} classes");
         return new DatasetInfo(format, texts.Count, 0, null, null, labels is not null, max, classes, DatasetModality.Text);
     }

@@ -69,27 +69,23 @@ public sealed class WordPieceTokenizer : ITextTokenizer
     /// </summary>
     private static (bool LowerCase, bool StripAccents, bool SplitCjk) Options(IReadOnlyDictionary<string, string> sideFiles)
     {
-        bool lower = true, chinese = true;
-        bool? strip = null;
+        static bool? Flag(JsonElement e, string name) =>
+            e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
         if (sideFiles.TryGetValue(ConfigFile, out var configPath))
         {
             using var config = JsonDocument.Parse(File.ReadAllText(configPath));
             var root = config.RootElement;
-            if (root.TryGetProperty("do_lower_case", out var l) && l.ValueKind is JsonValueKind.True or JsonValueKind.False) lower = l.GetBoolean();
-            if (root.TryGetProperty("strip_accents", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False) strip = s.GetBoolean();
-            if (root.TryGetProperty("tokenize_chinese_chars", out var c) && c.ValueKind is JsonValueKind.True or JsonValueKind.False) chinese = c.GetBoolean();
+            bool lower = Flag(root, "do_lower_case") ?? true;
+            return (lower, Flag(root, "strip_accents") ?? lower, Flag(root, "tokenize_chinese_chars") ?? true);
         }
-        else if (sideFiles.TryGetValue(TokenizerJson, out var jsonPath))
+        if (sideFiles.TryGetValue(TokenizerJson, out var jsonPath))
         {
             using var tokenizer = JsonDocument.Parse(File.ReadAllText(jsonPath));
-            if (tokenizer.RootElement.TryGetProperty("normalizer", out var n) && n.ValueKind == JsonValueKind.Object)
-            {
-                if (n.TryGetProperty("lowercase", out var l) && l.ValueKind is JsonValueKind.True or JsonValueKind.False) lower = l.GetBoolean();
-                if (n.TryGetProperty("strip_accents", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False) strip = s.GetBoolean();
-                if (n.TryGetProperty("handle_chinese_chars", out var c) && c.ValueKind is JsonValueKind.True or JsonValueKind.False) chinese = c.GetBoolean();
-            }
+            var normalizer = tokenizer.RootElement.TryGetProperty("normalizer", out var n) ? n : default;
+            bool lower = Flag(normalizer, "lowercase") ?? true;
+            return (lower, Flag(normalizer, "strip_accents") ?? lower, Flag(normalizer, "handle_chinese_chars") ?? true);
         }
-        return (lower, strip ?? lower, chinese);
+        return (true, true, true);
     }
 
     private static string? ModelType(string tokenizerJson)

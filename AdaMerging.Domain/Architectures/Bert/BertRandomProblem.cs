@@ -21,11 +21,8 @@ public sealed class BertRandomProblem : IRandomProblem
         var names = new BertNames("", HasPooler: true);
         var shapes = names.Expected(config).Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
         ModelBytes = shapes.Sum(s => s.ByteLength);
-        using var base0 = new SeededWeights(shapes, seed, null, InRange);
-        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededWeights(shapes, seed, seed + 1 + (ulong)i, InRange)).ToList();
         device ??= CPU;
-        Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
-        tasks.ForEach(t => t.Dispose());
+        Vectors = RandomProblems.SeededVectors(shapes, k, seed, dtype, device, InRange);
         Model = new BertEncoder(config, names, BertPooling.Pooler);
         Memory = BertMemory.Of(config, tokens);
         using var g = new Generator(seed);

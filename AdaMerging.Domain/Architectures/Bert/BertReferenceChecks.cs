@@ -31,21 +31,13 @@ public static class BertReferenceChecks
             ["config.json"] = Path.Combine(dir, "config.json"),
         });
         using var io = SafetensorsFile.Open(Path.Combine(dir, "io.safetensors"));
-        var (model, θ) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, device);
-        using (model)
-            try
-            {
-                using var _ = no_grad();
-                var tokens = stack([io.Read("input_ids"), io.Read("attention_mask")], 1).to(device);
-                var features = model.Features(θ, tokens);
-                double worst = ReferenceDifference.Relative(io.Read("features"), features);
-                if (io.Find("logits") is null) return worst;
-                using var head = Heads.CheckpointHeads.Load(folder.Spec, folder.Weights, ScalarType.Float32, device);
-                return head is null ? double.NaN : Math.Max(worst, ReferenceDifference.Relative(io.Read("logits"), head.Logits(features)));
-            }
-            finally
-            {
-                ModelParameters.Dispose(θ);
-            }
+        return ModelParameters.Run(folder, device, (model, θ) =>
+        {
+            var features = model.Features(θ, stack([io.Read("input_ids"), io.Read("attention_mask")], 1).to(device));
+            double worst = ReferenceDifference.Relative(io.Read("features"), features);
+            if (io.Find("logits") is null) return worst;
+            using var head = Heads.CheckpointHeads.Load(folder.Spec, folder.Weights, ScalarType.Float32, device);
+            return head is null ? double.NaN : Math.Max(worst, ReferenceDifference.Relative(io.Read("logits"), head.Logits(features)));
+        });
     }
 }

@@ -76,5 +76,8 @@ public sealed class BertSpec(IArchitecture architecture, string layout, BertConf
 
     private const string TokenizerHelp = "WordPiece: vocab.txt or tokenizer.json, with tokenizer_config.json";
 
-    private WordPieceTokenizer? Tokenizer() => WordPieceTokenizer.Present(tokenizerFiles) ? WordPieceTokenizer.Open(tokenizerFiles) : null;
+    /// <summary>Read once per recognised checkpoint (pre-flight, seal and each dataset a job opens ask for it); null when no tokenizer came.</summary>
+    private readonly Lazy<WordPieceTokenizer?> _tokenizer = new(() => WordPieceTokenizer.Present(tokenizerFiles) ? WordPieceTokenizer.Open(tokenizerFiles) : null);
+
+    private WordPieceTokenizer? Tokenizer() => _tokenizer.Value;
 }

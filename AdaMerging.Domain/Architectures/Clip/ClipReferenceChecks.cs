@@ -30,20 +30,13 @@ public static class ClipReferenceChecks
             ["config.json"] = Path.Combine(dir, "config.json"),
         });
         using var io = SafetensorsFile.Open(Path.Combine(dir, "io.safetensors"));
-        var (model, θ) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, device);
-        using (model)
-        try
+        return ModelParameters.Run(folder, device, (model, θ) =>
         {
             using var head = ClassificationHead.Load(Path.Combine(dir, "head.safetensors"), ScalarType.Float32, device);
-            using var _ = no_grad();
             var features = model.Features(θ, io.Read("pixel_values").to(device));
             var logits = head.Logits(features);
             return Math.Max(ReferenceDifference.Relative(io.Read("features"), features), ReferenceDifference.Relative(io.Read("logits"), logits));
-        }
-        finally
-        {
-            ModelParameters.Dispose(θ);
-        }
+        });
     }
 
     /// <summary>Text embeddings of the reference's texts (tokenised by the service's tokenizer) against PyTorch's.</summary>

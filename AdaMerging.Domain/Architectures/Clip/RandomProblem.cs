@@ -24,11 +24,8 @@ public sealed class RandomProblem : IRandomProblem
         var shapes = ClipVisionLayout.ExpectedShapes(config, withProjection: true)
             .Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
         ModelBytes = shapes.Sum(s => s.ByteLength);
-        using var base0 = new SeededWeights(shapes, seed, null);
-        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededWeights(shapes, seed, seed + 1 + (ulong)i)).ToList();
         device ??= CPU;
-        Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
-        tasks.ForEach(t => t.Dispose());
+        Vectors = RandomProblems.SeededVectors(shapes, k, seed, dtype, device);
         Encoder = new ClipVisionEncoder(config);
         Memory = ClipMemory.Of(config);
         using var g = new Generator(seed);

@@ -20,11 +20,8 @@ public sealed class ResNetRandomProblem : IRandomProblem
         var shapes = ResNetLayout.ExpectedShapes(config, ResNetNames.TorchVision)
             .Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
         ModelBytes = shapes.Sum(s => s.ByteLength);
-        using var base0 = new SeededWeights(shapes, seed, null, InRange);
-        var tasks = Enumerable.Range(0, k).Select(i => (ITensorSource)new SeededWeights(shapes, seed, seed + 1 + (ulong)i, InRange)).ToList();
         device ??= CPU;
-        Vectors = TaskVectors.Load(base0, tasks, [], dtype, device);
-        tasks.ForEach(t => t.Dispose());
+        Vectors = RandomProblems.SeededVectors(shapes, k, seed, dtype, device, InRange);
         Model = new ResNetModel(config, ResNetNames.TorchVision);
         Memory = ResNetMemory.Of(config, imageSize);
         using var g = new Generator(seed);

@@ -34,20 +34,13 @@ public static class ResNetReferenceChecks
         if (weightsFile.StartsWith("hugging_face", StringComparison.Ordinal)) files["config.json"] = Path.Combine(dir, "config.json");
         using var folder = ModelFolder.Open(files);
         using var io = SafetensorsFile.Open(Path.Combine(dir, "io.safetensors"));
-        var (model, θ) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, device);
-        using (model)
-            try
-            {
-                using var head = Heads.CheckpointHeads.Load(folder.Spec, folder.Weights, ScalarType.Float32, device)
-                    ?? throw new InvalidOperationException("the fixture carries a classifier");
-                using var _ = no_grad();
-                var features = model.Features(θ, io.Read("pixel_values").to(device));
-                return Math.Max(ReferenceDifference.Relative(io.Read("features"), features), ReferenceDifference.Relative(io.Read("logits"), head.Logits(features)));
-            }
-            finally
-            {
-                ModelParameters.Dispose(θ);
-            }
+        return ModelParameters.Run(folder, device, (model, θ) =>
+        {
+            using var head = Heads.CheckpointHeads.Load(folder.Spec, folder.Weights, ScalarType.Float32, device)
+                ?? throw new InvalidOperationException("the fixture carries a classifier");
+            var features = model.Features(θ, io.Read("pixel_values").to(device));
+            return Math.Max(ReferenceDifference.Relative(io.Read("features"), features), ReferenceDifference.Relative(io.Read("logits"), head.Logits(features)));
+        });
     }
 
     /// <summary>Every layer's recomputed running mean and variance against PyTorch's update_bn on the same batches.</summary>

@@ -30,12 +30,7 @@ public static class OnnxCheck
         using var g = new Generator(7);
         var pixels = randint(0, 256, [images, 3, 224, 224], generator: g).to_type(ScalarType.Byte);
         var x = ClipPreprocessing.Normalize(pixels, spec.Preprocessing.Normalization);
-        var (model, θ) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, CPU);
-        TorchSharp.torch.Tensor features;
-        using (model)
-        using (no_grad())
-            features = model.Features(θ, x);
-        ModelParameters.Dispose(θ);
+        var features = ModelParameters.Run(folder, CPU, (model, θ) => model.Features(θ, x));
 
         using var session = new InferenceSession(options.Required("onnx"));
         var input = session.InputMetadata.Keys.Single();

@@ -41,12 +41,7 @@ public static class MiniLmOnnxCheck
         var ids = Sentences.Select(s => tokenizer.Encode(s, 128)).ToList();
         using var scope = NewDisposeScope();
         var tokens = TokenBatch.Pack(ids, tokenizer.PaddingId);
-        var (model, θ) = ModelParameters.LoadRunnable(folder, ScalarType.Float32, CPU);
-        TorchSharp.torch.Tensor features;
-        using (model)
-        using (no_grad())
-            features = model.Features(θ, tokens);
-        ModelParameters.Dispose(θ);
+        var features = ModelParameters.Run(folder, CPU, (model, θ) => model.Features(θ, tokens));
 
         long b = tokens.shape[0], l = tokens.shape[2];
         var inputIds = tokens.select(1, 0).contiguous().data<long>().ToArray();

@@ -37,19 +37,7 @@ public sealed class BertAdaMergingTests
         List<long[]> batches = [[0, 2, 5], [1, 3, 4]];
         var (_, fromRun) = run.ObjectiveAndGradient(full([layers.Rows, 2], 0.3, dtype: ScalarType.Float64), batches);
 
-        var θ = vectors.Combine((_, _) => tensor(0.3, dtype: ScalarType.Float64)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
-        var loss = zeros(1, dtype: ScalarType.Float64);
-        for (int k = 0; k < 2; k++)
-            loss = loss + AdaMergingRun.Entropy(heads[k].Logits(model.Features(θ, adaptation[k].Adaptation.Read(batches[k], CPU))));
-        loss.backward();
-        var tau = Enumerable.Range(0, 2).Select(k => vectors.Views(vectors.TaskRow(k))).ToList();
-        for (int row = 0; row < layers.Rows; row++)
-            for (int k = 0; k < 2; k++)
-            {
-                double autograd = vectors.Names.Where(p => layers.RowOf(p) == row).Sum(p => (θ[p].grad! * tau[k][p]).sum().item<double>());
-                double chain = fromRun[row, k].item<double>();
-                Assert.True(Math.Abs(chain - autograd) <= 1e-9 * Math.Max(1, Math.Abs(autograd)), $"{layers.RowNames[row]}, task {k}: chain rule {chain}, autograd {autograd}");
-            }
+        LambdaGradients.AssertEqualsAutograd(model, vectors, layers, adaptation, batches, fromRun);
         Assert.True(fromRun.abs().sum().item<double>() > 0);
         heads.ForEach(h => h.Dispose());
         adaptation.ForEach(t => t.Adaptation.Dispose());
