@@ -19,7 +19,7 @@ public static class AccessSetup
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         // Per authenticated key (or per address for callers without a valid key, whatever header they send), a token
-        // bucket: bursts of a second's worth, then the configured rate. 429s say when to retry.
+        // bucket on the service's clock: bursts of a second's worth, then the configured rate. 429s say when to retry.
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -32,16 +32,11 @@ public static class AccessSetup
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 var perSecond = http.RequestServices.GetRequiredService<IOptions<AdaMergingOptions>>().Value.RequestsPerSecondPerKey;
+                var clock = http.RequestServices.GetRequiredService<TimeProvider>();
                 var partition = http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } keyId
                     ? "key:" + keyId
                     : "ip:" + http.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = perSecond,
-                    TokensPerPeriod = perSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                });
+                return RateLimitPartition.Get(partition, _ => new ClockedTokenBucket(perSecond, clock));
             });
         });
         services.AddAuthorizationBuilder()

@@ -25,9 +25,9 @@ public sealed class SeededWeights(IReadOnlyList<TensorInfo> shapes, ulong seed, 
         var index = _index[name];
         using var g = new Generator(seed * 7919UL + (ulong)index);
         var shape = shapes[index].Shape.ToArray();
-        var t = randn(shape, generator: g) * 0.02;
+        var t = randn(shape, generator: g).Times(0.02);
         if (adjust is not null) t = adjust(name, t);
-        if (_perturbation is not null) t = t + 0.001 * randn(shape, generator: _perturbation);
+        if (_perturbation is not null) t = t.Plus(randn(shape, generator: _perturbation).Times(0.001));
         return (convertTo is { } d ? t.to_type(d) : t).MoveToOuterDisposeScope();
     }
 

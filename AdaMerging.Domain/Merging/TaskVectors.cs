@@ -173,7 +173,7 @@ public sealed class TaskVectors : IDisposable
         using var scope = NewDisposeScope();
         var perTensor = stack(perTensorParts.Select(g => g ?? zeros(TaskCount, dtype: DType, device: Device)).ToArray()).to_type(dtype);
         var rows = zeros([layers.Rows, TaskCount], dtype: dtype, device: Device);
-        rows.index_add_(0, RowIndex(layers), perTensor, 1);
+        rows.index_add_(0, RowIndex(layers), perTensor, RootedScalars.One);
         return rows.MoveToOuterDisposeScope();
     }
 

@@ -28,7 +28,7 @@ public sealed class AdaMergingServiceTests(ServiceFixture service) : IClassFixtu
             var tuned = folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
             {
                 var w = folder.Weights.Read(t.Name);
-                return w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w;
+                return w.is_floating_point() ? w.Plus(torch.randn(w.shape, generator: g).Times(0.05)) : w;
             });
             TestCheckpoints.Save(_files.File($"tuned{k}.safetensors"), tuned);
             var checkpointId = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(_files.File($"tuned{k}.safetensors"))), ("config.json", config));

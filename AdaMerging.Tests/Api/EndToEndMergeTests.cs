@@ -46,7 +46,7 @@ public sealed class EndToEndMergeTests(ServiceFixture service) : IClassFixture<S
         using var merged = SafetensorsFile.Open(downloaded);
         foreach (var name in new[] { "encoder.weight", "encoder.bias" })
         {
-            var expected = theta0[name] + 0.4 * tasks.Select(t => t[name] - theta0[name]).Aggregate((a, b) => a + b);
+            var expected = theta0[name].Plus(tasks.Select(t => t[name] - theta0[name]).Aggregate((a, b) => a.Plus(b)).Times(0.4));
             using var actual = merged.Read(name);
             Assert.True(expected.allclose(actual, rtol: 1e-6, atol: 1e-6), $"{name}: max diff {(expected - actual).abs().max().item<float>()}");
         }

@@ -4,59 +4,18 @@ using AdaMerging.Tests.Support;
 
 namespace AdaMerging.Tests.Api;
 
-/// <summary>The service with tight per-owner limits: 1 active merge, 250 kB stored.</summary>
+/// <summary>The service with tight per-owner limits: 1 active merge, 250 kB stored (the request rate: RateLimitTests).</summary>
 public sealed class SmallQuotaServiceFixture : ServiceFixture
 {
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
     [
         new("AdaMerging:MaxActiveMergesPerOwner", "1"),
         new("AdaMerging:MaxStoredBytesPerOwner", "250000"),
-        new("AdaMerging:RequestsPerSecondPerKey", "20"),
     ];
 }
 
 public sealed class QuotaTests(SmallQuotaServiceFixture service) : IClassFixture<SmallQuotaServiceFixture>, IDisposable
 {
-    [Fact]
-    public async Task A_key_past_its_request_rate_gets_429_and_other_keys_are_unaffected()
-    {
-        var flooder = await service.ClientForAsync("flood");
-        var answers = await Task.WhenAll(Enumerable.Range(0, 60).Select(async _ =>
-        {
-            using var r = await flooder.GetAsync("/merges");
-            var code = r.StatusCode == HttpStatusCode.TooManyRequests ? (await Problems.ReadAsync(r, HttpStatusCode.TooManyRequests)).GetProperty("code").GetString() : null;
-            return (r.StatusCode, r.Headers.RetryAfter?.Delta, code);
-        }));
-        var statuses = answers.Select(a => a.StatusCode).ToList();
-        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
-        Assert.Contains(HttpStatusCode.OK, statuses);
-        Assert.All(answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests), a =>
-        {
-            Assert.True(a.Delta >= TimeSpan.FromSeconds(1), "a 429 says when to retry");
-            Assert.Equal("rate_limited", a.code);
-        });
-        var calm = await service.ClientForAsync("calm");
-        using var ok = await calm.GetAsync("/merges");
-        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-    }
-
-    [Fact]
-    public async Task Made_up_keys_share_their_address_s_allowance_instead_of_getting_one_each()
-    {
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/merges");
-            request.Headers.Add("X-Api-Key", $"made-up-{i}-{Guid.NewGuid():N}");
-            using var r = await service.Anonymous.SendAsync(request);
-            return r.StatusCode;
-        }));
-        Assert.Contains(HttpStatusCode.Unauthorized, statuses);
-        Assert.Contains(HttpStatusCode.TooManyRequests, statuses); // before: 60 fresh allowances, no 429 at all
-        var holder = await service.ClientForAsync("holder");
-        using var ok = await holder.GetAsync("/merges");
-        Assert.Equal(HttpStatusCode.OK, ok.StatusCode); // a real key keeps its own allowance
-    }
-
     private readonly TempDirectory _files = new();
 
     public void Dispose() => _files.Dispose();

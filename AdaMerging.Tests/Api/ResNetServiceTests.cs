@@ -57,7 +57,7 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
 
         foreach (var name in new[] { "bn1.running_mean", "layer2.0.bn2.running_var", "layer1.0.conv1.weight" })
         {
-            var expected = baseTensors[name] + 0.3 * tuned.Select(t => t[name] - baseTensors[name]).Aggregate((a, b) => a + b);
+            var expected = baseTensors[name].Plus(tuned.Select(t => t[name] - baseTensors[name]).Aggregate((a, b) => a.Plus(b)).Times(0.3));
             TinyService.AssertClose(expected, mergedStats[name], name);
         }
         TinyService.AssertClose(mergedStats["layer1.0.conv1.weight"], recomputed["layer1.0.conv1.weight"], "the weights");
@@ -102,7 +102,7 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
         var (baseId, tasks, _) = await UploadAsync();
         var tuned = tasks.Select((_, k) => TaskTensors(k)).ToList();
         var merged = await TinyService.DownloadModelAsync(service, _files, await MergeAsync("regmean", baseId, tasks, new { regmeanExamples = 12, batchNormStatistics = "merge" }));
-        torch.Tensor Mean(string name) => (tuned[0][name] + tuned[1][name]) / 2;
+        torch.Tensor Mean(string name) => tuned[0][name].Plus(tuned[1][name]).DividedBy(2);
         foreach (var norm in new[] { "bn1.weight", "layer2.0.bn2.running_var", "layer2.0.downsample.1.bias" })
             TinyService.AssertClose(Mean(norm), merged[norm], norm);
         foreach (var conv in new[] { "conv1.weight", "layer1.0.conv2.weight", "layer2.0.downsample.0.weight", "layer2.1.conv1.weight" })
@@ -131,8 +131,8 @@ public sealed class ResNetServiceTests(ServiceFixture service) : IClassFixture<S
         for (int k = 0; k < 2; k++)
         {
             var tuned = θ0.Where(kv => !kv.Key.StartsWith("fc.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => !kv.Value.is_floating_point() ? kv.Value
-                : kv.Key.EndsWith("running_var", StringComparison.Ordinal) ? kv.Value * (1 + 0.2 * torch.rand(kv.Value.shape, generator: g))
-                : kv.Value + 0.05 * torch.randn(kv.Value.shape, generator: g));
+                : kv.Key.EndsWith("running_var", StringComparison.Ordinal) ? kv.Value * torch.rand(kv.Value.shape, generator: g).Times(0.2).Plus(1)
+                : kv.Value.Plus(torch.randn(kv.Value.shape, generator: g).Times(0.05)));
             tuned["fc.weight"] = torch.randn([Classes, 16], generator: g);
             tuned["fc.bias"] = torch.zeros(Classes);
             TestCheckpoints.Save(_files.File($"t{k}.safetensors"), tuned);

@@ -111,7 +111,7 @@ public sealed class StoreTests(ServiceFixture service) : IClassFixture<ServiceFi
         Assert.Equal("model.safetensors", file.GetProperty("fileName").GetString());
         var sha = file.GetProperty("sha256").GetString()!;
         using var stored = SafetensorsFile.Open(Path.Combine(service.DataRoot, "blobs", "sha256", sha[..2], sha));
-        Assert.True((torch.arange(12, torch.ScalarType.Float32).reshape(3, 4) / 10).equal(stored.Read("w")).all().item<bool>());
+        Assert.True(torch.arange(RootedScalars.Of(12), torch.ScalarType.Float32).reshape(3, 4).DividedBy(10).equal(stored.Read("w")).all().item<bool>());
         Assert.Equal(["F16", "F32", "F64", "I64"], checkpoint.GetProperty("dTypes").EnumerateArray().Select(d => d.GetString()));
     }
 

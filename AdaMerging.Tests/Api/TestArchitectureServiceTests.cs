@@ -45,7 +45,7 @@ public sealed class TestArchitectureServiceTests(ServiceFixture service) : IClas
             Assert.Equal(baseTensors.Keys.Order(StringComparer.Ordinal), merged.Keys.Order(StringComparer.Ordinal));
             if (method.Name == "task_arithmetic")
                 foreach (var (name, θ0) in baseTensors)   // θ0 + 0.3 Σk τk, the default λ
-                    TinyService.AssertClose(θ0 + 0.3 * taskTensors.Select(t => t[name] - θ0).Aggregate((a, b) => a + b), merged[name], name);
+                    TinyService.AssertClose(θ0.Plus(taskTensors.Select(t => t[name] - θ0).Aggregate((a, b) => a.Plus(b)).Times(0.3)), merged[name], name);
             if (method.Name == "adamerging")   // one row per layer of the MLP (its blocks), none before or after them
                 Assert.Equal(["embeddings", "block 0", "block 1", "block 2", "head"],
                     report.GetProperty("coefficients").EnumerateArray().Select(c => c.GetProperty("layer").GetString()));
@@ -80,7 +80,7 @@ public sealed class TestArchitectureServiceTests(ServiceFixture service) : IClas
         var g = new torch.Generator(5);
         Dictionary<string, torch.Tensor> Mlp(Dictionary<string, torch.Tensor>? from) => Enumerable.Range(0, Widths.Length - 1)
             .SelectMany(l => new[] { ($"mlp.layers.{l}.weight", new long[] { Widths[l + 1], Widths[l] }), ($"mlp.layers.{l}.bias", new long[] { Widths[l + 1] }) })
-            .ToDictionary(x => x.Item1, x => from is null ? torch.randn(x.Item2, generator: g) : from[x.Item1] + 0.1 * torch.randn(x.Item2, generator: g));
+            .ToDictionary(x => x.Item1, x => from is null ? torch.randn(x.Item2, generator: g) : from[x.Item1].Plus(torch.randn(x.Item2, generator: g).Times(0.1)));
         var θ0 = Mlp(null);
         TestCheckpoints.Save(_files.File("base.safetensors"), θ0);
         var baseId = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(_files.File("base.safetensors"))));

@@ -129,7 +129,7 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
         foreach (var (name, k) in new[] { ("spam", 0), ("names", 1) })
         {
             var tuned = θ0.Where(kv => !kv.Key.StartsWith("classifier.", StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key, kv => kv.Value + 0.02 * torch.randn(kv.Value.shape, generator: g));
+                .ToDictionary(kv => kv.Key, kv => kv.Value.Plus(torch.randn(kv.Value.shape, generator: g).Times(0.02)));
             tuned["classifier.weight"] = torch.randn([Classes, 32], generator: g);
             tuned["classifier.bias"] = torch.zeros(Classes);
             TestCheckpoints.Save(_files.File($"t{k}.safetensors"), tuned);

@@ -136,7 +136,7 @@ public sealed class ZeroShotHeadServiceTests(ServiceFixture service) : TempDirec
         {
             var path = Dir.File($"task{k}.safetensors");
             TestCheckpoints.Save(path, vision.Weights.Tensors.Where(t => t.Name.StartsWith("visual.", StringComparison.Ordinal) && t.Name != "visual.proj")
-                .ToDictionary(t => t.Name, t => vision.Weights.Read(t.Name) + 0.05 * torch.randn(t.Shape.ToArray(), generator: g)));
+                .ToDictionary(t => t.Name, t => vision.Weights.Read(t.Name).Plus(torch.randn(t.Shape.ToArray(), generator: g).Times(0.05))));
             var checkpoint = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(path)));
             TestCheckpoints.Save(Dir.File($"data{k}.safetensors"), new Dictionary<string, torch.Tensor>
             {

@@ -24,7 +24,7 @@ public sealed class EncoderTrainingTests
             var encoder = new ClipVisionEncoder(Tiny);
             var θ0 = EncoderTraining.Initialize(Tiny, seed: 2);
             var before = θ0.ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-            using var head = new ClassificationHead(randn([4, 16], generator: new Generator(3)) * 10, null, normalizeFeatures: true);
+            using var head = new ClassificationHead(randn([4, 16], generator: new Generator(3)).Times(10), null, normalizeFeatures: true);
             double Loss(IReadOnlyDictionary<string, Tensor> θ) =>
                 F.cross_entropy(head.Logits(EncoderTraining.Features(encoder, θ, images)), labels).item<float>();
 

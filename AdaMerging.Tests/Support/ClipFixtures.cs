@@ -14,8 +14,8 @@ public static class ClipFixtures
     {
         var g = new torch.Generator((ulong)seed);
         var tensors = ClipVisionLayout.ExpectedShapes(config, withProjection)
-            .ToDictionary(e => e.Name, e => torch.randn(e.Shape, generator: g) * 0.1);
-        tensors[ClipVisionLayout.Prefix + "embeddings.position_ids"] = torch.arange(config.Positions, torch.ScalarType.Int64).reshape(1, -1);
+            .ToDictionary(e => e.Name, e => torch.randn(e.Shape, generator: g).Times(0.1));
+        tensors[ClipVisionLayout.Prefix + "embeddings.position_ids"] = torch.arange(RootedScalars.Of(config.Positions), torch.ScalarType.Int64).reshape(1, -1);
         return tensors;
     }
 

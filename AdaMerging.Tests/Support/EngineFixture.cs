@@ -26,7 +26,7 @@ public sealed class EngineFixture : IDisposable
         var (_, theta0) = ClipFolders.LoadClip(folder, dtype, CPU);
         var g = new Generator((ulong)seed);
         var tasks = Enumerable.Range(0, k).Select(_ => theta0.ToDictionary(kv => kv.Key,
-            kv => (kv.Value + 0.05 * randn(kv.Value.shape, generator: g).to_type(dtype)).detach())).ToList();
+            kv => kv.Value.Plus(randn(kv.Value.shape, generator: g).Times(0.05).to_type(dtype)).detach())).ToList();
         Vectors = TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new AdaMerging.Domain.Tensors.InMemoryTensorSource(t)).ToList(),
             [], dtype, CPU);
         for (int i = 0; i < k; i++)

@@ -55,7 +55,7 @@ public static class FullClipTiny
     {
         using var vision = ClipTiny.OpenHuggingFace();
         TestCheckpoints.Save(path, vision.Weights.Tensors.Where(t => t.Name.StartsWith(ClipVisionLayout.Prefix, StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, t => vision.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
+            .ToDictionary(t => t.Name, t => vision.Weights.Read(t.Name) is var w && w.is_floating_point() ? w.Plus(torch.randn(w.shape, generator: g).Times(0.05)) : w));
         return path;
     }
 }

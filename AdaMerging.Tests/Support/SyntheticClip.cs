@@ -18,14 +18,14 @@ public static class SyntheticClip
         var g = new torch.Generator((ulong)seed);
         var baseDir = Directory.CreateDirectory(Path.Combine(dir, "base")).FullName;
         var theta0 = ClipVisionLayout.ExpectedShapes(c, withProjection: true)
-            .ToDictionary(s => s.Name, s => torch.randn(s.Shape.ToArray(), generator: g) * 0.02);
+            .ToDictionary(s => s.Name, s => torch.randn(s.Shape.ToArray(), generator: g).Times(0.02));
         TestCheckpoints.Save(Path.Combine(baseDir, "model.safetensors"), theta0);
         File.WriteAllText(Path.Combine(baseDir, "config.json"), string.Create(CultureInfo.InvariantCulture,
             $$"""{"model_type": "clip_vision_model", "hidden_size": {{c.HiddenSize}}, "intermediate_size": {{c.IntermediateSize}}, "num_hidden_layers": {{c.NumHiddenLayers}}, "num_attention_heads": {{c.NumAttentionHeads}}, "image_size": {{c.ImageSize}}, "patch_size": {{c.PatchSize}}, "num_channels": 3, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05, "projection_dim": {{c.ProjectionDim}}}"""));
         var tasks = Enumerable.Range(0, k).Select(i =>
         {
             var path = Path.Combine(dir, $"task{i}.safetensors");
-            TestCheckpoints.Save(path, theta0.ToDictionary(kv => kv.Key, kv => kv.Value + 0.002 * torch.randn(kv.Value.shape, generator: g)));
+            TestCheckpoints.Save(path, theta0.ToDictionary(kv => kv.Key, kv => kv.Value.Plus(torch.randn(kv.Value.shape, generator: g).Times(0.002))));
             return path;
         }).ToList();
         var head = Path.Combine(dir, "head.safetensors");

@@ -17,10 +17,10 @@ public static class TestCheckpoints
         {
             ["encoder.weight"] = torch.randn([rows, cols], generator: g),
             ["encoder.bias"] = torch.randn([rows], generator: g),
-            ["encoder.position_ids"] = torch.arange(rows, torch.ScalarType.Int64),
+            ["encoder.position_ids"] = torch.arange(RootedScalars.Of(rows), torch.ScalarType.Int64),
         };
         var tasks = Enumerable.Range(0, k).Select(_ => theta0.ToDictionary(kv => kv.Key,
-            kv => kv.Value.is_floating_point() ? kv.Value + torch.randn(kv.Value.shape, generator: g) : kv.Value + 100)).ToList();
+            kv => kv.Value.is_floating_point() ? kv.Value.Plus(torch.randn(kv.Value.shape, generator: g)) : kv.Value.Plus(100))).ToList();
         return (theta0, tasks);
     }
 

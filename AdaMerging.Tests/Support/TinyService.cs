@@ -41,7 +41,7 @@ public static class TinyService
         {
             var model = files.File($"tiny{seed}-{k}.safetensors");
             TestCheckpoints.Save(model, folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
-                folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
+                folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w.Plus(torch.randn(w.shape, generator: g).Times(0.05)) : w));
             var data = files.File($"tiny{seed}-{k}-data.safetensors");
             TestCheckpoints.Save(data, new Dictionary<string, torch.Tensor>
             {

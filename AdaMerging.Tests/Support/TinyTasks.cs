@@ -37,6 +37,6 @@ public static class TinyTasks
     {
         using var folder = ClipTiny.OpenHuggingFace();
         TestCheckpoints.Save(path, folder.Weights.Tensors.ToDictionary(t => t.Name,
-            t => folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w + 0.05 * torch.randn(w.shape, generator: g) : w));
+            t => folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w.Plus(torch.randn(w.shape, generator: g).Times(0.05)) : w));
     }
 }

@@ -17,7 +17,7 @@ public sealed class CommandLineTests : TempDirectoryTests
         File.Copy(ClipTiny.File("config.json"), Dir.File("base/config.json"));
         using (var folder = ClipTiny.OpenHuggingFace())
             TestCheckpoints.Save(Dir.File("tuned.safetensors"), folder.Weights.Tensors.ToDictionary(t => t.Name, t =>
-                folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w * 1.01 : w));
+                folder.Weights.Read(t.Name) is var w && w.is_floating_point() ? w.Times(1.01) : w));
         TestCheckpoints.Save(Dir.File("data.safetensors"), new Dictionary<string, torch.Tensor>
         {
             ["pixel_values"] = torch.randn(6, 3, 16, 16),

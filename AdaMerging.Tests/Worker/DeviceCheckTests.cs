@@ -48,7 +48,7 @@ public sealed class DeviceCheckTests : TempDirectoryTests
         var io = Dir.File("clip_tiny/io.safetensors");
         Dictionary<string, torch.Tensor> tensors;
         using (var file = SafetensorsFile.Open(io)) tensors = file.Tensors.ToDictionary(t => t.Name, t => file.Read(t.Name));
-        tensors["features"] = tensors["features"] + 1e-3 * tensors["features"].abs().max();
+        tensors["features"] = tensors["features"].Plus(tensors["features"].abs().max().Times(1e-3));
         TestCheckpoints.Save(io, tensors);
 
         var (exit, output) = CheckDevice(Dir.Path);

@@ -77,13 +77,13 @@ public static class MethodChecks
         SafetensorsWriter.Save(data, new Dictionary<string, Tensor>
         {
             ["pixel_values"] = randn([12, 3, 16, 16], generator: generator),
-            ["labels"] = arange(12, ScalarType.Int64) % 5,
+            ["labels"] = arange(RootedScalars.Of(12), ScalarType.Int64).remainder(RootedScalars.Of(5)),
         });
         for (int k = 0; k < 3; k++)
         {
             var path = Path.Combine(dir, $"task{k}.safetensors");
             SafetensorsWriter.Save(path, theta0.Tensors.ToDictionary(t => t.Name, t => theta0.Read(t.Name) is var w && w.is_floating_point()
-                ? w + 0.02 * randn(w.shape, generator: generator) * w.abs() : w));
+                ? w.Plus(randn(w.shape, generator: generator).Times(0.02) * w.abs()) : w));
             tasks.Add(new LocalMergeTask($"task{k}", path, Path.Combine(fixture, "head.safetensors"), data, data));
         }
         return new Inputs(baseDir, tasks);

@@ -37,7 +37,7 @@ public static class ReferenceChecks
         using var problem = RandomProblems.Of("small").Random("small", 3, 4, ScalarType.Float32, device);
         using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, new AdaMergingSettings { Steps = 1, BatchSize = 4 });
-        using var lambda = full([run.Layers.Rows, 3], 0.3, dtype: ScalarType.Float32, device: device);
+        using var lambda = ScalarMath.Filled([run.Layers.Rows, 3], 0.3, ScalarType.Float32, device);
         long[] batch = [0, 3, 5, 7];
         var (_, gradient) = run.ObjectiveAndGradient(lambda, [batch, batch, batch]);
         return gradient.cpu().MoveToOuterDisposeScope();

@@ -110,10 +110,10 @@ public sealed class BenchmarkBuilder(BenchmarkSettings settings, string rawDirec
         var trainLabels = labels.narrow(0, 0, settings.GlyphImages);
         Log($"rendered {glyphs.Count} glyphs from {Glyphs.FontFiles().Count} fonts");
         var generator = new Generator((ulong)settings.Seed + 7);
-        var classWeights = new Parameter(randn([Glyphs.Letters.Length, settings.Config.ProjectionDim], generator: generator) * 0.02);
+        var classWeights = new Parameter(randn([Glyphs.Letters.Length, settings.Config.ProjectionDim], generator: generator).Times(0.02));
         var logScale = new Parameter(tensor((float)Math.Log(1 / 0.07)));    // CLIP's initial temperature, learned as CLIP learns it
         var θ0 = EncoderTraining.Train(encoder, EncoderTraining.Initialize(settings.Config, settings.Seed), trainImages, trainLabels,
-            (f, y) => EncoderTraining.CosineCrossEntropy(f, classWeights, logScale.exp().clamp_max(100), y),
+            (f, y) => EncoderTraining.CosineCrossEntropy(f, classWeights, logScale.exp().clamp_max(RootedScalars.Of(100)), y),
             new TrainingSettings(settings.PretrainSteps, settings.PretrainBatch, settings.PretrainLearningRate, 0.05, settings.Seed,
                 WarmupSteps: settings.PretrainSteps / 20),
             [classWeights, logScale], (step, loss) => Log($"pre-training step {step}: loss {loss:F3}"));
@@ -135,7 +135,7 @@ public sealed class BenchmarkBuilder(BenchmarkSettings settings, string rawDirec
         {
             var index = Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Take(settings.PrototypesPerClass).Select(i => (long)i).ToArray();
             using var features = EncoderTraining.Features(encoder, θ0, t.TrainImages.index(tensor(index)));
-            rows.Add(F.normalize(F.normalize(features, p: 2, dim: -1).mean([0]), p: 2, dim: 0) * scale);
+            rows.Add(F.normalize(F.normalize(features, p: 2, dim: -1).mean([0]), p: 2, dim: 0).Times(scale));
         }
         return new ClassificationHead(stack(rows), null, normalizeFeatures: true);
     }

@@ -81,7 +81,7 @@ public static class BenchmarkTasks
         using var scope = torch.NewDisposeScope();
         var small = torch.tensor(images.Pixels, [images.Count, 1, images.Height, images.Width]).to_type(torch.ScalarType.Float32);
         var large = torch.nn.functional.interpolate(small, [size, size], mode: torch.InterpolationMode.Bicubic, align_corners: false)
-            .round().clamp(0, 255).to_type(torch.ScalarType.Byte).contiguous();
+            .round().clamp(RootedScalars.Zero, RootedScalars.Of(255)).to_type(torch.ScalarType.Byte).contiguous();
         return new GrayImages(large.data<byte>().ToArray(), images.Count, size, size, images.Labels);
     }
 }

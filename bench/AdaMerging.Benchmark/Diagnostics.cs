@@ -84,7 +84,7 @@ internal sealed class Diagnostics(BenchmarkSettings settings, double pretextAccu
     }
 
     private static Dictionary<string, Tensor> Combine(Dictionary<string, Tensor> θ0, Dictionary<string, Dictionary<string, Tensor>> fineTuned, double λ) =>
-        θ0.ToDictionary(kv => kv.Key, kv => kv.Value + λ * fineTuned.Values.Select(θ => θ[kv.Key] - kv.Value).Aggregate((a, b) => a + b));
+        θ0.ToDictionary(kv => kv.Key, kv => kv.Value.Plus(fineTuned.Values.Select(θ => θ[kv.Key] - kv.Value).Aggregate((a, b) => a.Plus(b)).Times(λ)));
 
     private static (double Accuracy, double Entropy) Evaluate(ClipVisionEncoder encoder, IReadOnlyDictionary<string, Tensor> θ, ClassificationHead head, TaskTensors t)
     {

@@ -26,7 +26,7 @@ public static class EncoderTraining
             t.Name.Contains("layer_norm", StringComparison.Ordinal) || t.Name.Contains("layrnorm", StringComparison.Ordinal)
                 ? (t.Name.EndsWith(".weight", StringComparison.Ordinal) ? ones(t.Shape) : zeros(t.Shape))
                 : t.Name.EndsWith(".bias", StringComparison.Ordinal) ? zeros(t.Shape)
-                : randn(t.Shape, generator: generator) * 0.02);
+                : randn(t.Shape, generator: generator).Times(0.02));
     }
 
     /// <summary>uint8 grayscale [N, 1, H, W] → CLIP-normalised float [N, 3, H, W] (gray replicated to RGB).</summary>

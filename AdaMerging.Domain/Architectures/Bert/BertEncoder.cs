@@ -62,7 +62,7 @@ public sealed class BertEncoder(BertConfig config, BertNames names, BertPooling 
         var (ids, mask) = TokenBatch.Split(tokens, Config.VocabSize, Config.MaxTokens);
         long b = ids.shape[0], l = ids.shape[1], h = Config.HiddenSize;
         // RoBERTa counts positions from padding_idx + 1 over the tokens that are not padding (padding gets padding_idx).
-        var positions = Config.IsRoberta ? mask.cumsum(1).mul(mask).add(_padding, RootedScalars.One) : arange(l, device: ids.device).expand(b, l);
+        var positions = Config.IsRoberta ? mask.cumsum(1).mul(mask).add(_padding, RootedScalars.One) : arange(RootedScalars.Of(l), device: ids.device).expand(b, l);
         var words = θ[Names.Embedding("word_embeddings.weight")].index_select(0, ids.flatten()).view(b, l, h);
         var places = θ[Names.Embedding("position_embeddings.weight")].index_select(0, positions.flatten()).view(b, l, h);
         var x = words.add(places, RootedScalars.One).add(θ[Names.Embedding("token_type_embeddings.weight")][0], RootedScalars.One);

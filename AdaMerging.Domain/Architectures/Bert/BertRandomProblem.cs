@@ -27,7 +27,7 @@ public sealed class BertRandomProblem : IRandomProblem
         Memory = BertMemory.Of(config, tokens);
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
-            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.HiddenSize], generator: g) * 0.1, device), null, false),
+            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.HiddenSize], generator: g).Times(0.1), device), null, false),
             (IExampleRows)new GeneratedTokenRows(batch * 4, tokens, config.VocabSize, seed * 100 + (ulong)i))).ToList();
     }
 
@@ -43,7 +43,7 @@ public sealed class BertRandomProblem : IRandomProblem
 
     public void Dispose() => RandomProblems.Release(Vectors, Tasks);
 
-    private static Tensor InRange(string name, Tensor t) => name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) ? t + 1 : t;
+    private static Tensor InRange(string name, Tensor t) => name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) ? t.Plus(1) : t;
 }
 
 /// <summary>Random full-length token sequences, each row drawn from its own seeded generator when read (none held).</summary>

@@ -36,7 +36,7 @@ public sealed class ClipTextEncoder(ClipTextConfig config)
             for (int c = 0; c < texts[r].Count; c++) padded[r * length + c] = texts[r][c];
         var ids = tensor(padded, [texts.Count, length], device: device);
         var x = θ[ClipTextLayout.TokenEmbedding].index_select(0, ids.flatten()).view(texts.Count, length, Config.HiddenSize)
-            + θ[ClipTextLayout.PositionEmbedding].narrow(0, 0, length);
+            .Plus(θ[ClipTextLayout.PositionEmbedding].narrow(0, 0, length));
         for (int l = 0; l < Config.NumHiddenLayers; l++) x = _transformer.Block(x, θ, $"{P}encoder.layers.{l}.", causal: true);
         x = _transformer.LayerNorm(x, θ, P + "final_layer_norm");
         var ends = tensor(texts.Select((t, r) => (long)(r * length + t.ToList().IndexOf(endOfText))).ToArray(), device: device);

@@ -26,7 +26,7 @@ public sealed class ResNetRandomProblem : IRandomProblem
         Memory = ResNetMemory.Of(config, imageSize);
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
-            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.FeatureSize], generator: g) * 0.1, device), null, false),
+            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.FeatureSize], generator: g).Times(0.1), device), null, false),
             (Datasets.IExampleRows)new GeneratedImageRows(batch * 4, [config.NumChannels, imageSize, imageSize], seed * 100 + (ulong)i))).ToList();
     }
 
@@ -44,6 +44,6 @@ public sealed class ResNetRandomProblem : IRandomProblem
 
     /// <summary>Convolutions at He's scale for their fan-in would need the shape; 0.02 keeps them small, and a batch norm's scale and variance sit near 1.</summary>
     private static Tensor InRange(string name, Tensor t) =>
-        name.EndsWith(".running_var", StringComparison.Ordinal) || (name.EndsWith(".weight", StringComparison.Ordinal) && t.dim() == 1) ? t + 1 : t;
+        name.EndsWith(".running_var", StringComparison.Ordinal) || (name.EndsWith(".weight", StringComparison.Ordinal) && t.dim() == 1) ? t.Plus(1) : t;
 
 }

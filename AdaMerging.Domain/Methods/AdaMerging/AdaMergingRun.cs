@@ -64,7 +64,7 @@ public sealed class AdaMergingRun : IDisposable
         // λ and Adam's moments: float32 as the paper (float64 when the model is, for gradient checks), whatever the storage.
         var lambdaType = vectors.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         Tensor Restore(double[] values) => tensor(values, shape, device: vectors.Device).to_type(lambdaType);
-        _lambda = resume is null ? full(shape, options.InitialLambda, dtype: lambdaType, device: vectors.Device) : Restore(resume.Lambda);
+        _lambda = resume is null ? ScalarMath.Filled(shape, options.InitialLambda, lambdaType, vectors.Device) : Restore(resume.Lambda);
         _m = resume is null ? zeros_like(_lambda) : Restore(resume.FirstMoment);
         _v = resume is null ? zeros_like(_lambda) : Restore(resume.SecondMoment);
         _samplers = resume is null
@@ -101,7 +101,7 @@ public sealed class AdaMergingRun : IDisposable
     /// <summary>The effective coefficients, clamp(λ, 0, 1), as [rows, tasks].</summary>
     public double[,] Coefficients()
     {
-        var values = Values(_lambda.clamp(0, 1));
+        var values = Values(_lambda.clamp(RootedScalars.Zero, RootedScalars.One));
         var result = new double[Layers.Rows, _vectors.TaskCount];
         Buffer.BlockCopy(values, 0, result, 0, values.Length * sizeof(double));
         return result;
@@ -149,7 +149,7 @@ public sealed class AdaMergingRun : IDisposable
         using var gradients = enable_grad(); // whatever the caller's mode: this is the one place gradients are wanted
         var clock = Stopwatch.StartNew();
         using (no_grad())
-        using (var coefficients = lambda.clamp(0, 1))
+        using (var coefficients = lambda.clamp(RootedScalars.Zero, RootedScalars.One))
         using (var perTensor = _vectors.PerTensor(coefficients, Layers))
             _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
@@ -173,7 +173,7 @@ public sealed class AdaMergingRun : IDisposable
         {
             using var raw = _vectors.CoefficientGradient(parts, Layers, lambda.dtype);
             foreach (var part in parts) part?.Dispose();
-            using var inside = lambda.ge(0).logical_and_(lambda.le(1));   // torch.clamp's backward passes the gradient at the bounds too
+            using var inside = lambda.ge(RootedScalars.Zero).logical_and_(lambda.le(RootedScalars.One));   // torch.clamp's backward passes the gradient at the bounds too
             gradient = raw * inside;
         }
         _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, backward, lambdaGradient + clock.Elapsed, TimeSpan.Zero);
@@ -196,7 +196,7 @@ public sealed class AdaMergingRun : IDisposable
             leaf.grad = null;
             if (parts[i] is { } sum)
             {
-                sum.add_(part);
+                sum.PlusInPlace(part);
                 part.Dispose();
             }
             else parts[i] = part;
@@ -206,7 +206,7 @@ public sealed class AdaMergingRun : IDisposable
     /// <summary>The final merged encoder parameters (without gradient).</summary>
     public Dictionary<string, Tensor> MergedParameters()
     {
-        using var coefficients = _lambda.clamp(0, 1);
+        using var coefficients = _lambda.clamp(RootedScalars.Zero, RootedScalars.One);
         var merged = _vectors.Merge(coefficients, Layers);
         foreach (var (name, t) in _fixed) merged.TryAdd(name, t);
         return merged;
@@ -233,12 +233,14 @@ public sealed class AdaMergingRun : IDisposable
     private void AdamUpdate(Tensor gradient)
     {
         int t = _step + 1;
-        _m.mul_(_options.Beta1).add_(gradient, alpha: 1 - _options.Beta1);
-        _v.mul_(_options.Beta2).addcmul_(gradient, gradient, value: 1 - _options.Beta2);
+        using var oneMinusBeta2 = (1 - _options.Beta2).ToScalar();   // held through the call (RootedScalars says why)
+        _m.TimesInPlace(_options.Beta1).PlusScaledInPlace(gradient, 1 - _options.Beta1);
+        _v.TimesInPlace(_options.Beta2).addcmul_(gradient, gradient, oneMinusBeta2);
         double biasCorrection1 = 1 - Math.Pow(_options.Beta1, t);
         double biasCorrection2 = 1 - Math.Pow(_options.Beta2, t);
-        using var denominator = (_v.sqrt() / Math.Sqrt(biasCorrection2)).add_(_options.Epsilon);
-        _lambda.addcdiv_(_m, denominator, value: -_options.LearningRate / biasCorrection1);
+        using var denominator = _v.sqrt().DividedBy(Math.Sqrt(biasCorrection2)).PlusInPlace(_options.Epsilon);
+        using var stepSize = (-_options.LearningRate / biasCorrection1).ToScalar();
+        _lambda.addcdiv_(_m, denominator, stepSize);
     }
 
     private static double[] Values(Tensor t)

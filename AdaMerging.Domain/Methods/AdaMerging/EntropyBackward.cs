@@ -42,7 +42,7 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
         if (graph == GradientGraph.WholeGraph && !checkpointing)
         {
             var clock = Stopwatch.StartNew();
-            for (int k = 0; k < tasks.Count; k++) total = total + Loss(k, bound, batches[k], computeType, objectiveType, device);
+            for (int k = 0; k < tasks.Count; k++) total = total.Plus(Loss(k, bound, batches[k], computeType, objectiveType, device));
             Forward = clock.Elapsed;
             clock.Restart();
             total.backward();
@@ -62,7 +62,7 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
             losses[k] = loss.detach().MoveToOuterDisposeScope();
         }
         if (!checkpointing) takeGradients();
-        foreach (var loss in losses) total = total + loss;   // the same float32 sum, in the same order, as one graph
+        foreach (var loss in losses) total = total.Plus(loss);   // the same float32 sum, in the same order, as one graph
         return total.MoveToOuterDisposeScope();
     }
 
@@ -122,7 +122,7 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
     }
 
     /// <summary>Σ over the task's batches of their mean entropy: the mean over all of them times their number (the same images are equal-sized batches).</summary>
-    private Tensor TaskObjective(Tensor logits) => batchesPerStep == 1 ? AdaMergingRun.Entropy(logits) : AdaMergingRun.Entropy(logits) * batchesPerStep;
+    private Tensor TaskObjective(Tensor logits) => batchesPerStep == 1 ? AdaMergingRun.Entropy(logits) : AdaMergingRun.Entropy(logits).Times(batchesPerStep);
 
     private Tensor Pixels(int k, long[] batch, Device device) => tasks[k].Adaptation.Read(batch, device);
 }

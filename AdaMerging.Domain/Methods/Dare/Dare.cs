@@ -1,3 +1,4 @@
+using TorchSharp;
 using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
@@ -12,6 +13,7 @@ public static class Dare
         if (dropRate is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(dropRate), "the drop rate must be in [0, 1)");
         using var _ = no_grad();
         using var generator = new Generator((ulong)seed, vectors.Device);
+        using var dropAt = dropRate.ToScalar();   // held through the calls (RootedScalars says why)
         var result = vectors.WithPacked(empty([vectors.TaskCount, vectors.ParameterCount], dtype: vectors.DType, device: vectors.Device));
         // Task by task, tensor by tensor: the order the masks are drawn in is part of what a seed means.
         for (int k = 0; k < vectors.TaskCount; k++)
@@ -19,8 +21,8 @@ public static class Dare
             {
                 using var scope = NewDisposeScope();
                 var tau = vectors.Slice(vectors.TaskRow(k), i);
-                var keep = rand(tau.shape, generator: generator, dtype: tau.dtype, device: tau.device).ge(dropRate);
-                result.Slice(result.TaskRow(k), i).copy_(tau * keep / (1 - dropRate));
+                var keep = rand(tau.shape, generator: generator, dtype: tau.dtype, device: tau.device).ge(dropAt);
+                result.Slice(result.TaskRow(k), i).copy_((tau * keep).DividedBy(1 - dropRate));
             }
         return result;
     }

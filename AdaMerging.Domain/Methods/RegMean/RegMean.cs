@@ -40,7 +40,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
             using var x = input.detach().reshape(-1, input.shape[^1]);
             using var xtx = x.t().matmul(x);
             long rows = x.shape[0];
-            var next = grams.TryGetValue(module, out var seen) ? (seen.Gram * seen.Rows + xtx) / (seen.Rows + rows) : xtx / rows;
+            var next = grams.TryGetValue(module, out var seen) ? seen.Gram.Times(seen.Rows).Plus(xtx).DividedBy(seen.Rows + rows) : xtx.DividedBy(rows);
             seen.Gram?.Dispose();
             grams[module] = (next.DetachFromDisposeScope(), seen.Rows + rows);
         }
@@ -80,8 +80,8 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
         var weighted = reduced.matmul(weight.reshape(weight.shape[0], -1).t());
         if (_sums.TryGetValue(module, out var sum))
         {
-            sum.Gram.add_(reduced);
-            sum.GramTimesWeight.add_(weighted);
+            sum.Gram.PlusInPlace(reduced);
+            sum.GramTimesWeight.PlusInPlace(weighted);
         }
         else _sums[module] = (reduced.DetachFromDisposeScope(), weighted.DetachFromDisposeScope());
     }
@@ -120,11 +120,11 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     /// </summary>
     private static (Tensor Gram, Tensor GramTimesWeight) PinUnreachedInputs(Tensor gram, Tensor weighted, Tensor mean)
     {
-        using var unreached = gram.diagonal().eq(0);
+        using var unreached = gram.diagonal().eq(RootedScalars.Zero);
         if (!unreached.any().item<bool>()) return (gram.alias(), weighted.alias());
         using var pin = unreached.to_type(gram.dtype);
         using var meanT = mean.reshape(mean.shape[0], -1).t();
-        return (gram + diag(pin), where(unreached.unsqueeze(1), meanT, weighted));
+        return (gram.Plus(diag(pin)), where(unreached.unsqueeze(1), meanT, weighted));
     }
 
     /// <summary>FusionBench's reduce_non_diagonal_elements: G · (diag(1 − α) + α), the diagonal kept, the rest times α.</summary>
@@ -132,7 +132,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     {
         using var scope = NewDisposeScope();
         long n = gram.shape[0];
-        var factor = diag(ones(n, dtype: gram.dtype, device: gram.device) - alpha) + full(n, n, alpha, dtype: gram.dtype, device: gram.device);
+        var factor = diag(ones(n, dtype: gram.dtype, device: gram.device).Minus(alpha)).Plus(ScalarMath.Filled([n, n], alpha, gram.dtype, gram.device));
         return (gram * factor).MoveToOuterDisposeScope();
     }
 }

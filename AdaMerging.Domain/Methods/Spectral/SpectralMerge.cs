@@ -34,7 +34,7 @@ public static class SpectralMerge
             using var scope = NewDisposeScope();
             var taus = vectors.TaskSlice(i).reshape([vectors.TaskCount, .. shapeOf(vectors.Names[i], vectors.ShapeOf(i))]);
             var delta = update(vectors.Names[i], taus.to_type(ScalarType.Float32)).to_type(vectors.DType);
-            vectors.Slice(merged, i).copy_(vectors.BaseSlice(i) + alpha * delta.flatten());
+            vectors.Slice(merged, i).copy_(vectors.BaseSlice(i).Plus(delta.flatten().Times(alpha)));
         }
         return vectors.Views(merged);
     }
@@ -60,7 +60,7 @@ public static class SpectralMerge
     public static Tensor TsvParts(string name, Tensor taus, double? rankShare = null)
     {
         int k = (int)taus.shape[0];
-        if (!IsMatrix(taus, name, excludeTextProjection: true)) return taus / k;
+        if (!IsMatrix(taus, name, excludeTextProjection: true)) return taus.DividedBy(k);
         var (sumU, sumS, sumV, r) = Stacked(taus, rankShare);
         var (uu, vu) = Orthogonal(sumU);
         var (uv, vv) = Orthogonal(sumV);
@@ -111,9 +111,9 @@ public static class SpectralMerge
     public static Tensor IsoC(string name, Tensor taus)
     {
         int k = (int)taus.shape[0];
-        var mean = Sum(taus) / k;
+        var mean = Sum(taus).DividedBy(k);
         if (!IsMatrix(taus, name, excludeTextProjection: false)) return mean;
-        var (u, s, v) = linalg.svd(mean * k, fullMatrices: false);
+        var (u, s, v) = linalg.svd(mean.Times(k), fullMatrices: false);
         return linalg.multi_dot([u, diag(ones_like(s) * s.mean()), v]);
     }
 
@@ -172,7 +172,7 @@ public static class SpectralMerge
     private static Tensor Sum(Tensor taus)
     {
         var sum = taus[0].clone();
-        for (int i = 1; i < taus.shape[0]; i++) sum.add_(taus[i]);
+        for (int i = 1; i < taus.shape[0]; i++) sum.PlusInPlace(taus[i]);
         return sum;
     }
 
@@ -180,7 +180,7 @@ public static class SpectralMerge
     private static Tensor RunningMean(Tensor taus)
     {
         var mean = taus[0].clone();
-        for (int i = 1; i < taus.shape[0]; i++) mean.add_((taus[i] - mean) / (i + 1));
+        for (int i = 1; i < taus.shape[0]; i++) mean.PlusInPlace((taus[i] - mean).DividedBy(i + 1));
         return mean;
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
@@ -62,7 +63,7 @@ public static class Ties
         {
             using var scope = NewDisposeScope();
             var combined = Merge(processed, merge);
-            vectors.Slice(merged, i).copy_(vectors.BaseSlice(i) + lambda * combined);
+            vectors.Slice(merged, i).copy_(vectors.BaseSlice(i).Plus(combined.Times(lambda)));
         });
         return vectors.Views(merged);
     }
@@ -97,9 +98,9 @@ public static class Ties
     {
         var sum = SumOverTasks(processed);
         if (merge == TiesMerge.Sum) return sum;
-        using var nonZero = processed.ne(0).to_type(sum.dtype);
+        using var nonZero = processed.ne(RootedScalars.Zero).to_type(sum.dtype);
         using var count = SumOverTasks(nonZero);
-        using var atLeastOne = count.clamp_min(1);
+        using var atLeastOne = count.clamp_min(RootedScalars.One);
         using var _ = sum;
         return sum / atLeastOne;
     }
@@ -131,7 +132,7 @@ public static class Ties
             using var scope = NewDisposeScope();
             var trimmed = Trimmed(i);
             var gamma = SumOverTasks(trimmed).sign();
-            gamma.masked_fill_(gamma.eq(0), majority);
+            gamma.masked_fill_(gamma.eq(RootedScalars.Zero), RootedScalars.Of(majority));
             use(i, trimmed * trimmed.sign().eq(gamma.unsqueeze(0)));
         }
     }
@@ -164,8 +165,10 @@ public static class Ties
             {
                 using var chunkScope = NewDisposeScope();
                 var magnitude = flat.narrow(0, start, Math.Min(Chunk, n - start)).abs();
-                below += magnitude.lt(lo).count_nonzero().item<long>();
-                inside.Add(magnitude.masked_select(magnitude.ge(lo).logical_and_(magnitude.le(hi))).MoveToOuterDisposeScope());
+                using var low = lo.ToScalar();   // held through the calls (RootedScalars says why)
+                using var high = hi.ToScalar();
+                below += magnitude.lt(low).count_nonzero().item<long>();
+                inside.Add(magnitude.masked_select(magnitude.ge(low).logical_and_(magnitude.le(high))).MoveToOuterDisposeScope());
             }
             var bracket = cat(inside);
             if (below < rank && rank <= below + bracket.numel())
@@ -181,7 +184,7 @@ public static class Ties
         for (int k = 1; k < perTask.shape[0]; k++)
         {
             using var row = perTask[k];
-            sum.add_(row);
+            sum.PlusInPlace(row);
         }
         return sum;
     }

@@ -106,9 +106,9 @@ public sealed class ModelFolderTests : TempDirectoryTests
         using var folder = ModelFolder.Open(new Dictionary<string, string> { [fixture] = path });
         Assert.Equal(CheckpointFormat.PyTorch, folder.Format);
         Assert.Equal(["b", "h", "ids", "w"], folder.Weights.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
-        Assert.True((torch.arange(12, torch.ScalarType.Float32).reshape(3, 4) / 10).equal(folder.Weights.Read("w")).all().item<bool>());
-        Assert.True((torch.arange(3, torch.ScalarType.Float64) * 0.25 - 1).equal(folder.Weights.Read("b")).all().item<bool>());
-        Assert.True((torch.arange(5, torch.ScalarType.Float32) / 8).to_type(torch.ScalarType.Float16).equal(folder.Weights.Read("h")).all().item<bool>());
+        Assert.True(torch.arange(RootedScalars.Of(12), torch.ScalarType.Float32).reshape(3, 4).DividedBy(10).equal(folder.Weights.Read("w")).all().item<bool>());
+        Assert.True(torch.arange(RootedScalars.Of(3), torch.ScalarType.Float64).Times(0.25).Minus(1).equal(folder.Weights.Read("b")).all().item<bool>());
+        Assert.True(torch.arange(RootedScalars.Of(5), torch.ScalarType.Float32).DividedBy(8).to_type(torch.ScalarType.Float16).equal(folder.Weights.Read("h")).all().item<bool>());
         Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i), folder.Weights.Read("ids").data<long>().ToArray());
     }
 

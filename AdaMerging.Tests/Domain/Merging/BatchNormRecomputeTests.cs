@@ -17,7 +17,7 @@ public sealed class BatchNormRecomputeTests
         using var folder = ResNetTiny.OpenTorchVision();
         var θ0 = folder.Weights.Tensors.ToDictionary(t => t.Name, t => folder.Weights.Read(t.Name));
         // Fine-tuned with frozen batch norms: every weight moved, no running statistic did.
-        var frozen = θ0.ToDictionary(kv => kv.Key, kv => folder.Spec!.IsRunningStatistic(kv.Key) || !kv.Value.is_floating_point() ? kv.Value.clone() : kv.Value + 0.01);
+        var frozen = θ0.ToDictionary(kv => kv.Key, kv => folder.Spec!.IsRunningStatistic(kv.Key) || !kv.Value.is_floating_point() ? kv.Value.clone() : kv.Value.Plus(0.01));
         var trained = frozen.ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         trained["layer2.0.bn1.running_var"][3] += 1e-3f;
         using var base0 = new InMemoryTensorSource(θ0);

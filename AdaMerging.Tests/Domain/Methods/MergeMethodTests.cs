@@ -10,9 +10,9 @@ public class MergeMethodTests
 {
     private static TaskVectors Vectors(params float[][] tasks)
     {
-        var theta0 = new Dictionary<string, Tensor> { ["w"] = zeros(4), ["ids"] = arange(4) };
+        var theta0 = new Dictionary<string, Tensor> { ["w"] = zeros(4), ["ids"] = arange(RootedScalars.Of(4)) };
         var sources = tasks.Select(t => (AdaMerging.Domain.Tensors.ITensorSource)new AdaMerging.Domain.Tensors.InMemoryTensorSource(
-            new Dictionary<string, Tensor> { ["w"] = tensor(t), ["ids"] = arange(4) })).ToList();
+            new Dictionary<string, Tensor> { ["w"] = tensor(t), ["ids"] = arange(RootedScalars.Of(4)) })).ToList();
         return TaskVectors.Load(new AdaMerging.Domain.Tensors.InMemoryTensorSource(theta0), sources, [], ScalarType.Float32, CPU);
     }
 
@@ -39,7 +39,7 @@ public class MergeMethodTests
     {
         var g = new TorchSharp.torch.Generator(3);
         using var signed = randn(20_000_003, generator: g);
-        using var rounded = (signed * 100).round();   // many exact duplicates around every rank
+        using var rounded = signed.Times(100).round();   // many exact duplicates around every rank
         foreach (var values in new[] { signed, rounded })
         {
             using var magnitudes = values.abs();
@@ -79,7 +79,7 @@ public class MergeMethodTests
         using var again = Dare.Apply(v, 0.9, seed: 4);
         using var other = Dare.Apply(v, 0.9, seed: 5);
         var dropped = once.TaskRow(0);
-        var kept = dropped.ne(0).sum().item<long>();
+        var kept = dropped.ne(RootedScalars.Zero).sum().item<long>();
         Assert.InRange(kept, 900, 1100);
         Assert.Equal(10f, dropped.max().item<float>(), 4);
         Assert.Equal(kept * 10f, dropped.sum().item<float>(), 1); // each kept entry rescaled to 1 / (1 − p)

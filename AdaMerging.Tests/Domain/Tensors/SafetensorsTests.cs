@@ -20,9 +20,9 @@ public sealed class SafetensorsTests : TempDirectoryTests
             ["f64"] = torch.randn([2], torch.ScalarType.Float64),
             ["f16"] = torch.randn([5]).to_type(torch.ScalarType.Float16),
             ["bf16"] = torch.randn([2, 2]).to_type(torch.ScalarType.BFloat16),
-            ["i64"] = torch.arange(7, torch.ScalarType.Int64),
-            ["i32"] = torch.arange(3, torch.ScalarType.Int32),
-            ["u8"] = torch.arange(9, torch.ScalarType.Byte),
+            ["i64"] = torch.arange(RootedScalars.Of(7), torch.ScalarType.Int64),
+            ["i32"] = torch.arange(RootedScalars.Of(3), torch.ScalarType.Int32),
+            ["u8"] = torch.arange(RootedScalars.Of(9), torch.ScalarType.Byte),
             ["bool"] = torch.tensor(new[] { true, false, true }),
             ["scalar"] = torch.tensor(3.5f),
             ["empty"] = torch.zeros([0, 4]),
@@ -78,7 +78,7 @@ public sealed class SafetensorsTests : TempDirectoryTests
     public void The_writer_writes_non_contiguous_tensors_as_their_values()
     {
         var path = Dir.File("t.safetensors");
-        var transposed = torch.arange(6, torch.ScalarType.Float32).reshape(2, 3).t();
+        var transposed = torch.arange(RootedScalars.Of(6), torch.ScalarType.Float32).reshape(2, 3).t();
         TestCheckpoints.Save(path, new Dictionary<string, torch.Tensor> { ["t"] = transposed });
         Assert.Equal(new float[] { 0, 3, 1, 4, 2, 5 }, TestCheckpoints.Load(path, "t").data<float>().ToArray());
     }

@@ -58,7 +58,7 @@ public sealed class TaskArithmeticTests : TempDirectoryTests
         var (basePath, tasks) = WriteFamily(3);
         var output = Merge("task_arithmetic", basePath, tasks, 0.3);
         var theta0 = TestCheckpoints.Load(basePath, "encoder.bias");
-        var expected = theta0 + 0.3 * tasks.Select(t => TestCheckpoints.Load(t, "encoder.bias") - theta0).Aggregate((a, b) => a + b);
+        var expected = theta0.Plus(tasks.Select(t => TestCheckpoints.Load(t, "encoder.bias") - theta0).Aggregate((a, b) => a.Plus(b)).Times(0.3));
         Assert.True(expected.allclose(TestCheckpoints.Load(output, "encoder.bias"), rtol: 1e-6, atol: 1e-6));
     }
 

@@ -32,7 +32,7 @@ public static class FullClipBenchmark
         {
             using var scope = torch.NewDisposeScope();
             var task = theta0.Where(t => t.Key.StartsWith("vision_model.", StringComparison.Ordinal))
-                .ToDictionary(t => t.Key, t => t.Value.is_floating_point() ? t.Value + 0.002 * torch.randn(t.Value.shape, generator: g) : t.Value);
+                .ToDictionary(t => t.Key, t => t.Value.is_floating_point() ? t.Value.Plus(torch.randn(t.Value.shape, generator: g).Times(0.002)) : t.Value);
             SafetensorsWriter.Save(Path.Combine(Directory.CreateDirectory(Path.Combine(directory, $"task{k}")).FullName, "model.safetensors"), task);
             SafetensorsWriter.Save(Path.Combine(directory, $"data{k}.safetensors"), new Dictionary<string, torch.Tensor>
             {
@@ -94,7 +94,7 @@ public static class FullClipBenchmark
     {
         var t = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
         void Add(string name, long[] shape) => t[name] = name.Contains("norm", StringComparison.Ordinal) && name.EndsWith("weight", StringComparison.Ordinal)
-            ? torch.ones(shape) : torch.randn(shape, generator: g) * 0.02;
+            ? torch.ones(shape) : torch.randn(shape, generator: g).Times(0.02);
         void Tower(string p, int d, int layers)
         {
             for (int l = 0; l < layers; l++)

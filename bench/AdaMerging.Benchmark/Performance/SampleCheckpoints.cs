@@ -28,7 +28,7 @@ public static class SampleCheckpoints
         for (int k = 1; k <= tasks; k++)
         {
             var fineTuned = theta0.ToDictionary(kv => kv.Key,
-                kv => kv.Value.is_floating_point() ? kv.Value + torch.randn(kv.Value.shape, generator: generator) * 0.005 : kv.Value);
+                kv => kv.Value.is_floating_point() ? kv.Value.Plus(torch.randn(kv.Value.shape, generator: generator).Times(0.005)) : kv.Value);
             SafetensorsWriter.Save(Path.Combine(directory, $"task{k}.safetensors"), fineTuned);
         }
         Console.WriteLine($"wrote base.safetensors and task1..task{tasks}.safetensors to {directory}");
@@ -37,10 +37,10 @@ public static class SampleCheckpoints
 
     private static torch.Tensor Random((string Name, long[] Shape, torch.ScalarType Type) t, torch.Generator generator, double scale) =>
         t.Type == torch.ScalarType.Int64
-            ? torch.arange(t.Shape[1], torch.ScalarType.Int64).reshape(t.Shape)
+            ? torch.arange(RootedScalars.Of(t.Shape[1]), torch.ScalarType.Int64).reshape(t.Shape)
             : t.Name.Contains("layer_norm", StringComparison.Ordinal) || t.Name.Contains("layrnorm", StringComparison.Ordinal)
                 ? (t.Name.EndsWith("weight", StringComparison.Ordinal) ? torch.ones(t.Shape) : torch.zeros(t.Shape))
-                : torch.randn(t.Shape, generator: generator) * scale;
+                : torch.randn(t.Shape, generator: generator).Times(scale);
 
     /// <summary>The tensors of a CLIP ViT with patch 8 on 32×32 images: 16 patches plus the class token.</summary>
     private static IEnumerable<(string Name, long[] Shape, torch.ScalarType Type)> Layout(int d, int layers)

@@ -204,7 +204,7 @@ public static class StepBenchmark
             var clock = Stopwatch.StartNew();
             Tensor total = zeros(1);
             for (int k = 0; k < _images.Count; k++)
-                total = total + AdaMergingRun.Entropy(_problem.Tasks[k].Head.Logits(_problem.Model.Features(_weights, _images[k]).to_type(ScalarType.Float32)));
+                total = total.Plus(AdaMergingRun.Entropy(_problem.Tasks[k].Head.Logits(_problem.Model.Features(_weights, _images[k]).to_type(ScalarType.Float32))));
             foreach (var w in _weights.Values) w.grad?.zero_();
             total.backward();
             return clock.Elapsed;

@@ -123,7 +123,7 @@ public sealed class ResNetBenchmarkBuilder(ResNetBenchmarkSettings settings, str
     }
 
     private static Dictionary<string, Tensor> Combine(Dictionary<string, Tensor> θ0, Dictionary<string, Dictionary<string, Tensor>> fineTuned, double λ) =>
-        θ0.ToDictionary(kv => kv.Key, kv => kv.Value + λ * fineTuned.Values.Select(θ => θ[kv.Key] - kv.Value).Aggregate((a, b) => a + b));
+        θ0.ToDictionary(kv => kv.Key, kv => kv.Value.Plus(fineTuned.Values.Select(θ => θ[kv.Key] - kv.Value).Aggregate((a, b) => a.Plus(b)).Times(λ)));
 
     private static void CopyFolder(string from, string to)
     {

@@ -42,14 +42,14 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
     public static LinearHead LinearProbe(Tensor features, Tensor labels, int classes, int seed, int steps = 400)
     {
         using var g = new Generator((ulong)seed);
-        var weight = new Parameter(randn([classes, features.shape[1]], generator: g) * 0.01);
+        var weight = new Parameter(randn([classes, features.shape[1]], generator: g).Times(0.01));
         var bias = new Parameter(zeros(classes));
         using var optimizer = optim.Adam([weight, bias], lr: 1e-2);
         using (enable_grad())
             for (int step = 0; step < steps; step++)
             {
                 using var scope = NewDisposeScope();
-                var loss = F.cross_entropy(F.linear(features, weight, bias), labels) + 1e-3 * weight.pow(2).sum();
+                var loss = F.cross_entropy(F.linear(features, weight, bias), labels).Plus(weight.pow(RootedScalars.Of(2)).sum().Times(1e-3));
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
@@ -113,7 +113,7 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
     private static double Pearson(Tensor a, Tensor b)
     {
         var (x, y) = (a.to_type(ScalarType.Float64) - a.to_type(ScalarType.Float64).mean(), b.to_type(ScalarType.Float64) - b.to_type(ScalarType.Float64).mean());
-        return ((x * y).sum() / (x.norm() * y.norm()).clamp_min(1e-300)).item<double>();
+        return ((x * y).sum() / (x.norm() * y.norm()).clamp_min(RootedScalars.Of(1e-300))).item<double>();
     }
 
     /// <summary>A task's images as the rows batch-norm re-estimation reads, normalised as the service normalises them.</summary>

@@ -25,7 +25,7 @@ public sealed class BertAdaMergingTests
         var theta0 = ModelParameters.Load(folder.Weights, ScalarType.Float64, CPU, spec.ReadsTensor);
         var g = new Generator(5);
         var tasks = Enumerable.Range(0, 2).Select(_ => theta0.ToDictionary(kv => kv.Key,
-            kv => (kv.Value + 0.05 * randn(kv.Value.shape, generator: g, dtype: ScalarType.Float64)).detach())).ToList();
+            kv => kv.Value.Plus(randn(kv.Value.shape, generator: g, dtype: ScalarType.Float64).Times(0.05)).detach())).ToList();
         using var vectors = TaskVectors.Load(new InMemoryTensorSource(theta0), [.. tasks.Select(t => (ITensorSource)new InMemoryTensorSource(t))], [], ScalarType.Float64, CPU);
         var model = new BertEncoder(spec.Config, spec.Names, spec.Pooling);
         var heads = Enumerable.Range(0, 2).Select(_ => new ClassificationHead(randn([4, spec.FeatureSize], generator: g, dtype: ScalarType.Float64), null, false)).ToList();
@@ -35,7 +35,7 @@ public sealed class BertAdaMergingTests
         using var run = new AdaMergingRun(model, new Dictionary<string, Tensor>(), vectors, layers, adaptation,
             new AdaMergingSettings { Steps = 1, BatchSize = 3, Checkpointing = checkpointed });
         List<long[]> batches = [[0, 2, 5], [1, 3, 4]];
-        var (_, fromRun) = run.ObjectiveAndGradient(full([layers.Rows, 2], 0.3, dtype: ScalarType.Float64), batches);
+        var (_, fromRun) = run.ObjectiveAndGradient(ScalarMath.Filled([layers.Rows, 2], 0.3, ScalarType.Float64, CPU), batches);
 
         LambdaGradients.AssertEqualsAutograd(model, vectors, layers, adaptation, batches, fromRun);
         Assert.True(fromRun.abs().sum().item<double>() > 0);

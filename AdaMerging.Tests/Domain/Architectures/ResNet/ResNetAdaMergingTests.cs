@@ -21,7 +21,7 @@ public sealed class ResNetAdaMergingTests
         var theta0 = ModelParameters.Load(folder.Weights, ScalarType.Float64, CPU, spec.ReadsTensor);
         var g = new Generator(3);
         var tasks = Enumerable.Range(0, 2).Select(_ => theta0.ToDictionary(kv => kv.Key,
-            kv => (kv.Value + 0.05 * randn(kv.Value.shape, generator: g, dtype: ScalarType.Float64).abs()).detach())).ToList();
+            kv => kv.Value.Plus(randn(kv.Value.shape, generator: g, dtype: ScalarType.Float64).Times(0.05).abs()).detach())).ToList();
         using var vectors = TaskVectors.Load(new InMemoryTensorSource(theta0), [.. tasks.Select(t => (ITensorSource)new InMemoryTensorSource(t))], [], ScalarType.Float64, CPU);
         var model = new ResNetModel(spec.Config, spec.Names);
         var heads = Enumerable.Range(0, 2).Select(_ => new ClassificationHead(randn([4, spec.FeatureSize], generator: g, dtype: ScalarType.Float64), null, false)).ToList();
@@ -31,7 +31,7 @@ public sealed class ResNetAdaMergingTests
         Assert.Equal(layers.RowOf("layer1.0.bn1.weight"), layers.RowOf("layer1.0.bn1.running_var"));
         using var run = new AdaMergingRun(model, new Dictionary<string, Tensor>(), vectors, layers, adaptation, new AdaMergingSettings { Steps = 1, BatchSize = 3 });
         List<long[]> batches = [[0, 1, 2], [3, 4, 5]];
-        var (_, fromRun) = run.ObjectiveAndGradient(full([layers.Rows, 2], 0.3, dtype: ScalarType.Float64), batches);
+        var (_, fromRun) = run.ObjectiveAndGradient(ScalarMath.Filled([layers.Rows, 2], 0.3, ScalarType.Float64, CPU), batches);
 
         var θ = LambdaGradients.AssertEqualsAutograd(model, vectors, layers, adaptation, batches, fromRun);
         Assert.Contains(vectors.Names, p => p.EndsWith("running_var", StringComparison.Ordinal) && θ[p].grad!.abs().sum().item<double>() > 0);
@@ -47,7 +47,7 @@ public sealed class ResNetAdaMergingTests
     {
         // libtorch 2.10's own CPU convolution gives a different (wrong) input gradient on each call at these widths.
         var g = new Generator(4);
-        var w = (randn([output, input, 3, 3], generator: g) * 0.1).requires_grad_(true);
+        var w = randn([output, input, 3, 3], generator: g).Times(0.1).requires_grad_(true);
         var x0 = randn([4, input, 9, 9], generator: g);
         using (no_grad())
         {
@@ -59,7 +59,7 @@ public sealed class ResNetAdaMergingTests
         for (int call = 0; call < 20; call++)
         {
             var x = x0.detach().requires_grad_(true);
-            ResNetModel.Convolution(x, w, stride, 1).pow(2).sum().backward();
+            ResNetModel.Convolution(x, w, stride, 1).square().sum().backward();
             if (first is null) first = x.grad!.clone();
             else Assert.True(first.equal(x.grad!).all().item<bool>(), $"call {call}: another input gradient");
         }

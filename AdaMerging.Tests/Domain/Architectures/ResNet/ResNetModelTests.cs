@@ -108,7 +108,7 @@ public sealed class ResNetModelTests : IDisposable
         var (model, θ) = ModelParameters.LoadRunnable(folder, torch.ScalarType.Float32, torch.CPU);
         using var _ = model;
         using var g = new torch.Generator(5);
-        using var x = torch.randn([6, 3, 32, 32], generator: g) * 3 + 1;
+        using var x = torch.randn([6, 3, 32, 32], generator: g).Times(3).Plus(1);
         using var statistics = new BatchStatistics();
         torch.Tensor recorded;
         using (torch.no_grad()) recorded = ((ResNetModel)model).WithBatchStatistics(statistics).Features(θ, x);
@@ -116,7 +116,7 @@ public sealed class ResNetModelTests : IDisposable
         var leaves = new Dictionary<string, torch.Tensor>(θ) { ["layer1.0.conv1.weight"] = weight };
         using var training = new ResNetModel(spec.Config, spec.Names).ForTraining().Features(leaves, x);
         using var evaluation = model.Features(θ, x);
-        training.pow(2).sum().backward();
+        training.square().sum().backward();
         Assert.True(training.allclose(recorded, rtol: 1e-5, atol: 1e-6), "training mode normalises as the recorded batch statistics do");
         Assert.False(training.allclose(evaluation, rtol: 1e-3, atol: 1e-4), "and not with the running statistics");
         Assert.True(weight.grad is { } grad && grad.isfinite().all().item<bool>() && grad.abs().sum().item<float>() > 0);

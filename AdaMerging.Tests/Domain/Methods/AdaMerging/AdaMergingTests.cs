@@ -40,7 +40,7 @@ public class AdaMergingTests
         using var run = f.Run(Options());
         var rows = run.Layers.Rows;
         var g = new Generator(9);
-        var lambda = (0.2 + 0.6 * rand([rows, 2], generator: g, dtype: ScalarType.Float64));  // away from the clamp's edges
+        var lambda = rand([rows, 2], generator: g, dtype: ScalarType.Float64).Times(0.6).Plus(0.2);  // away from the clamp's edges
         List<long[]> batches = [[0, 3, 5, 7], [1, 2, 4, 11]];
         var (_, gradient) = run.ObjectiveAndGradient(lambda, batches);
         const double h = 1e-6;
@@ -63,14 +63,14 @@ public class AdaMergingTests
         using var f = new EngineFixture(2, ScalarType.Float64);
         using var run = f.Run(Options());
         List<long[]> batches = [[0, 1, 2, 3], [4, 5, 6, 7]];
-        var lambda = full([run.Layers.Rows, 2], 0.3, dtype: ScalarType.Float64);
+        var lambda = ScalarMath.Filled([run.Layers.Rows, 2], 0.3, ScalarType.Float64, CPU);
         var (_, fromRun) = run.ObjectiveAndGradient(lambda, batches);
 
         // Independently: autograd's ∂L/∂θ on ordinary leaf parameters, then ⟨∂L/∂θp, τk,p⟩ for each tensor.
         var theta = f.Vectors.Combine((_, _) => tensor(0.3, dtype: ScalarType.Float64)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
         Tensor loss = zeros(1, dtype: ScalarType.Float64);
         for (int k = 0; k < 2; k++)
-            loss = loss + AdaMergingRun.Entropy(f.Tasks[k].Head.Logits(f.Encoder.Forward(theta, f.Tasks[k].Adaptation.Read(batches[k], CPU))));
+            loss = loss.Plus(AdaMergingRun.Entropy(f.Tasks[k].Head.Logits(f.Encoder.Forward(theta, f.Tasks[k].Adaptation.Read(batches[k], CPU)))));
         loss.backward();
         var tau = Enumerable.Range(0, 2).Select(k => f.Vectors.Views(f.Vectors.TaskRow(k))).ToList();
         foreach (var (p, i) in f.Vectors.Names.Select((p, i) => (p, i)).Where((_, i) => i % 7 == 0))
@@ -123,7 +123,7 @@ public class AdaMergingTests
         using var f = new EngineFixture(2, ScalarType.Float32, images: 16);
         using var run = f.Run(Options(steps: 40, lr: 2e-2, batch: 8));
         var all = f.Tasks.Select(t => Enumerable.Range(0, 16).Select(i => (long)i).ToArray()).ToList();
-        var before = run.ObjectiveAndGradient(full([run.Layers.Rows, 2], 0.3f), all).Objective;
+        var before = run.ObjectiveAndGradient(ScalarMath.Filled([run.Layers.Rows, 2], 0.3f, ScalarType.Float32, CPU), all).Objective;
         run.Run();
         var after = run.ObjectiveAndGradient(tensor(run.RawLambda().Select(v => (float)v).ToArray(), [run.Layers.Rows, 2]), all).Objective;
         Assert.True(after < before, $"entropy {after} is not below task arithmetic's {before}");
@@ -150,12 +150,12 @@ public class AdaMergingTests
         var samplers = f.Tasks.Select((t, k) => new BatchSampler(checked((int)t.Adaptation.Count), 1ul * 1000003ul + (ulong)k)).ToList();
         var first = samplers.Select(s => s.Next(4)).ToList();
         var second = samplers.Select(s => s.Next(4)).ToList();
-        using var lambda = full([two.Layers.Rows, 2], 0.3, dtype: ScalarType.Float64);
+        using var lambda = ScalarMath.Filled([two.Layers.Rows, 2], 0.3, ScalarType.Float64, CPU);
         var (o1, g1) = one.ObjectiveAndGradient(lambda, first);
         var (o2, g2) = one.ObjectiveAndGradient(lambda, second);
         var (both, gBoth) = two.ObjectiveAndGradient(lambda, first.Zip(second, (a, b) => a.Concat(b).ToArray()).ToList());
         Assert.Equal(o1 + o2, both, 1e-12);
-        Assert.True((gBoth - (g1 + g2)).abs().max().item<double>() <= 1e-12 * (g1 + g2).abs().max().item<double>());
+        Assert.True((gBoth - g1.Plus(g2)).abs().max().item<double>() <= 1e-12 * g1.Plus(g2).abs().max().item<double>());
         // And a step draws exactly those: its objective is theirs.
         Assert.Equal(o1 + o2, two.TakeStep(), 1e-12);
         Assert.NotEqual(o1, o2);   // two different batches, not one counted twice

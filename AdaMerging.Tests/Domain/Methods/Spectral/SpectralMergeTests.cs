@@ -55,7 +55,7 @@ public sealed class SpectralMergeTests
         using var folder = Support.ResNetTiny.OpenTorchVision();
         var g = new TorchSharp.torch.Generator(5);
         var tasks = Enumerable.Range(0, 3).Select(_ => (ITensorSource)new InMemoryTensorSource(folder.Weights.Tensors.Where(t => !t.Name.StartsWith("fc.", StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, t => folder.Weights.Read(t.Name) is var v && v.is_floating_point() ? v + 0.05 * randn(v.shape, generator: g) : v), ownsTensors: true)).ToList();
+            .ToDictionary(t => t.Name, t => folder.Weights.Read(t.Name) is var v && v.is_floating_point() ? v.Plus(randn(v.shape, generator: g).Times(0.05)) : v), ownsTensors: true)).ToList();
         using var vectors = TaskVectors.Load(folder.Weights, tasks, [], ScalarType.Float32, CPU);
         Func<string, Tensor, Tensor> rule = method switch
         {
@@ -72,7 +72,7 @@ public sealed class SpectralMergeTests
             if (shape.Length == 4)
             {
                 using var taus = vectors.TaskSlice(i).reshape(3, shape[0], -1);
-                using var expected = θ0[name] + rule(name, taus).reshape(shape);
+                using var expected = θ0[name].Plus(rule(name, taus).reshape(shape));
                 Assert.True((merged[name] - expected).abs().max().item<float>() <= 1e-6, $"{method} {name}: not the matrix's merge");
                 Assert.True((merged[name] - mean[name]).abs().max().item<float>() > 1e-3, $"{method} {name}: averaged, not decomposed");
             }
@@ -112,7 +112,7 @@ public sealed class SpectralMergeTests
         var (u, _, _) = linalg.svd(randn(12, 9, generator: g), fullMatrices: false);
         var (v, _, _) = linalg.svd(randn(9, 9, generator: g), fullMatrices: false);
         var taus = stack(Enumerable.Range(0, 3).Select(k =>
-            u.narrow(1, 3 * k, 3).matmul(diag(rand(3, generator: g) + 0.5)).matmul(v.narrow(1, 3 * k, 3).t())).ToArray());
+            u.narrow(1, 3 * k, 3).matmul(diag(rand(3, generator: g).Plus(0.5))).matmul(v.narrow(1, 3 * k, 3).t())).ToArray());
         var tsv = SpectralMerge.Tsv("w", taus);
         var sum = taus.sum(dim: 0);   // named: a bare 0 would bind to sum(ScalarType)
         float difference = (tsv - sum).abs().max().item<float>();
@@ -126,7 +126,7 @@ public sealed class SpectralMergeTests
         var tau = randn(10, 7, generator: g);
         var iso = SpectralMerge.IsoC("w", tau.unsqueeze(0));
         var (u, s, vh) = linalg.svd(tau, fullMatrices: false);
-        var flat = u.matmul(diag(full_like(s, s.mean().item<float>()))).matmul(vh);
+        var flat = u.matmul(diag(ones_like(s).Times(s.mean().item<float>()))).matmul(vh);
         Assert.True((iso - flat).abs().max().item<float>() <= 1e-5);
         var singular = linalg.svdvals(iso);
         Assert.True((singular - s.mean()).abs().max().item<float>() <= 1e-5, "every singular value is the mean");

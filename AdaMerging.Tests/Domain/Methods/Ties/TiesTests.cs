@@ -17,10 +17,10 @@ public sealed class TiesTests
         var g = new Generator((ulong)seed);
         sizes ??= [240_000, 50_003, 7];
         Dictionary<string, Tensor> Model(double scale) => sizes.Select((n, i) => (n, i))
-            .ToDictionary(x => $"t{x.i}", x => (randn(x.n, generator: g) * scale).round() / 8);
+            .ToDictionary(x => $"t{x.i}", x => randn(x.n, generator: g).Times(scale).round().DividedBy(8));
         var theta0 = Model(20);
         var sources = Enumerable.Range(0, tasks).Select(_ => (ITensorSource)new InMemoryTensorSource(
-            Model(20).ToDictionary(kv => kv.Key, kv => kv.Value + theta0[kv.Key]))).ToList();
+            Model(20).ToDictionary(kv => kv.Key, kv => kv.Value.Plus(theta0[kv.Key])))).ToList();
         return TaskVectors.Load(new InMemoryTensorSource(theta0), sources, [], ScalarType.Float32, CPU);
     }
 
@@ -39,17 +39,17 @@ public sealed class TiesTests
         // The official code: k = int(d · K); keep |τ| ≥ kthvalue(|τ|, d − k).
         using var magnitude = tau.abs();
         var threshold = magnitude.kthvalue(n - (long)Math.Floor(n * topK), 0, false).values.item<float>();
-        using var officialMask = magnitude.ge(threshold).logical_and(tau.ne(0));
+        using var officialMask = magnitude.ge(RootedScalars.Of(threshold)).logical_and(tau.ne(RootedScalars.Zero));
         long official = officialMask.sum().item<long>();
         foreach (var kernel in new[] { TiesKernel.Auto, TiesKernel.Tensors })
         {
             using var processed = Ties.Process(v, topK, kernel);
             using var row = processed.TaskRow(0);
-            using var nonZero = row.ne(0);
+            using var nonZero = row.ne(RootedScalars.Zero);
             Assert.Equal(official, nonZero.sum().item<long>());
             Assert.True(nonZero.logical_xor(officialMask).sum().item<long>() == 0, "the same entries kept");
         }
-        Assert.True(official >= (long)Math.Floor(n * topK) + 1 || tau.eq(0).any().item<bool>());   // ⌊n·k⌋ + 1 unless zeros are trimmed
+        Assert.True(official >= (long)Math.Floor(n * topK) + 1 || tau.eq(RootedScalars.Zero).any().item<bool>());   // ⌊n·k⌋ + 1 unless zeros are trimmed
     }
 
     [Theory]
@@ -68,7 +68,7 @@ public sealed class TiesTests
             Assert.Equal(Bits(b), Bits(a));
         }
         using var row = kernel.TaskRow(0);
-        Assert.True(row.eq(0).sum().item<long>() > 0 && row.ne(0).sum().item<long>() > 0, "some entries kept, some dropped");
+        Assert.True(row.eq(RootedScalars.Zero).sum().item<long>() > 0 && row.ne(RootedScalars.Zero).sum().item<long>() > 0, "some entries kept, some dropped");
     }
 
     [Theory]
@@ -91,7 +91,7 @@ public sealed class TiesTests
     {
         var g = new Generator(9);
         using var signed = randn(3_000_001, generator: g);
-        using var rounded = (signed * 30).round() / 7;   // many duplicates and ±0 around every rank
+        using var rounded = signed.Times(30).round().DividedBy(7);   // many duplicates and ±0 around every rank
         foreach (var values in new[] { signed, rounded })
         {
             using var magnitudes = values.abs();
