@@ -1,5 +1,6 @@
 using AdaMerging.Domain.Architectures.Bert;
 using AdaMerging.Domain.Architectures.Clip;
+using AdaMerging.Domain.Architectures.Gpt2;
 using AdaMerging.Domain.Architectures.ResNet;
 using AdaMerging.Domain.Tensors;
 
@@ -21,6 +22,7 @@ public static class ModelArchitectures
         new ClipVisionArchitecture(),
         new ResNetArchitecture(),
         new BertArchitecture(),
+        new Gpt2Architecture(),
     ];
 
     public static IReadOnlyList<IArchitecture> All => _all;

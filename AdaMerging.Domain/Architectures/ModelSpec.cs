@@ -94,6 +94,9 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
     /// </summary>
     public abstract IReadOnlyList<string> ObservedLinearLayers(IReadOnlyCollection<string> mergedTensors);
 
+    /// <summary>Whether a linear layer's weight (<paramref name="layer"/> without ".weight") is stored [in, out], as GPT-2's Conv1D does, not nn.Linear's [out, in].</summary>
+    public virtual bool LinearWeightIsInputByOutput(string layer) => false;
+
     /// <summary>What stops a dataset of the right modality from feeding this model (shapes, channels); empty when it can.</summary>
     public abstract IReadOnlyList<string> DataProblems(DatasetInfo data, string label);
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using AdaMerging.Domain.Architectures.Bert;
+using AdaMerging.Domain.Architectures.Gpt2;
 using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Tests.Support;
@@ -11,7 +12,7 @@ using TorchSharp;
 namespace AdaMerging.Tests.Api;
 
 /// <summary>
-/// A BERT classifier through the API and the worker (the tiny fixture with its WordPiece vocabulary): text datasets
+/// BERT and GPT-2 classifiers through the API and the worker (the tiny fixtures with their WordPiece and BPE vocabularies): text datasets
 /// uploaded as JSON Lines and CSV, each task's own classifier as its head, every method, and the refusals a text
 /// model brings (another modality, more tokens than its positions, an over-long text) with nothing stored.
 /// </summary>
@@ -23,12 +24,31 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
 
     public void Dispose() => _files.Dispose();
 
-    [Fact]
-    public async Task Every_method_merges_a_text_model_evaluates_each_task_with_its_classifier_and_carries_the_base_s_and_its_tokenizer()
+    /// <summary>A text family's fixture as the service gets it: the classifier's weights, the files beside them, the classifier's tensors.</summary>
+    public sealed record Family(string Architecture, string Layout, string Weights, (string Name, string Path)[] SideFiles,
+        string Classifier, string? ClassifierBias, string CoefficientRow, string TokenizerFile)
     {
-        var (baseId, tasks, baseTensors) = await UploadAsync();
+        public override string ToString() => Architecture;
+    }
+
+    private static readonly Family Bert = new("bert", BertArchitecture.HuggingFaceBert, BertTiny.File("bert_classifier", "model.safetensors"),
+        [("config.json", BertTiny.File("bert_classifier", "config.json")), ("vocab.txt", Path.Combine(BertTiny.Root, "vocab.txt")),
+         ("tokenizer_config.json", Path.Combine(BertTiny.Root, "tokenizer_config.json"))],
+        "classifier.weight", "classifier.bias", "bert.encoder.layer.1.attention.self.query.weight", "vocab.txt");
+
+    private static readonly Family Gpt2 = new("gpt2", Gpt2Architecture.HuggingFaceGpt2, Gpt2Tiny.File("gpt2_classifier", "model.safetensors"),
+        [("config.json", Gpt2Tiny.File("gpt2_classifier", "config.json")), .. Gpt2Tiny.TokenizerFiles().Select(f => (f.Key, f.Value))],
+        "score.weight", null, "transformer.h.1.attn.c_attn.weight", "merges.txt");
+
+    public static TheoryData<Family> Families => [Bert, Gpt2];
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public async Task Every_method_merges_a_text_model_evaluates_each_task_with_its_classifier_and_carries_the_base_s_and_its_tokenizer(Family family)
+    {
+        var (baseId, tasks, baseTensors) = await UploadAsync(family);
         var checkpoint = await service.Client.GetFromJsonAsync<JsonElement>($"/checkpoints/{baseId}");
-        Assert.Equal(("bert", BertArchitecture.HuggingFaceBert, 32), (checkpoint.GetProperty("architecture").GetString(),
+        Assert.Equal((family.Architecture, family.Layout, 32), (checkpoint.GetProperty("architecture").GetString(),
             checkpoint.GetProperty("layout").GetString(), checkpoint.GetProperty("featureSize").GetInt32()));
 
         JsonElement merge = default;
@@ -42,22 +62,22 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
             Assert.All(accuracy, a => Assert.InRange(a.GetProperty("merged").GetDouble(), 0, 1));
             var merged = await TinyService.DownloadModelAsync(service, _files, merge);
             Assert.Equal(baseTensors.Keys.Order(StringComparer.Ordinal), merged.Keys.Order(StringComparer.Ordinal));
-            Assert.True(baseTensors["classifier.weight"].equal(merged["classifier.weight"]).all().item<bool>(), $"{method.Name}: the base's classifier is carried");
+            Assert.True(baseTensors[family.Classifier].equal(merged[family.Classifier]).all().item<bool>(), $"{method.Name}: the base's classifier is carried");
             if (method.Name == "adamerging")
             {
                 var rows = report.GetProperty("coefficients").EnumerateArray().Select(c => c.GetProperty("layer").GetString()).ToList();
-                Assert.Contains("bert.encoder.layer.1.attention.self.query.weight", rows);
-                Assert.DoesNotContain(rows, r => r!.StartsWith("classifier.", StringComparison.Ordinal));
+                Assert.Contains(family.CoefficientRow, rows);
+                Assert.DoesNotContain(family.Classifier, rows);
             }
         }
-        var vocabulary = await service.Client.GetByteArrayAsync($"/merges/{merge.GetProperty("id").GetString()}/files/vocab.txt");
-        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(BertTiny.Root, "vocab.txt")), vocabulary);
+        var vocabulary = await service.Client.GetByteArrayAsync($"/merges/{merge.GetProperty("id").GetString()}/files/{family.TokenizerFile}");
+        Assert.Equal(await File.ReadAllBytesAsync(family.SideFiles.Single(f => f.Name == family.TokenizerFile).Path), vocabulary);
     }
 
     [Fact]
     public async Task Text_for_an_image_model_images_for_a_text_model_and_more_tokens_than_its_positions_are_refused_at_preflight()
     {
-        var (baseId, tasks, _) = await UploadAsync();
+        var (baseId, tasks, _) = await UploadAsync(Bert);
         var resnet = await TinyService.PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(ResNetTiny.File("torchvision.safetensors"))));
         TestCheckpoints.Save(_files.File("images.safetensors"), new Dictionary<string, torch.Tensor> { ["pixel_values"] = torch.zeros([4, 3, 20, 20]) });
         var images = await TinyService.PostAsync(service, "/datasets", ("images.safetensors", await File.ReadAllBytesAsync(_files.File("images.safetensors"))));
@@ -113,25 +133,23 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
     /// The fixture as the base (its 3-class classifier standing for a pre-trained one), two perturbed tasks with
     /// 4-class classifiers of their own, and labeled texts of the vocabulary's words: JSON Lines for one, CSV for the other.
     /// </summary>
-    private async Task<(string Base, TaskJson[] Tasks, Dictionary<string, torch.Tensor> BaseTensors)> UploadAsync()
+    private async Task<(string Base, TaskJson[] Tasks, Dictionary<string, torch.Tensor> BaseTensors)> UploadAsync(Family family)
     {
-        using var folder = BertTiny.Open();
-        var θ0 = folder.Weights.Tensors.ToDictionary(t => t.Name, t => folder.Weights.Read(t.Name));
-        async Task<string> Checkpoint(string weights) => await TinyService.PostAsync(service, "/checkpoints",
-            ("model.safetensors", await File.ReadAllBytesAsync(weights)),
-            ("config.json", await File.ReadAllBytesAsync(BertTiny.File("bert_classifier", "config.json"))),
-            ("vocab.txt", await File.ReadAllBytesAsync(Path.Combine(BertTiny.Root, "vocab.txt"))),
-            ("tokenizer_config.json", await File.ReadAllBytesAsync(Path.Combine(BertTiny.Root, "tokenizer_config.json"))));
-        var baseId = await Checkpoint(BertTiny.File("bert_classifier", "model.safetensors"));
+        using var weights = SafetensorsFile.Open(family.Weights);
+        var θ0 = weights.Tensors.ToDictionary(t => t.Name, t => weights.Read(t.Name));
+        async Task<string> Checkpoint(string path) => await TinyService.PostAsync(service, "/checkpoints",
+            [("model.safetensors", await File.ReadAllBytesAsync(path)), .. await Task.WhenAll(family.SideFiles.Select(async f => (f.Name, await File.ReadAllBytesAsync(f.Path))))]);
+        var baseId = await Checkpoint(family.Weights);
         var g = new torch.Generator(29);
         var random = new Random(29);
         var tasks = new List<TaskJson>();
         foreach (var (name, k) in new[] { ("spam", 0), ("names", 1) })
         {
-            var tuned = θ0.Where(kv => !kv.Key.StartsWith("classifier.", StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key, kv => kv.Value.Plus(torch.randn(kv.Value.shape, generator: g).Times(0.02)));
-            tuned["classifier.weight"] = torch.randn([Classes, 32], generator: g);
-            tuned["classifier.bias"] = torch.zeros(Classes);
+            var tuned = θ0.Where(kv => kv.Key != family.Classifier && kv.Key != family.ClassifierBias)
+                .ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point() && kv.Value.dim() > 0 && !kv.Key.EndsWith(".attn.bias", StringComparison.Ordinal)
+                    ? kv.Value.Plus(torch.randn(kv.Value.shape, generator: g).Times(0.02)) : kv.Value);
+            tuned[family.Classifier] = torch.randn([Classes, 32], generator: g);
+            if (family.ClassifierBias is { } bias) tuned[bias] = torch.zeros(Classes);
             TestCheckpoints.Save(_files.File($"t{k}.safetensors"), tuned);
             var examples = Enumerable.Range(0, 12).Select(i => (Text: string.Join(' ', Enumerable.Range(0, 2 + random.Next(12)).Select(_ => Words[random.Next(Words.Length)])), Label: i % Classes)).ToList();
             var (file, content) = k == 0

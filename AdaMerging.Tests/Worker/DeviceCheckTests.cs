@@ -20,6 +20,7 @@ public sealed class DeviceCheckTests : TempDirectoryTests
         "ResNet (bottleneck blocks, torchvision names) against PyTorch", "ResNet (bottleneck blocks, hugging_face names) against PyTorch",
         "ResNet batch-norm statistics recomputed against PyTorch",
         .. AdaMerging.Domain.Architectures.Bert.BertReferenceChecks.Variants.Select(v => $"BERT family ({v}) against PyTorch"),
+        .. AdaMerging.Domain.Architectures.Gpt2.Gpt2ReferenceChecks.Variants.Select(v => $"GPT-2 ({v}) against PyTorch"),
     ];
 
     [Fact]
@@ -38,11 +39,15 @@ public sealed class DeviceCheckTests : TempDirectoryTests
     [Fact]
     public void A_reference_the_engine_disagrees_with_fails_the_check_naming_it_with_exit_code_1()
     {
-        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny/basic", "resnet_tiny/bottleneck", "bert_tiny", "bert_tiny/bert_classifier", "bert_tiny/bert_plain", "bert_tiny/roberta_classifier" })
+        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny", "bert_tiny", "gpt2_tiny" })
         {
-            Directory.CreateDirectory(Dir.File(fixture));
-            foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture)))
-                File.Copy(file, Dir.File(Path.Combine(fixture, Path.GetFileName(file))));
+            var from = Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
+            foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            {
+                var to = Dir.File(Path.Combine(fixture, Path.GetRelativePath(from, file)));
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(file, to);
+            }
         }
         // PyTorch's features moved by 1e-3 of their largest value: 100 × the CPU's tolerance.
         var io = Dir.File("clip_tiny/io.safetensors");

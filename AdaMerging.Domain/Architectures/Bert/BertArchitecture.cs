@@ -25,6 +25,7 @@ public sealed class BertArchitecture : IArchitecture, IReferenceChecked, IRandom
     public IReadOnlySet<string> SideFiles { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         WordPieceTokenizer.VocabFile, WordPieceTokenizer.TokenizerJson, WordPieceTokenizer.ConfigFile, "special_tokens_map.json",
+        ByteLevelBpeTokenizer.VocabJson, ByteLevelBpeTokenizer.MergesFile,
     };
 
     /// <summary>The benchmark shapes: a tiny one, all-MiniLM-L6-v2's and BERT-base's, at 128 tokens (issue 29's).</summary>

@@ -28,8 +28,6 @@ public enum BertPooling
 /// </summary>
 public sealed class BertEncoder(BertConfig config, BertNames names, BertPooling pooling, Action<string, Tensor>? observer = null) : IModel
 {
-    private static readonly Scalar TanhGeluScale = Math.Sqrt(2 / Math.PI).ToScalar(), Cubic = 0.044715.ToScalar(), Half = 0.5.ToScalar();
-
     private readonly Scalar _padding = config.PadTokenId.ToScalar();
 
     public BertConfig Config { get; } = config;
@@ -83,7 +81,7 @@ public sealed class BertEncoder(BertConfig config, BertNames names, BertPooling 
         var context = F.scaled_dot_product_attention(Heads("attention.self.query"), Heads("attention.self.key"), Heads("attention.self.value"), attend)
             .transpose(1, 2).reshape(b, l, h);
         var attended = Norm(Linear(context, θ, Names.Layer(layer, "attention.output.dense")).add(x, RootedScalars.One), θ, Names.Layer(layer, "attention.output.LayerNorm"));
-        var inner = Activation(Linear(attended, θ, Names.Layer(layer, "intermediate.dense")));
+        var inner = TransformerActivations.Apply(Config.HiddenAct, Linear(attended, θ, Names.Layer(layer, "intermediate.dense")));
         var output = Norm(Linear(inner, θ, Names.Layer(layer, "output.dense")).add(attended, RootedScalars.One), θ, Names.Layer(layer, "output.LayerNorm"));
         return cat([output, channel.to_type(output.dtype)], -1);
     }
@@ -113,13 +111,4 @@ public sealed class BertEncoder(BertConfig config, BertNames names, BertPooling 
 
     private Tensor Norm(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module) =>
         F.layer_norm(x, [Config.HiddenSize], θ[module + ".weight"], θ[module + ".bias"], Config.LayerNormEps);
-
-    /// <summary>Hugging Face's: exact (erf) GELU, its tanh approximation (gelu_new, gelu_pytorch_tanh), or ReLU.</summary>
-    private Tensor Activation(Tensor x) => Config.HiddenAct switch
-    {
-        "relu" => F.relu(x),
-        "gelu" => F.gelu(x),
-        // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), with Scalars kept alive (RootedScalars says why).
-        _ => x.mul(x.mul(x).mul(x).mul(Cubic).add(x, RootedScalars.One).mul(TanhGeluScale).tanh().add(RootedScalars.One, RootedScalars.One)).mul(Half),
-    };
 }

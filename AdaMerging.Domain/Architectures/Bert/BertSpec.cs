@@ -74,10 +74,14 @@ public sealed class BertSpec(IArchitecture architecture, string layout, BertConf
     /// <summary>Tokenizer files that came must parse, or the upload is refused when sealed.</summary>
     public override void Verify(ModelFolder folder) => _ = Tokenizer();
 
-    private const string TokenizerHelp = "WordPiece: vocab.txt or tokenizer.json, with tokenizer_config.json";
+    private const string TokenizerHelp = "WordPiece: vocab.txt or tokenizer.json, with tokenizer_config.json; byte-level BPE: vocab.json and merges.txt";
 
     /// <summary>Read once per recognised checkpoint (pre-flight, seal and each dataset a job opens ask for it); null when no tokenizer came.</summary>
-    private readonly Lazy<WordPieceTokenizer?> _tokenizer = new(() => WordPieceTokenizer.Present(tokenizerFiles) ? WordPieceTokenizer.Open(tokenizerFiles) : null);
+    /// <remarks>WordPiece when its files came (BERT, MiniLM), else byte-level BPE (RoBERTa's own: &lt;s&gt; text &lt;/s&gt;).</remarks>
+    private readonly Lazy<ITextTokenizer?> _tokenizer = new(() =>
+        WordPieceTokenizer.Present(tokenizerFiles) ? WordPieceTokenizer.Open(tokenizerFiles)
+        : ByteLevelBpeTokenizer.Present(tokenizerFiles) ? ByteLevelBpeTokenizer.Open(tokenizerFiles, roberta: true)
+        : null);
 
-    private WordPieceTokenizer? Tokenizer() => _tokenizer.Value;
+    private ITextTokenizer? Tokenizer() => _tokenizer.Value;
 }

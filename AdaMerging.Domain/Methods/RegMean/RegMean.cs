@@ -13,9 +13,10 @@ namespace AdaMerging.Domain.Methods;
 /// (a convolution is the linear map of its input patches, its weight read as [out, in · kh · kw]: this service's extension)
 /// when task k's fine-tuned model runs on task k's examples, and G' = Gk with its off-diagonal entries times α; every
 /// other merged tensor is the mean of the fine-tuned models'. Gram matrices are added up task by task: the memory is
-/// one set of them and their sums, whatever K.
+/// one set of them and their sums, whatever K. A layer whose weight is stored [in, out] (GPT-2's Conv1D) is read and
+/// written so, its solution the same.
 /// </summary>
-public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
+public sealed class RegMean(TaskVectors vectors, double alpha, Func<string, bool>? inputByOutput = null) : IDisposable
 {
     public const double DefaultAlpha = 0.9;
     public const int DefaultExamples = 256;
@@ -77,7 +78,7 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
     {
         using var scope = NewDisposeScope();
         var reduced = ReduceOffDiagonal(gram, alpha);
-        var weighted = reduced.matmul(weight.reshape(weight.shape[0], -1).t());
+        var weighted = reduced.matmul(InputByOutput(module, weight));
         if (_sums.TryGetValue(module, out var sum))
         {
             sum.Gram.PlusInPlace(reduced);
@@ -96,8 +97,9 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
         {
             using var scope = NewDisposeScope();
             var target = merged[module + ".weight"];
-            var (g, gw) = PinUnreachedInputs(gram, weighted, target);
-            target.copy_(linalg.inv(g).matmul(gw).t().reshape(target.shape));
+            var (g, gw) = PinUnreachedInputs(gram, weighted, InputByOutput(module, target));
+            var solution = linalg.inv(g).matmul(gw);
+            target.copy_((IsInputByOutput(module) ? solution : solution.t()).reshape(target.shape));
         }
         return merged;
     }
@@ -113,17 +115,21 @@ public sealed class RegMean(TaskVectors vectors, double alpha) : IDisposable
 
     private readonly HashSet<string> _weights = [.. vectors.Names];
 
+    private bool IsInputByOutput(string module) => inputByOutput?.Invoke(module) ?? false;
+
+    /// <summary>A layer's weight as [in, out]: nn.Linear's (and a convolution's, flattened) transposed, Conv1D's as stored.</summary>
+    private Tensor InputByOutput(string module, Tensor weight) => IsInputByOutput(module) ? weight : weight.reshape(weight.shape[0], -1).t();
+
     /// <summary>
     /// An input no task's examples ever reached (a channel every ReLU zeroed: its Gram row and column are zero) leaves
     /// the system singular, and the outputs on the examples do not depend on its weights; those weights are pinned to
     /// the tasks' mean (Gii = 1, its row of Σ G Wᵀ the mean's), the other rows' solution unchanged (docs/algorithm.md, "RegMean").
     /// </summary>
-    private static (Tensor Gram, Tensor GramTimesWeight) PinUnreachedInputs(Tensor gram, Tensor weighted, Tensor mean)
+    private static (Tensor Gram, Tensor GramTimesWeight) PinUnreachedInputs(Tensor gram, Tensor weighted, Tensor meanT)
     {
         using var unreached = gram.diagonal().eq(RootedScalars.Zero);
         if (!unreached.any().item<bool>()) return (gram.alias(), weighted.alias());
         using var pin = unreached.to_type(gram.dtype);
-        using var meanT = mean.reshape(mean.shape[0], -1).t();
         return (gram.Plus(diag(pin)), where(unreached.unsqueeze(1), meanT, weighted));
     }
 

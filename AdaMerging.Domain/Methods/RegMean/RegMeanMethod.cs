@@ -54,7 +54,7 @@ public sealed class RegMeanMethod : IMergeMethod
         ct.ThrowIfCancellationRequested();
         return context.Clock.Timed(MergePhase.Merge, () =>
         {
-            using var regmean = new RegMean(vectors, ReduceNonDiagonalRatio.In(context.Options));
+            using var regmean = new RegMean(vectors, ReduceNonDiagonalRatio.In(context.Options), context.InputByOutput);
             var fixedParameters = context.Tasks.FixedParameters(vectors);
             for (int k = 0; k < vectors.TaskCount; k++)
                 regmean.AddTask(k, context.Model, fixedParameters, context.Tasks.AdaptationRows(k), (int)Examples.In(context.Options),

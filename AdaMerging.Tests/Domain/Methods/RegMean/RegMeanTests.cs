@@ -103,4 +103,26 @@ public sealed class RegMeanTests
             Assert.True((merged[name] - mean[name]).abs().max().item<float>() <= 1e-5, $"{name} is not the mean");
         foreach (var t in merged.Values.Concat(mean.Values)) t.Dispose();
     }
+
+    [Fact]
+    public void A_layer_stored_input_by_output_as_GPT2_s_Conv1D_gets_the_transposed_solution_of_the_same_layer_stored_as_nn_Linear()
+    {
+        var g = new Generator(7);
+        var grams = Enumerable.Range(0, 3).Select(_ => randn([40, 5], generator: g, dtype: ScalarType.Float64) is var x ? x.t().matmul(x) : null!).ToList();
+        var linear = Enumerable.Range(0, 3).Select(_ => randn([6, 5], generator: g, dtype: ScalarType.Float64)).ToList();
+        var θ0 = randn([6, 5], generator: g, dtype: ScalarType.Float64);
+        Tensor Solve(Func<Tensor, Tensor> stored, bool inputByOutput)
+        {
+            using var vectors = TaskVectors.Load(new InMemoryTensorSource(new Dictionary<string, Tensor> { ["layer.weight"] = stored(θ0) }),
+                [.. linear.Select(w => (ITensorSource)new InMemoryTensorSource(new Dictionary<string, Tensor> { ["layer.weight"] = stored(w) }))], [], ScalarType.Float64, CPU);
+            using var regmean = new RegMean(vectors, 0.9, _ => inputByOutput);
+            for (int k = 0; k < 3; k++) regmean.AddGrams(new Dictionary<string, Tensor> { ["layer"] = grams[k] }, new Dictionary<string, Tensor> { ["layer.weight"] = stored(linear[k]) });
+            return regmean.Merged()["layer.weight"];
+        }
+        var asLinear = Solve(w => w, inputByOutput: false);
+        var asConv1D = Solve(w => w.t().contiguous(), inputByOutput: true);
+        Assert.Equal([5L, 6L], asConv1D.shape);
+        Assert.True(ReferenceDifference.Relative(asLinear.t(), asConv1D) <= 1e-12, "the same solution, stored [in, out]");
+        Assert.True(ReferenceDifference.Relative(linear[0].Plus(linear[1]).Plus(linear[2]).DividedBy(3), asLinear) > 1e-3, "solved, not averaged");
+    }
 }

@@ -1,0 +1,38 @@
+using AdaMerging.Domain.Tensors;
+
+namespace AdaMerging.Domain.Architectures.Gpt2;
+
+/// <summary>A GPT-2 decoder's config read off its weights, and the weights checked against a config.</summary>
+public static class Gpt2Layout
+{
+    /// <summary>The config the shapes imply; the head count as hidden / 64 (every GPT-2 size's heads are 64 wide; config.json says otherwise when it came).</summary>
+    public static Gpt2Config Infer(ITensorCatalog weights, Gpt2Names names)
+    {
+        var words = weights.Find(names.Embedding("wte.weight"))!.Shape;
+        var positions = weights.Find(names.Embedding("wpe.weight"));
+        int layers = 0;
+        while (weights.Find(names.Layer(layers, "attn.c_attn.weight")) is not null) layers++;
+        var inner = weights.Find(names.Layer(0, "mlp.c_fc.weight"));
+        int hidden = words.Count == 2 ? (int)words[1] : 0;
+        return new Gpt2Config(words.Count == 2 ? (int)words[0] : 0, hidden, layers, Math.Max(1, hidden / 64),
+            inner is { Shape.Count: 2 } ? (int)inner.Shape[1] : 0, positions is { Shape.Count: 2 } ? (int)positions.Shape[0] : 0);
+    }
+
+    /// <summary>Every tensor the config expects that is missing, not floating, or of another shape (at most 5, then a count).</summary>
+    public static IReadOnlyList<string> Mismatches(Gpt2Config config, ITensorCatalog weights, Gpt2Names names)
+    {
+        var found = new List<string>();
+        foreach (var (name, shape) in names.Expected(config))
+        {
+            var t = weights.Find(name);
+            if (t is null) found.Add($"'{name}' is missing");
+            else if (!t.DType.IsFloatingPoint) found.Add($"'{name}' is {t.DType}, not floating");
+            else if (!t.Shape.SequenceEqual(shape)) found.Add($"'{name}' is {t.ShapeText} where [{string.Join(", ", shape)}] is expected");
+        }
+        if (weights.Find(names.Layer(config.NumLayers, "attn.c_attn.weight")) is not null)
+            found.Add($"the weights have more than n_layer {config.NumLayers} blocks");
+        if (names.Classifier is var (weight, _) && weights.Find(weight) is { } w && (w.Shape.Count != 2 || w.Shape[1] != config.HiddenSize))
+            found.Add($"'{weight}' is {w.ShapeText} where [classes, {config.HiddenSize}] is expected");
+        return found.Count <= 5 ? found : [.. found.Take(5), $"and {found.Count - 5} more"];
+    }
+}
