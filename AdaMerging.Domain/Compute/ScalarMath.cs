@@ -42,6 +42,20 @@ public static class ScalarMath
         return a.add_(b, s);
     }
 
+    /// <summary>a += value · b · c in place (addcmul_).</summary>
+    public static Tensor PlusScaledProductInPlace(this Tensor a, Tensor b, Tensor c, double value)
+    {
+        using var s = value.ToScalar();
+        return a.addcmul_(b, c, s);
+    }
+
+    /// <summary>a += value · b / c in place (addcdiv_).</summary>
+    public static Tensor PlusScaledQuotientInPlace(this Tensor a, Tensor b, Tensor c, double value)
+    {
+        using var s = value.ToScalar();
+        return a.addcdiv_(b, c, s);
+    }
+
     public static Tensor Times(this Tensor a, double value)
     {
         using var s = value.ToScalar();

@@ -41,7 +41,16 @@ public sealed class BertArchitecture : IArchitecture, IReferenceChecked, IRandom
     public string Describe(string size) => $"{Shapes[size].Config.Describe()}, {Shapes[size].Tokens} tokens";
 
     public IRandomProblem Random(string size, int k, int batch, ScalarType dtype, Device device) =>
-        new BertRandomProblem(Shapes[size].Config, Shapes[size].Tokens, k, batch, dtype, device: device);
+        RandomProblem(Shapes[size].Config, Shapes[size].Tokens, k, batch, dtype, device);
+
+    /// <summary>A BertModel with a pooler (the shape's config) as <see cref="TextRandomProblem"/> draws it.</summary>
+    public static TextRandomProblem RandomProblem(BertConfig config, int tokens, int k, int batch, ScalarType dtype, Device device)
+    {
+        var names = new BertNames("", HasPooler: true);
+        return new TextRandomProblem(new BertEncoder(config, names, BertPooling.Pooler), names.Expected(config),
+            name => name.EndsWith("LayerNorm.weight", StringComparison.Ordinal), config.HiddenSize, config.VocabSize, tokens,
+            BertMemory.Of(config, tokens), k, batch, dtype, seed: 11, device);
+    }
 
     public IEnumerable<(string Name, double Difference)> ReferenceChecks(string fixtures, Device device) => BertReferenceChecks.Run(fixtures, device);
 

@@ -24,21 +24,10 @@ public static class BertLayout
     }
 
     /// <summary>Every tensor the config expects that is missing, not floating, or of another shape (at most 5, then a count).</summary>
-    public static IReadOnlyList<string> Mismatches(BertConfig config, ITensorCatalog weights, BertNames names)
-    {
-        var found = new List<string>();
-        foreach (var (name, shape) in names.Expected(config))
-        {
-            var t = weights.Find(name);
-            if (t is null) found.Add($"'{name}' is missing");
-            else if (!t.DType.IsFloatingPoint) found.Add($"'{name}' is {t.DType}, not floating");
-            else if (!t.Shape.SequenceEqual(shape)) found.Add($"'{name}' is {t.ShapeText} where [{string.Join(", ", shape)}] is expected");
-        }
-        if (weights.Find(names.Layer(config.NumHiddenLayers, "attention.self.query.weight")) is not null)
-            found.Add($"the weights have more than num_hidden_layers {config.NumHiddenLayers} layers");
-        foreach (var (weight, bias) in new[] { names.Classifier, names.ClassifierHidden }.OfType<(string, string)>())
-            if (weights.Find(weight) is { } w && (w.Shape.Count != 2 || w.Shape[1] != config.HiddenSize))
-                found.Add($"'{weight}' is {w.ShapeText} where [classes, {config.HiddenSize}] is expected");
-        return found.Count <= 5 ? found : [.. found.Take(5), $"and {found.Count - 5} more"];
-    }
+    public static IReadOnlyList<string> Mismatches(BertConfig config, ITensorCatalog weights, BertNames names) =>
+        ExpectedTensors.Mismatches(weights, names.Expected(config),
+        [
+            .. weights.Find(names.Layer(config.NumHiddenLayers, "attention.self.query.weight")) is null ? [] : new[] { $"the weights have more than num_hidden_layers {config.NumHiddenLayers} layers" },
+            .. new[] { names.Classifier, names.ClassifierHidden }.OfType<(string Weight, string)>().SelectMany(c => ExpectedTensors.ClassifierWidth(weights, c.Weight, config.HiddenSize)),
+        ]);
 }

@@ -1,3 +1,4 @@
+using AdaMerging.Domain.Architectures.Bert;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Domain.Text;
@@ -37,7 +38,16 @@ public sealed class Gpt2Architecture : IArchitecture, IReferenceChecked, IRandom
     public string Describe(string size) => $"{Shapes[size].Config.Describe()}, {Shapes[size].Tokens} tokens";
 
     public IRandomProblem Random(string size, int k, int batch, ScalarType dtype, Device device) =>
-        new Gpt2RandomProblem(Shapes[size].Config, Shapes[size].Tokens, k, batch, dtype, device: device);
+        RandomProblem(Shapes[size].Config, Shapes[size].Tokens, k, batch, dtype, device);
+
+    /// <summary>A GPT2Model (the shape's config) as <see cref="TextRandomProblem"/> draws it.</summary>
+    public static TextRandomProblem RandomProblem(Gpt2Config config, int tokens, int k, int batch, ScalarType dtype, Device device)
+    {
+        var names = new Gpt2Names("");
+        return new TextRandomProblem(new Gpt2Decoder(config, names), names.Expected(config), Gpt2Names.IsNormScale, config.HiddenSize,
+            config.VocabSize, tokens, BertMemory.TextTransformer(config.NumLayers, config.HiddenSize, config.InnerSize, config.NumHeads, tokens, 0),
+            k, batch, dtype, seed: 13, device);
+    }
 
     public IEnumerable<(string Name, double Difference)> ReferenceChecks(string fixtures, Device device) => Gpt2ReferenceChecks.Run(fixtures, device);
 

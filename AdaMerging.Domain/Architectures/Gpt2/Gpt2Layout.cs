@@ -19,20 +19,10 @@ public static class Gpt2Layout
     }
 
     /// <summary>Every tensor the config expects that is missing, not floating, or of another shape (at most 5, then a count).</summary>
-    public static IReadOnlyList<string> Mismatches(Gpt2Config config, ITensorCatalog weights, Gpt2Names names)
-    {
-        var found = new List<string>();
-        foreach (var (name, shape) in names.Expected(config))
-        {
-            var t = weights.Find(name);
-            if (t is null) found.Add($"'{name}' is missing");
-            else if (!t.DType.IsFloatingPoint) found.Add($"'{name}' is {t.DType}, not floating");
-            else if (!t.Shape.SequenceEqual(shape)) found.Add($"'{name}' is {t.ShapeText} where [{string.Join(", ", shape)}] is expected");
-        }
-        if (weights.Find(names.Layer(config.NumLayers, "attn.c_attn.weight")) is not null)
-            found.Add($"the weights have more than n_layer {config.NumLayers} blocks");
-        if (names.Classifier is var (weight, _) && weights.Find(weight) is { } w && (w.Shape.Count != 2 || w.Shape[1] != config.HiddenSize))
-            found.Add($"'{weight}' is {w.ShapeText} where [classes, {config.HiddenSize}] is expected");
-        return found.Count <= 5 ? found : [.. found.Take(5), $"and {found.Count - 5} more"];
-    }
+    public static IReadOnlyList<string> Mismatches(Gpt2Config config, ITensorCatalog weights, Gpt2Names names) =>
+        ExpectedTensors.Mismatches(weights, names.Expected(config),
+        [
+            .. weights.Find(names.Layer(config.NumLayers, "attn.c_attn.weight")) is null ? [] : new[] { $"the weights have more than n_layer {config.NumLayers} blocks" },
+            .. names.Classifier is var (weight, _) ? ExpectedTensors.ClassifierWidth(weights, weight, config.HiddenSize) : [],
+        ]);
 }

@@ -38,6 +38,10 @@ public sealed partial record Gpt2Names(string Prefix)
     public bool IsBuffer(string tensor) =>
         tensor.StartsWith(Prefix, StringComparison.Ordinal) && Buffer().IsMatch(tensor[Prefix.Length..]);
 
+    /// <summary>Whether a tensor is a layer norm's scale (ln_1, ln_2, ln_f).</summary>
+    public static bool IsNormScale(string tensor) => tensor.EndsWith("ln_1.weight", StringComparison.Ordinal)
+        || tensor.EndsWith("ln_2.weight", StringComparison.Ordinal) || tensor.EndsWith("ln_f.weight", StringComparison.Ordinal);
+
     /// <summary>The block a tensor belongs to; null for the embeddings, the final norm and the score.</summary>
     public int? BlockOf(string tensor) =>
         tensor.StartsWith(Prefix, StringComparison.Ordinal) && Block().Match(tensor[Prefix.Length..]) is { Success: true } m

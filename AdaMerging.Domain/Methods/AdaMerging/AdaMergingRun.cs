@@ -233,14 +233,12 @@ public sealed class AdaMergingRun : IDisposable
     private void AdamUpdate(Tensor gradient)
     {
         int t = _step + 1;
-        using var oneMinusBeta2 = (1 - _options.Beta2).ToScalar();   // held through the call (RootedScalars says why)
         _m.TimesInPlace(_options.Beta1).PlusScaledInPlace(gradient, 1 - _options.Beta1);
-        _v.TimesInPlace(_options.Beta2).addcmul_(gradient, gradient, oneMinusBeta2);
+        _v.TimesInPlace(_options.Beta2).PlusScaledProductInPlace(gradient, gradient, 1 - _options.Beta2);
         double biasCorrection1 = 1 - Math.Pow(_options.Beta1, t);
         double biasCorrection2 = 1 - Math.Pow(_options.Beta2, t);
         using var denominator = _v.sqrt().DividedBy(Math.Sqrt(biasCorrection2)).PlusInPlace(_options.Epsilon);
-        using var stepSize = (-_options.LearningRate / biasCorrection1).ToScalar();
-        _lambda.addcdiv_(_m, denominator, stepSize);
+        _lambda.PlusScaledQuotientInPlace(_m, denominator, -_options.LearningRate / biasCorrection1);
     }
 
     private static double[] Values(Tensor t)

@@ -7,28 +7,30 @@ using AdaMerging.Domain.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AdaMerging.Domain.Architectures.Bert;
+namespace AdaMerging.Domain.Architectures;
 
 /// <summary>
-/// A BERT-family encoder with random weights (layer norms' scales near 1), K perturbed copies as task vectors in the
-/// given dtype, a 10-class head and 4 × batch random token sequences per task of the shape's length, as
-/// <see cref="Clip.RandomProblem"/> is for CLIP: what the benchmarks and the worker's device check time.
+/// A text model (BERT-family encoder, GPT-2 decoder) with random weights (layer norms' scales near 1), K perturbed
+/// copies as task vectors in the given dtype, a 10-class head and 4 × batch random token sequences per task of the
+/// shape's length, as <see cref="Clip.RandomProblem"/> is for CLIP: what the benchmarks and the worker's device check time.
 /// </summary>
-public sealed class BertRandomProblem : IRandomProblem
+public sealed class TextRandomProblem : IRandomProblem
 {
-    public BertRandomProblem(BertConfig config, int tokens, int k, int batch, ScalarType dtype, ulong seed = 11, Device? device = null)
+    /// <param name="expected">Every tensor the model reads with its shape (its names' <c>Expected</c>).</param>
+    /// <param name="isNormScale">Whether a tensor is a layer norm's scale (drawn near 1, not near 0).</param>
+    public TextRandomProblem(IFeatureStages model, IEnumerable<(string Name, long[] Shape)> expected, Func<string, bool> isNormScale,
+        int hidden, int vocabulary, int tokens, ModelMemory memory, int k, int batch, ScalarType dtype, ulong seed, Device? device = null)
     {
-        var names = new BertNames("", HasPooler: true);
-        var shapes = names.Expected(config).Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
+        var shapes = expected.Select(s => new TensorInfo(s.Name, SafetensorsDType.F32, s.Shape)).ToList();
         ModelBytes = shapes.Sum(s => s.ByteLength);
         device ??= CPU;
-        Vectors = RandomProblems.SeededVectors(shapes, k, seed, dtype, device, InRange);
-        Model = new BertEncoder(config, names, BertPooling.Pooler);
-        Memory = BertMemory.Of(config, tokens);
+        Vectors = RandomProblems.SeededVectors(shapes, k, seed, dtype, device, (name, t) => isNormScale(name) ? t.Plus(1) : t);
+        Model = model;
+        Memory = memory;
         using var g = new Generator(seed);
         Tasks = Enumerable.Range(0, k).Select(i => new AdaMergingTask($"t{i}",
-            new ClassificationHead(RandomProblems.OnDevice(randn([10, config.HiddenSize], generator: g).Times(0.1), device), null, false),
-            (IExampleRows)new GeneratedTokenRows(batch * 4, tokens, config.VocabSize, seed * 100 + (ulong)i))).ToList();
+            new ClassificationHead(RandomProblems.OnDevice(randn([10, hidden], generator: g).Times(0.1), device), null, false),
+            (IExampleRows)new GeneratedTokenRows(batch * 4, tokens, vocabulary, seed * 100 + (ulong)i))).ToList();
     }
 
     public IFeatureStages Model { get; }
@@ -42,8 +44,6 @@ public sealed class BertRandomProblem : IRandomProblem
     public ModelMemory Memory { get; }
 
     public void Dispose() => RandomProblems.Release(Vectors, Tasks);
-
-    private static Tensor InRange(string name, Tensor t) => name.EndsWith("LayerNorm.weight", StringComparison.Ordinal) ? t.Plus(1) : t;
 }
 
 /// <summary>Random full-length token sequences, each row drawn from its own seeded generator when read (none held).</summary>
