@@ -6,8 +6,8 @@ using AdaMerging.Benchmark;
 using AdaMerging.Benchmark.Performance;
 
 // build [--seed N] [--name value …]: builds (or finds cached) the benchmark folder and prints its path last.
-// run --url URL --key KEY --benchmark DIR [--tasks a,b,…] [--steps N] [--out FILE] [--suite vit|resnet]
-//     [--batch-norm-statistics merge|recompute|auto]: every method through the service.
+// run --url URL --key KEY --benchmark DIR [--tasks a,b,…] [--steps N] [--out FILE] [--suite vit|resnet|text]
+//     [--batch-norm-statistics merge|recompute|auto] [--max-sequence-length N]: every method through the service.
 // The performance harness (docs/performance.md):
 //   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
 //   bench-step --memory-steps 500 [--memory-size small]      RSS and live tensors every 50 steps
@@ -20,6 +20,7 @@ using AdaMerging.Benchmark.Performance;
 //   minilm-onnx-check --model DIR --onnx F                   the converted all-MiniLM-L6-v2 against ONNX Runtime
 //   extract-resources --assembly F --out DIR --resources NAME=FILE,…   an assembly's embedded resources as files
 //   resnet-build [--seed N] [--size 64] [--model data/resnet18/model]   the ResNet-18 benchmark (docs/reproduction.md)
+//   text-build [--seed N] [--max-tokens 64] [--model data/minilm/model]   the MiniLM text benchmark (docs/reproduction.md)
 //   sample --out DIR [--tasks 3] [--seed 1] [--width 64] [--layers 2]   random CLIP-ViT base and fine-tuned checkpoints
 AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc);
 var verb = args.FirstOrDefault() ?? "help";
@@ -76,6 +77,20 @@ switch (verb)
             },
         }, options.Get("model", "data/resnet18/model"), options.Get("raw", "data/benchmark/raw"), options.Get("out", "data/resnet-benchmark")).Build());
         return 0;
+    case "text-build":
+        TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
+        Console.WriteLine(new AdaMerging.Benchmark.Text.TextBenchmarkBuilder(new AdaMerging.Benchmark.Text.TextBenchmarkSettings
+        {
+            Seed = options.WholeNumber("seed", 1),
+            Tasks = options.Get("tasks", ""),
+            TrainTextsPerTask = options.WholeNumber("train-texts", 2000),
+            ProbeTextsPerTask = options.WholeNumber("probe-texts", 500),
+            TestTextsPerTask = options.WholeNumber("test-texts", 500),
+            MaxTokens = options.WholeNumber("max-tokens", 64),
+            FineTuneSteps = options.WholeNumber("finetune-steps", 150),
+            FineTuneLearningRate = options.Real("finetune-lr", 5e-5),
+        }, options.Get("model", "data/minilm/model"), options.Get("raw", "data/text/raw"), options.Get("out", "data/text-benchmark")).Build());
+        return 0;
     case "resnet-onnx-check":
         return AdaMerging.Benchmark.ResNet.OnnxCheck.Run(options);
     case "minilm-onnx-check":
@@ -94,7 +109,7 @@ switch (verb)
 static async Task<int> RunThroughService(BenchOptions options)
 {
     var benchmark = options.Required("benchmark");
-    // Either benchmark's build.json (glyph ViT or ResNet-18) lists its tasks by name.
+    // Every benchmark's build.json (glyph ViT, ResNet-18, MiniLM text) lists its tasks by name.
     var build = JsonNode.Parse(File.ReadAllText(Path.Combine(benchmark, "build.json")))!;
     var all = build["tasks"]!.AsArray().Select(t => t!["task"]!.GetValue<string>()).ToList();
     var tasks = options.Get("tasks", string.Join(",", all)).Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -102,7 +117,13 @@ static async Task<int> RunThroughService(BenchOptions options)
     if (options.Get("steps", "") is { Length: > 0 } steps) common["steps"] = int.Parse(steps, CultureInfo.InvariantCulture);
     if (options.Get("merge-seed", "") is { Length: > 0 } seed) common["seed"] = long.Parse(seed, CultureInfo.InvariantCulture);
     if (options.Get("batch-norm-statistics", "") is { Length: > 0 } statistics) common["batchNormStatistics"] = statistics;
-    var methods = options.Get("suite", "vit") == "resnet" ? ServiceBenchmark.ResNetMethods(common) : ServiceBenchmark.AllMethods(common);
+    if (options.Get("max-sequence-length", "") is { Length: > 0 } tokens) common["maxSequenceLength"] = int.Parse(tokens, CultureInfo.InvariantCulture);
+    var methods = options.Get("suite", "vit") switch
+    {
+        "resnet" => ServiceBenchmark.ResNetMethods(common),
+        "text" => ServiceBenchmark.TextMethods(common),
+        _ => ServiceBenchmark.AllMethods(common),
+    };
     if (options.Get("methods", "") is { Length: > 0 } only) methods = methods.Where(m => only.Split(',').Contains(m.Label)).ToList();
     using var client = ServiceClient.Create(options.Required("url"), options.Required("key"));
     var run = new ServiceBenchmark(client, benchmark, Console.Out);

@@ -72,7 +72,7 @@ public sealed class ResNetBenchmarkBuilder(ResNetBenchmarkSettings settings, str
         foreach (var (t, i) in tasks.Select((t, i) => (t, i)))
         {
             using (var features = training.Features(θ0, t.TrainImages))
-                probes[t.Name] = ResNetTraining.LinearProbe(features, t.TrainLabels, t.Classes.Count, settings.Seed * 100 + i);
+                probes[t.Name] = LinearProbes.Train(features, t.TrainLabels, t.Classes.Count, settings.Seed * 100 + i);
             Log($"{t.Name}: linear probe trained");
             (fineTuned[t.Name], heads[t.Name]) = training.FineTune(θ0, probes[t.Name], t.TrainImages, t.TrainLabels,
                 new ResNetTrainingSettings(settings.FineTuneSteps, settings.FineTuneBatch, settings.FineTuneLearningRate, 0.9, 1e-4, settings.Seed * 100 + i,
@@ -112,7 +112,7 @@ public sealed class ResNetBenchmarkBuilder(ResNetBenchmarkSettings settings, str
             {
                 using var features = training.Features(θ, t.TestImages);
                 using var logits = (head ?? heads[t.Name]).Logits(features);
-                return ResNetTraining.Score(logits, t.TestLabels);
+                return LinearProbes.Score(logits, t.TestLabels);
             }
             var row = new ResNetTaskDiagnostics(t.Name, t.Origin, t.Classes.Count, (int)t.TrainImages.shape[0], Score(θ0, probes[t.Name]), Score(fineTuned[t.Name]),
                 Score(arithmetic), Score(averaged), vectors[t.Name].norm().item<float>());

@@ -9,7 +9,6 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace AdaMerging.Benchmark.ResNet;
 
-/// <summary>Fine-tuning: SGD with momentum, a short linear warm-up then cosine decay, the usual recipe for ResNets.</summary>
 /// <summary>
 /// Fine-tuning: SGD with momentum, a short linear warm-up then cosine decay, the usual recipe for ResNets. With
 /// <paramref name="TrainingModeBatchNorm"/> the batch norms normalise with batch statistics and the head trains too
@@ -17,12 +16,6 @@ namespace AdaMerging.Benchmark.ResNet;
 /// </summary>
 public sealed record ResNetTrainingSettings(int Steps, int BatchSize, double LearningRate, double Momentum, double WeightDecay, int Seed,
     bool TrainingModeBatchNorm);
-
-/// <summary>A task's linear head on the 512 features: the classifier fc of its checkpoint.</summary>
-public sealed record LinearHead(Tensor Weight, Tensor Bias)
-{
-    public Tensor Logits(Tensor features) => F.linear(features, Weight, Bias);
-}
 
 /// <summary>
 /// The service's ResNet (<see cref="ResNetModel"/>) trained with autograd here: a linear probe on frozen features, then
@@ -37,25 +30,6 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
     /// <summary>Features of many images in evaluation mode (running statistics), in batches, without gradients.</summary>
     public Tensor Features(IReadOnlyDictionary<string, Tensor> θ, Tensor grayBytes, int batchSize = 250) =>
         InBatches.Map(grayBytes, batchSize, batch => model.Features(θ, Input(batch)));
-
-    /// <summary>Multinomial logistic regression on frozen features: full-batch Adam, a small L2 penalty.</summary>
-    public static LinearHead LinearProbe(Tensor features, Tensor labels, int classes, int seed, int steps = 400)
-    {
-        using var g = new Generator((ulong)seed);
-        var weight = new Parameter(randn([classes, features.shape[1]], generator: g).Times(0.01));
-        var bias = new Parameter(zeros(classes));
-        using var optimizer = optim.Adam([weight, bias], lr: 1e-2);
-        using (enable_grad())
-            for (int step = 0; step < steps; step++)
-            {
-                using var scope = NewDisposeScope();
-                var loss = F.cross_entropy(F.linear(features, weight, bias), labels).Plus(weight.pow(RootedScalars.Of(2)).sum().Times(1e-3));
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-            }
-        return new LinearHead(weight.detach().clone(), bias.detach().clone());
-    }
 
     /// <summary>
     /// Fine-tunes every weight and batch-norm affine of <paramref name="start"/> on the task from the head
@@ -99,23 +73,6 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
         return (trained, new LinearHead(weight.detach().clone(), bias.detach().clone()));
     }
 
-    /// <summary>Accuracy, mean prediction entropy, and per image the entropy and the cross-entropy loss (for their correlation).</summary>
-    public static TaskScore Score(Tensor logits, Tensor labels)
-    {
-        using var scope = NewDisposeScope();
-        var logP = logits.log_softmax(-1);
-        var entropy = -(logP.exp() * logP).sum(-1);
-        var loss = F.cross_entropy(logits, labels, reduction: nn.Reduction.None);
-        return new TaskScore(logits.argmax(-1).eq(labels).to_type(ScalarType.Float64).mean().item<double>(),
-            entropy.mean().item<float>(), Pearson(entropy, loss));
-    }
-
-    private static double Pearson(Tensor a, Tensor b)
-    {
-        var (x, y) = (a.to_type(ScalarType.Float64) - a.to_type(ScalarType.Float64).mean(), b.to_type(ScalarType.Float64) - b.to_type(ScalarType.Float64).mean());
-        return ((x * y).sum() / (x.norm() * y.norm()).clamp_min(RootedScalars.Of(1e-300))).item<double>();
-    }
-
     /// <summary>A task's images as the rows batch-norm re-estimation reads, normalised as the service normalises them.</summary>
     private sealed class InMemoryImages(ResNetTraining training, Tensor grayBytes) : IExampleRows
     {
@@ -126,6 +83,3 @@ public sealed class ResNetTraining(ResNetModel model, ImageNormalization normali
         public void Dispose() { }
     }
 }
-
-/// <summary>A model's score on a task's images: accuracy, mean entropy, and the Pearson correlation of each image's entropy with its loss.</summary>
-public sealed record TaskScore(double Accuracy, double Entropy, double EntropyLossCorrelation);
