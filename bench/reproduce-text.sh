@@ -10,9 +10,7 @@
 #   bench/reproduce-text.sh [--seed N] …      results in data/text-benchmark/results-seed-N.md and .json
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seed=1
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[$i]}" = --seed ] && seed=${args[$((i + 1))]}; done
+source bench/seed-argument.sh "$@"
 bench/fetch-text-data.sh
 bench/minilm.sh
 echo "== building the text benchmark (cached in data/text-benchmark)"

@@ -61,7 +61,7 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
     /// </summary>
     public static IReadOnlyList<MethodRun> ResNetMethods(JsonObject common) =>
     [
-        .. AllMethods(common).Where(m => !m.Label.Contains("TSV-M parts", StringComparison.Ordinal)),
+        .. WithoutTsvParts(common),
         Run("task arithmetic, statistics recomputed", "task_arithmetic", common, ("batchNormStatistics", "recompute")),
         Run("layer-wise AdaMerging, statistics recomputed", "adamerging", common, ("granularity", "layer"), ("batchNormStatistics", "recompute")),
     ];
@@ -73,10 +73,14 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
     /// </summary>
     public static IReadOnlyList<MethodRun> TextMethods(JsonObject common) =>
     [
-        .. AllMethods(common).Where(m => !m.Label.Contains("TSV-M parts", StringComparison.Ordinal)),
+        .. WithoutTsvParts(common),
         Run("task-wise AdaMerging at learning rate 5e-3", "adamerging", common, ("granularity", "task"), ("learningRate", 5e-3)),
         Run("layer-wise AdaMerging at learning rate 5e-3", "adamerging", common, ("granularity", "layer"), ("learningRate", 5e-3)),
     ];
+
+    /// <summary>Every method of <see cref="AllMethods"/> but AdaMerging over TSV-M's parts, the glyph ViT's own rows.</summary>
+    private static IEnumerable<MethodRun> WithoutTsvParts(JsonObject common) =>
+        AllMethods(common).Where(m => !m.Label.Contains("TSV-M parts", StringComparison.Ordinal));
 
     public async Task<UploadedBenchmark> UploadAsync(IReadOnlyList<string> taskNames)
     {

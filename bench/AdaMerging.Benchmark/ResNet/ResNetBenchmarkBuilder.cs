@@ -65,7 +65,7 @@ public sealed class ResNetBenchmarkBuilder(ResNetBenchmarkSettings settings, str
             .Where(t => settings.Tasks.Length == 0 || settings.Tasks.Split(',').Contains(t.Name)).ToList();
         Log($"{tasks.Count} tasks at {settings.ImageSize} px: {string.Join(", ", tasks.Select(t => $"{t.Name} ({t.TrainImages.shape[0]} train, {t.TestImages.shape[0]} test)"))}");
 
-        CopyFolder(modelDirectory, Path.Combine(staging, "base"));
+        BuildFolder.Copy(modelDirectory, Path.Combine(staging, "base"));
         var probes = new Dictionary<string, LinearHead>();
         var heads = new Dictionary<string, LinearHead>();
         var fineTuned = new Dictionary<string, Dictionary<string, Tensor>>();
@@ -101,11 +101,11 @@ public sealed class ResNetBenchmarkBuilder(ResNetBenchmarkSettings settings, str
         var names = tasks.Select(t => t.Name).ToList();
         // Task vectors over what fine-tuning trained (weights and batch-norm affines); the running statistics are not parameters.
         var trained = θ0.Keys.Where(k => !ResNetNames.IsRunningStatistic(k)).ToList();
-        var vectors = names.ToDictionary(n => n, n => cat(trained.Select(k => (fineTuned[n][k] - θ0[k]).flatten()).ToList()));
-        var cosines = names.Select(a => names.Select(b => (double)F.cosine_similarity(vectors[a], vectors[b], dim: 0).item<float>()).ToArray()).ToArray();
+        var vectors = TaskVectorGeometry.Vectors(θ0, fineTuned, trained);
+        var cosines = TaskVectorGeometry.Cosines(vectors, names);
         // Running statistics merged with their weight's coefficient (batchNormStatistics: merge), as the service does.
-        var arithmetic = Combine(θ0, fineTuned, 0.3);
-        var averaged = Combine(θ0, fineTuned, 1.0 / names.Count);
+        var arithmetic = TaskVectorGeometry.Combine(θ0, fineTuned, 0.3);
+        var averaged = TaskVectorGeometry.Combine(θ0, fineTuned, 1.0 / names.Count);
         var rows = tasks.Select(t =>
         {
             TaskScore Score(IReadOnlyDictionary<string, Tensor> θ, LinearHead? head = null)
@@ -120,15 +120,6 @@ public sealed class ResNetBenchmarkBuilder(ResNetBenchmarkSettings settings, str
             return row;
         }).ToList();
         return new ResNetBuildDiagnostics(settings, model, rows, cosines, _clock.Elapsed.TotalSeconds);
-    }
-
-    private static Dictionary<string, Tensor> Combine(Dictionary<string, Tensor> θ0, Dictionary<string, Dictionary<string, Tensor>> fineTuned, double λ) =>
-        θ0.ToDictionary(kv => kv.Key, kv => kv.Value.Plus(fineTuned.Values.Select(θ => θ[kv.Key] - kv.Value).Aggregate((a, b) => a.Plus(b)).Times(λ)));
-
-    private static void CopyFolder(string from, string to)
-    {
-        System.IO.Directory.CreateDirectory(to);
-        foreach (var file in System.IO.Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 
     private void Log(string message) => Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}] {message}");

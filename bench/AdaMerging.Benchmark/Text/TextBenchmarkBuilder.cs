@@ -64,7 +64,7 @@ public sealed class TextBenchmarkBuilder(TextBenchmarkSettings settings, string 
             .Where(t => settings.Tasks.Length == 0 || settings.Tasks.Split(',').Contains(t.Name)).ToList();
         Log($"{tasks.Count} tasks: {string.Join(", ", tasks.Select(t => $"{t.Name} ({t.Classes.Count} classes, {t.TrainTexts.Count} train, {t.TestTexts.Count} test)"))}");
 
-        CopyFolder(modelDirectory, Path.Combine(staging, "base"));
+        BuildFolder.Copy(modelDirectory, Path.Combine(staging, "base"));
         var heads = new Dictionary<string, LinearHead>();
         var fineTuned = new Dictionary<string, Dictionary<string, Tensor>>();
         foreach (var (t, i) in tasks.Select((t, i) => (t, i)))
@@ -79,7 +79,7 @@ public sealed class TextBenchmarkBuilder(TextBenchmarkSettings settings, string 
                 new TextTrainingSettings(settings.FineTuneSteps, settings.FineTuneBatch, settings.FineTuneLearningRate, settings.WeightDecay, settings.Seed * 100 + i),
                 (step, loss) => Log($"{t.Name}: fine-tuning step {step}: loss {loss:F3}"));
             var taskFolder = Path.Combine(staging, "tasks", t.Name);
-            CopyFolder(modelDirectory, taskFolder, except: "model.safetensors");
+            BuildFolder.Copy(modelDirectory, taskFolder, except: "model.safetensors");
             SafetensorsWriter.Save(Path.Combine(taskFolder, "model.safetensors"), fineTuned[t.Name], new Dictionary<string, string> { ["format"] = "pt" });
             SaveHead(Path.Combine(staging, "heads", t.Name + ".safetensors"), heads[t.Name], t.Classes);
             SaveDataset(Path.Combine(staging, "datasets", t.Name + ".jsonl"), t.TestTexts, t.TestLabels);
@@ -97,10 +97,10 @@ public sealed class TextBenchmarkBuilder(TextBenchmarkSettings settings, string 
         using var _ = no_grad();
         var names = tasks.Select(t => t.Name).ToList();
         var trained = θ0.Keys.Where(k => θ0[k].is_floating_point()).ToList();
-        var vectors = names.ToDictionary(n => n, n => cat(trained.Select(k => (fineTuned[n][k] - θ0[k]).flatten()).ToList()));
-        var cosines = names.Select(a => names.Select(b => (double)F.cosine_similarity(vectors[a], vectors[b], dim: 0).item<float>()).ToArray()).ToArray();
-        var arithmetic = Combine(θ0, fineTuned, 0.3);
-        var averaged = Combine(θ0, fineTuned, 1.0 / names.Count);
+        var vectors = TaskVectorGeometry.Vectors(θ0, fineTuned, trained);
+        var cosines = TaskVectorGeometry.Cosines(vectors, names);
+        var arithmetic = TaskVectorGeometry.Combine(θ0, fineTuned, 0.3);
+        var averaged = TaskVectorGeometry.Combine(θ0, fineTuned, 1.0 / names.Count);
         var rows = tasks.Select(t =>
         {
             var ids = training.Encode(t.TestTexts);
@@ -119,10 +119,6 @@ public sealed class TextBenchmarkBuilder(TextBenchmarkSettings settings, string 
         return new TextBuildDiagnostics(settings, model, baseNorm, rows, cosines, _clock.Elapsed.TotalSeconds);
     }
 
-    private static Dictionary<string, Tensor> Combine(Dictionary<string, Tensor> θ0, Dictionary<string, Dictionary<string, Tensor>> fineTuned, double λ) =>
-        θ0.ToDictionary(kv => kv.Key, kv => kv.Value.is_floating_point()
-            ? kv.Value.Plus(fineTuned.Values.Select(θ => θ[kv.Key] - kv.Value).Aggregate((a, b) => a.Plus(b)).Times(λ)) : kv.Value);
-
     /// <summary>A task's head as the service reads a head file: weight [C, 384], bias [C], features not normalised, its class names.</summary>
     private static void SaveHead(string path, LinearHead head, IReadOnlyList<string> classes)
     {
@@ -136,13 +132,6 @@ public sealed class TextBenchmarkBuilder(TextBenchmarkSettings settings, string 
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllLines(path, texts.Select((text, i) => JsonSerializer.Serialize(new { text, label = labels[i] })));
-    }
-
-    private static void CopyFolder(string from, string to, string? except = null)
-    {
-        System.IO.Directory.CreateDirectory(to);
-        foreach (var file in System.IO.Directory.GetFiles(from).Where(f => Path.GetFileName(f) != except))
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 
     private void Log(string message) => Console.WriteLine($"[{_clock.Elapsed:mm\\:ss}] {message}");

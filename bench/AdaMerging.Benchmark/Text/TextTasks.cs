@@ -53,13 +53,8 @@ public static partial class TextTasks
             [.. testOrder.Select(i => testTexts[i])], [.. testOrder.Select(i => testLabels[i])]);
     }
 
-    private static List<T> Shuffle<T>(List<T> items, int seed)
-    {
-        var random = new Random(seed);
-        var copy = items.ToList();
-        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(copy));
-        return copy;
-    }
+    /// <summary>The items in the benchmarks' seeded order (<see cref="BenchmarkTasks.Shuffled"/>).</summary>
+    private static List<T> Shuffle<T>(List<T> items, int seed) => [.. BenchmarkTasks.Shuffled(items.Count, seed).Select(i => items[i])];
 
     /// <summary>Each message's subject and the first 1000 characters of its body: headers, MIME part headers and boundaries, and HTML tags dropped.</summary>
     private static List<(string, int)> Spam(string folder) =>
