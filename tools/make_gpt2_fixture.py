@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from safetensors_io import save_safetensors  # noqa: E402
+from byte_level import BYTE  # noqa: E402
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "AdaMerging.Tests", "Fixtures", "gpt2_tiny")
 # GPT-2's pre-tokenizer (encoder.py): contractions, letters, digits, other symbols, each optionally after one space.
@@ -52,19 +53,6 @@ CONFIG = dict(n_embd=32, n_layer=2, n_head=4, n_positions=24, n_ctx=24, layer_no
 
 
 # ---- Byte-level BPE (GPT-2's encoder.py) ---------------------------------------------------------------------------
-
-def bytes_to_unicode():
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    chars, n = printable[:], 0
-    for b in range(256):
-        if b not in printable:
-            printable.append(b)
-            chars.append(256 + n)
-            n += 1
-    return dict(zip(printable, map(chr, chars)))
-
-
-BYTE = bytes_to_unicode()
 
 
 def bpe(word, ranks):

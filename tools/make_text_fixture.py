@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from safetensors_io import save_safetensors, load_safetensors
+from byte_level import BYTE  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "AdaMerging.Tests", "Fixtures")
@@ -35,21 +36,6 @@ PROJECTION = 24
 MERGES = 400
 SOT, EOT = "<|startoftext|>", "<|endoftext|>"
 PATTERN = regex.compile(r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""", regex.IGNORECASE)
-
-
-def bytes_to_unicode():
-    """CLIP's (and GPT-2's) reversible map of the 256 bytes to printable characters."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, map(chr, cs)))
-
-
-BYTE = bytes_to_unicode()
 
 
 def clean(text):
