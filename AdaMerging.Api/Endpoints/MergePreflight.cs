@@ -49,8 +49,9 @@ public static class MergePreflight
             var (method, options) = request.Resolve();
             var tasks = request.Tasks.Select(t =>
             {
-                var classifier = t.Head is null ? CheckpointHeads.Info(theta0.Spec, folders[t.Checkpoint].Weights) : null;
-                return new PreflightTask(t.Name, folders[t.Checkpoint].Weights, t.Head is { } h ? heads[h].Info : classifier,
+                var weights = folders[t.Checkpoint].WeightsNamedAs(theta0.Spec);
+                var classifier = t.Head is null ? CheckpointHeads.Info(theta0.Spec, weights) : null;
+                return new PreflightTask(t.Name, weights, t.Head is { } h ? heads[h].Info : classifier,
                     t.AdaptationData is { } a ? datasets[a].Info : null, t.EvaluationData is { } e ? datasets[e].Info : null,
                     HeadInCheckpoint: classifier is not null);
             }).ToList();

@@ -54,6 +54,13 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
     /// </summary>
     public virtual (string Weight, string Bias)? ClassifierHidden => null;
 
+    /// <summary>
+    /// What the layout puts before the encoder's names, Hugging Face's base-model prefix (<c>bert.</c>, <c>roberta.</c>,
+    /// <c>transformer.</c>, <c>resnet.</c>); empty for a bare encoder. A task saved with its head beside a base saved
+    /// without is read under the base's names (<see cref="Checkpoints.ModelFolder.WeightsNamedAs"/>).
+    /// </summary>
+    public virtual string NamePrefix => "";
+
     /// <summary>The classifier's tensors (with its hidden layer's).</summary>
     public IReadOnlyList<string> ClassifierTensors =>
         [.. new[] { Classifier, ClassifierHidden }.OfType<(string Weight, string Bias)>().SelectMany(c => new[] { c.Weight, c.Bias })];

@@ -71,6 +71,18 @@ public sealed class ModelFolder : IDisposable
     public int? FeatureSize => Spec?.FeatureSize;
 
     /// <summary>
+    /// This task checkpoint's weights under its base's names: where both are one architecture's layout saved under
+    /// different prefixes (a BertForSequenceClassification task, <c>bert.*</c> and <c>classifier.*</c>, beside a
+    /// BertModel base), the encoder's tensors shown under the base's prefix and the head's kept; else the weights as
+    /// they are (docs/algorithm.md, "Names across checkpoints").
+    /// </summary>
+    public ITensorSource WeightsNamedAs(ModelSpec? baseSpec) =>
+        Spec is { } own && baseSpec is not null && own.Architecture.Name == baseSpec.Architecture.Name && own.Layout == baseSpec.Layout
+            && own.NamePrefix != baseSpec.NamePrefix
+            ? RenamedTensorSource.SwapPrefix(Weights, own.NamePrefix, baseSpec.NamePrefix, own.IsClassifier)
+            : Weights;
+
+    /// <summary>
     /// Pickles a training run saves beside the weights (Hugging Face's Trainer): arguments, optimiser, scheduler and
     /// random states, never a model's state dict.
     /// </summary>

@@ -32,10 +32,10 @@ public static class MergeRun
         try
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
-            var differences = taskFolders.SelectMany((f, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", f.Weights, baseFolder.Spec)).ToList();
-            if (CheckpointCompatibility.NothingShared(baseFolder.Weights, [.. taskFolders.Select(f => f.Weights)]) is { } nothing) differences.Add(nothing);
+            var weights = taskFolders.Select(f => f.WeightsNamedAs(baseFolder.Spec)).ToList();
+            var differences = weights.SelectMany((w, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", w, baseFolder.Spec)).ToList();
+            if (CheckpointCompatibility.NothingShared(baseFolder.Weights, weights) is { } nothing) differences.Add(nothing);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
-            var weights = taskFolders.Select(f => f.Weights).ToList();
             var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights,
                 plan.Tasks.Where((t, k) => t.EvaluationPath is not null && (t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any());
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);

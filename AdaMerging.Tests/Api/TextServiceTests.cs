@@ -12,7 +12,7 @@ using TorchSharp;
 namespace AdaMerging.Tests.Api;
 
 /// <summary>
-/// BERT and GPT-2 classifiers through the API and the worker (the tiny fixtures with their WordPiece and BPE vocabularies): text datasets
+/// BERT, RoBERTa and GPT-2 classifiers through the API and the worker (the tiny fixtures with their WordPiece and byte-level BPE vocabularies): text datasets
 /// uploaded as JSON Lines and CSV, each task's own classifier as its head, every method, and the refusals a text
 /// model brings (another modality, more tokens than its positions, an over-long text) with nothing stored.
 /// </summary>
@@ -26,21 +26,25 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
 
     /// <summary>A text family's fixture as the service gets it: the classifier's weights, the files beside them, the classifier's tensors.</summary>
     public sealed record Family(string Architecture, string Layout, string Weights, (string Name, string Path)[] SideFiles,
-        string Classifier, string? ClassifierBias, string CoefficientRow, string TokenizerFile)
+        string Classifier, string? ClassifierBias, string CoefficientRow, string TokenizerFile, string Prefix)
     {
-        public override string ToString() => Architecture;
+        public override string ToString() => Layout;
     }
 
     private static readonly Family Bert = new("bert", BertArchitecture.HuggingFaceBert, BertTiny.File("bert_classifier", "model.safetensors"),
         [("config.json", BertTiny.File("bert_classifier", "config.json")), ("vocab.txt", Path.Combine(BertTiny.Root, "vocab.txt")),
          ("tokenizer_config.json", Path.Combine(BertTiny.Root, "tokenizer_config.json"))],
-        "classifier.weight", "classifier.bias", "bert.encoder.layer.1.attention.self.query.weight", "vocab.txt");
+        "classifier.weight", "classifier.bias", "bert.encoder.layer.1.attention.self.query.weight", "vocab.txt", "bert.");
 
     private static readonly Family Gpt2 = new("gpt2", Gpt2Architecture.HuggingFaceGpt2, Gpt2Tiny.File("gpt2_classifier", "model.safetensors"),
         [("config.json", Gpt2Tiny.File("gpt2_classifier", "config.json")), .. Gpt2Tiny.TokenizerFiles().Select(f => (f.Key, f.Value))],
-        "score.weight", null, "transformer.h.1.attn.c_attn.weight", "merges.txt");
+        "score.weight", null, "transformer.h.1.attn.c_attn.weight", "merges.txt", "transformer.");
 
-    public static TheoryData<Family> Families => [Bert, Gpt2];
+    private static readonly Family Roberta = new("bert", BertArchitecture.HuggingFaceRoberta, RobertaBpeTiny.File("model.safetensors"),
+        [.. new[] { "config.json", "vocab.json", "merges.txt" }.Select(f => (f, RobertaBpeTiny.File(f)))],
+        "classifier.out_proj.weight", "classifier.out_proj.bias", "roberta.encoder.layer.1.attention.self.query.weight", "merges.txt", "roberta.");
+
+    public static TheoryData<Family> Families => [Bert, Roberta, Gpt2];
 
     [Theory]
     [MemberData(nameof(Families))]
@@ -73,6 +77,35 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
         var vocabulary = await service.Client.GetByteArrayAsync($"/merges/{merge.GetProperty("id").GetString()}/files/{family.TokenizerFile}");
         Assert.Equal(await File.ReadAllBytesAsync(family.SideFiles.Single(f => f.Name == family.TokenizerFile).Path), vocabulary);
     }
+
+    /// <summary>FusionBench's GPT-2 pool: a bare GPT2Model base, tasks saved as GPT2ForSequenceClassification (docs/algorithm.md, "Names across checkpoints").</summary>
+    [Theory]
+    [MemberData(nameof(Families))]
+    public async Task A_bare_base_with_tasks_saved_with_their_heads_merges_as_the_base_saved_with_a_head_does(Family family)
+    {
+        var (withHead, tasks, baseTensors) = await UploadAsync(family);
+        TestCheckpoints.Save(_files.File("bare.safetensors"), baseTensors.Where(kv => kv.Key.StartsWith(family.Prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[family.Prefix.Length..], kv => kv.Value));
+        var bare = await TinyService.PostAsync(service, "/checkpoints", [("model.safetensors", await File.ReadAllBytesAsync(_files.File("bare.safetensors"))),
+            .. await Task.WhenAll(family.SideFiles.Select(async f => (f.Name, await File.ReadAllBytesAsync(f.Path))))]);
+        foreach (var (method, options) in new (string, object)[] { ("task_arithmetic", new { }), ("adamerging", new { granularity = "layer", steps = 2, batchSize = 4 }) })
+        {
+            var (expected, expectedModel) = await ReportAndModelAsync(await MergeAsync(method, withHead, tasks, options));
+            var (actual, actualModel) = await ReportAndModelAsync(await MergeAsync(method, bare, tasks, options));
+            Assert.Equal(Accuracies(expected), Accuracies(actual));
+            Assert.Equal(expectedModel.Keys.Where(n => n.StartsWith(family.Prefix, StringComparison.Ordinal)).Select(n => n[family.Prefix.Length..]).Order(StringComparer.Ordinal),
+                actualModel.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, tensor) in actualModel)
+                TinyService.AssertClose(expectedModel[family.Prefix + name], tensor, $"{method}: {name}");
+        }
+    }
+
+    private static List<(string?, double)> Accuracies(JsonElement report) =>
+        [.. report.GetProperty("accuracy").EnumerateArray().Select(a => (a.GetProperty("task").GetString(), Math.Round(a.GetProperty("merged").GetDouble(), 6)))];
+
+    private async Task<(JsonElement Report, Dictionary<string, torch.Tensor> Model)> ReportAndModelAsync(JsonElement merge) =>
+        (await service.Client.GetFromJsonAsync<JsonElement>(merge.GetProperty("links").GetProperty("report").GetString()),
+         await TinyService.DownloadModelAsync(service, _files, merge));
 
     [Fact]
     public async Task Text_for_an_image_model_images_for_a_text_model_and_more_tokens_than_its_positions_are_refused_at_preflight()

@@ -59,6 +59,7 @@ public sealed class BertArchitecture : IArchitecture, IReferenceChecked, IRandom
         if (BertNames.Of(weights) is not { } names) return null;
         var shapes = BertLayout.Infer(weights, names);
         var config = files.ConfigJson is { } json ? BertConfig.Parse(json, shapes) : shapes;
+        names = names with { Roberta = names.Roberta || config.IsRoberta };
         if (files.ConfigJson is null && config.Problems() is { Count: > 0 } problems)
             throw new CheckpointFormatException($"the weights are not a BERT-family encoder's: {string.Join("; ", problems)}");
         var mismatches = BertLayout.Mismatches(config, weights, names);

@@ -9,9 +9,11 @@ namespace AdaMerging.Domain.Architectures.Bert;
 /// (<c>embeddings.*</c>, <c>encoder.layer.N.attention.self.{query,key,value}</c>, <c>attention.output.dense</c>,
 /// <c>intermediate.dense</c>, <c>output.dense</c>, their layer norms, <c>pooler.dense</c>), under <c>bert.</c> with
 /// <c>classifier</c> for BertForSequenceClassification, or under <c>roberta.</c> with <c>classifier.dense</c> and
-/// <c>classifier.out_proj</c> for RobertaForSequenceClassification.
+/// <c>classifier.out_proj</c> for RobertaForSequenceClassification. A bare encoder (no prefix) names its task
+/// checkpoints' heads as its classification class would (docs/algorithm.md, "Names across checkpoints").
 /// </summary>
-public sealed partial record BertNames(string Prefix, bool HasPooler)
+/// <param name="Roberta">A RoBERTa (its prefix, or model_type in config.json): its heads are RobertaForSequenceClassification's.</param>
+public sealed partial record BertNames(string Prefix, bool HasPooler, bool Roberta = false)
 {
     /// <summary>The prefixes the recognised layouts put before the encoder's names.</summary>
     public static readonly string[] Prefixes = ["", "bert.", "roberta."];
@@ -21,7 +23,7 @@ public sealed partial record BertNames(string Prefix, bool HasPooler)
     {
         foreach (var prefix in Prefixes)
             if (weights.Find(prefix + "embeddings.word_embeddings.weight") is not null && weights.Find(prefix + "encoder.layer.0.attention.self.query.weight") is not null)
-                return new BertNames(prefix, weights.Find(prefix + "pooler.dense.weight") is not null);
+                return new BertNames(prefix, weights.Find(prefix + "pooler.dense.weight") is not null, prefix == "roberta.");
         return null;
     }
 
@@ -32,16 +34,12 @@ public sealed partial record BertNames(string Prefix, bool HasPooler)
 
     public string Pooler => $"{Prefix}pooler.dense";
 
-    /// <summary>The classifier on the features (RoBERTa's out_proj), when the layout has one.</summary>
-    public (string Weight, string Bias)? Classifier => Prefix switch
-    {
-        "bert." => ("classifier.weight", "classifier.bias"),
-        "roberta." => ("classifier.out_proj.weight", "classifier.out_proj.bias"),
-        _ => null,
-    };
+    /// <summary>The classifier on the features (RoBERTa's out_proj): BertForSequenceClassification's or RobertaForSequenceClassification's names.</summary>
+    public (string Weight, string Bias) Classifier =>
+        Roberta ? ("classifier.out_proj.weight", "classifier.out_proj.bias") : ("classifier.weight", "classifier.bias");
 
     /// <summary>RoBERTa's classification head's first layer (dense, then tanh), before <see cref="Classifier"/>.</summary>
-    public (string Weight, string Bias)? ClassifierHidden => Prefix == "roberta." ? ("classifier.dense.weight", "classifier.dense.bias") : null;
+    public (string Weight, string Bias)? ClassifierHidden => Roberta ? ("classifier.dense.weight", "classifier.dense.bias") : null;
 
     /// <summary>The linear layers of one encoder layer, in forward order (RegMean observes them all).</summary>
     public static readonly string[] LinearModules =

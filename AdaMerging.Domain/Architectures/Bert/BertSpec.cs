@@ -17,8 +17,11 @@ public sealed class BertSpec(IArchitecture architecture, string layout, BertConf
 
     public BertNames Names { get; } = names;
 
-    /// <summary>The pooler when the encoder has one; RoBERTa's classifier's &lt;s&gt; token; else the mean over the tokens (sentence-transformers).</summary>
-    public BertPooling Pooling { get; } = names.HasPooler ? BertPooling.Pooler : names.ClassifierHidden is not null ? BertPooling.FirstToken : BertPooling.Mean;
+    /// <summary>
+    /// RoBERTa's classifier's &lt;s&gt; token (RobertaForSequenceClassification never reads a RobertaModel's pooler); else
+    /// the pooler when the encoder has one; else the mean over the tokens (sentence-transformers).
+    /// </summary>
+    public BertPooling Pooling { get; } = names.Roberta ? BertPooling.FirstToken : names.HasPooler ? BertPooling.Pooler : BertPooling.Mean;
 
     public override string Describe() => $"{Config.Describe()}, {Pooling switch { BertPooling.Pooler => "pooler", BertPooling.FirstToken => "first-token", _ => "mean" }} pooling";
 
@@ -27,6 +30,8 @@ public sealed class BertSpec(IArchitecture architecture, string layout, BertConf
     public override int FeatureSize => Config.HiddenSize;
 
     public override (string Weight, string Bias)? Classifier => Names.Classifier;
+
+    public override string NamePrefix => Names.Prefix;
 
     public override (string Weight, string Bias)? ClassifierHidden => Names.ClassifierHidden;
 

@@ -23,6 +23,6 @@ public static class Gpt2Layout
         ExpectedTensors.Mismatches(weights, names.Expected(config),
         [
             .. weights.Find(names.Layer(config.NumLayers, "attn.c_attn.weight")) is null ? [] : new[] { $"the weights have more than n_layer {config.NumLayers} blocks" },
-            .. names.Classifier is var (weight, _) ? ExpectedTensors.ClassifierWidth(weights, weight, config.HiddenSize) : [],
+            .. ExpectedTensors.ClassifierWidth(weights, Gpt2Names.Classifier.Weight, config.HiddenSize),
         ]);
 }

@@ -31,8 +31,11 @@ public sealed partial record Gpt2Names(string Prefix)
 
     public string FinalNorm => $"{Prefix}ln_f";
 
-    /// <summary>GPT2ForSequenceClassification's <c>score</c> (no bias: the bias name is never found).</summary>
-    public (string Weight, string Bias)? Classifier => Prefix.Length > 0 ? ("score.weight", "score.bias") : null;
+    /// <summary>
+    /// GPT2ForSequenceClassification's <c>score</c> (no bias: the bias name is never found); a bare GPT2Model's task
+    /// checkpoints carry theirs under it too (docs/algorithm.md, "Names across checkpoints").
+    /// </summary>
+    public static (string Weight, string Bias) Classifier => ("score.weight", "score.bias");
 
     /// <summary>The causal-mask buffers checkpoints saved before transformers 4.x carry (<c>h.N.attn.bias</c>, <c>h.N.attn.masked_bias</c>): never read, never merged.</summary>
     public bool IsBuffer(string tensor) =>

@@ -21,7 +21,9 @@ public sealed class Gpt2Spec(IArchitecture architecture, Gpt2Config config, Gpt2
 
     public override int FeatureSize => Config.HiddenSize;
 
-    public override (string Weight, string Bias)? Classifier => Names.Classifier;
+    public override (string Weight, string Bias)? Classifier => Gpt2Names.Classifier;
+
+    public override string NamePrefix => Names.Prefix;
 
     public override int? MaxSequenceLength => Config.Positions;
 
@@ -58,7 +60,7 @@ public sealed class Gpt2Spec(IArchitecture architecture, Gpt2Config config, Gpt2
 
     public override string MergedConfigJson(ModelFolder baseFolder) => baseFolder.ConfigJson ?? Config.ToJson([TransformersClass(baseFolder)!]);
 
-    public override string? TransformersClass(ModelFolder baseFolder) => Names.Classifier is null ? "GPT2Model" : "GPT2ForSequenceClassification";
+    public override string? TransformersClass(ModelFolder baseFolder) => Names.Prefix.Length == 0 ? "GPT2Model" : "GPT2ForSequenceClassification";
 
     public override void Verify(ModelFolder folder) => _ = Tokenizer();
 

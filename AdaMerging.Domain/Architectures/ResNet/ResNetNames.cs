@@ -28,8 +28,11 @@ public abstract partial class ResNetNames
     /// <summary>A block's projection shortcut: its 1×1 convolution and batch norm.</summary>
     public abstract (string Conv, string Norm) Shortcut(int stage, int block);
 
-    /// <summary>The classifier on the pooled features (weight and bias), when the layout has one.</summary>
+    /// <summary>The classifier on the pooled features (weight and bias): a bare ResNetModel's task checkpoints carry ResNetForImageClassification's.</summary>
     public abstract (string Weight, string Bias)? Classifier { get; }
+
+    /// <summary>What the layout puts before the network's names (<c>resnet.</c> for ResNetForImageClassification).</summary>
+    public virtual string Prefix => "";
 
     /// <summary>The residual block (0-based, in forward order, over all stages) a tensor belongs to, given the depths; null for the stem and the classifier.</summary>
     public abstract int? BlockOf(string tensor, IReadOnlyList<int> depths);
@@ -78,7 +81,9 @@ public abstract partial class ResNetNames
         public override (string Conv, string Norm) Shortcut(int stage, int block) =>
             ($"{prefix}encoder.stages.{stage}.layers.{block}.shortcut.convolution", $"{prefix}encoder.stages.{stage}.layers.{block}.shortcut.normalization");
 
-        public override (string Weight, string Bias)? Classifier => prefix.Length > 0 ? ("classifier.1.weight", "classifier.1.bias") : null;
+        public override (string Weight, string Bias)? Classifier => ("classifier.1.weight", "classifier.1.bias");
+
+        public override string Prefix => prefix;
 
         public override int? BlockOf(string tensor, IReadOnlyList<int> depths) =>
             tensor.StartsWith(prefix, StringComparison.Ordinal) && Block().Match(tensor[prefix.Length..]) is { Success: true } m

@@ -24,6 +24,8 @@ public sealed class ResNetSpec(IArchitecture architecture, string layout, ResNet
 
     public override (string Weight, string Bias)? Classifier => Names.Classifier;
 
+    public override string NamePrefix => Names.Prefix;
+
     /// <summary>Everything but the classifier (the model gives features; heads are applied by the service).</summary>
     public override bool ReadsTensor(string name) => !IsClassifier(name);
 

@@ -38,7 +38,8 @@ public sealed class Gpt2ModelTests
             var batched = model.Features(θ, TokenBatch.Pack([longText, shortText, []], 0));
             return (ReferenceDifference.Relative(alone, batched[1]), batched.isfinite().all().item<bool>());
         });
-        Assert.True(difference <= 1e-6, $"padding changed the features by {difference}");
+        // Within the reference tolerance: the batch's length changes the kernels' float32 summation order (as for BERT).
+        Assert.True(difference <= 1e-5, $"padding changed the features by {difference}");
         Assert.True(finite, "an empty text's features are finite");
     }
 
@@ -62,7 +63,7 @@ public sealed class Gpt2ModelTests
         Assert.Equal(("GPT2ForSequenceClassification", 24, 24), (spec.TransformersClass(folder), spec.MaxSequenceLength, spec.DefaultSequenceLength));
         using var plain = Gpt2Tiny.Open("gpt2_plain", withConfig: false);
         var inferred = Assert.IsType<Gpt2Spec>(plain.Spec);
-        Assert.Null(inferred.Classifier);
+        Assert.Equal(("", "GPT2Model", ("score.weight", "score.bias")), (inferred.NamePrefix, inferred.TransformersClass(plain), inferred.Classifier));
         Assert.Equal((32, 2, 128, 24), (inferred.Config.HiddenSize, inferred.Config.NumLayers, inferred.Config.InnerSize, inferred.Config.Positions));
         Assert.Same(ModelArchitectures.OfLayout(Gpt2Architecture.HuggingFaceGpt2), RandomProblems.Of("gpt2"));
     }
