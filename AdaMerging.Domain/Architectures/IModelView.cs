@@ -24,6 +24,10 @@ public sealed class SameNames(ITensorSource inner) : IModelView
 
     public void ReadInto(string name, Tensor destination) => inner.ReadInto(name, destination);
 
+    public Tensor ReadRowRange(string name, long firstRow, long rows, ScalarType? convertTo = null) => inner.ReadRowRange(name, firstRow, rows, convertTo);
+
+    public void ReadRowRangeInto(string name, long firstRow, long rows, Tensor destination) => inner.ReadRowRangeInto(name, firstRow, rows, destination);
+
     public IReadOnlyDictionary<string, Tensor> Map(IReadOnlyDictionary<string, Tensor> native) => native;
 
     public void Dispose() { }

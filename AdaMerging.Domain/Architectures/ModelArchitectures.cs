@@ -54,8 +54,19 @@ public static class ModelArchitectures
     /// <summary>The architecture a stored layout belongs to.</summary>
     public static IArchitecture? OfLayout(string? layout) => _all.FirstOrDefault(a => layout is not null && a.Layouts.Contains(layout));
 
-    /// <summary>Every side file some architecture reads.</summary>
-    public static bool IsSideFile(string name) => _all.Any(a => a.SideFiles.Contains(name));
+    /// <summary>
+    /// Files a model hub's folder carries beside any model's weights that a merged model must keep to be used as the
+    /// base is (generation settings, tokenizers of every kind, chat templates): stored and copied to the merged model
+    /// whether or not an architecture reads them (docs/api.md, "Checkpoints").
+    /// </summary>
+    public static readonly IReadOnlySet<string> CarriedFiles = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "generation_config.json", "tokenizer.json", "tokenizer_config.json", "tokenizer.model", "special_tokens_map.json",
+        "added_tokens.json", "chat_template.jinja", "chat_template.json", "vocab.json", "merges.txt", "vocab.txt",
+    };
+
+    /// <summary>Every side file some architecture reads, and the files every model carries.</summary>
+    public static bool IsSideFile(string name) => CarriedFiles.Contains(name) || _all.Any(a => a.SideFiles.Contains(name));
 
     /// <summary>The registered families in words, for errors that name what the service can run.</summary>
     public static string Described() => string.Join("; ", _all.Select(a => $"{a.Name} ({a.Summary})"));

@@ -114,7 +114,7 @@ public sealed class ModelFolder : IDisposable
                 ? (CheckpointFileRole.Skipped, "training state saved beside the weights, not a model's state dict")
                 : (CheckpointFileRole.Weights, null)
         : (CheckpointFileRole.Skipped, "no registered architecture reads it (the weights, config.json and "
-            + $"{string.Join(", ", ModelArchitectures.All.SelectMany(a => a.SideFiles).Distinct().Order(StringComparer.Ordinal))} are read)");
+            + $"{string.Join(", ", ModelArchitectures.All.SelectMany(a => a.SideFiles).Concat(ModelArchitectures.CarriedFiles).Distinct().Order(StringComparer.Ordinal))} are read)");
 
     /// <summary>
     /// The files of a folder the service does not read, each with why: those <see cref="Classify"/> skips by name, and

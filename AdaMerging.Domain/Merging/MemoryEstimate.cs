@@ -7,7 +7,9 @@ using static TorchSharp.torch;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>What a run's memory depends on, known before it starts: the model's cost per example (null when it cannot run), merged parameters N, K, evaluation.</summary>
-public sealed record RunShape(ModelMemory? Model, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch);
+/// <param name="LargestTensor">The largest merged tensor's elements.</param>
+/// <param name="StreamWorkingBytes">A data-free merge's working memory when it streams (docs/algorithm.md, "Streamed merges"); 0 when it runs in memory.</param>
+public sealed record RunShape(ModelMemory? Model, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch, long LargestTensor = 0, long StreamWorkingBytes = 0);
 
 /// <summary>
 /// What a run holds at its peak beyond the process's own footprint, from the headers alone (docs/algorithm.md,
@@ -50,6 +52,17 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// merges (<paramref name="workingCopies"/>: 1 for a weighted sum, K + 1 for TIES and DARE's processed vectors), or
     /// the evaluation's, whichever is larger.
     /// </summary>
+    /// <summary>
+    /// A streamed data-free merge: as <see cref="DataFree"/> over one stretch instead of the model — its elements, or the
+    /// largest tensor's for a method that needs whole tensors — never more than the model itself.
+    /// </summary>
+    public static long Streamed(RunShape run, int workingCopies, bool wholeTensors)
+    {
+        long stretch = Math.Min(run.Parameters, Streaming.StreamedMergeWriter.StretchElements(run.StreamWorkingBytes, run.Tasks));
+        long elements = wholeTensors ? Math.Max(stretch, run.LargestTensor) : stretch;
+        return (run.Tasks + 1L + workingCopies) * elements * 4 + EngineOverhead(elements);
+    }
+
     public static long DataFree(RunShape run, int workingCopies) =>
         Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4 + EngineOverhead(run.Parameters), Evaluation(run));
 

@@ -19,18 +19,31 @@ public static class MergedModelWriter
     public static IReadOnlyList<string> Write(string directory, ModelFolder baseFolder, IReadOnlyDictionary<string, Tensor> merged, long shardBytes,
         CancellationToken ct = default)
     {
-        Directory.CreateDirectory(directory);
-        using var _ = no_grad();
         using var view = baseFolder.View();
         merged = view.Map(merged);
+        return Write(directory, baseFolder, view, (writer, t) =>
+        {
+            using var scope = NewDisposeScope();
+            writer.Write(t.Name, merged.TryGetValue(t.Name, out var m) ? m.to_type(t.DType.TorchType!.Value).contiguous().cpu() : view.Read(t.Name));
+        }, shardBytes, ct);
+    }
+
+    /// <summary>
+    /// The folder with each of the view's tensors written by <paramref name="write"/> in order (a streamed merge writes
+    /// a merged tensor as its stretches are merged), then config.json and the base's side files.
+    /// </summary>
+    public static IReadOnlyList<string> Write(string directory, ModelFolder baseFolder, Architectures.IModelView view,
+        Action<ShardedSafetensorsWriter, TensorInfo> write, long shardBytes, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        using var _ = no_grad();
         var layout = view.Tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList();
         using (var writer = new ShardedSafetensorsWriter(directory, layout, shardBytes))
         {
             foreach (var t in view.Tensors)
             {
                 ct.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                writer.Write(t.Name, merged.TryGetValue(t.Name, out var m) ? m.to_type(t.DType.TorchType!.Value).contiguous().cpu() : view.Read(t.Name));
+                write(writer, t);
             }
             writer.Commit();
             var files = writer.FileNames.ToList();

@@ -16,7 +16,7 @@ namespace AdaMerging.Domain.Merging;
 /// (<see cref="Views"/>). Every merge in the service goes through <see cref="MergeInto"/>, so task arithmetic and
 /// AdaMerging at equal coefficients give bit-identical weights.
 /// </remarks>
-public sealed class TaskVectors : IDisposable
+public sealed partial class TaskVectors : IDisposable
 {
     private readonly Tensor _theta0, _tau;
     private readonly long[] _offsets, _lengths;
@@ -55,9 +55,14 @@ public sealed class TaskVectors : IDisposable
     /// so that bf16 storage rounds τ itself, not the difference of two rounded weights.
     /// </summary>
     public static TaskVectors Load(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, IReadOnlyList<string> excludePatterns,
+        ScalarType dtype, Device device, CancellationToken ct = default) =>
+        LoadTensors(theta0, tasks, MergedNames(theta0, tasks, excludePatterns), dtype, device, ct);
+
+    /// <summary>As <see cref="Load"/>, for the given merged tensors only (a streamed merge's stretch of them, in the base's order).</summary>
+    public static TaskVectors LoadTensors(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, IReadOnlyCollection<string> names,
         ScalarType dtype, Device device, CancellationToken ct = default)
     {
-        var merged = MergedNames(theta0, tasks, excludePatterns).ToHashSet(StringComparer.Ordinal);
+        var merged = names.ToHashSet(StringComparer.Ordinal);
         var entries = theta0.Tensors.Where(t => merged.Contains(t.Name)).ToList();
         var shapes = entries.Select(t => t.Shape.ToArray()).ToArray();
         long n = shapes.Sum(s => s.Aggregate(1L, (a, b) => a * b));

@@ -45,8 +45,8 @@ public sealed class MergeContext(MethodOptions options, Device device, Func<Scal
     /// <summary>Another load in <paramref name="dtype"/> (phase load), owned by the caller.</summary>
     public TaskVectors LoadVectors(ScalarType dtype) => Clock.Timed(MergePhase.Load, () => load(dtype));
 
-    /// <summary>A 0-d coefficient in the compute dtype on the device.</summary>
-    public Tensor Scalar(double value) => tensor(value, dtype: ScalarType.Float32, device: Device);
+    /// <summary>A 0-d coefficient in float64 on the device: converted to the vectors' dtype when merged (float32's nearest, as before; exact in a float64 streamed merge).</summary>
+    public Tensor Scalar(double value) => tensor(value, dtype: ScalarType.Float64, device: Device);
 
     public void Dispose() => _vectors?.Dispose();
 }

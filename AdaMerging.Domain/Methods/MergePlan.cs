@@ -11,13 +11,14 @@ public sealed record MergePlan(IMergeMethod Method, MethodOptions Options, IRead
 /// <summary>The memory a run is expected to need, from its inputs' headers (docs/algorithm.md, "Memory").</summary>
 public static class RunMemory
 {
-    /// <summary>The run's shape: merged parameters N from the headers, K, whether it evaluates and in what batches.</summary>
+    /// <summary>The run's shape: merged parameters N from the headers, K, whether it evaluates and in what batches, and whether it streams.</summary>
+    /// <param name="streamWorkingBytes">The working memory a streamed merge is given, when this one streams; else 0.</param>
     public static RunShape Shape(MethodOptions options, Architectures.ModelSpec? model,
-        Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates)
+        Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates, long streamWorkingBytes = 0)
     {
-        long parameters = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model))
-            .Sum(name => baseWeights.Find(name)!.ElementCount);
-        return new RunShape(model?.Memory, parameters, tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options));
+        var sizes = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model)).Select(name => baseWeights.Find(name)!.ElementCount).ToList();
+        return new RunShape(model?.Memory, sizes.Sum(), tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options),
+            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes);
     }
 
     /// <summary>The method's estimate for that shape, in bytes.</summary>

@@ -15,6 +15,8 @@ public sealed class TaskArithmeticMethod : DataFreeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [Lambda];
 
+    protected override Func<int, double>? UniformCoefficient(MethodOptions options) => _ => Lambda.In(options);
+
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) =>
         vectors.Combine((_, _) => context.Scalar(Lambda.In(context.Options)));
 }

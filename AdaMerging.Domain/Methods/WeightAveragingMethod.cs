@@ -13,6 +13,8 @@ public sealed class WeightAveragingMethod : DataFreeMethod
 
     public override IReadOnlyList<OptionSpec> Options { get; } = [];
 
+    protected override Func<int, double>? UniformCoefficient(MethodOptions options) => k => 1.0 / k;
+
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) =>
         vectors.Combine((_, _) => context.Scalar(1.0 / vectors.TaskCount));
 }

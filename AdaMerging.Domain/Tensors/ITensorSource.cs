@@ -18,4 +18,26 @@ public interface ITensorSource : ITensorCatalog, IDisposable
         using var shaped = value.reshape(destination.shape);
         destination.copy_(shaped);
     }
+
+    /// <summary>
+    /// Rows [<paramref name="firstRow"/>, + <paramref name="rows"/>) of a tensor along its first dimension (a streamed
+    /// merge's piece of it), converted to <paramref name="convertTo"/>: sources that can read only those rows' bytes.
+    /// </summary>
+    torch.Tensor ReadRowRange(string name, long firstRow, long rows, torch.ScalarType? convertTo = null)
+    {
+        using var whole = Read(name, convertTo);
+        using var part = whole.dim() == 0 ? whole.alias() : whole.narrow(0, firstRow, rows);
+        return part.clone();
+    }
+
+    /// <summary>
+    /// Those rows into <paramref name="destination"/> (their element count, converted to its dtype): a streamed merge
+    /// reuses its buffers, since memory the process has not touched yet costs a page fault per page.
+    /// </summary>
+    void ReadRowRangeInto(string name, long firstRow, long rows, torch.Tensor destination)
+    {
+        using var part = ReadRowRange(name, firstRow, rows, destination.dtype);
+        using var flat = part.reshape(destination.shape);
+        destination.copy_(flat);
+    }
 }

@@ -45,6 +45,12 @@ public sealed class RenamedTensorSource : ITensorSource
 
     public void ReadInto(string name, torch.Tensor destination) => _inner.ReadInto(Original(name), destination);
 
+    public torch.Tensor ReadRowRange(string name, long firstRow, long rows, torch.ScalarType? convertTo = null) =>
+        _inner.ReadRowRange(Original(name), firstRow, rows, convertTo);
+
+    public void ReadRowRangeInto(string name, long firstRow, long rows, torch.Tensor destination) =>
+        _inner.ReadRowRangeInto(Original(name), firstRow, rows, destination);
+
     /// <summary>The source is its owner's to dispose.</summary>
     public void Dispose() { }
 }

@@ -60,16 +60,24 @@ public sealed class SafetensorsFile : ITensorSource
     }
 
     /// <summary>
-    /// Reads the stored bytes straight into a contiguous CPU tensor of the stored dtype and element count; anything else
-    /// is read and converted as <see cref="ITensorSource.ReadInto"/> does.
+    /// Reads the stored bytes straight into a contiguous CPU tensor of the stored dtype and element count; into one of
+    /// another dtype through a buffer of the stored dtype, converted in the one copy; anything else is read and
+    /// converted as <see cref="ITensorSource.ReadInto"/> does.
     /// </summary>
     public void ReadInto(string name, torch.Tensor destination)
     {
         var entry = Header[name];
-        if (entry.DType.TorchType == destination.dtype && destination.device_type == DeviceType.CPU && destination.is_contiguous()
-            && destination.numel() == entry.ElementCount)
+        if (destination.device_type == DeviceType.CPU && destination.is_contiguous() && destination.numel() == entry.ElementCount
+            && entry.DType.TorchType is { } stored)
         {
-            ReadInto(destination, entry);
+            if (stored == destination.dtype)
+            {
+                ReadInto(destination, entry);
+                return;
+            }
+            using var buffer = torch.empty(destination.shape, stored);
+            ReadInto(buffer, entry);
+            destination.copy_(buffer);
             return;
         }
         using var value = Read(name, destination.dtype);
@@ -105,6 +113,46 @@ public sealed class SafetensorsFile : ITensorSource
             throw;
         }
         return tensor;
+    }
+
+    /// <summary>Rows [firstRow, + rows) along the first dimension in one read of their bytes (a 0-d tensor is one row).</summary>
+    public torch.Tensor ReadRowRange(string name, long firstRow, long rows, torch.ScalarType? convertTo = null)
+    {
+        var entry = Header[name];
+        if (entry.DType.TorchType is not { } storedType)
+            throw new SafetensorsFormatException($"tensor '{name}': dtype {entry.DType} cannot be loaded by torch");
+        long all = entry.Shape.Count == 0 ? 1 : entry.Shape[0];
+        if (firstRow < 0 || rows < 0 || firstRow + rows > all)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{firstRow}, {firstRow + rows}) of tensor '{name}' with {all}");
+        long rowBytes = entry.ByteLength / Math.Max(1, all);
+        if (rows * rowBytes > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows * rowBytes} bytes in one read of '{name}'");
+        var tensor = torch.empty(entry.Shape.Count == 0 ? [] : [rows, .. entry.Shape.Skip(1)], storedType);
+        try
+        {
+            ReadExactly(tensor.bytes, Header.DataStart + entry.Begin + firstRow * rowBytes, name);
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        return Convert(tensor, convertTo);
+    }
+
+    /// <summary>Rows straight into a contiguous CPU tensor of the stored dtype and their element count; else read, then converted.</summary>
+    public void ReadRowRangeInto(string name, long firstRow, long rows, torch.Tensor destination)
+    {
+        var entry = Header[name];
+        long all = entry.Shape.Count == 0 ? 1 : entry.Shape[0], rowBytes = entry.ByteLength / Math.Max(1, all);
+        if (entry.DType.TorchType != destination.dtype || destination.device_type != DeviceType.CPU || !destination.is_contiguous()
+            || firstRow < 0 || rows < 0 || firstRow + rows > all || destination.numel() * entry.DType.Size != rows * rowBytes)
+        {
+            using var part = ReadRowRange(name, firstRow, rows, destination.dtype);
+            using var flat = part.reshape(destination.shape);
+            destination.copy_(flat);
+            return;
+        }
+        ReadExactly(destination.bytes, Header.DataStart + entry.Begin + firstRow * rowBytes, name);
     }
 
     /// <summary>The tensor itself when no conversion is asked for, else its conversion (and the original disposed).</summary>

@@ -71,6 +71,17 @@ public sealed class ShardedSafetensors : ITensorSource
         shard.ReadInto(name, destination);
     }
 
+    public torch.Tensor ReadRowRange(string name, long firstRow, long rows, torch.ScalarType? convertTo = null) =>
+        _shardOf.TryGetValue(name, out var shard)
+            ? shard.ReadRowRange(name, firstRow, rows, convertTo)
+            : throw new KeyNotFoundException($"tensor '{name}' is not in the checkpoint");
+
+    public void ReadRowRangeInto(string name, long firstRow, long rows, torch.Tensor destination)
+    {
+        if (!_shardOf.TryGetValue(name, out var shard)) throw new KeyNotFoundException($"tensor '{name}' is not in the checkpoint");
+        shard.ReadRowRangeInto(name, firstRow, rows, destination);
+    }
+
     public void Dispose() => _shards.ForEach(s => s.Dispose());
 
     private static Dictionary<string, string> ReadWeightMap(string indexPath)

@@ -39,6 +39,20 @@ public sealed class ShardedSafetensorsWriter : IDisposable
 
     public void Write(string name, torch.Tensor tensor)
     {
+        Next(name).Write(name, tensor);
+        _inShard++;
+    }
+
+    /// <summary>The next tensor from consecutive slices along its first dimension (<see cref="SafetensorsWriter.WriteRows"/>).</summary>
+    public void WriteRows(string name, torch.ScalarType dtype, IEnumerable<torch.Tensor> slices)
+    {
+        Next(name).WriteRows(name, dtype, slices);
+        _inShard++;
+    }
+
+    /// <summary>The shard the next tensor goes to, the one before committed when it is full.</summary>
+    private SafetensorsWriter Next(string name)
+    {
         if (_current is null || _inShard == _plan[_shard].Count)
         {
             _current?.Commit();
@@ -48,8 +62,7 @@ public sealed class ShardedSafetensorsWriter : IDisposable
             _current = new SafetensorsWriter(Path.Combine(_directory, _fileNames[_shard]), _plan[_shard]);
             _inShard = 0;
         }
-        _current.Write(name, tensor);
-        _inShard++;
+        return _current;
     }
 
     public void Commit()

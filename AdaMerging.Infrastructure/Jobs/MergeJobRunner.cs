@@ -89,7 +89,7 @@ public sealed partial class MergeJobRunner(
                 report = await Task.Factory.StartNew(() =>
                 {
                     TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
-                    return MergeRun.Execute(plan, device, output, progress.Report, snapshots, options.Value.MergeMemoryLimitBytes, cancellationToken);
+                    return MergeRun.Execute(plan, device, output, progress.Report, snapshots, options.Value.MergeMemoryLimitBytes, ct: cancellationToken);
                 }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
             finally

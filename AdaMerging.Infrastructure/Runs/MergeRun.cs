@@ -4,8 +4,10 @@ using System.Text.Json;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Heads;
 using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Merging.Streaming;
 using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Models;
+using AdaMerging.Domain.Methods.Streaming;
 using AdaMerging.Infrastructure.Reports;
 using static TorchSharp.torch;
 
@@ -23,8 +25,9 @@ public static class MergeRun
     public static readonly JsonSerializerOptions ReportJson = new(JsonSerializerOptions.Web) { WriteIndented = true };
 
     /// <param name="memoryLimit">The configured limit on a merge's estimated peak (0: none; the device's own memory still is one where it can be known).</param>
+    /// <param name="streamWorkingBytes">A data-free merge with nothing to evaluate is streamed in stretches of this much working memory (docs/algorithm.md, "Streamed merges"); 0: in memory.</param>
     public static MergeReport Execute(MergePlan plan, Device device, string outputDirectory, Action<MergeProgress>? progress = null,
-        IRunSnapshots? snapshots = null, long memoryLimit = 0, CancellationToken ct = default)
+        IRunSnapshots? snapshots = null, long memoryLimit = 0, long streamWorkingBytes = StreamedMergeWriter.DefaultWorkingBytes, CancellationToken ct = default)
     {
         using var clock = new PhaseClock(progress);
         using var baseFolder = ModelFolder.Open(plan.BaseFiles);
@@ -36,15 +39,17 @@ public static class MergeRun
             var differences = weights.SelectMany((w, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", w, baseFolder.Spec)).ToList();
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, weights) is { } nothing) differences.Add(nothing);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
-            var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights,
-                plan.Tasks.Where((t, k) => t.EvaluationPath is not null && (t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any());
+            bool evaluates = plan.Tasks.Where((t, k) => t.EvaluationPath is not null && (t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any();
+            var streams = streamWorkingBytes > 0
+                ? StreamedMergeWriter.Applies(plan.Method, evaluates || plan.Tasks.Any(t => t.AdaptationPath is not null), baseFolder) : null;
+            var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights, evaluates, streams is null ? 0 : streamWorkingBytes);
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
                 : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
             if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig.Detail);
             var exclude = CommonOptions.Excluded(plan.Options, baseFolder.Spec);
-            var planProblems = plan.Method.PlanProblems(plan.Options,
-                new MergeShape(TaskVectors.MergedNames(baseFolder.Weights, weights, exclude), plan.Tasks.Count, baseFolder.Spec)).ToList();
+            var mergedNames = TaskVectors.MergedNames(baseFolder.Weights, weights, exclude);
+            var planProblems = plan.Method.PlanProblems(plan.Options, new MergeShape(mergedNames, plan.Tasks.Count, baseFolder.Spec)).ToList();
             if (planProblems.Count > 0) throw new ArgumentException(string.Join("; ", planProblems));
             using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory), weights,
                 CommonOptions.SequenceLength(plan.Options, baseFolder.Spec));
@@ -52,30 +57,13 @@ public static class MergeRun
             using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
                 clock, model, tasks, snapshots, baseFolder.Spec);
-            var outcome = plan.Method.Merge(context, ct);
-            if (recompute) clock.Timed(MergePhase.Merge, () => BatchNormRecompute.Run(model!, context, outcome.Merged, ct));
             var names = plan.Tasks.Select(t => t.Name).ToList();
-            List<TaskAccuracy> accuracy;
-            IReadOnlyList<string> files;
-            try
-            {
-                ct.ThrowIfCancellationRequested();
-                files = clock.Timed(MergePhase.Write, () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, CommonOptions.ShardBytes.In(plan.Options), ct));
-                // Evaluation last: it releases the merged model after its own column, so one model at a time exists beside the vectors.
-                accuracy = model is null || !tasks.HasEvaluation ? [] : clock.Timed(MergePhase.Evaluate, () => MergeEvaluation.Evaluate(context.Vectors, model, tasks, names,
-                    outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
-            }
-            catch
-            {
-                EmptyDirectory(outputDirectory);   // written before a failed or cancelled evaluation: nothing half-done stays
-                throw;
-            }
-            finally
-            {
-                ModelParameters.Dispose(outcome.Merged);
-            }
+            long shardBytes = CommonOptions.ShardBytes.In(plan.Options);
+            var (files, accuracy, outcome) = streams is not null
+                ? (Streamed(streams.Streamed(context), clock, outputDirectory, baseFolder, weights, mergedNames, streamWorkingBytes, shardBytes, ct), [], new MergeOutcome([]))
+                : InMemory(plan, context, model, tasks, recompute, outputDirectory, baseFolder, names, shardBytes, ct);
             ct.ThrowIfCancellationRequested();
-            int merged = context.Vectors.Names.Count;
+            int merged = mergedNames.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
                 merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device));
@@ -88,6 +76,49 @@ public static class MergeRun
         {
             taskFolders.ForEach(f => f.Dispose());
             if (Directory.Exists(ScratchOf(outputDirectory))) Directory.Delete(ScratchOf(outputDirectory), recursive: true);
+        }
+    }
+
+    /// <summary>The merge streamed into the folder (its passes before the merging one timed as the merge, the merging pass as the write); nothing stays when it fails.</summary>
+    private static IReadOnlyList<string> Streamed(StreamedMerge merge, PhaseClock clock, string outputDirectory, ModelFolder baseFolder,
+        IReadOnlyList<Domain.Tensors.ITensorSource> weights, IReadOnlyList<string> mergedNames, long workingBytes, long shardBytes, CancellationToken ct)
+    {
+        try
+        {
+            using var streamed = StreamedMergeWriter.Open(baseFolder, weights, mergedNames, merge, workingBytes, ct);
+            clock.Timed(MergePhase.Merge, () => { streamed.RunPasses(); return 0; });
+            return clock.Timed(MergePhase.Write, () => streamed.WriteFolder(outputDirectory, baseFolder, shardBytes));
+        }
+        catch
+        {
+            EmptyDirectory(outputDirectory);
+            throw;
+        }
+    }
+
+    /// <summary>The merge in memory, written, then evaluated; what was written is removed when the evaluation fails.</summary>
+    private static (IReadOnlyList<string> Files, List<TaskAccuracy> Accuracy, MergeOutcome Outcome) InMemory(MergePlan plan, MergeContext context, IModel? model,
+        TaskInputs tasks, bool recompute, string outputDirectory, ModelFolder baseFolder, List<string> names, long shardBytes, CancellationToken ct)
+    {
+        var outcome = plan.Method.Merge(context, ct);
+        if (recompute) context.Clock.Timed(MergePhase.Merge, () => BatchNormRecompute.Run(model!, context, outcome.Merged, ct));
+        try
+        {
+            ct.ThrowIfCancellationRequested();
+            var files = context.Clock.Timed(MergePhase.Write, () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, shardBytes, ct));
+            // Evaluation last: it releases the merged model after its own column, so one model at a time exists beside the vectors.
+            List<TaskAccuracy> accuracy = model is null || !tasks.HasEvaluation ? [] : context.Clock.Timed(MergePhase.Evaluate, () => MergeEvaluation.Evaluate(context.Vectors,
+                model, tasks, names, outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
+            return (files, accuracy, outcome);
+        }
+        catch
+        {
+            EmptyDirectory(outputDirectory);   // written before a failed or cancelled evaluation: nothing half-done stays
+            throw;
+        }
+        finally
+        {
+            ModelParameters.Dispose(outcome.Merged);
         }
     }
 

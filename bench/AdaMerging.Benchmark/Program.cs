@@ -15,6 +15,7 @@ using AdaMerging.Benchmark.Performance;
 //                                                              setup and peak RSS per way of taking the gradient
 //   bench-merge [--tasks 4]                                    task arithmetic, TIES, DARE on a ViT-L/14 shape
 //   bench-store [--dir DIR]                                    header reads and loads of ViT-B/32 and ViT-L/14 checkpoints
+//   llama-checkpoints --out DIR [--size 1b|300m|tiny] [--tasks 4] [--shard-mb 1024]   Llama-shaped bf16 shards: base/, task1/…
 //   make-checkpoint --out F [--gb 2]                           a large safetensors file for upload benchmarks
 //   resnet-onnx-check --model DIR --onnx F [--images 16]      the converted ImageNet ResNet-18 against ONNX Runtime
 //   minilm-onnx-check --model DIR --onnx F                   the converted all-MiniLM-L6-v2 against ONNX Runtime
@@ -58,6 +59,8 @@ switch (verb)
         return StoreBenchmark.MakeCheckpoint(options);
     case "sample":
         return SampleCheckpoints.Write(options);
+    case "llama-checkpoints":
+        return LlamaCheckpoints.Write(options);
     case "resnet-build":
         TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
         Console.WriteLine(new AdaMerging.Benchmark.ResNet.ResNetBenchmarkBuilder(new AdaMerging.Benchmark.ResNet.ResNetBenchmarkSettings

@@ -1,5 +1,6 @@
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
+using AdaMerging.Domain.Methods.Streaming;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Methods;
@@ -30,6 +31,16 @@ public sealed class DareMethod : DataFreeMethod
 
     /// <summary>The dropped vectors [K, N], the output, and TIES's per-tensor slices when it merges them.</summary>
     protected override int WorkingCopies(int tasks) => tasks + 2;
+
+    /// <summary>The dropped vectors stretch by stretch with the in-memory masks, merged by streamed task arithmetic or TIES.</summary>
+    public override StreamedMerge Streamed(MergeContext context)
+    {
+        var o = context.Options;
+        StreamedMerge then = MergeWith.In(o) == DareBase.Ties ? TiesMethod.StreamedApply(o)
+            : new TensorByTensor((dropped, _) => dropped.Combine((_, _) => context.Scalar(TaskArithmeticMethod.Lambda.In(o))), cutsTensors: true,
+                exactInFloat64: false);   // float32 masks, drawn as in memory
+        return new StreamedDare(DropRate.In(o), Seed.In(o), then);
+    }
 
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct)
     {

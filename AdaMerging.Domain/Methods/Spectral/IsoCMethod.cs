@@ -14,6 +14,8 @@ public sealed class IsoCMethod : DataFreeMethod
 
     public override string Summary => "θ = θ0 + α · Iso-C(τ): per matrix, Σk τk with a flat spectrum at its mean singular value; other tensors averaged.";
 
+    protected override bool NeedsWholeTensors => true;
+
     public override IReadOnlyList<OptionSpec> Options { get; } = [TsvMethod.Alpha];
 
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) =>

@@ -19,6 +19,8 @@ public sealed class IsoCtsMethod : DataFreeMethod
 
     public override string Summary => "θ = θ0 + α · Iso-CTS(τ): per matrix, the sum's top subspace plus each task's own, orthogonalised, flat spectrum; other tensors averaged.";
 
+    protected override bool NeedsWholeTensors => true;
+
     public override IReadOnlyList<OptionSpec> Options { get; } = [TsvMethod.Alpha, CommonSpaceFraction];
 
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct)

@@ -23,6 +23,8 @@ public sealed class TsvMethod : DataFreeMethod, IMergeMethod
 
     public override string Summary => "θ = θ0 + α · TSV-M(τ): each task's top singular components per matrix, orthogonalised together; other tensors averaged.";
 
+    protected override bool NeedsWholeTensors => true;
+
     public override IReadOnlyList<OptionSpec> Options { get; } = [Alpha, RankShare];
 
     public IEnumerable<RequestProblem> PlanProblems(MethodOptions options, MergeShape merge) =>

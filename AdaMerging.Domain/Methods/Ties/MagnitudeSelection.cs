@@ -81,6 +81,25 @@ public static class MagnitudeSelection
         return (high, low);
     }
 
+    /// <summary>
+    /// Adds the counts of <paramref name="values"/>' magnitudes to a streamed selection's histograms: the top 15 bits
+    /// to <paramref name="high"/>, and the low 16 bits of those in top bin <paramref name="top"/> to <paramref name="low"/>
+    /// (when given): the first pass over a model's stretches finds the top bin, the second the low bits.
+    /// </summary>
+    public static void Add(Tensor values, long[] high, int top = -1, long[]? low = null)
+    {
+        using var row = values.flatten();
+        var (h, l) = Histograms(row, Math.Max(top, 0), low is null ? 0 : 1);
+        for (int i = 0; i < h.Length; i++) high[i] += h[i];
+        if (low is not null)
+            for (int i = 0; i < low.Length; i++) low[i] += l[0][i];
+    }
+
+    /// <summary>A streamed selection's answer from its histograms: the top bin holding the rank with the values below it, then the value.</summary>
+    public static (int Top, long Before) TopBin(long[] high, long rank) => Bin(high, rank);
+
+    public static float Value(int top, long[] low, long rankInBin) => BitConverter.UInt32BitsToSingle(((uint)top << 16) | (uint)Bin(low, rankInBin).Bin);
+
     /// <summary>The bin holding the <paramref name="rank"/>-th value and how many values lie in the bins below it.</summary>
     private static (int Bin, long Before) Bin(long[] histogram, long rank)
     {

@@ -26,7 +26,7 @@ public static class TiesCpu
 
     /// <summary>Each task's processed vector τ'k (trimmed, then only the entries agreeing with the elected sign) into <paramref name="packed"/> [K, N].</summary>
     public static void Process(TaskVectors vectors, float[] thresholds, Tensor packed) =>
-        Electing(vectors, thresholds, (start, length) => Enumerable.Range(0, vectors.TaskCount).Select(k => new Window(packed[k], start, length)).ToArray(),
+        Electing(vectors, thresholds, null, (start, length) => Enumerable.Range(0, vectors.TaskCount).Select(k => new Window(packed[k], start, length)).ToArray(),
             (tasks, outputs, offset, gamma, majority) =>
             {
                 bool undecided = false;
@@ -35,9 +35,12 @@ public static class TiesCpu
                 return undecided;
             });
 
-    /// <summary>θ0 + λ · merge(τ') into <paramref name="merged"/> [N]: the sum of the agreeing entries, or their mean.</summary>
-    public static void Apply(TaskVectors vectors, float[] thresholds, TiesMerge merge, double lambda, Tensor merged) =>
-        Electing(vectors, thresholds, (start, length) => [new Window(vectors.BaseFlat(), start, length), new Window(merged.view(-1), start, length)],
+    /// <summary>
+    /// θ0 + λ · merge(τ') into <paramref name="merged"/> [N]: the sum of the agreeing entries, or their mean. The
+    /// majority sign is counted over these vectors unless given (a streamed merge counts it over the whole model first).
+    /// </summary>
+    public static void Apply(TaskVectors vectors, float[] thresholds, TiesMerge merge, double lambda, Tensor merged, float? majority = null) =>
+        Electing(vectors, thresholds, majority, (start, length) => [new Window(vectors.BaseFlat(), start, length), new Window(merged.view(-1), start, length)],
             (tasks, outputs, offset, gamma, majority) =>
             {
                 var pool = ArrayPool<float>.Shared;
@@ -69,7 +72,7 @@ public static class TiesCpu
     /// so in the rare case it is −1, the blocks where it decided a non-zero entry alone are written again: one read of
     /// the vectors instead of two.
     /// </summary>
-    private static void Electing(TaskVectors vectors, float[] thresholds, Func<long, int, Window[]> openOutputs, BlockWriter write)
+    private static void Electing(TaskVectors vectors, float[] thresholds, float? knownMajority, Func<long, int, Window[]> openOutputs, BlockWriter write)
     {
         long n = vectors.ParameterCount, elected = 0;
         var gate = new object();
@@ -90,9 +93,29 @@ public static class TiesCpu
             foreach (var w in tasks.Concat(outputs)) w.Dispose();
             return signs;
         }
-        Parallel.For(0, (n + Stretch - 1) / Stretch, Options, () => 0L, (s, _, local) => local + Run(s * Stretch, (int)Math.Min(Stretch, n - s * Stretch), 1f, true),
+        Parallel.For(0, (n + Stretch - 1) / Stretch, Options, () => 0L,
+            (s, _, local) => local + Run(s * Stretch, (int)Math.Min(Stretch, n - s * Stretch), knownMajority ?? 1f, knownMajority is null),
             local => { lock (gate) elected += local; });
-        if (elected < 0) Parallel.ForEach(undecided, Options, start => Run(start, (int)Math.Min(Block, n - start), -1f, false));
+        if (knownMajority is null && elected < 0) Parallel.ForEach(undecided, Options, start => Run(start, (int)Math.Min(Block, n - start), -1f, false));
+    }
+
+    /// <summary>Σ γ over these vectors, γ = sign(Σk trimmed τk): what decides the majority sign (a streamed merge adds it over its stretches).</summary>
+    public static long ElectedSum(TaskVectors vectors, float[] thresholds)
+    {
+        long n = vectors.ParameterCount, elected = 0;
+        var gate = new object();
+        Parallel.For(0, (n + Stretch - 1) / Stretch, Options, () => 0L, (s, _, local) =>
+        {
+            long start = s * Stretch;
+            int length = (int)Math.Min(Stretch, n - start);
+            var tasks = Enumerable.Range(0, vectors.TaskCount).Select(k => new Window(vectors.TaskRow(k), start, length)).ToArray();
+            var gamma = ArrayPool<float>.Shared.Rent(Block);
+            for (int offset = 0; offset < length; offset += Block) local += Signs(tasks, thresholds, offset, gamma.AsSpan(0, Math.Min(Block, length - offset)));
+            ArrayPool<float>.Shared.Return(gamma);
+            foreach (var w in tasks) w.Dispose();
+            return local;
+        }, local => { lock (gate) elected += local; });
+        return elected;
     }
 
     // The loops below are written with System.Numerics vectors and selections instead of branches: on random signs

@@ -1,5 +1,6 @@
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
+using AdaMerging.Domain.Methods.Streaming;
 using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Methods;
@@ -23,6 +24,12 @@ public sealed class TiesMethod : DataFreeMethod
     protected override int WorkingCopies(int tasks) => 2;
 
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) => Apply(context.Options, vectors);
+
+    public override StreamedMerge Streamed(MergeContext context) => StreamedApply(context.Options);
+
+    /// <summary>TIES-merging streamed with the options' λ, top-k and merge rule.</summary>
+    public static StreamedTies StreamedApply(MethodOptions options) =>
+        new(TopK.In(options), MergeRule.In(options), TaskArithmeticMethod.Lambda.In(options));
 
     /// <summary>TIES-merging of <paramref name="vectors"/> with the options' λ, top-k and merge rule.</summary>
     public static Dictionary<string, Tensor> Apply(MethodOptions options, TaskVectors vectors) =>
