@@ -31,10 +31,10 @@ public sealed class MergeContext(MethodOptions options, Device device, Func<Scal
     /// <summary>Which tensors share another's layer-wise coefficient (a batch norm's running statistics), as the base's architecture says.</summary>
     public Func<string, string?> SharesWith => spec is { } s ? s.SharesCoefficientWith : LayerMap.OwnRow;
 
-    /// <summary>The shape the spectral merges decompose each tensor as (<see cref="ModelSpec.SpectralShape"/>).</summary>
     /// <summary>Whether a linear layer's weight is stored [in, out] (GPT-2's Conv1D), not [out, in].</summary>
     public Func<string, bool> InputByOutput => spec is { } s ? s.LinearWeightIsInputByOutput : _ => false;
 
+    /// <summary>The shape the spectral merges decompose each tensor as (<see cref="ModelSpec.SpectralShape"/>).</summary>
     public Func<string, IReadOnlyList<long>, IReadOnlyList<long>> SpectralShape => spec is { } s ? s.SpectralShape : SpectralMerge.OwnShape;
 
     public TaskInputs Tasks => tasks ?? throw new InvalidOperationException("this merge has no task inputs");

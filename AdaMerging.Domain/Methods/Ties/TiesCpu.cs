@@ -106,8 +106,7 @@ public static class TiesCpu
         var gate = new object();
         Parallel.For(0, (n + Stretch - 1) / Stretch, Options, () => 0L, (s, _, local) =>
         {
-            long start = s * Stretch;
-            int length = (int)Math.Min(Stretch, n - start);
+            (long start, int length) = (s * Stretch, (int)Math.Min(Stretch, n - s * Stretch));
             var tasks = Enumerable.Range(0, vectors.TaskCount).Select(k => new Window(vectors.TaskRow(k), start, length)).ToArray();
             var gamma = ArrayPool<float>.Shared.Rent(Block);
             for (int offset = 0; offset < length; offset += Block) local += Signs(tasks, thresholds, offset, gamma.AsSpan(0, Math.Min(Block, length - offset)));
