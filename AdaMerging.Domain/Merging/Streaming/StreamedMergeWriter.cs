@@ -11,8 +11,9 @@ namespace AdaMerging.Domain.Merging.Streaming;
 /// <summary>
 /// A data-free merge streamed into its folder (docs/algorithm.md, "Streamed merges"): the method's passes over the
 /// stretches, then the model written in the base's order, each merged tensor in the base's dtype as its stretch is
-/// merged (in float32, rounded once when written) and everything else copied. At most one stretch's θ0, task vectors
-/// and output are in memory at a time; the bytes are the in-memory merge's.
+/// merged (in float32, or float64 for a bfloat16 or float16 model where the method can, rounded once when written;
+/// θ0 + c Σ τ over 16-bit values from the stored values) and everything else copied. At most one stretch's θ0, task
+/// vectors and output are in memory at a time; on float32 models the bytes are the in-memory merge's.
 /// </summary>
 public sealed class StreamedMergeWriter : IDisposable
 {
@@ -139,7 +140,7 @@ public sealed class StreamedMergeWriter : IDisposable
         }
     }
 
-    /// <summary>A piece's merged values in float32 (the stretch holding it merged when first asked for; the one before released).</summary>
+    /// <summary>A piece's merged values in the compute dtype (the stretch holding it merged when first asked for; the one before released).</summary>
     private Tensor Merged(TensorPiece piece)
     {
         while (!_current.ContainsKey(piece.Key))

@@ -39,7 +39,7 @@ public abstract class StreamedMerge
 
     public virtual void EndPass(int pass) { }
 
-    /// <summary>The stretch's merged tensors in float32, by its keys (views of one buffer the caller owns).</summary>
+    /// <summary>The stretch's merged tensors in its dtype, by its keys (views of one buffer the caller owns).</summary>
     public abstract Dictionary<string, Tensor> Merge(TaskVectors vectors, CancellationToken ct);
 }
 
