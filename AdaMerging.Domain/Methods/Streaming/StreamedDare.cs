@@ -1,4 +1,3 @@
-using TorchSharp;
 using AdaMerging.Domain.Merging;
 using static TorchSharp.torch;
 
@@ -28,21 +27,7 @@ public sealed class StreamedDare(double dropRate, long seed, StreamedMerge then)
         then.BeginPass(pass, taskCount, parameterCount);
     }
 
-    public override TaskVectors Prepare(TaskVectors stretch)
-    {
-        using var _ = no_grad();
-        using var dropAt = dropRate.ToScalar();   // held through the calls (RootedScalars says why)
-        var dropped = stretch.WithPacked(empty([stretch.TaskCount, stretch.ParameterCount], dtype: stretch.DType, device: stretch.Device));
-        for (int k = 0; k < stretch.TaskCount; k++)
-            for (int i = 0; i < stretch.Names.Count; i++)
-            {
-                using var scope = NewDisposeScope();
-                var tau = stretch.Slice(stretch.TaskRow(k), i);
-                var keep = rand(tau.shape, generator: _generators[k], dtype: tau.dtype, device: tau.device).ge(dropAt);
-                dropped.Slice(dropped.TaskRow(k), i).copy_((tau * keep).DividedBy(1 - dropRate));
-            }
-        return dropped;
-    }
+    public override TaskVectors Prepare(TaskVectors stretch) => Dare.Apply(stretch, dropRate, k => _generators[k]);
 
     public override void Observe(int pass, TaskVectors vectors) => then.Observe(pass, vectors);
 
