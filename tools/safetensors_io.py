@@ -1,17 +1,18 @@
-"""The safetensors writer and reader the fixture tools share (float32 and int64 only; what the fixtures hold)."""
+"""The safetensors writer and reader the fixture tools share (float32, float64, bfloat16 and int64: what the fixtures hold)."""
 import json
 import struct
 
 import torch
 
-DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.bfloat16: "BF16", torch.int64: "I64"}
 TORCH_DTYPES = {v: k for k, v in DTYPES.items()}
 
 
 def save_safetensors(path, tensors, metadata=None):
     header, blobs, offset = {"__metadata__": {"format": "pt", **(metadata or {})}}, [], 0
     for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
+        # numpy has no bfloat16: its bits go out as int16
+        data = (t.contiguous().view(torch.int16) if t.dtype == torch.bfloat16 else t.contiguous()).numpy().tobytes()
         header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)

@@ -38,7 +38,7 @@ public static class CheckpointSealing
             }
             if (converted is not null)
             {
-                var pickle = checkpoint.Files.Single(f => f.FileName != ModelFolder.ConfigFileName && !ModelArchitectures.IsSideFile(f.FileName));
+                var pickle = checkpoint.Files.Single(f => ModelFolder.Classify(f.FileName).Role == CheckpointFileRole.Weights && unread.All(u => u.FileName != f.FileName));
                 var (sha, bytes) = await blobs.ImportAsync(converted, ct);
                 checkpoint.RemoveFile(pickle.FileName);
                 checkpoint.PutFile(new CheckpointFile(ShardedSafetensorsWriter.SingleFileName, sha, bytes));

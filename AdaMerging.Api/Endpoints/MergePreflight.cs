@@ -50,13 +50,15 @@ public static class MergePreflight
             var (method, options) = request.Resolve();
             var tasks = request.Tasks.Select(t =>
             {
-                var weights = folders[t.Checkpoint].WeightsNamedAs(theta0.Spec);
+                var weights = folders[t.Checkpoint].WeightsNamedAs(theta0);
                 var classifier = t.Head is null ? CheckpointHeads.Info(theta0.Spec, weights) : null;
                 return new PreflightTask(t.Name, weights, t.Head is { } h ? heads[h].Info : classifier,
                     t.AdaptationData is { } a ? datasets[a].Info : null, t.EvaluationData is { } e ? datasets[e].Info : null,
                     HeadInCheckpoint: classifier is not null);
             }).ToList();
             var problems = Preflight.Check(theta0.Weights, theta0.Spec, tasks, method.NeedsHeads, CommonOptions.MaxSequenceLength.In(options)).ToList();
+            if (CheckpointCompatibility.BaseProblem(theta0) is { } notAModel)
+                problems.Insert(0, new RequestProblem(RequestProblem.At("base"), RequestProblemCode.CheckpointMismatch, notAModel));
             if (problems.Count == 0)
             {
                 var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Excluded(options, theta0.Spec));

@@ -1,4 +1,5 @@
 using AdaMerging.Domain.Architectures;
+using AdaMerging.Domain.Checkpoints.Lora;
 using AdaMerging.Domain.Tensors;
 
 namespace AdaMerging.Domain.Checkpoints;
@@ -14,6 +15,9 @@ public enum CheckpointFileRole
 
     /// <summary>A file a registered architecture reads beside the weights (a tokenizer, its own config).</summary>
     Side,
+
+    /// <summary>A PEFT LoRA adapter's adapter_config.json: the folder is an adapter (<see cref="ModelFolder.Adapter"/>).</summary>
+    AdapterConfig,
 
     /// <summary>Not stored: nothing reads it (a README, .gitattributes, training state).</summary>
     Skipped,
@@ -40,8 +44,10 @@ public sealed class ModelFolder : IDisposable
 
     private readonly Dictionary<string, string> _sideFiles;
 
-    private ModelFolder(ITensorSource weights, CheckpointFormat format, ModelSpec? spec, string? configJson, Dictionary<string, string> sideFiles)
+    private ModelFolder(ITensorSource weights, CheckpointFormat format, ModelSpec? spec, string? configJson, Dictionary<string, string> sideFiles,
+        LoraAdapter? adapter)
     {
+        Adapter = adapter;
         _sideFiles = sideFiles;
         ConfigJson = configJson;
         Weights = weights;
@@ -56,8 +62,11 @@ public sealed class ModelFolder : IDisposable
     /// <summary>The model the weights hold, as its architecture recognised it; null when no registered architecture does.</summary>
     public ModelSpec? Spec { get; }
 
-    /// <summary>The layout on the wire: the architecture's, or <see cref="ModelArchitectures.UnknownLayout"/>.</summary>
-    public string Layout => Spec?.Layout ?? ModelArchitectures.UnknownLayout;
+    /// <summary>A PEFT LoRA adapter's folder: its config and modules; its weights are the factors (docs/algorithm.md, "LoRA adapters").</summary>
+    public LoraAdapter? Adapter { get; }
+
+    /// <summary>The layout on the wire: an adapter's, the architecture's, or <see cref="ModelArchitectures.UnknownLayout"/>.</summary>
+    public string Layout => Adapter is not null ? LoraAdapter.Layout : Spec?.Layout ?? ModelArchitectures.UnknownLayout;
 
     public bool ConfigInferred => Spec?.ConfigInferred ?? false;
 
@@ -71,13 +80,15 @@ public sealed class ModelFolder : IDisposable
     public int? FeatureSize => Spec?.FeatureSize;
 
     /// <summary>
-    /// This task checkpoint's weights under its base's names: where both are one architecture's layout saved under
-    /// different prefixes (a BertForSequenceClassification task, <c>bert.*</c> and <c>classifier.*</c>, beside a
-    /// BertModel base), the encoder's tensors shown under the base's prefix and the head's kept; else the weights as
-    /// they are (docs/algorithm.md, "Names across checkpoints").
+    /// This task checkpoint's weights under its base's names: a LoRA adapter as the model it makes of the base
+    /// (<see cref="LoraTaskWeights"/>); where both are one architecture's layout saved under different prefixes (a
+    /// BertForSequenceClassification task, <c>bert.*</c> and <c>classifier.*</c>, beside a BertModel base), the
+    /// encoder's tensors shown under the base's prefix and the head's kept; else the weights as they are
+    /// (docs/algorithm.md, "Names across checkpoints").
     /// </summary>
-    public ITensorSource WeightsNamedAs(ModelSpec? baseSpec) =>
-        Spec is { } own && baseSpec is not null && own.Architecture.Name == baseSpec.Architecture.Name && own.Layout == baseSpec.Layout
+    public ITensorSource WeightsNamedAs(ModelFolder baseFolder) => Adapter is { } adapter
+        ? new LoraTaskWeights(baseFolder.Weights, adapter, Weights)
+        : Spec is { } own && baseFolder.Spec is { } baseSpec && own.Architecture.Name == baseSpec.Architecture.Name && own.Layout == baseSpec.Layout
             && own.NamePrefix != baseSpec.NamePrefix
             ? RenamedTensorSource.SwapPrefix(Weights, own.NamePrefix, baseSpec.NamePrefix, own.IsClassifier)
             : Weights;
@@ -107,13 +118,14 @@ public sealed class ModelFolder : IDisposable
     public static (CheckpointFileRole Role, string? Reason) Classify(string name) =>
         name.StartsWith('.') ? (CheckpointFileRole.Skipped, "a hidden file (a repository's .gitattributes or .gitignore), never part of a model")
         : name == ConfigFileName ? (CheckpointFileRole.Config, null)
+        : name == LoraConfig.FileName ? (CheckpointFileRole.AdapterConfig, null)
         : name == ShardedSafetensors.IndexFileName || name.EndsWith(".safetensors", StringComparison.Ordinal) ? (CheckpointFileRole.Weights, null)
         : ModelArchitectures.IsSideFile(name) ? (CheckpointFileRole.Side, null)
         : PickleExtensions.Any(e => name.EndsWith(e, StringComparison.Ordinal))
             ? TrainingStatePrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))
                 ? (CheckpointFileRole.Skipped, "training state saved beside the weights, not a model's state dict")
                 : (CheckpointFileRole.Weights, null)
-        : (CheckpointFileRole.Skipped, "no registered architecture reads it (the weights, config.json and "
+        : (CheckpointFileRole.Skipped, "no registered architecture reads it (the weights, config.json, {LoraConfig.FileName} and "
             + $"{string.Join(", ", ModelArchitectures.All.SelectMany(a => a.SideFiles).Concat(ModelArchitectures.CarriedFiles).Distinct().Order(StringComparer.Ordinal))} are read)");
 
     /// <summary>
@@ -157,21 +169,25 @@ public sealed class ModelFolder : IDisposable
         var (weights, format) = OpenWeights(files.Where(f => !ModelArchitectures.IsSideFile(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal));
         try
         {
-            string? configJson = null;
-            if (files.TryGetValue(ConfigFileName, out var configPath))
-            {
-                if (new FileInfo(configPath).Length > 1 << 20) throw new CheckpointFormatException("config.json is larger than 1 MiB");
-                configJson = File.ReadAllText(configPath);
-                ConfigProblem(configJson);   // whatever reads it, or none: a config.json is a JSON object
-            }
-            var spec = ModelArchitectures.Recognise(weights, new ModelFiles(configJson, sideFiles));
-            return new ModelFolder(weights, format, spec, configJson, sideFiles);
+            var configJson = Small(files, ConfigFileName);
+            if (configJson is not null) ConfigProblem(configJson);   // whatever reads it, or none: a config.json is a JSON object
+            var adapter = Small(files, LoraConfig.FileName) is { } adapterJson ? LoraAdapter.Read(adapterJson, weights) : null;
+            var spec = adapter is null ? ModelArchitectures.Recognise(weights, new ModelFiles(configJson, sideFiles)) : null;
+            return new ModelFolder(weights, format, spec, configJson, sideFiles, adapter);
         }
         catch
         {
             weights.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A JSON file of the folder as text, refused past 1 MiB; null when the folder has none.</summary>
+    private static string? Small(IReadOnlyDictionary<string, string> files, string name)
+    {
+        if (!files.TryGetValue(name, out var path)) return null;
+        if (new FileInfo(path).Length > 1 << 20) throw new CheckpointFormatException($"{name} is larger than 1 MiB");
+        return File.ReadAllText(path);
     }
 
     private static void ConfigProblem(string json)
@@ -201,7 +217,7 @@ public sealed class ModelFolder : IDisposable
             if (stray.Count > 0) throw new CheckpointFormatException($"{string.Join(", ", stray)} not named by {ShardedSafetensors.IndexFileName}");
             return (ShardedSafetensors.Open(index, f => files.GetValueOrDefault(f)), CheckpointFormat.ShardedSafetensors);
         }
-        var weights = files.Keys.Where(f => f != ConfigFileName).ToList();
+        var weights = files.Keys.Where(f => f != ConfigFileName && f != LoraConfig.FileName).ToList();
         return weights switch
         {
             [] => throw new CheckpointFormatException("no weights: expected one .safetensors file, shards with their index, or a PyTorch .bin/.pth/.pt"),

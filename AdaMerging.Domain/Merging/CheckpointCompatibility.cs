@@ -29,6 +29,11 @@ public static class CheckpointCompatibility
         return found;
     }
 
+    /// <summary>The problem when the base is not a model: a LoRA adapter is a task, made of the base it was trained on.</summary>
+    public static string? BaseProblem(Checkpoints.ModelFolder baseFolder) => baseFolder.Adapter is null ? null
+        : "the base is a LoRA adapter; the base is the full pre-trained model the adapters were trained on"
+            + (baseFolder.Adapter.Config.BaseModel is { } b ? $" (its adapter_config.json names '{b}')" : "") + ", and adapters are tasks";
+
     /// <summary>True when every task has <paramref name="name"/> as a floating tensor: then it is merged.</summary>
     public static bool SharedByAll(string name, IEnumerable<ITensorCatalog> tasks) => tasks.All(t => t.Find(name) is { DType.IsFloatingPoint: true });
 

@@ -35,9 +35,10 @@ public static class MergeRun
         try
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
-            var weights = taskFolders.Select(f => f.WeightsNamedAs(baseFolder.Spec)).ToList();
+            var weights = taskFolders.Select(f => f.WeightsNamedAs(baseFolder)).ToList();
             var differences = weights.SelectMany((w, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", w, baseFolder.Spec)).ToList();
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, weights) is { } nothing) differences.Add(nothing);
+            if (CheckpointCompatibility.BaseProblem(baseFolder) is { } notAModel) differences.Insert(0, notAModel);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
             bool evaluates = plan.Tasks.Where((t, k) => t.EvaluationPath is not null && (t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any();
             var streams = streamWorkingBytes > 0

@@ -50,7 +50,7 @@ public sealed class CheckpointNamesTests : IDisposable
         using var bare = Bare(task, classifier);
         Assert.Equal((classifier.Prefix, "", task.Spec!.Layout), (task.Spec.NamePrefix, bare.Spec!.NamePrefix, bare.Spec.Layout));
 
-        using var renamed = task.WeightsNamedAs(bare.Spec);
+        using var renamed = task.WeightsNamedAs(bare);
         Assert.Equal(bare.Weights.Tensors.Select(t => t.Name).Concat(task.Spec.ClassifierTensors.Where(n => task.Weights.Find(n) is not null)).Order(StringComparer.Ordinal),
             renamed.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
         Assert.Empty(CheckpointCompatibility.Differences(bare.Weights, "task", renamed, bare.Spec));
@@ -68,10 +68,10 @@ public sealed class CheckpointNamesTests : IDisposable
     {
         using var withHead = ModelFolder.Open(classifier.Files());
         using var bare = Bare(withHead, classifier);
-        var renamed = bare.WeightsNamedAs(withHead.Spec);
+        var renamed = bare.WeightsNamedAs(withHead);
         Assert.Equal(withHead.Weights.Tensors.Select(t => t.Name).Where(n => !withHead.Spec!.IsClassifier(n)), renamed.Tensors.Select(t => t.Name));
         Assert.Empty(CheckpointCompatibility.Differences(withHead.Weights, "task", renamed, withHead.Spec));
-        Assert.Same(bare.Weights, bare.WeightsNamedAs(bare.Spec));
+        Assert.Same(bare.Weights, bare.WeightsNamedAs(bare));
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class CheckpointNamesTests : IDisposable
     {
         using var task = ModelFolder.Open(Bert.Files());
         using var bare = Bare(task, Bert, drop: name => name.StartsWith("bert.pooler.", StringComparison.Ordinal));
-        var differences = CheckpointCompatibility.Differences(bare.Weights, "task 'spam' checkpoint", task.WeightsNamedAs(bare.Spec), bare.Spec);
+        var differences = CheckpointCompatibility.Differences(bare.Weights, "task 'spam' checkpoint", task.WeightsNamedAs(bare), bare.Spec);
         Assert.Equal(["task 'spam' checkpoint has tensor 'pooler.dense.weight' [32, 32] that the base lacks",
             "task 'spam' checkpoint has tensor 'pooler.dense.bias' [32] that the base lacks"], differences);
     }
