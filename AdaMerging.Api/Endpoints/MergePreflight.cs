@@ -48,9 +48,11 @@ public static class MergePreflight
             foreach (var (id, checkpoint) in checkpoints) folders[id] = blobs.OpenFolder(checkpoint);
             var theta0 = folders[request.Base];
             var (method, options) = request.Resolve();
-            var tasks = request.Tasks.Select(t =>
+            var (taskWeights, _) = VocabularyRows.Apply(options, [.. request.Tasks.Select(t => t.Name)],
+                [.. request.Tasks.Select(t => folders[t.Checkpoint].WeightsNamedAs(theta0))], theta0.Weights, theta0.Spec);
+            var tasks = request.Tasks.Select((t, k) =>
             {
-                var weights = folders[t.Checkpoint].WeightsNamedAs(theta0);
+                var weights = taskWeights[k];
                 var classifier = t.Head is null ? CheckpointHeads.Info(theta0.Spec, weights) : null;
                 return new PreflightTask(t.Name, weights, t.Head is { } h ? heads[h].Info : classifier,
                     t.AdaptationData is { } a ? datasets[a].Info : null, t.EvaluationData is { } e ? datasets[e].Info : null,

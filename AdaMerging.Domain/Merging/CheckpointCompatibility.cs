@@ -23,6 +23,8 @@ public static class CheckpointCompatibility
                 found.Add($"{label} has tensor '{o.Name}' {o.ShapeText} that the base lacks");
             else if (!b.DType.IsFloatingPoint)
                 found.Add($"{label} has '{o.Name}' as {o.DType} where the base has {b.DType}");
+            else if (VocabularyRows.IsGrown(o, b))
+                found.Add(VocabularyRows.Problem(label, o.Name, o.Shape[0], b.Shape[0]));
             else if (!o.HasSameShape(b))
                 found.Add($"{label} has '{o.Name}' with shape {o.ShapeText} where the base has {b.ShapeText}");
         }

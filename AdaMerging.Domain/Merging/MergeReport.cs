@@ -18,6 +18,7 @@ public sealed record MemoryUsage(long EstimatedPeakBytes, long MeasuredPeakBytes
 /// <param name="MergedTensors">Tensors merged: the floating tensors the base and every task have (the coefficients cover these).</param>
 /// <param name="CarriedTensors">Tensors of the base written unchanged (buffers, excluded, or not in every task, e.g. a text tower).</param>
 /// <param name="Run">What makes the run reproducible: inputs' digests, device, threads, versions.</param>
+/// <param name="DroppedRows">Rows of the tasks' embedding and output matrices past the base's, left out under embeddingRows: base.</param>
 public sealed record MergeReport(
     string Method,
     IReadOnlyDictionary<string, object> Options,
@@ -31,4 +32,5 @@ public sealed record MergeReport(
     int MergedTensors = 0,
     int CarriedTensors = 0,
     RunRecord? Run = null,
-    MemoryUsage? Memory = null);
+    MemoryUsage? Memory = null,
+    IReadOnlyList<DroppedRows>? DroppedRows = null);

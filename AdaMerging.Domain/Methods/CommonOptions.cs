@@ -17,6 +17,16 @@ public enum BatchNormStatistics
     Recompute,
 }
 
+/// <summary>What a task's embedding and output matrices with more rows than the base's are (docs/algorithm.md, "Vocabulary").</summary>
+public enum EmbeddingRowsSource
+{
+    /// <summary>They must match the base's: a task with more rows is refused, naming the tensors and both counts.</summary>
+    Match,
+
+    /// <summary>The base's rows are merged; the task's added tokens are dropped (mergekit's tokenizer_source: base), and the report lists them.</summary>
+    Base,
+}
+
 /// <summary>Options every method takes: what is merged, how the result is evaluated and written.</summary>
 public static class CommonOptions
 {
@@ -40,7 +50,12 @@ public static class CommonOptions
         + "0 takes the architecture's default (BERT family and GPT-2: 128, or the model's positions when fewer). "
         + "More than the model's positions is refused. Image models ignore it.", 0, 0, 65536);
 
-    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm, MaxSequenceLength];
+    public static readonly EnumOption<EmbeddingRowsSource> EmbeddingRows = new("embeddingRows",
+        "For tasks whose embedding or output matrices have more rows than the base's (tokens added in fine-tuning): match refuses them, "
+        + "naming the tensors and both row counts; base merges the base's rows only, drops the added tokens' rows and lists them in the report "
+        + "(the base's tokenizer goes with the merged model).", EmbeddingRowsSource.Match);
+
+    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm, MaxSequenceLength, EmbeddingRows];
 
     /// <summary>The tokens a text model's examples are cut to under these options; null for other models.</summary>
     public static int? SequenceLength(MethodOptions options, ModelSpec? model) =>

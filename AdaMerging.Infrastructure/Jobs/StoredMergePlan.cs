@@ -22,10 +22,12 @@ public static class StoredMergePlan
             ?? throw new InvalidOperationException("the stored request is empty");
         var (request, problem) = await CoefficientsReuse.ResolveAsync(stored, db.Merges, ct);
         if (request is null) throw new InvalidOperationException(problem?.Detail);
+        var names = new Dictionary<Guid, string>();
         async Task<IReadOnlyDictionary<string, string>> Checkpoint(Guid id, string role)
         {
             var c = await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, ct)
                 ?? throw new InvalidOperationException($"{role} checkpoint {id} no longer exists");
+            names[id] = c.Name;
             try
             {
                 return blobs.ExistingPaths(c);
@@ -47,8 +49,9 @@ public static class StoredMergePlan
         var tasks = new List<PlannedTask>();
         foreach (var t in request.Tasks)
             tasks.Add(new PlannedTask(t.Name, await Checkpoint(t.Checkpoint, $"task '{t.Name}'"), await Blob(t.Head, true, $"task '{t.Name}' head"),
-                await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset")));
-        var baseName = await db.Checkpoints.AsNoTracking().Where(c => c.Id == request.Base).Select(c => c.Name).SingleOrDefaultAsync(ct);
-        return request.ToPlan(await Checkpoint(request.Base, "base"), tasks, baseName ?? request.Base.ToString());
+                await Blob(t.AdaptationData, false, $"task '{t.Name}' adaptation dataset"), await Blob(t.EvaluationData, false, $"task '{t.Name}' evaluation dataset"),
+                names[t.Checkpoint]));
+        var baseFiles = await Checkpoint(request.Base, "base");
+        return request.ToPlan(baseFiles, tasks, names[request.Base]);
     }
 }

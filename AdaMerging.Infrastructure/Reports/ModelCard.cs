@@ -2,24 +2,26 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AdaMerging.Domain.Merging;
+using AdaMerging.Domain.Methods;
 
 namespace AdaMerging.Infrastructure.Reports;
 
 /// <summary>
-/// README.md in Hugging Face's model-card form beside the merged model: YAML front matter (base_model, tags,
-/// library_name), the method and its options, the tasks and their inputs' SHA-256, accuracies beside the baselines, a
+/// README.md in Hugging Face's model-card form beside the merged model: YAML front matter (base_model listing the base
+/// and every task's checkpoint, merge_method, its options, the inputs' SHA-256, tags, library_name), the method and its options, the tasks and their inputs' SHA-256, accuracies beside the baselines, a
 /// summary of the learned λ with the plots, and how to load the model.
 /// </summary>
 public static class ModelCard
 {
     public const string FileName = "README.md";
 
-    public static string Write(string directory, MergeReport report, string baseModel, string? transformersClass)
+    /// <param name="loraInputs">Some task was a LoRA adapter: tagged <c>lora</c>.</param>
+    public static string Write(string directory, MergeReport report, MergePlan plan, string? transformersClass, bool loraInputs)
     {
-        var card = new StringBuilder();
-        card.Append("---\n").Append("base_model: ").Append(Yaml(baseModel)).Append('\n')
-            .Append("library_name: transformers\n").Append("tags:\n- merge\n- adamerging\n- ").Append(report.Method.Replace('_', '-')).Append('\n')
-            .Append("---\n\n");
+        var baseModel = plan.BaseName;
+        var card = new StringBuilder("---\n");
+        FrontMatter(card, report, plan, loraInputs);
+        card.Append("---\n\n");
         card.Append(CultureInfo.InvariantCulture, $"# {report.Method} of {report.TaskNames.Count} tasks over {baseModel}\n\n");
         card.Append(CultureInfo.InvariantCulture, $"Merged by AdaMerging as a service: {report.MergedTensors} tensors merged, {report.CarriedTensors} carried from the base unchanged.\n\n");
         card.Append("## Options\n\n| option | value |\n|---|---|\n");
@@ -31,6 +33,7 @@ public static class ModelCard
             foreach (var input in run.Inputs) card.Append(CultureInfo.InvariantCulture, $"| {input.Role} | `{input.File}` | `{input.Sha256}` |\n");
             card.Append(CultureInfo.InvariantCulture, $"\nRun on `{run.Device}` with {run.Threads} threads; AdaMerging {run.Version}, libtorch {run.Torch}.\n");
         }
+        Vocabulary(card, report);
         Accuracy(card, report);
         Coefficients(card, report);
         card.Append("\n## How to load\n\n```python\n").Append(transformersClass is { } c
@@ -40,6 +43,35 @@ public static class ModelCard
         if (report.Files.Contains("accuracy.png")) card.Append("\n![accuracy per task](accuracy.png)\n");
         File.WriteAllText(Path.Combine(directory, FileName), card.ToString());
         return FileName;
+    }
+
+    /// <summary>
+    /// What a model hub reads: the base and every task's checkpoint as <c>base_model</c> (a merge of them:
+    /// <c>base_model_relation: merge</c>), <c>merge_method</c> and its options, each input file's SHA-256, and tags.
+    /// </summary>
+    private static void FrontMatter(StringBuilder card, MergeReport report, MergePlan plan, bool loraInputs)
+    {
+        card.Append("base_model:\n");
+        foreach (var model in plan.Tasks.Select(t => t.CheckpointName ?? t.Name).Prepend(plan.BaseName).Distinct(StringComparer.Ordinal))
+            card.Append("- ").Append(Yaml(model)).Append('\n');
+        card.Append("base_model_relation: merge\n").Append("merge_method: ").Append(report.Method).Append('\n')
+            .Append("merge_options: ").Append(Json(report.Options.OrderBy(o => o.Key, StringComparer.Ordinal).ToDictionary())).Append('\n');
+        if (report.Run is { } run)
+        {
+            card.Append("merge_inputs:\n");
+            foreach (var input in run.Inputs)
+                card.Append("- ").Append(Json(new { role = input.Role, file = input.File, sha256 = input.Sha256 })).Append('\n');
+        }
+        card.Append("library_name: transformers\n").Append("tags:\n- merge\n- adamerging\n- ").Append(report.Method.Replace('_', '-')).Append('\n');
+        if (loraInputs) card.Append("- lora\n");
+    }
+
+    private static void Vocabulary(StringBuilder card, MergeReport report)
+    {
+        if (report.DroppedRows is not { Count: > 0 } dropped) return;
+        card.Append("\n## Vocabulary\n\nThe base's rows were merged (`embeddingRows: base`); the tasks' added tokens were dropped:\n\n")
+            .Append("| task | tensor | task's rows | base's rows |\n|---|---|---:|---:|\n");
+        foreach (var d in dropped) card.Append(CultureInfo.InvariantCulture, $"| {d.Task} | `{d.Tensor}` | {d.TaskRows} | {d.BaseRows} |\n");
     }
 
     private static void Accuracy(StringBuilder card, MergeReport report)
@@ -64,5 +96,10 @@ public static class ModelCard
         card.Append("\n![learned λ, layers × tasks](lambda.png)\n");
     }
 
-    private static string Yaml(string value) => JsonSerializer.Serialize(value); // a JSON string is a valid YAML scalar
+    private static string Yaml(string value) => Json(value); // a JSON string is a valid YAML scalar
+
+    /// <summary>JSON (which YAML reads) keeping quotes and non-ASCII letters as they are, for people reading the card.</summary>
+    private static string Json<T>(T value) => JsonSerializer.Serialize(value, Readable);
+
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

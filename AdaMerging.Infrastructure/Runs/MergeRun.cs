@@ -35,7 +35,8 @@ public static class MergeRun
         try
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
-            var weights = taskFolders.Select(f => f.WeightsNamedAs(baseFolder)).ToList();
+            var (weights, dropped) = VocabularyRows.Apply(plan.Options, [.. plan.Tasks.Select(t => t.Name)],
+                [.. taskFolders.Select(f => f.WeightsNamedAs(baseFolder))], baseFolder.Weights, baseFolder.Spec);
             var differences = weights.SelectMany((w, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", w, baseFolder.Spec)).ToList();
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, weights) is { } nothing) differences.Add(nothing);
             if (CheckpointCompatibility.BaseProblem(baseFolder) is { } notAModel) differences.Insert(0, notAModel);
@@ -67,9 +68,10 @@ public static class MergeRun
             int merged = mergedNames.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
-                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device));
+                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device),
+                dropped.Count == 0 ? null : dropped);
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
-            report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan.BaseName, baseFolder.Spec?.TransformersClass(baseFolder))] };
+            report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan, baseFolder.Spec?.TransformersClass(baseFolder), taskFolders.Any(f => f.Adapter is not null))] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
             return report;
         }

@@ -27,12 +27,13 @@ public sealed record LocalMergeRequest(string Method, string Base, IReadOnlyList
             problems.Add("options.coefficientsFrom refers to the service's merges: give options.coefficients (an earlier merge's coefficients.json) here");
         if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
         return shape.ToPlan(Folder(Resolve(Base)),
-            Tasks.Select(t => new PlannedTask(t.Name, Folder(Resolve(t.Checkpoint)), Optional(t.Head), Optional(t.AdaptationData), Optional(t.EvaluationData))).ToList(),
-            BaseName(Resolve(Base)));
+            Tasks.Select(t => new PlannedTask(t.Name, Folder(Resolve(t.Checkpoint)), Optional(t.Head), Optional(t.AdaptationData), Optional(t.EvaluationData),
+                CardName(Resolve(t.Checkpoint)))).ToList(),
+            CardName(Resolve(Base)));
     }
 
-    /// <summary>What the model card calls the base: its folder's name (a weights file's folder when given one file).</summary>
-    private static string BaseName(string path) =>
+    /// <summary>What the model card calls a checkpoint: its folder's name (a weights file's folder when given one file).</summary>
+    private static string CardName(string path) =>
         Path.GetFileName(Path.TrimEndingDirectorySeparator(Directory.Exists(path) ? path : Path.GetDirectoryName(path) ?? path));
 
     /// <summary>A folder's checkpoint files by name, or one weights file on its own.</summary>

@@ -83,4 +83,17 @@ public sealed class LoraMergeRunTests : TempDirectoryTests
         MergeRun.Execute(Plans.For(method, options, LoraFixtures.Base(), dense), CPU, fromDense, streamWorkingBytes: 0);
         Assert.Equal(File.ReadAllBytes(Path.Combine(fromDense, "model.safetensors")), File.ReadAllBytes(Path.Combine(fromAdapters, "model.safetensors")));
     }
+
+    [Fact]
+    public void The_model_card_lists_the_base_and_every_adapter_as_base_models_and_is_tagged_lora()
+    {
+        var output = Dir.File("merged");
+        var tasks = Tasks().Select(t => t with { CheckpointName = $"user/{t.Name}-adapter" }).ToList();
+        MergeRun.Execute(Plans.For("ties", "{}", LoraFixtures.Base(), tasks) with { BaseName = "user/base" }, CPU, output);
+        var card = File.ReadAllText(Path.Combine(output, "README.md"));
+        Assert.StartsWith("---\nbase_model:\n- \"user/base\"\n- \"user/plain-adapter\"\n- \"user/rslora-adapter\"\n- \"user/conv1d-adapter\"\n"
+            + "- \"user/modules_to_save-adapter\"\nbase_model_relation: merge\nmerge_method: ties\n", card, StringComparison.Ordinal);
+        Assert.Contains("- {\"role\":\"task 'rslora'\",\"file\":\"adapter_config.json\",\"sha256\":\"", card, StringComparison.Ordinal);
+        Assert.Contains("tags:\n- merge\n- adamerging\n- ties\n- lora\n---\n", card, StringComparison.Ordinal);
+    }
 }

@@ -218,7 +218,10 @@ public sealed class MergeRunTests : TempDirectoryTests
         var report = MergeRun.Execute(Plans.For("adamerging", """{"granularity": "task", "steps": 2, "batchSize": 4}""", _base, _tasks) with { BaseName = "tiny-clip" },
             torch.CPU, output);
         var card = File.ReadAllText(Path.Combine(output, "README.md"));
-        Assert.StartsWith("---\nbase_model: \"tiny-clip\"\nlibrary_name: transformers\ntags:\n- merge\n- adamerging\n", card, StringComparison.Ordinal);
+        Assert.StartsWith("---\nbase_model:\n- \"tiny-clip\"\n- \"task0\"\n- \"task1\"\nbase_model_relation: merge\nmerge_method: adamerging\nmerge_options: {", card, StringComparison.Ordinal);
+        var sha = report.Run!.Inputs.First(i => i.Role == "task 'task0'").Sha256;
+        Assert.Contains($"- {{\"role\":\"task 'task0'\",\"file\":\"model.safetensors\",\"sha256\":\"{sha}\"}}\n", card, StringComparison.Ordinal);
+        Assert.Contains("library_name: transformers\ntags:\n- merge\n- adamerging\n- adamerging\n---\n", card, StringComparison.Ordinal);
         Assert.Contains("| `granularity` | `\"task\"` |", card, StringComparison.Ordinal);
         Assert.Contains($"| task 'task0' | `model.safetensors` | `{report.Run!.Inputs.First(i => i.Role == "task 'task0'").Sha256}` |", card, StringComparison.Ordinal);
         foreach (var row in report.Accuracy)
