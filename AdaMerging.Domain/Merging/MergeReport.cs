@@ -18,6 +18,7 @@ public sealed record MemoryUsage(long EstimatedPeakBytes, long MeasuredPeakBytes
 /// <param name="MergedTensors">Tensors merged: the floating tensors the base and every task have (the coefficients cover these).</param>
 /// <param name="CarriedTensors">Tensors of the base written unchanged (buffers, excluded, or not in every task, e.g. a text tower).</param>
 /// <param name="Run">What makes the run reproducible: inputs' digests, device, threads, versions.</param>
+/// <param name="Lora">Under output: lora, the adapter's rank and each matrix's reconstruction error, and the changed tensors it cannot carry.</param>
 /// <param name="DroppedRows">Rows of the tasks' embedding and output matrices past the base's, left out under embeddingRows: base.</param>
 public sealed record MergeReport(
     string Method,
@@ -33,4 +34,5 @@ public sealed record MergeReport(
     int CarriedTensors = 0,
     RunRecord? Run = null,
     MemoryUsage? Memory = null,
-    IReadOnlyList<DroppedRows>? DroppedRows = null);
+    IReadOnlyList<DroppedRows>? DroppedRows = null,
+    LoraOutput? Lora = null);

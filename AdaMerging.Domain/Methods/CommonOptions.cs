@@ -27,6 +27,16 @@ public enum EmbeddingRowsSource
     Base,
 }
 
+/// <summary>What a merge writes (docs/algorithm.md, "LoRA output").</summary>
+public enum MergeOutput
+{
+    /// <summary>The full merged model, in the base's dtype and layout.</summary>
+    Model,
+
+    /// <summary>A PEFT LoRA adapter over the base: each changed matrix's delta by truncated SVD at loraRank, its error in the report.</summary>
+    Lora,
+}
+
 /// <summary>Options every method takes: what is merged, how the result is evaluated and written.</summary>
 public static class CommonOptions
 {
@@ -55,7 +65,15 @@ public static class CommonOptions
         + "naming the tensors and both row counts; base merges the base's rows only, drops the added tokens' rows and lists them in the report "
         + "(the base's tokenizer goes with the merged model).", EmbeddingRowsSource.Match);
 
-    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm, MaxSequenceLength, EmbeddingRows];
+    public static readonly EnumOption<MergeOutput> Output = new("output",
+        "model writes the full merged model; lora writes a PEFT LoRA adapter over the base (adapter_config.json, adapter_model.safetensors): "
+        + "each changed weight matrix's delta from the base by truncated SVD at loraRank, the relative reconstruction error of each in the report; "
+        + "changed tensors that are not matrices (biases, norms, convolution kernels) are listed as left out.", MergeOutput.Model);
+
+    public static readonly IntegerOption LoraRank = new("loraRank",
+        "The rank of each matrix's LoRA under output: lora (a matrix with fewer rows or columns keeps all of them, exactly).", 16, 1, 65536);
+
+    public static IReadOnlyList<OptionSpec> All { get; } = [Exclude, EvaluationBatchSize, ShardBytes, BatchNorm, MaxSequenceLength, EmbeddingRows, Output, LoraRank];
 
     /// <summary>The tokens a text model's examples are cut to under these options; null for other models.</summary>
     public static int? SequenceLength(MethodOptions options, ModelSpec? model) =>

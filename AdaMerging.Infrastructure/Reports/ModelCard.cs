@@ -36,7 +36,11 @@ public static class ModelCard
         Vocabulary(card, report);
         Accuracy(card, report);
         Coefficients(card, report);
-        card.Append("\n## How to load\n\n```python\n").Append(transformersClass is { } c
+        LoraSection(card, report);
+        card.Append("\n## How to load\n\n```python\n").Append(report.Lora is not null
+            ? $"from peft import PeftModel\nfrom transformers import {transformersClass ?? "AutoModel"}\nbase = {transformersClass ?? "AutoModel"}.from_pretrained({Json(baseModel)})\n"
+                + "model = PeftModel.from_pretrained(base, \"path/to/this/folder\")\n"
+            : transformersClass is { } c
             ? $"from transformers import {c}\nmodel = {c}.from_pretrained(\"path/to/this/folder\")\n"
             : "from safetensors.torch import load_file\nstate_dict = load_file(\"path/to/this/folder/model.safetensors\")\n").Append("```\n");
         if (report.Files.Contains("objective.png")) card.Append("\n![objective per step](objective.png)\n");
@@ -62,8 +66,21 @@ public static class ModelCard
             foreach (var input in run.Inputs)
                 card.Append("- ").Append(Json(new { role = input.Role, file = input.File, sha256 = input.Sha256 })).Append('\n');
         }
-        card.Append("library_name: transformers\n").Append("tags:\n- merge\n- adamerging\n- ").Append(report.Method.Replace('_', '-')).Append('\n');
-        if (loraInputs) card.Append("- lora\n");
+        card.Append("library_name: ").Append(report.Lora is null ? "transformers" : "peft").Append('\n')
+            .Append("tags:\n- merge\n- adamerging\n- ").Append(report.Method.Replace('_', '-')).Append('\n');
+        if (loraInputs || report.Lora is not null) card.Append("- lora\n");
+    }
+
+    private static void LoraSection(StringBuilder card, MergeReport report)
+    {
+        if (report.Lora is not { } lora) return;
+        card.Append(CultureInfo.InvariantCulture, $"\n## LoRA\n\nThe merge's delta from the base as a rank-{lora.Rank} LoRA over {lora.Tensors.Count} matrices (truncated SVD); ")
+            .Append("relative reconstruction error ‖Δ − B·A‖ / ‖Δ‖, largest first (`report.json` has every matrix):\n\n| tensor | rank | error |\n|---|---:|---:|\n");
+        foreach (var t in lora.Tensors.OrderByDescending(t => t.RelativeError).Take(10))
+            card.Append(CultureInfo.InvariantCulture, $"| `{t.Tensor}` | {t.Rank} | {t.RelativeError:G3} |\n");
+        if (lora.LeftOut.Count > 0)
+            card.Append(CultureInfo.InvariantCulture, $"\n{lora.LeftOut.Count} changed tensors are not matrices and are not in the adapter: ")
+                .AppendJoin(", ", lora.LeftOut.Select(l => $"`{l.Tensor}`")).Append(".\n");
     }
 
     private static void Vocabulary(StringBuilder card, MergeReport report)

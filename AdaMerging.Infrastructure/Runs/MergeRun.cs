@@ -65,11 +65,14 @@ public static class MergeRun
                 ? (Streamed(streams.Streamed(context), clock, outputDirectory, baseFolder, weights, mergedNames, streamWorkingBytes, shardBytes, ct), [], new MergeOutcome([]))
                 : InMemory(plan, context, model, tasks, recompute, outputDirectory, baseFolder, names, shardBytes, ct);
             ct.ThrowIfCancellationRequested();
+            LoraOutput? lora = null;
+            if (CommonOptions.Output.In(plan.Options) == MergeOutput.Lora)
+                (files, lora) = clock.Timed(MergePhase.Write, () => AsLora(outputDirectory, files, baseFolder, plan, ct));
             int merged = mergedNames.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
                 merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device),
-                dropped.Count == 0 ? null : dropped);
+                dropped.Count == 0 ? null : dropped, lora);
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
             report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan, baseFolder.Spec?.TransformersClass(baseFolder), taskFolders.Any(f => f.Adapter is not null))] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
@@ -123,6 +126,23 @@ public static class MergeRun
         {
             ModelParameters.Dispose(outcome.Merged);
         }
+    }
+
+    /// <summary>
+    /// The merged model written as a PEFT LoRA adapter over the base (<see cref="LoraExtraction"/>), then its full
+    /// weights and config.json removed: the folder's files are the adapter's and the base's side files.
+    /// </summary>
+    private static (IReadOnlyList<string> Files, LoraOutput Lora) AsLora(string outputDirectory, IReadOnlyList<string> files, ModelFolder baseFolder,
+        MergePlan plan, CancellationToken ct)
+    {
+        var weights = files.Where(f => ModelFolder.Classify(f).Role is CheckpointFileRole.Weights or CheckpointFileRole.Config).ToList();
+        LoraOutput lora;
+        using (var merged = ModelFolder.Open(weights.ToDictionary(f => f, f => Path.Combine(outputDirectory, f))))
+        using (var theta0 = baseFolder.View())
+            lora = LoraExtraction.Write(outputDirectory, merged.Weights, theta0, CommonOptions.LoraRank.In(plan.Options), plan.BaseName,
+                baseFolder.Spec?.Architecture.Name == Domain.Architectures.Gpt2.Gpt2Config.ModelType, ct);
+        foreach (var f in weights) File.Delete(Path.Combine(outputDirectory, f));
+        return ([Domain.Checkpoints.Lora.LoraConfig.FileName, LoraExtraction.WeightsFileName, .. files.Except(weights)], lora);
     }
 
     /// <summary>The base's model, for methods that learn from data and for evaluation; a base no architecture recognises cannot be run.</summary>
