@@ -18,21 +18,22 @@ public static class StoredWeightedSum
     public static bool Applies(ScalarType stored) => stored is ScalarType.BFloat16 or ScalarType.Float16;
 
     /// <summary>The merged values in the stored dtype, from θ0 and the K task models' values of the same shape and dtype.</summary>
-    public static Tensor Merge(Tensor theta0, IReadOnlyList<Tensor> tasks, double coefficient)
+    public static Tensor Merge(Tensor theta0, IReadOnlyList<Tensor> tasks, double coefficient, bool vectorised = true)
     {
         var output = empty_like(theta0);
-        MergeInto(theta0, tasks, coefficient, output);
+        MergeInto(theta0, tasks, coefficient, output, vectorised);
         return output;
     }
 
     /// <summary>As <see cref="Merge"/>, into <paramref name="output"/> (contiguous, of θ0's element count and dtype).</summary>
-    public static void MergeInto(Tensor theta0, IReadOnlyList<Tensor> tasks, double coefficient, Tensor output)
+    /// <param name="vectorised">bfloat16 through <see cref="BrainVectors"/> where the CPU has 256-bit vectors (the same bits); false: the scalar loop alone.</param>
+    public static void MergeInto(Tensor theta0, IReadOnlyList<Tensor> tasks, double coefficient, Tensor output, bool vectorised = true)
     {
         var dtype = theta0.dtype;
         if (!Applies(dtype) || tasks.Append(output).Any(t => t.dtype != dtype || t.numel() != theta0.numel()))
             throw new ArgumentException("θ0, every task model and the output must be the same bfloat16 or float16 values");
         long n = theta0.numel();
-        bool brain = dtype == ScalarType.BFloat16;
+        bool brain = dtype == ScalarType.BFloat16, vectors = brain && vectorised && BrainVectors.Applies;
         using var baseFlat = theta0.flatten();
         using var outFlat = output.flatten();
         var taskFlats = tasks.Select(t => t.flatten()).ToArray();
@@ -53,7 +54,7 @@ public static class StoredWeightedSum
                 try
                 {
                     for (int offset = 0; offset < length; offset += Block)
-                        MergeBlock(baseStretch, taskStretches, outStretch, offset, Math.Min(Block, length - offset), coefficient, brain, baseArray, sumArray);
+                        MergeBlock(baseStretch, taskStretches, outStretch, offset, Math.Min(Block, length - offset), coefficient, brain, vectors, baseArray, sumArray);
                 }
                 finally
                 {
@@ -70,21 +71,21 @@ public static class StoredWeightedSum
     }
 
     /// <summary>One block: θ0 widened, the task differences summed task by task (in task order, as the reference adds them), the result narrowed.</summary>
-    private static void MergeBlock(Tensor theta0, Tensor[] tasks, Tensor output, int offset, int length, double coefficient, bool brain,
+    private static void MergeBlock(Tensor theta0, Tensor[] tasks, Tensor output, int offset, int length, double coefficient, bool brain, bool vectors,
         double[] baseArray, double[] sumArray)
     {
         var widen = brain ? BrainWidths.Value : HalfWidths.Value;
         Span<double> b0 = baseArray.AsSpan(0, length), sum = sumArray.AsSpan(0, length);
         ReadOnlySpan<ushort> stored = MemoryMarshal.Cast<byte, ushort>(theta0.bytes).Slice(offset, length);
-        for (int i = 0; i < length; i++) b0[i] = widen[stored[i]];
+        for (int i = vectors ? BrainVectors.Widen(stored, b0) : 0; i < length; i++) b0[i] = widen[stored[i]];
         sum.Clear();
         foreach (var task in tasks)
         {
             stored = MemoryMarshal.Cast<byte, ushort>(task.bytes).Slice(offset, length);
-            for (int i = 0; i < length; i++) sum[i] += widen[stored[i]] - b0[i];
+            for (int i = vectors ? BrainVectors.AddDifference(stored, b0, sum) : 0; i < length; i++) sum[i] += widen[stored[i]] - b0[i];
         }
         Span<ushort> result = MemoryMarshal.Cast<byte, ushort>(output.bytes).Slice(offset, length);
-        for (int i = 0; i < length; i++)
+        for (int i = vectors ? BrainVectors.Narrow(b0, sum, coefficient, result, NarrowToBrain) : 0; i < length; i++)
             result[i] = brain ? NarrowToBrain(b0[i] + sum[i] * coefficient) : BitConverter.HalfToUInt16Bits((Half)(b0[i] + sum[i] * coefficient));
     }
 
