@@ -59,6 +59,8 @@ switch (verb)
         return StoreBenchmark.MakeCheckpoint(options);
     case "sample":
         return SampleCheckpoints.Write(options);
+    case "bench-stored-sum":
+        return StoredSumBenchmark.Run(options);
     case "llama-checkpoints":
         return LlamaCheckpoints.Write(options);
     case "resnet-build":

@@ -116,6 +116,8 @@ public sealed class StreamedMergeWriter : IDisposable
             writer.WriteRows(name, dtype, parts.Select(merged));
     }
 
+    private static readonly ParallelOptions ReadOptions = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
     /// <summary>A piece merged from the models' stored values (<see cref="StoredWeightedSum"/>), in buffers kept from piece to piece.</summary>
     private Tensor FromStored(TensorPiece piece, double coefficient)
     {
@@ -129,8 +131,9 @@ public sealed class StreamedMergeWriter : IDisposable
         var parts = buffers.Select(b => b.narrow(0, 0, piece.Elements)).ToList();
         try
         {
-            _theta0.ReadRowRangeInto(piece.Tensor, piece.FirstRow, piece.Rows, parts[0]);
-            for (int k = 0; k < _tasks.Count; k++) _tasks[k].ReadRowRangeInto(piece.Tensor, piece.FirstRow, piece.Rows, parts[k + 1]);
+            // The K + 1 reads side by side: from the page cache a read is a copy the kernel makes on the reading thread.
+            Parallel.For(0, _tasks.Count + 1, ReadOptions, k =>
+                (k == 0 ? _theta0 : _tasks[k - 1]).ReadRowRangeInto(piece.Tensor, piece.FirstRow, piece.Rows, parts[k]));
             StoredWeightedSum.MergeInto(parts[0], parts.GetRange(1, _tasks.Count), coefficient, parts[^1]);
             return parts[^1].view([.. piece.Shape]);   // a view: the caller disposes it, the buffer stays
         }
