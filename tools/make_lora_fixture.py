@@ -14,8 +14,10 @@ It writes, under AdaMerging.Tests/Fixtures/lora, a float32 base (and the same ba
 folders (plain; rsLoRA with alpha_pattern, rank_pattern and lora_bias; fan_in_fan_out with bias "all"; modules_to_save),
 each adapter's fine-tuned model computed in float64 (dense_<name>.safetensors), and task arithmetic over the four at
 λ = 0.3 in float64 (merged_ta.safetensors), and over the bfloat16 base rounded once to bfloat16 (merged_ta_bf16.safetensors:
-round to nearest even from the float64 value, not through float32, which would round twice), for
-AdaMerging.Tests/Domain/Checkpoints/LoraAdaptersTests.cs.
+round to nearest even from the float64 value, not through float32, which would round twice); and two full bfloat16
+fine-tunes of the bfloat16 base (full_bf16_k.safetensors) with their task arithmetic rounded once
+(merged_ta_full_bf16.safetensors), for AdaMerging.Tests/Domain/Checkpoints/LoraAdaptersTests.cs and
+AdaMerging.Tests/Infrastructure/Runs/LoraMergeRunTests.cs.
 """
 import json
 import math
@@ -139,6 +141,13 @@ def main(out):
     save_safetensors(os.path.join(out, "merged_ta.safetensors"), merged)
     merged16 = {n: round_once_to_bf16(base16[n].float().double() + LAMBDA * sum(t[n] for t in taus16)) for n in BASE}
     save_safetensors(os.path.join(out, "merged_ta_bf16.safetensors"), merged16)
+    # Two full bfloat16 fine-tunes of the bfloat16 base: task arithmetic from the stored values (the streamed kernel's
+    # path), against the float64 result rounded once.
+    full = [{n: (t.double() + 0.05 * torch.randn(*t.shape, generator=g, dtype=torch.float64)).to(torch.bfloat16) for n, t in base16.items()} for _ in range(2)]
+    for k, task in enumerate(full):
+        save_safetensors(os.path.join(out, f"full_bf16_{k}.safetensors"), task)
+    merged_full = {n: round_once_to_bf16(base16[n].double() + LAMBDA * sum(t[n].double() - base16[n].double() for t in full)) for n in BASE}
+    save_safetensors(os.path.join(out, "merged_ta_full_bf16.safetensors"), merged_full)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,23 @@ public sealed class StreamedMergeRunTests : IDisposable
         Assert.True(offByOne == 0, $"{offByOne} of {entries} entries one step away");
     }
 
+    /// <summary>tools/make_lora_fixture.py's two full bfloat16 fine-tunes: the stored values merged (the vectorised kernel) against PyTorch's float64 rounded once.</summary>
+    [Fact]
+    public void Bfloat16_task_arithmetic_from_the_stored_values_is_PyTorch_s_float64_result_rounded_once()
+    {
+        var tasks = Enumerable.Range(0, 2).Select(k => new PlannedTask($"t{k}",
+            new Dictionary<string, string> { ["model.safetensors"] = LoraFixtures.File($"full_bf16_{k}.safetensors") }, null, null, null)).ToList();
+        var folder = Merge("task_arithmetic", $"{{\"lambda\": {LoraFixtures.Lambda}}}", LoraFixtures.Base(bfloat16: true), tasks, workingBytes: 2_000);
+        using var merged = SafetensorsFile.Open(Path.Combine(folder, "model.safetensors"));
+        using var expected = SafetensorsFile.Open(LoraFixtures.File("merged_ta_full_bf16.safetensors"));
+        foreach (var t in expected.Tensors)
+        {
+            using var scope = NewDisposeScope();
+            var (actual, reference) = (Bits(merged.Read(t.Name)), Bits(expected.Read(t.Name)));
+            Assert.True(actual.SequenceEqual(reference), $"{t.Name}: {actual.Zip(reference).Count(p => p.First != p.Second)} of {actual.Length} entries differ");
+        }
+    }
+
     [Fact]
     public void A_sharded_bfloat16_base_streams_as_its_single_file_does_and_its_side_files_are_carried()
     {
