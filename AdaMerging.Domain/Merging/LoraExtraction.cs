@@ -19,7 +19,7 @@ public sealed record LoraOutput(long Rank, IReadOnlyList<LoraTensorError> Tensor
 /// <summary>
 /// The merged model as a PEFT LoRA adapter over its base (docs/algorithm.md, "LoRA output"): each changed matrix's
 /// delta Δ = θ − θ0 by its truncated SVD, U_r √S_r and √S_r V_rᵀ (the best rank-r approximation), as lora_B and lora_A
-/// (an embedding's, or GPT-2's Conv1D's, transposed as PEFT stores them), scaling 1 (lora_alpha = r). A tensor at a
+/// (an embedding's, or a weight stored [in, out] as GPT-2's Conv1D's, transposed as PEFT stores them), scaling 1 (lora_alpha = r). A tensor at a
 /// time: the merged and the base's values, the factors kept (r · (rows + columns) each) and written at the end.
 /// </summary>
 public static class LoraExtraction
@@ -36,18 +36,17 @@ public static class LoraExtraction
         "embed_tokens", "wte", "wpe", "word_embeddings", "position_embeddings", "token_type_embeddings", "tok_embeddings", "embed_positions", "shared",
     };
 
-    /// <summary>GPT-2's Conv1D modules, whose weight is stored [in, out] (fan_in_fan_out).</summary>
-    private static readonly HashSet<string> Conv1DModules = new(StringComparer.Ordinal) { "c_attn", "c_proj", "c_fc" };
-
     /// <param name="merged">The merged model as written.</param>
     /// <param name="theta0">The base under the same names.</param>
-    /// <param name="conv1D">The model is GPT-2's, whose c_attn, c_proj and c_fc are Conv1D.</param>
-    public static LoraOutput Write(string directory, ITensorSource merged, ITensorSource theta0, long rank, string baseModel, bool conv1D, CancellationToken ct)
+    /// <param name="inputByOutput">Whether a layer's weight (its name without .weight) is stored [in, out], as the base's architecture says (GPT-2's Conv1D): PEFT's fan_in_fan_out.</param>
+    public static LoraOutput Write(string directory, ITensorSource merged, ITensorSource theta0, long rank, string baseModel, Func<string, bool> inputByOutput,
+        CancellationToken ct)
     {
         var factors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var errors = new List<LoraTensorError>();
         var leftOut = new List<LoraLeftOut>();
         var modules = new Dictionary<string, long>(StringComparer.Ordinal);
+        bool fanInFanOut = false;
         try
         {
             foreach (var t in merged.Tensors.Where(t => t.DType.IsFloatingPoint && theta0.Find(t.Name) is { } b && b.HasSameShape(t)))
@@ -64,7 +63,9 @@ public static class LoraExtraction
                 }
                 var module = t.Name[..^".weight".Length];
                 var last = module[(module.LastIndexOf('.') + 1)..];
-                bool embedding = EmbeddingModules.Contains(last), transposed = embedding || (conv1D && Conv1DModules.Contains(last));
+                bool conv1D = !EmbeddingModules.Contains(last) && inputByOutput(module), transposed = EmbeddingModules.Contains(last) || conv1D;
+                bool embedding = transposed && !conv1D;
+                fanInFanOut |= conv1D;
                 var (b, a, kept) = Factors(delta, rank);
                 using var reconstructed = b.matmul(a);
                 errors.Add(new LoraTensorError(t.Name, kept, delta.Plus(reconstructed.neg()).norm().item<float>() / norm));
@@ -76,7 +77,7 @@ public static class LoraExtraction
                 modules[module] = kept;
             }
             SafetensorsWriter.Save(Path.Combine(directory, WeightsFileName), factors, new Dictionary<string, string> { ["format"] = "pt" });
-            File.WriteAllText(Path.Combine(directory, LoraConfig.FileName), Config(rank, baseModel, modules, conv1D));
+            File.WriteAllText(Path.Combine(directory, LoraConfig.FileName), Config(rank, baseModel, modules, fanInFanOut));
             return new LoraOutput(rank, errors, leftOut);
         }
         finally
@@ -100,7 +101,7 @@ public static class LoraExtraction
     /// adapter_config.json: LoRA of rank r with α = r (scaling 1), the adapted modules by their full names; a matrix
     /// too small for r keeps its own rank by rank_pattern, with α the same by alpha_pattern.
     /// </summary>
-    private static string Config(long rank, string baseModel, Dictionary<string, long> modules, bool conv1D)
+    private static string Config(long rank, string baseModel, Dictionary<string, long> modules, bool fanInFanOut)
     {
         var smaller = modules.Where(m => m.Value != rank).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
         return JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -110,7 +111,7 @@ public static class LoraExtraction
         ["r"] = rank,
         ["lora_alpha"] = rank,
         ["use_rslora"] = false,
-        ["fan_in_fan_out"] = conv1D,
+        ["fan_in_fan_out"] = fanInFanOut,
         ["target_modules"] = modules.Keys.ToList(),
         ["rank_pattern"] = smaller,
         ["alpha_pattern"] = smaller,

@@ -9,7 +9,13 @@ namespace AdaMerging.Domain.Merging;
 /// <summary>What a run's memory depends on, known before it starts: the model's cost per example (null when it cannot run), merged parameters N, K, evaluation.</summary>
 /// <param name="LargestTensor">The largest merged tensor's elements.</param>
 /// <param name="StreamWorkingBytes">A data-free merge's working memory when it streams (docs/algorithm.md, "Streamed merges"); 0 when it runs in memory.</param>
-public sealed record RunShape(ModelMemory? Model, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch, long LargestTensor = 0, long StreamWorkingBytes = 0);
+/// <param name="FactoredTaskElements">Where some task is a LoRA adapter: the elements its task vectors hold kept factored (<see cref="FactoredTaskVectors"/>); 0 otherwise.</param>
+public sealed record RunShape(ModelMemory? Model, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch, long LargestTensor = 0, long StreamWorkingBytes = 0,
+    long FactoredTaskElements = 0)
+{
+    /// <summary>The task vectors' elements: K · N dense, or fewer kept factored where the method can (<paramref name="factored"/>).</summary>
+    public long VectorElements(bool factored) => factored && FactoredTaskElements > 0 ? FactoredTaskElements : Tasks * Parameters;
+}
 
 /// <summary>
 /// What a run holds at its peak beyond the process's own footprint, from the headers alone (docs/algorithm.md,
@@ -34,8 +40,9 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// stage); and the engine's overhead. The peak comes at the end of a forward pass: the backward pass frees each
     /// block's activations as it makes their gradients.
     /// </summary>
+    /// <param name="vectorElements">The task vectors' elements when not K · N (LoRA adapters kept factored).</param>
     public static MemoryEstimate AdaMergingSteps(ModelMemory model, long parameters, int k, int batch, ScalarType storage,
-        bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask)
+        bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask, long? vectorElements = null)
     {
         long bytes = ElementSize(storage);
         long block = model.BlockActivations * batch * bytes;
@@ -44,7 +51,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         long perTask = images + (checkpointing ? stageInputs + block : model.Blocks * block);
         long activations = graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask;
         long gradient = checkpointing ? Math.Min(parameters, model.BlockParameters) : parameters;
-        return new MemoryEstimate((k + 1L) * parameters * bytes, (parameters + gradient) * bytes + EngineOverhead(parameters), perTask, activations);
+        return new MemoryEstimate((parameters + (vectorElements ?? k * parameters)) * bytes, (parameters + gradient) * bytes + EngineOverhead(parameters), perTask, activations);
     }
 
     /// <summary>
@@ -63,19 +70,20 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         return (run.Tasks + 1L + workingCopies) * elements * 4 + EngineOverhead(elements);
     }
 
-    public static long DataFree(RunShape run, int workingCopies) =>
-        Math.Max((run.Tasks + 1L + workingCopies) * run.Parameters * 4 + EngineOverhead(run.Parameters), Evaluation(run));
+    /// <param name="factored">The vectors are kept factored where tasks are LoRA adapters (AdaMerging's plain vectors).</param>
+    public static long DataFree(RunShape run, int workingCopies, bool factored = false) =>
+        Math.Max((run.VectorElements(factored) + (1L + workingCopies) * run.Parameters) * 4 + EngineOverhead(run.Parameters), Evaluation(run, factored));
 
     /// <summary>
     /// The evaluation: θ0, the task vectors and one model at a time (the merged model, released after its column, then
     /// the base's, task arithmetic's and each task's own), and a batch's forward without a graph (a block's input,
     /// output and MLP hidden layer).
     /// </summary>
-    public static long Evaluation(RunShape run)
+    public static long Evaluation(RunShape run, bool factored = false)
     {
         if (!run.Evaluates || run.Model is not { } model) return 0;
         long forward = Forward(model, run.EvaluationBatch);
-        return (run.Tasks + 2L) * run.Parameters * 4 + forward + EngineOverhead(run.Parameters);
+        return (run.VectorElements(factored) + 2L * run.Parameters) * 4 + forward + EngineOverhead(run.Parameters);
     }
 
     /// <summary>A batch's forward pass without a graph: its input and what the model holds at once (float32).</summary>

@@ -14,7 +14,7 @@ public static class MergeEvaluation
     /// the vectors (the base, task arithmetic's, then each task's own): (K + 2) · N (docs/algorithm.md, "Memory").
     /// </remarks>
     /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
-    public static List<TaskAccuracy> Evaluate(TaskVectors vectors, IFeatureStages model, TaskInputs tasks, IReadOnlyList<string> taskNames,
+    public static List<TaskAccuracy> Evaluate(ITaskVectorSet vectors, IFeatureStages model, TaskInputs tasks, IReadOnlyList<string> taskNames,
         Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
     {
         using var _ = no_grad();
@@ -36,8 +36,8 @@ public static class MergeEvaluation
         var withMerged = evaluated.ToDictionary(k => k, k => Accuracy(k, With(merged)));
         ModelParameters.Dispose(merged);
         var withBase = Column(vectors.BaseParameters, evaluated);
-        var ta = Column(() => vectors.Combine((_, _) => Scalar(taskArithmeticLambda)), evaluated);
-        var individual = evaluated.ToDictionary(k => k, k => Column(() => vectors.Combine((_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);
+        var ta = Column(() => TaskVectorSets.Combine(vectors, (_, _) => Scalar(taskArithmeticLambda)), evaluated);
+        var individual = evaluated.ToDictionary(k => k, k => Column(() => TaskVectorSets.Combine(vectors, (_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);
         return evaluated.Select(k => new TaskAccuracy(taskNames[k], withMerged[k], withBase[k], individual[k], ta[k])).ToList();
     }
 

@@ -81,7 +81,7 @@ public sealed class TaskInputs : IDisposable
     public IExampleRows AdaptationRows(int task) => _adaptation[task] ?? throw new ArgumentException($"task '{_tasks[task].Name}' has no adaptation data");
 
     /// <summary>Floating parameters the forward needs but the merge leaves at the base (excluded, or not in every task).</summary>
-    public Dictionary<string, Tensor> FixedParameters(TaskVectors vectors)
+    public Dictionary<string, Tensor> FixedParameters(ITaskVectorSet vectors)
     {
         if (_fixed is not null) return _fixed;
         var merged = vectors.Names.ToHashSet(StringComparer.Ordinal);
@@ -93,7 +93,7 @@ public sealed class TaskInputs : IDisposable
     }
 
     /// <summary>A model's merged tensors with the fixed ones the forward needs beside them (<see cref="FixedParameters"/>): what the model runs on.</summary>
-    public Dictionary<string, Tensor> WithFixed(IReadOnlyDictionary<string, Tensor> merged, TaskVectors vectors) =>
+    public Dictionary<string, Tensor> WithFixed(IReadOnlyDictionary<string, Tensor> merged, ITaskVectorSet vectors) =>
         merged.Concat(FixedParameters(vectors).Where(f => !merged.ContainsKey(f.Key))).ToDictionary(StringComparer.Ordinal);
 
     public void Dispose()

@@ -16,7 +16,7 @@ namespace AdaMerging.Domain.Merging;
 /// (<see cref="Views"/>). Every merge in the service goes through <see cref="MergeInto"/>, so task arithmetic and
 /// AdaMerging at equal coefficients give bit-identical weights.
 /// </remarks>
-public sealed partial class TaskVectors : IDisposable
+public sealed partial class TaskVectors : ITaskVectorSet, IDisposable
 {
     private readonly Tensor _theta0, _tau;
     private readonly long[] _offsets, _lengths;
@@ -123,23 +123,10 @@ public sealed partial class TaskVectors : IDisposable
     }
 
     /// <summary>θ0 + Σk c(p, k) · τk,p for every merged tensor p (coefficients as 0-d tensors).</summary>
-    public Dictionary<string, Tensor> Combine(Func<string, int, Tensor> coefficient) => Merged(() =>
-        stack(Names.Select(p => stack(Enumerable.Range(0, TaskCount).Select(k => coefficient(p, k).to_type(DType)).ToArray()).to(Device)).ToArray()));
+    public Dictionary<string, Tensor> Combine(Func<string, int, Tensor> coefficient) => TaskVectorSets.Combine(this, coefficient);
 
     /// <summary>θ0 + Σk c[row(p), k] · τk,p for coefficients [rows, K] over a layer map.</summary>
-    public Dictionary<string, Tensor> Merge(Tensor coefficients, LayerMap layers) => Merged(() => PerTensor(coefficients, layers));
-
-    /// <summary>A new model from per-tensor coefficients [tensors, K] (built inside this call's dispose scope).</summary>
-    private Dictionary<string, Tensor> Merged(Func<Tensor> perTensor)
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var merged = empty_like(_theta0);
-        MergeInto(merged, perTensor());
-        var result = Views(merged);
-        foreach (var t in result.Values) t.MoveToOuterDisposeScope();
-        return result;
-    }
+    public Dictionary<string, Tensor> Merge(Tensor coefficients, LayerMap layers) => TaskVectorSets.Merge(this, coefficients, layers);
 
     /// <summary>
     /// Writes θ0,p + Tpᵀ cp into the flat buffer <paramref name="destination"/> [N], for coefficients [tensors, K]:
@@ -172,22 +159,11 @@ public sealed partial class TaskVectors : IDisposable
     }
 
     /// <summary>∂L/∂λ before the clamp from each tensor's part (<see cref="TensorGradient"/>, in <see cref="Names"/> order; null for a tensor the objective never reached): [rows, K], row r summing the tensors of layer r.</summary>
-    public Tensor CoefficientGradient(IReadOnlyList<Tensor?> perTensorParts, LayerMap layers, ScalarType dtype)
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var perTensor = stack(perTensorParts.Select(g => g ?? zeros(TaskCount, dtype: DType, device: Device)).ToArray()).to_type(dtype);
-        var rows = zeros([layers.Rows, TaskCount], dtype: dtype, device: Device);
-        rows.index_add_(0, RowIndex(layers), perTensor, RootedScalars.One);
-        return rows.MoveToOuterDisposeScope();
-    }
+    public Tensor CoefficientGradient(IReadOnlyList<Tensor?> perTensorParts, LayerMap layers, ScalarType dtype) =>
+        TaskVectorSets.CoefficientGradient(this, perTensorParts, layers, dtype);
 
     /// <summary>The coefficients of each tensor, [tensors, K], gathered from a layer map's rows.</summary>
-    public Tensor PerTensor(Tensor coefficients, LayerMap layers)
-    {
-        using var index = RowIndex(layers);
-        return coefficients.to_type(DType).index_select(0, index);
-    }
+    public Tensor PerTensor(Tensor coefficients, LayerMap layers) => TaskVectorSets.PerTensor(this, coefficients, layers);
 
     /// <summary>Per-tensor views [shape] into a flat buffer laid out like θ0.</summary>
     public Dictionary<string, Tensor> Views(Tensor flat) => Names.Select((p, i) => (p, i)).ToDictionary(x => x.p, x =>
@@ -225,6 +201,4 @@ public sealed partial class TaskVectors : IDisposable
         _tau.Dispose();
         if (_ownsBase) _theta0.Dispose();
     }
-
-    private Tensor RowIndex(LayerMap layers) => tensor(Names.Select(p => (long)layers.RowOf(p)).ToArray(), device: Device);
 }

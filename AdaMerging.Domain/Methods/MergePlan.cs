@@ -16,9 +16,12 @@ public static class RunMemory
     public static RunShape Shape(MethodOptions options, Architectures.ModelSpec? model,
         Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates, long streamWorkingBytes = 0)
     {
-        var sizes = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model)).Select(name => baseWeights.Find(name)!.ElementCount).ToList();
+        var names = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model));
+        var sizes = names.Select(name => baseWeights.Find(name)!.ElementCount).ToList();
+        long factored = tasks.Any(t => t is Checkpoints.Lora.LoraTaskWeights)
+            ? tasks.Sum(t => t is Checkpoints.Lora.LoraTaskWeights lora ? lora.FactoredElements(names) : sizes.Sum()) : 0;
         return new RunShape(model?.Memory, sizes.Sum(), tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options),
-            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes);
+            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes, factored);
     }
 
     /// <summary>The method's estimate for that shape, in bytes.</summary>

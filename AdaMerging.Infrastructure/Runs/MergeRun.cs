@@ -58,7 +58,8 @@ public static class MergeRun
             bool recompute = BatchNormRecompute.Applies(plan.Options, baseFolder.Spec, tasks, baseFolder.Weights, weights);
             using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
-                clock, model, tasks, snapshots, baseFolder.Spec);
+                clock, model, tasks, snapshots, baseFolder.Spec, FactoredTaskVectors.Applies(weights)
+                    ? dtype => FactoredTaskVectors.Load(baseFolder.Weights, weights, mergedNames, dtype, device, ct) : null);
             var names = plan.Tasks.Select(t => t.Name).ToList();
             long shardBytes = CommonOptions.ShardBytes.In(plan.Options);
             var (files, accuracy, outcome) = streams is not null
@@ -113,7 +114,7 @@ public static class MergeRun
             ct.ThrowIfCancellationRequested();
             var files = context.Clock.Timed(MergePhase.Write, () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, shardBytes, ct));
             // Evaluation last: it releases the merged model after its own column, so one model at a time exists beside the vectors.
-            List<TaskAccuracy> accuracy = model is null || !tasks.HasEvaluation ? [] : context.Clock.Timed(MergePhase.Evaluate, () => MergeEvaluation.Evaluate(context.Vectors,
+            List<TaskAccuracy> accuracy = model is null || !tasks.HasEvaluation ? [] : context.Clock.Timed(MergePhase.Evaluate, () => MergeEvaluation.Evaluate(context.EvaluationVectors,
                 model, tasks, names, outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
             return (files, accuracy, outcome);
         }
@@ -140,7 +141,7 @@ public static class MergeRun
         using (var merged = ModelFolder.Open(weights.ToDictionary(f => f, f => Path.Combine(outputDirectory, f))))
         using (var theta0 = baseFolder.View())
             lora = LoraExtraction.Write(outputDirectory, merged.Weights, theta0, CommonOptions.LoraRank.In(plan.Options), plan.BaseName,
-                baseFolder.Spec?.Architecture.Name == Domain.Architectures.Gpt2.Gpt2Config.ModelType, ct);
+                baseFolder.Spec is { } spec ? spec.LinearWeightIsInputByOutput : _ => false, ct);
         foreach (var f in weights) File.Delete(Path.Combine(outputDirectory, f));
         return ([Domain.Checkpoints.Lora.LoraConfig.FileName, LoraExtraction.WeightsFileName, .. files.Except(weights)], lora);
     }

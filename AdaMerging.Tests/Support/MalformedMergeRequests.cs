@@ -181,6 +181,9 @@ public static class MalformedMergeRequests
         cases["batchNormStatistics a boolean"] = Option("batchNormStatistics", true);
         cases["maxSequenceLength negative"] = Option("maxSequenceLength", -1);
         cases["maxSequenceLength a fraction"] = Option("maxSequenceLength", 12.5);
+        cases["embeddingRows not a choice"] = Option("embeddingRows", "task");
+        cases["output not a choice"] = Option("output", "gguf");
+        cases["loraRank zero"] = Option("loraRank", 0);
         cases["plus a word"] = Option("plus", "yes");
         cases["plus a number"] = Option("plus", 1);
         cases["checkpointing a word"] = Option("checkpointing", "on");

@@ -83,6 +83,25 @@ public sealed class LoraTaskWeights : ITensorSource
         }
     }
 
+    /// <summary>Whether the task's value of <paramref name="name"/> is the base's own: its task vector is zero there.</summary>
+    public bool IsBase(string name) => !_weights.ContainsKey(name) && !_biases.ContainsKey(name) && !_full.ContainsKey(name);
+
+    /// <summary>
+    /// The factors of an adapted weight as matrices in <paramref name="dtype"/>, B [m, r] and A [r, n] (ΔW's stored 2-D
+    /// form is scaling · B·A, or its transpose when <c>Transposed</c>, reshaped to the weight's shape); null for any other tensor.
+    /// </summary>
+    public (Tensor B, Tensor A, double Scaling, bool Transposed)? Factors(string name, ScalarType dtype)
+    {
+        if (!_weights.TryGetValue(name, out var m)) return null;
+        using var a = _adapter.Read(m.A, dtype);
+        using var b = _adapter.Read(m.B, dtype);
+        return (b.reshape(b.shape[0], m.Rank), a.reshape(m.Rank, -1), m.Scaling, m.Transposed);
+    }
+
+    /// <summary>The elements this task's vectors of <paramref name="names"/> hold kept factored: r · (m + n) per adapted weight, none where it is the base's, the rest whole.</summary>
+    public long FactoredElements(IEnumerable<string> names) => names.Sum(n =>
+        IsBase(n) ? 0 : _weights.TryGetValue(n, out var m) ? m.Rank * (m.DeltaShape[0] + m.DeltaShape.Skip(1).Aggregate(1L, (a, b) => a * b)) : Find(n)!.ElementCount);
+
     /// <summary>The source is its owner's to dispose, and so is the base.</summary>
     public void Dispose() { }
 

@@ -82,10 +82,11 @@ public sealed class AdaMergingMethod : IMergeMethod
     {
         var settings = Settings(options);
         bool processed = settings.EffectiveVectors != TaskVectorKind.Plain;
-        long evaluation = MemoryEstimate.DataFree(run, workingCopies: processed ? run.Tasks + 1 : 1);
+        long evaluation = MemoryEstimate.DataFree(run, workingCopies: processed ? run.Tasks + 1 : 1, factored: !processed);
         if (Coefficients.In(options).IsGiven || CoefficientsFrom.In(options) != Guid.Empty || run.Model is not { } model) return evaluation;
         long bytes = settings.StorageType == ScalarType.Float32 ? 4 : 2;
-        long optimise = MemoryEstimate.AdaMergingSteps(model, run.Parameters, run.Tasks, settings.BatchSize * settings.BatchesPerStep, settings.StorageType, settings.Checkpointing).Total
+        long optimise = MemoryEstimate.AdaMergingSteps(model, run.Parameters, run.Tasks, settings.BatchSize * settings.BatchesPerStep, settings.StorageType, settings.Checkpointing,
+                vectorElements: processed ? null : run.VectorElements(factored: true)).Total
             + (processed ? run.Tasks * run.Parameters * bytes : 0);
         return Math.Max(optimise, evaluation);
     }
@@ -142,18 +143,20 @@ public sealed class AdaMergingMethod : IMergeMethod
     {
         var settings = Settings(context.Options);
         var given = Coefficients.In(context.Options);
+        // LoRA adapters' vectors stay factored where the plain vectors are merged (docs/algorithm.md, "AdaMerging over LoRA adapters").
+        bool factored = context.Factorable && settings.EffectiveVectors == TaskVectorKind.Plain;
         Learned? learned = null;
         // bf16 optimises on bf16 task vectors and frees them before the float32 load that merges and evaluates:
         // the peak is the larger of the two phases, never their sum.
         if (settings.StorageType != ScalarType.Float32 && !given.IsGiven)
-            using (var low = context.LoadVectors(settings.StorageType))
+            using (var low = factored ? context.LoadFactored(settings.StorageType) : (ITaskVectorSet)context.LoadVectors(settings.StorageType))
                 learned = Learn(context, low, settings, ct);
         ct.ThrowIfCancellationRequested();
-        var vectors = context.Vectors;
+        ITaskVectorSet vectors = factored ? context.Factored : context.Vectors;
         ct.ThrowIfCancellationRequested();
         return context.Clock.Timed(MergePhase.Merge, () =>
         {
-            using var processed = Processed(vectors, settings, context.SpectralShape, ct);
+            using var processed = vectors is TaskVectors dense ? Processed(dense, settings, context.SpectralShape, ct) : null;
             var source = processed ?? vectors;
             var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
             learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
@@ -161,7 +164,7 @@ public sealed class AdaMergingMethod : IMergeMethod
             var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
                 Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
             using var coefficients = tensor(c.Cast<double>().ToArray(), [c.GetLength(0), c.GetLength(1)], device: context.Device);
-            return new MergeOutcome(source.Merge(coefficients, layers), rows, learned.Objective);
+            return new MergeOutcome(TaskVectorSets.Merge(source, coefficients, layers), rows, learned.Objective);
         });
     }
 
@@ -180,13 +183,13 @@ public sealed class AdaMergingMethod : IMergeMethod
         return new Learned(c, []);
     }
 
-    private static Learned Learn(MergeContext context, TaskVectors vectors, AdaMergingSettings settings, CancellationToken ct)
+    private static Learned Learn(MergeContext context, ITaskVectorSet vectors, AdaMergingSettings settings, CancellationToken ct)
     {
-        using var processed = Processed(vectors, settings, context.SpectralShape, ct);
+        using var processed = vectors is TaskVectors dense ? Processed(dense, settings, context.SpectralShape, ct) : null;
         return Optimise(context, processed ?? vectors, settings, ct);
     }
 
-    private static Learned Optimise(MergeContext context, TaskVectors source, AdaMergingSettings settings, CancellationToken ct)
+    private static Learned Optimise(MergeContext context, ITaskVectorSet source, AdaMergingSettings settings, CancellationToken ct)
     {
         var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
         var clock = Stopwatch.StartNew();

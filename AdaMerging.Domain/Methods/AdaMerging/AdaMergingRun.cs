@@ -40,7 +40,7 @@ public sealed class AdaMergingRun : IDisposable
 {
     private readonly EntropyBackward _backward;
     private readonly IReadOnlyDictionary<string, Tensor> _fixed;
-    private readonly TaskVectors _vectors;
+    private readonly ITaskVectorSet _vectors;
     private readonly IReadOnlyList<AdaMergingTask> _tasks;
     private readonly AdaMergingSettings _options;
     private readonly BatchSampler[] _samplers;
@@ -50,7 +50,7 @@ public sealed class AdaMergingRun : IDisposable
     private int _step;
 
     /// <param name="model">The model: features of images under given parameters (in the checkpoint's own names), in stages.</param>
-    public AdaMergingRun(IFeatureStages model, IReadOnlyDictionary<string, Tensor> fixedParameters, TaskVectors vectors,
+    public AdaMergingRun(IFeatureStages model, IReadOnlyDictionary<string, Tensor> fixedParameters, ITaskVectorSet vectors,
         LayerMap layers, IReadOnlyList<AdaMergingTask> tasks, AdaMergingSettings options, AdaMergingState? resume = null)
     {
         if (tasks.Count != vectors.TaskCount) throw new ArgumentException($"{tasks.Count} tasks for {vectors.TaskCount} task vectors");
@@ -75,7 +75,7 @@ public sealed class AdaMergingRun : IDisposable
         _merged = empty(vectors.ParameterCount, dtype: vectors.DType, device: vectors.Device);
         // One leaf per tensor over the flat buffer: views of a single flat leaf would make autograd's narrow backward
         // materialise a zero gradient the size of the whole model for every tensor.
-        _leaves = vectors.Views(_merged).ToDictionary(kv => kv.Key, kv =>
+        _leaves = TaskVectorSets.Views(vectors, _merged).ToDictionary(kv => kv.Key, kv =>
         {
             using var view = kv.Value;
             var leaf = view.detach();
@@ -150,7 +150,7 @@ public sealed class AdaMergingRun : IDisposable
         var clock = Stopwatch.StartNew();
         using (no_grad())
         using (var coefficients = lambda.clamp(RootedScalars.Zero, RootedScalars.One))
-        using (var perTensor = _vectors.PerTensor(coefficients, Layers))
+        using (var perTensor = TaskVectorSets.PerTensor(_vectors, coefficients, Layers))
             _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
         var parts = new Tensor?[_vectors.Names.Count];
@@ -171,7 +171,7 @@ public sealed class AdaMergingRun : IDisposable
         Tensor gradient;
         using (no_grad())
         {
-            using var raw = _vectors.CoefficientGradient(parts, Layers, lambda.dtype);
+            using var raw = TaskVectorSets.CoefficientGradient(_vectors, parts, Layers, lambda.dtype);
             foreach (var part in parts) part?.Dispose();
             using var inside = lambda.ge(RootedScalars.Zero).logical_and_(lambda.le(RootedScalars.One));   // torch.clamp's backward passes the gradient at the bounds too
             gradient = raw * inside;
@@ -207,7 +207,7 @@ public sealed class AdaMergingRun : IDisposable
     public Dictionary<string, Tensor> MergedParameters()
     {
         using var coefficients = _lambda.clamp(RootedScalars.Zero, RootedScalars.One);
-        var merged = _vectors.Merge(coefficients, Layers);
+        var merged = TaskVectorSets.Merge(_vectors, coefficients, Layers);
         foreach (var (name, t) in _fixed) merged.TryAdd(name, t);
         return merged;
     }

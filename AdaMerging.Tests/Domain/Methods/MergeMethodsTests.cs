@@ -42,8 +42,12 @@ public class MergeMethodsTests
         var (options, problems) = Parse("task_arithmetic", "{}");
         Assert.Empty(problems);
         var wire = options!.Wire(MergeMethods.Get("task_arithmetic"));
-        Assert.Equal(["batchNormStatistics", "evaluationBatchSize", "exclude", "lambda", "maxSequenceLength", "shardBytes"], wire.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["batchNormStatistics", "embeddingRows", "evaluationBatchSize", "exclude", "lambda", "loraRank", "maxSequenceLength", "output", "shardBytes"],
+            wire.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("auto", wire["batchNormStatistics"]);
+        Assert.Equal("match", wire["embeddingRows"]);
+        Assert.Equal("model", wire["output"]);
+        Assert.Equal(16L, wire["loraRank"]);
         Assert.Equal(0.3, wire["lambda"]);
         Assert.Equal(64L, wire["evaluationBatchSize"]);
         Assert.Equal(5L << 30, wire["shardBytes"]);
