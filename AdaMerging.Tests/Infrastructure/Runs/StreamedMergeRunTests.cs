@@ -114,6 +114,34 @@ public sealed class StreamedMergeRunTests : IDisposable
         Assert.Equal(ScalarType.BFloat16, merged.Read("embed").dtype);
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L << 20)]
+    public void A_merge_sharded_by_shardBytes_loads_back_through_its_index_as_the_single_file_merge(long streamWorkingBytes)
+    {
+        var g = new Generator(9);
+        Dictionary<string, Tensor> Model() => new() { ["a.weight"] = randn([256, 1024], generator: g), ["b.weight"] = randn([256, 1024], generator: g), ["c"] = randn([300], generator: g) };
+        var baseFiles = new Dictionary<string, string> { ["model.safetensors"] = _dir.File("big-base.safetensors") };
+        TestCheckpoints.Save(baseFiles["model.safetensors"], Model());
+        var tasks = Enumerable.Range(0, 2).Select(k =>
+        {
+            var path = _dir.File($"big-task{k}.safetensors");
+            TestCheckpoints.Save(path, Model());
+            return new PlannedTask($"t{k}", new Dictionary<string, string> { ["model.safetensors"] = path }, null, null, null);
+        }).ToList();
+        var (sharded, single) = (_dir.File($"sharded-{streamWorkingBytes}"), _dir.File($"single-{streamWorkingBytes}"));
+        var report = MergeRun.Execute(Plans.For("task_arithmetic", "{\"shardBytes\": 1048576}", baseFiles, tasks), CPU, sharded, streamWorkingBytes: streamWorkingBytes);
+        MergeRun.Execute(Plans.For("task_arithmetic", "{}", baseFiles, tasks), CPU, single, streamWorkingBytes: streamWorkingBytes);
+
+        Assert.Contains(ShardedSafetensors.IndexFileName, report.Files);
+        Assert.True(report.Files.Count(f => f.EndsWith(".safetensors", StringComparison.Ordinal)) >= 2, string.Join(", ", report.Files));
+        using var folder = ModelFolder.Open(report.Files.Where(f => ModelFolder.Classify(f).Role == CheckpointFileRole.Weights).ToDictionary(f => f, f => Path.Combine(sharded, f)));
+        using var expected = SafetensorsFile.Open(Path.Combine(single, "model.safetensors"));
+        Assert.Equal(CheckpointFormat.ShardedSafetensors, folder.Format);
+        Assert.Equal(expected.Tensors.Select(t => t.Name), folder.Weights.Tensors.Select(t => t.Name));
+        Assert.All(expected.Tensors, t => Assert.True(expected.Read(t.Name).equal(folder.Weights.Read(t.Name)).all().item<bool>(), t.Name));
+    }
+
     /// <summary>bfloat16 values as their 16 bits (the top half of the float32 they widen to exactly).</summary>
     private static int[] Bits(Tensor bfloat16)
     {
