@@ -63,8 +63,7 @@ public static class LoraExtraction
                 }
                 var module = t.Name[..^".weight".Length];
                 var last = module[(module.LastIndexOf('.') + 1)..];
-                bool conv1D = !EmbeddingModules.Contains(last) && inputByOutput(module), transposed = EmbeddingModules.Contains(last) || conv1D;
-                bool embedding = transposed && !conv1D;
+                bool embedding = EmbeddingModules.Contains(last), conv1D = !embedding && inputByOutput(module), transposed = embedding || conv1D;
                 fanInFanOut |= conv1D;
                 var (b, a, kept) = Factors(delta, rank);
                 using var reconstructed = b.matmul(a);
