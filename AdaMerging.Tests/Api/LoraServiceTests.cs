@@ -28,7 +28,7 @@ public sealed class LoraServiceTests(ServiceFixture service) : IClassFixture<Ser
         {
             var id = await UploadAdapterAsync(adapter, LoraFixtures.Adapter(adapter));
             var checkpoint = await service.Client.GetFromJsonAsync<JsonElement>($"/checkpoints/{id}");
-            Assert.Equal("peft-lora", checkpoint.GetProperty("layout").GetString());
+            Assert.Equal("peft_lora", checkpoint.GetProperty("layout").GetString());
             tasks.Add(new { name = adapter, checkpoint = id });
         }
         using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method = "task_arithmetic", @base = baseId, tasks, options = new { lambda = LoraFixtures.Lambda } });

@@ -19,7 +19,7 @@ public sealed record LoraModule(string Path, string A, string B, string? BBias, 
 /// </summary>
 public sealed class LoraAdapter
 {
-    public const string Layout = "peft-lora";
+    public const string Layout = "peft_lora";
 
     private const string PeftPrefix = "base_model.model.";
 
