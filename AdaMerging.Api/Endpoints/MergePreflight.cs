@@ -48,8 +48,7 @@ public static class MergePreflight
             foreach (var (id, checkpoint) in checkpoints) folders[id] = blobs.OpenFolder(checkpoint);
             var theta0 = folders[request.Base];
             var (method, options) = request.Resolve();
-            var (taskWeights, _) = VocabularyRows.Apply(options, [.. request.Tasks.Select(t => t.Name)],
-                [.. request.Tasks.Select(t => folders[t.Checkpoint].WeightsNamedAs(theta0))], theta0.Weights, theta0.Spec);
+            var (taskWeights, _) = TaskWeights.Read(options, [.. request.Tasks.Select(t => t.Name)], [.. request.Tasks.Select(t => folders[t.Checkpoint])], theta0);
             var tasks = request.Tasks.Select((t, k) =>
             {
                 var weights = taskWeights[k];

@@ -27,9 +27,7 @@ public sealed class FactoredTaskVectors : ITaskVectorSet, IDisposable
         _shapes = shapes;
         _theta0 = theta0;
         _parts = parts;
-        _lengths = [.. shapes.Select(s => s.Aggregate(1L, (a, b) => a * b))];
-        _offsets = new long[names.Count];
-        for (int i = 1; i < names.Count; i++) _offsets[i] = _offsets[i - 1] + _lengths[i - 1];
+        (_offsets, _lengths) = TaskVectorSets.Layout(shapes);
     }
 
     public IReadOnlyList<string> Names { get; }
@@ -46,7 +44,11 @@ public sealed class FactoredTaskVectors : ITaskVectorSet, IDisposable
     public long Bytes => _theta0.numel() * _theta0.ElementSize + PartBytes(_parts);
 
     /// <summary>Whether any task is a LoRA adapter: then AdaMerging keeps its vectors factored.</summary>
-    public static bool Applies(IReadOnlyList<ITensorSource> tasks) => tasks.Any(t => t is LoraTaskWeights);
+    public static bool Applies(IReadOnlyList<ITensorCatalog> tasks) => tasks.Any(t => t is LoraTaskWeights);
+
+    /// <summary>The elements the tasks' vectors of <paramref name="names"/> hold kept factored (an adapter's factors, a full task's N); 0 where none is an adapter.</summary>
+    public static long Elements(IReadOnlyList<ITensorCatalog> tasks, IReadOnlyList<string> names, long parameters) =>
+        !Applies(tasks) ? 0 : tasks.Sum(t => t is LoraTaskWeights lora ? lora.FactoredElements(names) : parameters);
 
     /// <summary>θ0 of the merged tensors and each task's parts, in <paramref name="dtype"/> on <paramref name="device"/>.</summary>
     public static FactoredTaskVectors Load(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, IReadOnlyList<string> names, ScalarType dtype, Device device,

@@ -37,20 +37,23 @@ public interface ITaskVectorSet : IDisposable
 /// <summary>What every <see cref="ITaskVectorSet"/> does the same way: coefficients per layer and per tensor, and new models from them.</summary>
 public static class TaskVectorSets
 {
+    /// <summary>Where each tensor lies in a flat buffer holding the tensors of <paramref name="shapes"/> one after another.</summary>
+    public static (long[] Offsets, long[] Lengths) Layout(IReadOnlyList<IReadOnlyList<long>> shapes)
+    {
+        long[] lengths = [.. shapes.Select(s => s.Aggregate(1L, (a, b) => a * b))], offsets = new long[shapes.Count];
+        for (int i = 1; i < shapes.Count; i++) offsets[i] = offsets[i - 1] + lengths[i - 1];
+        return (offsets, lengths);
+    }
+
     /// <summary>Per-tensor views [shape] into a flat buffer laid out like θ0.</summary>
     public static Dictionary<string, Tensor> Views(ITaskVectorSet set, Tensor flat)
     {
-        var views = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        long offset = 0;
-        for (int i = 0; i < set.Names.Count; i++)
+        var (offsets, lengths) = Layout([.. Enumerable.Range(0, set.Names.Count).Select(set.ShapeOf)]);
+        return set.Names.Select((name, i) => (name, i)).ToDictionary(x => x.name, x =>
         {
-            var shape = set.ShapeOf(i).ToArray();
-            long length = shape.Aggregate(1L, (a, b) => a * b);
-            using var slice = flat.narrow(0, offset, length);
-            views[set.Names[i]] = slice.view(shape);
-            offset += length;
-        }
-        return views;
+            using var slice = flat.narrow(0, offsets[x.i], lengths[x.i]);
+            return slice.view([.. set.ShapeOf(x.i)]);
+        }, StringComparer.Ordinal);
     }
 
     /// <summary>The coefficients of each tensor, [tensors, K], gathered from a layer map's rows.</summary>

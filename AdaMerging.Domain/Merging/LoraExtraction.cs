@@ -53,12 +53,13 @@ public static class LoraExtraction
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var delta = merged.Read(t.Name, ScalarType.Float32).Plus(theta0.Read(t.Name, ScalarType.Float32).neg());
+                var base0 = theta0.Read(t.Name, ScalarType.Float32);
+                var delta = merged.Read(t.Name, ScalarType.Float32).Plus(base0.neg());
                 double norm = delta.norm().item<float>();
                 if (norm == 0) continue;
                 if (t.Shape.Count != 2 || !t.Name.EndsWith(".weight", StringComparison.Ordinal))
                 {
-                    leftOut.Add(new LoraLeftOut(t.Name, norm / Math.Max(theta0.Read(t.Name, ScalarType.Float32).norm().item<float>(), float.Epsilon)));
+                    leftOut.Add(new LoraLeftOut(t.Name, norm / Math.Max(base0.norm().item<float>(), float.Epsilon)));
                     continue;
                 }
                 var module = t.Name[..^".weight".Length];

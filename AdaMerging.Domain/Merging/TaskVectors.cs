@@ -27,9 +27,7 @@ public sealed partial class TaskVectors : ITaskVectorSet, IDisposable
     {
         Names = names;
         _shapes = shapes;
-        _lengths = shapes.Select(s => s.Aggregate(1L, (a, b) => a * b)).ToArray();
-        _offsets = new long[names.Count];
-        for (int i = 1; i < names.Count; i++) _offsets[i] = _offsets[i - 1] + _lengths[i - 1];
+        (_offsets, _lengths) = TaskVectorSets.Layout(shapes);
         _theta0 = theta0;
         _tau = tau;
         _ownsBase = ownsBase;
@@ -166,11 +164,7 @@ public sealed partial class TaskVectors : ITaskVectorSet, IDisposable
     public Tensor PerTensor(Tensor coefficients, LayerMap layers) => TaskVectorSets.PerTensor(this, coefficients, layers);
 
     /// <summary>Per-tensor views [shape] into a flat buffer laid out like θ0.</summary>
-    public Dictionary<string, Tensor> Views(Tensor flat) => Names.Select((p, i) => (p, i)).ToDictionary(x => x.p, x =>
-    {
-        using var slice = flat.narrow(0, _offsets[x.i], _lengths[x.i]);
-        return slice.view(_shapes[x.i]);
-    }, StringComparer.Ordinal);
+    public Dictionary<string, Tensor> Views(Tensor flat) => TaskVectorSets.Views(this, flat);
 
     /// <summary>The same base with other task vectors [K, N] (TIES, DARE), which it takes over; disposing it frees only those.</summary>
     public TaskVectors WithPacked(Tensor tau) => new(Names, _shapes, _theta0, tau, ownsBase: false);

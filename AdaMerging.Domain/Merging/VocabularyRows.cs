@@ -31,18 +31,6 @@ public static class VocabularyRows
         $"{label} has '{tensor}' with {taskRows} rows where the base has {baseRows} (tokens added to its vocabulary): "
         + "the option embeddingRows: base merges the base's rows and drops the added ones";
 
-    /// <summary>
-    /// The tasks' weights as the merge reads them under the options: under <c>embeddingRows: base</c> each with the
-    /// base's rows only (<see cref="KeepBaseRows"/>), and what was dropped; else as they are.
-    /// </summary>
-    public static (List<ITensorSource> Weights, List<DroppedRows> Dropped) Apply(Methods.MethodOptions options, IReadOnlyList<string> taskNames,
-        IReadOnlyList<ITensorSource> tasks, ITensorCatalog baseCatalog, ModelSpec? model)
-    {
-        if (Methods.CommonOptions.EmbeddingRows.In(options) != Methods.EmbeddingRowsSource.Base) return ([.. tasks], []);
-        var read = tasks.Select((t, k) => KeepBaseRows(taskNames[k], t, baseCatalog, model)).ToList();
-        return ([.. read.Select(r => r.Weights)], [.. read.SelectMany(r => r.Dropped)]);
-    }
-
     /// <summary>The task read with the base's rows wherever it has more (a view that reads through), and what was dropped.</summary>
     public static (ITensorSource Weights, IReadOnlyList<DroppedRows> Dropped) KeepBaseRows(string taskName, ITensorSource task, ITensorCatalog baseCatalog, ModelSpec? model)
     {

@@ -18,10 +18,8 @@ public static class RunMemory
     {
         var names = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model));
         var sizes = names.Select(name => baseWeights.Find(name)!.ElementCount).ToList();
-        long factored = tasks.Any(t => t is Checkpoints.Lora.LoraTaskWeights)
-            ? tasks.Sum(t => t is Checkpoints.Lora.LoraTaskWeights lora ? lora.FactoredElements(names) : sizes.Sum()) : 0;
         return new RunShape(model?.Memory, sizes.Sum(), tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options),
-            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes, factored);
+            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes, FactoredTaskVectors.Elements(tasks, names, sizes.Sum()));
     }
 
     /// <summary>The method's estimate for that shape, in bytes.</summary>

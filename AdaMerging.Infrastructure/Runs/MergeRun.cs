@@ -35,8 +35,7 @@ public static class MergeRun
         try
         {
             foreach (var t in plan.Tasks) taskFolders.Add(ModelFolder.Open(t.CheckpointFiles));
-            var (weights, dropped) = VocabularyRows.Apply(plan.Options, [.. plan.Tasks.Select(t => t.Name)],
-                [.. taskFolders.Select(f => f.WeightsNamedAs(baseFolder))], baseFolder.Weights, baseFolder.Spec);
+            var (weights, dropped) = TaskWeights.Read(plan.Options, [.. plan.Tasks.Select(t => t.Name)], taskFolders, baseFolder);
             var differences = weights.SelectMany((w, k) => CheckpointCompatibility.Differences(baseFolder.Weights, $"task '{plan.Tasks[k].Name}'", w, baseFolder.Spec)).ToList();
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, weights) is { } nothing) differences.Add(nothing);
             if (CheckpointCompatibility.BaseProblem(baseFolder) is { } notAModel) differences.Insert(0, notAModel);

@@ -1,3 +1,7 @@
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Merging;
+using static TorchSharp.torch;
+
 namespace AdaMerging.Tests.Support;
 
 /// <summary>
@@ -21,4 +25,17 @@ public static class LoraFixtures
     /// <summary>An adapter's folder as uploaded: adapter_config.json and adapter_model.safetensors.</summary>
     public static Dictionary<string, string> Adapter(string name) =>
         Directory.GetFiles(Path.Combine(Dir, name)).ToDictionary(f => Path.GetFileName(f), f => f);
+
+    /// <summary>The four adapters as a merge's tasks, named as they are.</summary>
+    public static List<PlannedTask> Tasks() => [.. Adapters.Select(a => new PlannedTask(a, Adapter(a), null, null, null))];
+
+    /// <summary>The full model an adapter folder makes of <paramref name="theta0"/>, saved in float32 as <paramref name="path"/>: model.safetensors of a folder.</summary>
+    public static Dictionary<string, string> Densified(IReadOnlyDictionary<string, string> adapter, ModelFolder theta0, string path)
+    {
+        using var folder = ModelFolder.Open(adapter);
+        var weights = folder.WeightsNamedAs(theta0);
+        using (var scope = NewDisposeScope())
+            TestCheckpoints.Save(path, weights.Tensors.ToDictionary(t => t.Name, t => weights.Read(t.Name)));
+        return new() { ["model.safetensors"] = path };
+    }
 }

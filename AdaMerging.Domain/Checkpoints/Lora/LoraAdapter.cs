@@ -72,8 +72,9 @@ public sealed class LoraAdapter
                 problems.Add($"module '{path}' has lora_{(a is null ? "B" : "A")} without lora_{(a is null ? "A" : "B")}");
                 continue;
             }
-            if (Module(path, a, b, bias, embedding, config, weights) is { } problem) problems.Add(problem);
-            else modules.Add(Built(path, a, b, bias, embedding, config, weights));
+            var (module, problem) = Module(path, weights.Find(a)!, weights.Find(b)!, bias is null ? null : weights.Find(bias), embedding, config);
+            if (problem is not null) problems.Add(problem);
+            else modules.Add(module!);
         }
         if (modules.Count == 0 && full.Count == 0) problems.Add("the adapter's weights hold no lora_A/lora_B pair and no full tensor");
         if (problems.Count > 0) throw new CheckpointFormatException($"LoRA adapter: {string.Join("; ", problems.Take(10))}");
@@ -94,26 +95,18 @@ public sealed class LoraAdapter
         name.Replace(".base_layer.", ".", StringComparison.Ordinal).Replace(".modules_to_save.default.", ".", StringComparison.Ordinal)
             .Replace(".modules_to_save.", ".", StringComparison.Ordinal);
 
-    private static string? Module(string path, string a, string b, string? bias, bool embedding, LoraConfig config, ITensorCatalog weights)
+    /// <summary>The module its factors make, or what is wrong with their shapes.</summary>
+    private static (LoraModule? Module, string? Problem) Module(string path, TensorInfo a, TensorInfo b, TensorInfo? bias, bool embedding, LoraConfig config)
     {
-        var (sa, sb) = (weights.Find(a)!.Shape, weights.Find(b)!.Shape);
-        if (sa.Count < 2 || sb.Count < 2) return $"module '{path}': lora_A {Text(sa)} and lora_B {Text(sb)} are not matrices";
-        if (sb[1] != sa[0] || sb.Skip(2).Any(d => d != 1))
-            return $"module '{path}': lora_B {Text(sb)} does not follow lora_A {Text(sa)} (B is [out, r, 1, …] for A [r, in, …])";
-        if ((embedding || config.FanInFanOut) && (sa.Count != 2 || sb.Count != 2))
-            return $"module '{path}': a transposed delta (an embedding, or fan_in_fan_out) needs 2-D factors, not {Text(sa)} and {Text(sb)}";
-        if (bias is not null && weights.Find(bias)!.Shape is var sbias && (sbias.Count != 1 || sbias[0] != sb[0]))
-            return $"module '{path}': lora_B's bias {Text(sbias)} is not [{sb[0]}]";
-        return null;
-    }
-
-    private static LoraModule Built(string path, string a, string b, string? bias, bool embedding, LoraConfig config, ITensorCatalog weights)
-    {
-        var (sa, sb) = (weights.Find(a)!.Shape, weights.Find(b)!.Shape);
+        var (sa, sb) = (a.Shape, b.Shape);
         bool transposed = embedding || config.FanInFanOut;
+        string? problem = sa.Count < 2 || sb.Count < 2 ? $"lora_A {a.ShapeText} and lora_B {b.ShapeText} are not matrices"
+            : sb[1] != sa[0] || sb.Skip(2).Any(d => d != 1) ? $"lora_B {b.ShapeText} does not follow lora_A {a.ShapeText} (B is [out, r, 1, …] for A [r, in, …])"
+            : transposed && (sa.Count != 2 || sb.Count != 2) ? $"a transposed delta (an embedding, or fan_in_fan_out) needs 2-D factors, not {a.ShapeText} and {b.ShapeText}"
+            : bias is not null && (bias.Shape.Count != 1 || bias.Shape[0] != sb[0]) ? $"lora_B's bias {bias.ShapeText} is not [{sb[0]}]"
+            : null;
+        if (problem is not null) return (null, $"module '{path}': {problem}");
         IReadOnlyList<long> shape = transposed ? [sa[1], sb[0]] : [sb[0], .. sa.Skip(1)];
-        return new LoraModule(path, a, b, bias, sa[0], shape, transposed, config.Scaling(path, sa[0]));
+        return (new LoraModule(path, a.Name, b.Name, bias?.Name, sa[0], shape, transposed, config.Scaling(path, sa[0])), null);
     }
-
-    private static string Text(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 }

@@ -23,7 +23,9 @@ public sealed class LoraAdaMergingTests : TempDirectoryTests
     public void AdaMerging_over_adapters_kept_factored_learns_what_it_learns_over_the_models_they_make(string options)
     {
         var adapters = TinyTasks.Write(Dir, seed: 8, count: 2).Select((t, k) => t with { CheckpointFiles = Adapter(k) }).ToList();
-        var dense = adapters.Select((t, k) => t with { CheckpointFiles = Densified(t.CheckpointFiles, k) }).ToList();
+        List<PlannedTask> dense;
+        using (var theta0 = ClipTiny.OpenHuggingFace())
+            dense = [.. adapters.Select((t, k) => t with { CheckpointFiles = LoraFixtures.Densified(t.CheckpointFiles, theta0, Dir.File($"dense{k}.safetensors")) })];
 
         var (factored, fromFactors) = Run(options, adapters, "factored");
         var (whole, fromDense) = Run(options, dense, "dense");
@@ -70,17 +72,5 @@ public sealed class LoraAdaMergingTests : TempDirectoryTests
         TestCheckpoints.Save(Path.Combine(dir, "adapter_model.safetensors"), factors);
         File.WriteAllText(Path.Combine(dir, "adapter_config.json"), JsonSerializer.Serialize(new { peft_type = "LORA", r = 4, lora_alpha = 8, target_modules = new[] { "q_proj", "v_proj", "fc1" } }));
         return Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), f => f);
-    }
-
-    /// <summary>The full model an adapter makes of the base, saved in float32.</summary>
-    private Dictionary<string, string> Densified(IReadOnlyDictionary<string, string> adapter, int k)
-    {
-        using var theta0 = ClipTiny.OpenHuggingFace();
-        using var folder = ModelFolder.Open(adapter);
-        var weights = folder.WeightsNamedAs(theta0);
-        var path = Dir.File($"dense{k}.safetensors");
-        using (var scope = NewDisposeScope())
-            TestCheckpoints.Save(path, weights.Tensors.ToDictionary(t => t.Name, t => weights.Read(t.Name)));
-        return new() { ["model.safetensors"] = path };
     }
 }

@@ -14,16 +14,13 @@ namespace AdaMerging.Tests.Infrastructure.Runs;
 /// </summary>
 public sealed class LoraMergeRunTests : TempDirectoryTests
 {
-    private static List<PlannedTask> Tasks() =>
-        [.. LoraFixtures.Adapters.Select(a => new PlannedTask(a, LoraFixtures.Adapter(a), null, null, null))];
-
     [Theory]
     [InlineData(0L)]
     [InlineData(600L)]
     public void Task_arithmetic_over_four_adapters_is_PEFT_s_models_merged(long streamWorkingBytes)
     {
         var output = Dir.File("merged");
-        var report = MergeRun.Execute(Plans.For("task_arithmetic", $"{{\"lambda\": {LoraFixtures.Lambda}}}", LoraFixtures.Base(), Tasks()), CPU, output,
+        var report = MergeRun.Execute(Plans.For("task_arithmetic", $"{{\"lambda\": {LoraFixtures.Lambda}}}", LoraFixtures.Base(), LoraFixtures.Tasks()), CPU, output,
             streamWorkingBytes: streamWorkingBytes);
         using var merged = SafetensorsFile.Open(Path.Combine(output, "model.safetensors"));
         using var expected = SafetensorsFile.Open(LoraFixtures.File("merged_ta.safetensors"));
@@ -41,7 +38,7 @@ public sealed class LoraMergeRunTests : TempDirectoryTests
     public void A_bfloat16_base_merged_with_adapters_is_the_float64_result_rounded_once()
     {
         var output = Dir.File("merged");
-        MergeRun.Execute(Plans.For("task_arithmetic", $"{{\"lambda\": {LoraFixtures.Lambda}}}", LoraFixtures.Base(bfloat16: true), Tasks()), CPU, output,
+        MergeRun.Execute(Plans.For("task_arithmetic", $"{{\"lambda\": {LoraFixtures.Lambda}}}", LoraFixtures.Base(bfloat16: true), LoraFixtures.Tasks()), CPU, output,
             streamWorkingBytes: 600);
         using var merged = SafetensorsFile.Open(Path.Combine(output, "model.safetensors"));
         using var expected = SafetensorsFile.Open(LoraFixtures.File("merged_ta_bf16.safetensors"));
@@ -67,19 +64,11 @@ public sealed class LoraMergeRunTests : TempDirectoryTests
     [MemberData(nameof(Methods))]
     public void Every_method_merges_adapters_as_it_merges_the_full_models_they_make(string method, string options)
     {
-        var dense = new List<PlannedTask>();
+        List<PlannedTask> dense;
         using (var theta0 = ModelFolder.Open(LoraFixtures.Base()))
-            foreach (var a in LoraFixtures.Adapters)
-            {
-                using var adapter = ModelFolder.Open(LoraFixtures.Adapter(a));
-                var weights = adapter.WeightsNamedAs(theta0);
-                var path = Dir.File($"{a}.safetensors");
-                using (var scope = NewDisposeScope())
-                    TestCheckpoints.Save(path, weights.Tensors.ToDictionary(t => t.Name, t => weights.Read(t.Name)));
-                dense.Add(new PlannedTask(a, new Dictionary<string, string> { ["model.safetensors"] = path }, null, null, null));
-            }
+            dense = [.. LoraFixtures.Tasks().Select(t => t with { CheckpointFiles = LoraFixtures.Densified(t.CheckpointFiles, theta0, Dir.File($"{t.Name}.safetensors")) })];
         var (fromAdapters, fromDense) = (Dir.File("adapters"), Dir.File("dense"));
-        MergeRun.Execute(Plans.For(method, options, LoraFixtures.Base(), Tasks()), CPU, fromAdapters, streamWorkingBytes: 0);
+        MergeRun.Execute(Plans.For(method, options, LoraFixtures.Base(), LoraFixtures.Tasks()), CPU, fromAdapters, streamWorkingBytes: 0);
         MergeRun.Execute(Plans.For(method, options, LoraFixtures.Base(), dense), CPU, fromDense, streamWorkingBytes: 0);
         Assert.Equal(File.ReadAllBytes(Path.Combine(fromDense, "model.safetensors")), File.ReadAllBytes(Path.Combine(fromAdapters, "model.safetensors")));
     }
@@ -88,7 +77,7 @@ public sealed class LoraMergeRunTests : TempDirectoryTests
     public void The_model_card_lists_the_base_and_every_adapter_as_base_models_and_is_tagged_lora()
     {
         var output = Dir.File("merged");
-        var tasks = Tasks().Select(t => t with { CheckpointName = $"user/{t.Name}-adapter" }).ToList();
+        var tasks = LoraFixtures.Tasks().Select(t => t with { CheckpointName = $"user/{t.Name}-adapter" }).ToList();
         MergeRun.Execute(Plans.For("ties", "{}", LoraFixtures.Base(), tasks) with { BaseName = "user/base" }, CPU, output);
         var card = File.ReadAllText(Path.Combine(output, "README.md"));
         Assert.StartsWith("---\nbase_model:\n- \"user/base\"\n- \"user/plain-adapter\"\n- \"user/rslora-adapter\"\n- \"user/conv1d-adapter\"\n"

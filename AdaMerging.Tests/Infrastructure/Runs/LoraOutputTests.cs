@@ -15,13 +15,10 @@ namespace AdaMerging.Tests.Infrastructure.Runs;
 /// </summary>
 public sealed class LoraOutputTests : TempDirectoryTests
 {
-    private static List<PlannedTask> Adapters() =>
-        [.. LoraFixtures.Adapters.Select(a => new PlannedTask(a, LoraFixtures.Adapter(a), null, null, null))];
-
     private (string Folder, MergeReport Report) Merge(string output, long rank)
     {
         var folder = Dir.File($"{output}-{rank}");
-        var report = MergeRun.Execute(Plans.For("task_arithmetic", $"{{\"lambda\": 0.3, \"output\": \"{output}\", \"loraRank\": {rank}}}", LoraFixtures.Base(), Adapters()),
+        var report = MergeRun.Execute(Plans.For("task_arithmetic", $"{{\"lambda\": 0.3, \"output\": \"{output}\", \"loraRank\": {rank}}}", LoraFixtures.Base(), LoraFixtures.Tasks()),
             CPU, folder);
         return (folder, report);
     }
