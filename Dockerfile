@@ -19,6 +19,7 @@ COPY AdaMerging.Tests/Fixtures/clip_text/ AdaMerging.Tests/Fixtures/clip_text/
 COPY AdaMerging.Tests/Fixtures/resnet_tiny/ AdaMerging.Tests/Fixtures/resnet_tiny/
 COPY AdaMerging.Tests/Fixtures/bert_tiny/ AdaMerging.Tests/Fixtures/bert_tiny/
 COPY AdaMerging.Tests/Fixtures/gpt2_tiny/ AdaMerging.Tests/Fixtures/gpt2_tiny/
+COPY AdaMerging.Tests/Fixtures/llama_tiny/ AdaMerging.Tests/Fixtures/llama_tiny/
 
 # The API never computes on a GPU: it is always built on the CPU libtorch (no CUDA package in its restore graph).
 FROM sources AS build-api

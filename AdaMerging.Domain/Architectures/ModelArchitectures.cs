@@ -1,6 +1,7 @@
 using AdaMerging.Domain.Architectures.Bert;
 using AdaMerging.Domain.Architectures.Clip;
 using AdaMerging.Domain.Architectures.Gpt2;
+using AdaMerging.Domain.Architectures.Llama;
 using AdaMerging.Domain.Architectures.ResNet;
 using AdaMerging.Domain.Tensors;
 
@@ -23,6 +24,7 @@ public static class ModelArchitectures
         new ResNetArchitecture(),
         new BertArchitecture(),
         new Gpt2Architecture(),
+        new LlamaArchitecture(),
     ];
 
     public static IReadOnlyList<IArchitecture> All => _all;

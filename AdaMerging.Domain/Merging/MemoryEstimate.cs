@@ -55,13 +55,10 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     }
 
     /// <summary>
-    /// A data-free merge: θ0 and the K task vectors in float32, plus the model-sized buffers the method holds while it
-    /// merges (<paramref name="workingCopies"/>: 1 for a weighted sum, K + 1 for TIES and DARE's processed vectors), or
-    /// the evaluation's, whichever is larger.
-    /// </summary>
-    /// <summary>
     /// A streamed data-free merge: as <see cref="DataFree"/> over one stretch instead of the model — its elements, or the
-    /// largest tensor's for a method that needs whole tensors — never more than the model itself.
+    /// largest tensor's for a method that needs whole tensors — never more than the model itself. A weighted sum of
+    /// 16-bit models holds two sets of K + 1 stored pieces of half a stretch and an output instead (read ahead:
+    /// StoredPieceReader), within the same bound.
     /// </summary>
     public static long Streamed(RunShape run, int workingCopies, bool wholeTensors)
     {
@@ -70,6 +67,11 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
         return (run.Tasks + 1L + workingCopies) * elements * 4 + EngineOverhead(elements);
     }
 
+    /// <summary>
+    /// A data-free merge: θ0 and the K task vectors in float32, plus the model-sized buffers the method holds while it
+    /// merges (<paramref name="workingCopies"/>: 1 for a weighted sum, K + 1 for TIES and DARE's processed vectors), or
+    /// the evaluation's, whichever is larger.
+    /// </summary>
     /// <param name="factored">The vectors are kept factored where tasks are LoRA adapters (AdaMerging's plain vectors).</param>
     public static long DataFree(RunShape run, int workingCopies, bool factored = false) =>
         Math.Max((run.VectorElements(factored) + (1L + workingCopies) * run.Parameters) * 4 + EngineOverhead(run.Parameters), Evaluation(run, factored));

@@ -18,11 +18,14 @@ public abstract class DataFreeMethod : IMergeMethod
     public bool NeedsAdaptationData => false;
 
     public long EstimatePeakBytes(MethodOptions options, RunShape run) => run.StreamWorkingBytes > 0
-        ? MemoryEstimate.Streamed(run, WorkingCopies(run.Tasks), NeedsWholeTensors)
+        ? MemoryEstimate.Streamed(run, StreamedWorkingCopies(run.Tasks), NeedsWholeTensors)
         : MemoryEstimate.DataFree(run, WorkingCopies(run.Tasks));
 
     /// <summary>Model-sized buffers the merge holds besides θ0 and the task vectors: its output alone by default.</summary>
     protected virtual int WorkingCopies(int tasks) => 1;
+
+    /// <summary>Stretch-sized buffers a streamed merge holds besides θ0 and the task vectors: as in memory unless the method says.</summary>
+    protected virtual int StreamedWorkingCopies(int tasks) => WorkingCopies(tasks);
 
     public MergeOutcome Merge(MergeContext context, CancellationToken ct)
     {

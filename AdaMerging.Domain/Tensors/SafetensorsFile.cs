@@ -10,12 +10,14 @@ namespace AdaMerging.Domain.Tensors;
 public sealed class SafetensorsFile : ITensorSource
 {
     private readonly SafeFileHandle _handle;
+    private readonly SequentialDigest? _digest;
 
-    private SafetensorsFile(string path, SafeFileHandle handle, SafetensorsHeader header)
+    private SafetensorsFile(string path, SafeFileHandle handle, SafetensorsHeader header, SequentialDigest? digest)
     {
         Path = path;
         _handle = handle;
         Header = header;
+        _digest = digest;
     }
 
     public string Path { get; }
@@ -33,7 +35,15 @@ public sealed class SafetensorsFile : ITensorSource
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.None);
         try
         {
-            return new SafetensorsFile(path, handle, SafetensorsHeader.Read(handle, RandomAccess.GetLength(handle)));
+            var header = SafetensorsHeader.Read(handle, RandomAccess.GetLength(handle));
+            var file = new SafetensorsFile(path, handle, header, ReadDigests.For(path));
+            if (file._digest is not null)
+            {
+                // The header's bytes again, for a run that takes its inputs' digests from what it reads (ReadDigests).
+                var headerBytes = new byte[header.DataStart];
+                file.ReadExactly(headerBytes, 0, "the header");
+            }
+            return file;
         }
         catch
         {
@@ -178,6 +188,7 @@ public sealed class SafetensorsFile : ITensorSource
         {
             int read = RandomAccess.Read(_handle, destination, offset);
             if (read == 0) throw new SafetensorsFormatException($"tensor '{name}': the file ended early");
+            _digest?.Observe(offset, destination[..read]);
             destination = destination[read..];
             offset += read;
         }

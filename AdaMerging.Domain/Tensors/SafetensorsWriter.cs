@@ -13,6 +13,7 @@ public sealed class SafetensorsWriter : IDisposable
     private readonly string _targetPath;
     private readonly string _tempPath;
     private readonly FileStream _stream;
+    private readonly Diagnostics.WriteBehind _writeBehind;
     private int _next;
     private bool _committed;
 
@@ -26,6 +27,7 @@ public sealed class SafetensorsWriter : IDisposable
             $".{System.IO.Path.GetFileName(_targetPath)}.{Guid.NewGuid():N}.partial");
         var header = SafetensorsHeader.Serialize(layout, metadata);
         _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        _writeBehind = new Diagnostics.WriteBehind(_stream);
         Span<byte> length = stackalloc byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
         _stream.Write(length);
@@ -59,6 +61,7 @@ public sealed class SafetensorsWriter : IDisposable
         var cpu = tensor.device_type == DeviceType.CPU ? tensor : tensor.cpu();
         var contiguous = cpu.is_contiguous() ? cpu : cpu.contiguous();
         if (contiguous.numel() > 0) _stream.Write(contiguous.bytes);
+        _writeBehind.Advance();
         _next++;
     }
 
@@ -81,6 +84,7 @@ public sealed class SafetensorsWriter : IDisposable
                 throw new InvalidOperationException($"a slice {slice.dtype} [{string.Join(", ", slice.shape)}] does not fit '{name}' {declared} [{string.Join(", ", shape)}] after {rows} rows");
             var contiguous = slice.cpu().contiguous();
             if (contiguous.numel() > 0) _stream.Write(contiguous.bytes);
+            _writeBehind.Advance();
             rows += slice.shape[0];
         }
         if (rows != shape[0]) throw new InvalidOperationException($"'{name}' was declared with {shape[0]} rows but {rows} were written");

@@ -30,6 +30,7 @@ public static class MergeRun
         IRunSnapshots? snapshots = null, long memoryLimit = 0, long streamWorkingBytes = StreamedMergeWriter.DefaultWorkingBytes, CancellationToken ct = default)
     {
         using var clock = new PhaseClock(progress);
+        using var digests = RunRecords.WatchDigests(plan);   // before the folders open: their reads give the record's digests
         using var baseFolder = ModelFolder.Open(plan.BaseFiles);
         var taskFolders = new List<ModelFolder>();
         try
@@ -71,7 +72,7 @@ public static class MergeRun
             int merged = mergedNames.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
-                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device), Memory(estimate, clock, device),
+                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device, digests), Memory(estimate, clock, device),
                 dropped.Count == 0 ? null : dropped, lora);
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
             report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan, baseFolder.Spec?.TransformersClass(baseFolder), taskFolders.Any(f => f.Adapter is not null))] };

@@ -39,7 +39,7 @@ public sealed class DeviceCheckTests : TempDirectoryTests
     [Fact]
     public void A_reference_the_engine_disagrees_with_fails_the_check_naming_it_with_exit_code_1()
     {
-        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny", "bert_tiny", "gpt2_tiny" })
+        foreach (var fixture in new[] { "clip_tiny", "clip_text", "resnet_tiny", "bert_tiny", "gpt2_tiny", "llama_tiny" })
         {
             var from = Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
             foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))

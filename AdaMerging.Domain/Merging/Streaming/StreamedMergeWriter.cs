@@ -25,7 +25,8 @@ public sealed class StreamedMergeWriter : IDisposable
     private readonly ScalarType _dtype;
     private readonly long _parameters;
     private readonly Dictionary<string, List<TensorPiece>> _stored;
-    private readonly Dictionary<ScalarType, Tensor[]> _storedBuffers = [];
+    private readonly StoredPieceReader _storedReader;
+    private readonly Dictionary<ScalarType, Tensor> _storedOutputs = [];
     private Dictionary<string, Tensor> _current = [];
 
     private StreamedMergeWriter(ITensorSource theta0, IReadOnlyList<ITensorSource> tasks, StreamedMerge merge, List<List<TensorPiece>> stretches,
@@ -35,6 +36,7 @@ public sealed class StreamedMergeWriter : IDisposable
         _pending = new(stretches);
         Stretches = stretches;
         _stored = stored.GroupBy(p => p.Tensor).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        _storedReader = new StoredPieceReader(theta0, tasks, stored, ct);
         _parameters = stretches.Sum(s => s.Sum(p => p.Elements)) + stored.Sum(p => p.Elements);
     }
 
@@ -71,7 +73,8 @@ public sealed class StreamedMergeWriter : IDisposable
         // float64 for a model stored narrower than float32, where the method can: the exact result rounded once when written.
         bool inFloat64 = merge.ExactInFloat64 && computed.Any(n => theta0.Find(n)!.DType.Size < sizeof(float));
         long elements = StretchElements(workingBytes, tasks.Count, inFloat64);
-        var stored = Streaming.Stretches.Plan(theta0, [.. mergedNames.Where(FromStored)], elements, cutTensors: true).SelectMany(s => s).ToList();
+        // Stored pieces of half a stretch: read one ahead, two sets of K + 1 of them and an output hold what one set of a stretch did.
+        var stored = Streaming.Stretches.Plan(theta0, [.. mergedNames.Where(FromStored)], Math.Max(1, elements / 2), cutTensors: true).SelectMany(s => s).ToList();
         var stretches = Streaming.Stretches.Plan(theta0, computed, elements, merge.CutsTensors);
         return new StreamedMergeWriter(theta0, tasks, merge, stretches, stored, inFloat64 ? ScalarType.Float64 : ScalarType.Float32, ct);
     }
@@ -116,30 +119,22 @@ public sealed class StreamedMergeWriter : IDisposable
             writer.WriteRows(name, dtype, parts.Select(merged));
     }
 
-    private static readonly ParallelOptions ReadOptions = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
-
-    /// <summary>A piece merged from the models' stored values (<see cref="StoredWeightedSum"/>), in buffers kept from piece to piece.</summary>
+    /// <summary>A piece merged from the models' stored values (<see cref="StoredWeightedSum"/>), read ahead, into an output buffer kept from piece to piece.</summary>
     private Tensor FromStored(TensorPiece piece, double coefficient)
     {
-        _ct.ThrowIfCancellationRequested();
-        var dtype = _theta0.Find(piece.Tensor)!.DType.TorchType!.Value;
-        if (!_storedBuffers.TryGetValue(dtype, out var buffers))
-        {
-            long most = _stored.Values.SelectMany(p => p).Max(p => p.Elements);
-            _storedBuffers[dtype] = buffers = [.. Enumerable.Range(0, _tasks.Count + 2).Select(_ => empty(most, dtype: dtype))];
-        }
-        var parts = buffers.Select(b => b.narrow(0, 0, piece.Elements)).ToList();
+        var parts = _storedReader.Read(piece);
         try
         {
-            // The K + 1 reads side by side: from the page cache a read is a copy the kernel makes on the reading thread.
-            Parallel.For(0, _tasks.Count + 1, ReadOptions, k =>
-                (k == 0 ? _theta0 : _tasks[k - 1]).ReadRowRangeInto(piece.Tensor, piece.FirstRow, piece.Rows, parts[k]));
-            StoredWeightedSum.MergeInto(parts[0], parts.GetRange(1, _tasks.Count), coefficient, parts[^1]);
-            return parts[^1].view([.. piece.Shape]);   // a view: the caller disposes it, the buffer stays
+            var dtype = parts[0].dtype;
+            if (!_storedOutputs.TryGetValue(dtype, out var output))
+                _storedOutputs[dtype] = output = empty(_stored.Values.SelectMany(p => p).Max(p => p.Elements), dtype: dtype);
+            using var flat = output.narrow(0, 0, piece.Elements);
+            StoredWeightedSum.MergeInto(parts[0], parts[1..], coefficient, flat);
+            return flat.view([.. piece.Shape]);   // a view: the caller disposes it, the buffer stays
         }
         finally
         {
-            parts.ForEach(p => p.Dispose());
+            foreach (var p in parts) p.Dispose();
         }
     }
 
@@ -183,6 +178,7 @@ public sealed class StreamedMergeWriter : IDisposable
     public void Dispose()
     {
         Release();
-        foreach (var b in _storedBuffers.Values.SelectMany(b => b)) b.Dispose();
+        _storedReader.Dispose();
+        foreach (var b in _storedOutputs.Values) b.Dispose();
     }
 }

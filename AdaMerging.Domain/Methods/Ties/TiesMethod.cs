@@ -23,6 +23,12 @@ public sealed class TiesMethod : DataFreeMethod
     /// <summary>The output and, per tensor, the trimmed [K, len] slices (docs/algorithm.md, "TIES"): one model at most.</summary>
     protected override int WorkingCopies(int tasks) => 2;
 
+    /// <summary>
+    /// Streamed, each pass also widens the stored 16-bit values to float32 in libtorch beside the stretch: measured 0.45–0.46 GB
+    /// peak on the 1b model where two copies estimated 0.39 GB (docs/performance.md, "Streamed merges"); four cover it.
+    /// </summary>
+    protected override int StreamedWorkingCopies(int tasks) => 4;
+
     protected override Dictionary<string, Tensor> Combine(MergeContext context, TaskVectors vectors, CancellationToken ct) => Apply(context.Options, vectors);
 
     public override StreamedMerge Streamed(MergeContext context) => StreamedApply(context.Options);

@@ -9,6 +9,27 @@ namespace AdaMerging.Tests.Domain.Tensors;
 
 public sealed class SafetensorsTests : TempDirectoryTests
 {
+    [Fact]
+    public void A_file_written_past_the_write_behind_windows_reads_back_bit_for_bit()
+    {
+        // 72 MB in tensors of 9 MB and rows of 1 MB: the writer starts the kernel's writeback twice before its commit (WriteBehind).
+        var path = Dir.File("large.safetensors");
+        var g = new torch.Generator(3);
+        var tensors = Enumerable.Range(0, 8).ToDictionary(i => $"t{i}", _ => torch.randn([9, 1 << 18], generator: g));
+        var layout = SafetensorsWriter.LayoutOf(tensors);
+        Assert.True(layout.Sum(t => t.Shape.Aggregate(4L, (a, b) => a * b)) > 2 * AdaMerging.Domain.Diagnostics.WriteBehind.WindowBytes);
+        using (var writer = new SafetensorsWriter(path, layout))
+        {
+            foreach (var (name, tensor) in tensors)
+                if (name == "t3") writer.WriteRows(name, tensor.dtype, Enumerable.Range(0, 9).Select(r => tensor.narrow(0, r, 1).clone()));
+                else writer.Write(name, tensor);
+            writer.Commit();
+        }
+        using var file = SafetensorsFile.Open(path);
+        foreach (var (name, expected) in tensors)
+            using (var actual = file.Read(name))
+                Assert.True(expected.equal(actual).all().item<bool>(), $"{name} differs after the round trip");
+    }
 
     [Fact]
     public void Written_tensors_read_back_bit_for_bit_in_every_loadable_dtype()

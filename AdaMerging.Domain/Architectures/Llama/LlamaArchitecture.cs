@@ -1,0 +1,68 @@
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Tensors;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Architectures.Llama;
+
+/// <summary>
+/// Decoders of the Llama family in Hugging Face's names (docs/algorithm.md, "Decoder language models"): Llama 2 and 3
+/// (grouped-query attention, Llama 3.1's rope scaling), Mistral (its sliding window), Qwen2 (q, k and v biases), as
+/// LlamaForCausalLM, LlamaForSequenceClassification or a bare LlamaModel, tied or untied; the config from config.json
+/// (checked against the shapes) or read off the shapes.
+/// </summary>
+public sealed class LlamaArchitecture : IArchitecture, IReferenceChecked, IRandomProblems
+{
+    public const string HuggingFaceLlama = "hugging_face_llama";
+
+    public string Name => "llama";
+
+    public string Summary => "Llama-family decoders (Llama 2/3, Mistral, Qwen2): Hugging Face *ForCausalLM / *ForSequenceClassification / *Model";
+
+    public IReadOnlyList<string> Layouts { get; } = [HuggingFaceLlama];
+
+    public IReadOnlySet<string> SideFiles { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+    };
+
+    /// <summary>The benchmark shapes: a tiny one and a 125 M-parameter Llama (12 layers of 768, 12 heads, 4 key-value heads), at 256 tokens.</summary>
+    public static readonly IReadOnlyDictionary<string, (LlamaConfig Config, int Tokens)> Shapes = new Dictionary<string, (LlamaConfig, int)>(StringComparer.Ordinal)
+    {
+        ["llama-tiny"] = (new LlamaConfig("llama", 1000, 64, 128, 2, 4, 2, 16, MaxPositions: 256), 32),
+        ["llama-125m"] = (new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, MaxPositions: 2048), 256),
+    };
+
+    public IReadOnlyList<string> Sizes => [.. Shapes.Keys];
+
+    public string Describe(string size) => $"{Shapes[size].Config.Describe()}, {Shapes[size].Tokens} tokens";
+
+    public IRandomProblem Random(string size, int k, int batch, ScalarType dtype, Device device)
+    {
+        var (config, tokens) = Shapes[size];
+        var names = new LlamaNames("model.");
+        return new TextRandomProblem(new LlamaDecoder(config, names), names.Expected(config), LlamaNames.IsNormScale, config.HiddenSize,
+            config.VocabSize, tokens, LlamaMemory.Of(config, tokens), k, batch, dtype, seed: 13, device);
+    }
+
+    public IEnumerable<(string Name, double Difference)> ReferenceChecks(string fixtures, Device device)
+    {
+        foreach (var variant in Variants)
+            yield return ($"Llama family ({variant}) against PyTorch", Bert.BertReferenceChecks.Forward(Path.Combine(fixtures, "llama_tiny", variant), device));
+    }
+
+    /// <summary>The fixtures tools/make_llama_fixture.py writes.</summary>
+    public static readonly string[] Variants = ["llama_classifier", "llama3_causal_lm", "qwen2_tied", "mistral_plain"];
+
+    public ModelSpec? Recognise(ITensorSource weights, ModelFiles files)
+    {
+        if (LlamaNames.Of(weights) is not { } names) return null;
+        var shapes = LlamaLayout.Infer(weights, names);
+        var config = files.ConfigJson is { } json ? LlamaConfig.Parse(json, shapes) : shapes;
+        if (files.ConfigJson is null && config.Problems() is { Count: > 0 } problems)
+            throw new CheckpointFormatException($"the weights are not a Llama-family decoder's: {string.Join("; ", problems)}");
+        var mismatches = LlamaLayout.Mismatches(config, weights, names);
+        if (mismatches.Count > 0)
+            throw new CheckpointFormatException($"the weights do not match {(files.ConfigJson is null ? "the decoder their shapes imply" : "config.json")}: {string.Join("; ", mismatches)}");
+        return new LlamaSpec(this, config, names, files.ConfigJson is null);
+    }
+}

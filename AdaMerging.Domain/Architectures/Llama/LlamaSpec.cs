@@ -1,0 +1,71 @@
+using AdaMerging.Domain.Checkpoints;
+using AdaMerging.Domain.Datasets;
+using AdaMerging.Domain.Tensors;
+using AdaMerging.Domain.Text;
+using static TorchSharp.torch;
+
+namespace AdaMerging.Domain.Architectures.Llama;
+
+/// <summary>
+/// A recognised Llama-family decoder: its config, names, and what the service asks of it (docs/algorithm.md, "Decoder
+/// language models"). Merged by every method; run (a classifier's score on the last token, evaluated or adapted)
+/// when config.json came and a tokenizer this service reads (not yet: tokenizer.json and SentencePiece are issue 31's
+/// next step), so its data problems say what is missing.
+/// </summary>
+public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, LlamaNames names, bool configInferred)
+    : ModelSpec(architecture, LlamaArchitecture.HuggingFaceLlama, configInferred)
+{
+    public override LlamaConfig Config { get; } = config;
+
+    public LlamaNames Names { get; } = names;
+
+    public override string Describe() => $"{Config.Describe()}, last-token pooling";
+
+    public override DatasetModality Input => DatasetModality.Text;
+
+    public override int FeatureSize => Config.HiddenSize;
+
+    public override (string Weight, string Bias)? Classifier => LlamaNames.Classifier;
+
+    public override string NamePrefix => Names.Prefix;
+
+    public override int? MaxSequenceLength => Config.MaxPositions;
+
+    public override int? DefaultSequenceLength => Math.Min(Bert.BertSpec.DefaultTokens, Config.MaxPositions);
+
+    /// <summary>What the decoder runs on: everything but the heads (score, lm_head) and the old rotary buffers.</summary>
+    public override bool ReadsTensor(string name) => !IsClassifier(name) && name != LlamaNames.LmHead && !LlamaNames.IsBuffer(name);
+
+    public override IModelView View(ITensorSource weights) => new SameNames(weights);
+
+    public override IModel CreateModel(ITensorSource weights) => new LlamaDecoder(Config, Names);
+
+    public override int? BlockOf(string tensor) => Names.BlockOf(tensor);
+
+    public override IReadOnlyList<string> ObservedLinearLayers(IReadOnlyCollection<string> mergedTensors)
+    {
+        var merged = mergedTensors.ToHashSet(StringComparer.Ordinal);
+        return [.. Enumerable.Range(0, Config.NumLayers).SelectMany(l => LlamaNames.LinearModules.Select(m => Names.Layer(l, m)))
+            .Where(n => merged.Contains(n + ".weight"))];
+    }
+
+    public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
+    [
+        .. ConfigInferred ? [$"{label} needs the base decoder run, and the base came without config.json: its heads cannot be read off the weights"] : Array.Empty<string>(),
+        $"{label} holds text, and this service does not yet read a Llama-family tokenizer (tokenizer.json, tokenizer.model); data-free merges of it work",
+    ];
+
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
+        throw new CheckpointFormatException("this service does not yet read a Llama-family tokenizer (tokenizer.json, tokenizer.model)");
+
+    public override ModelMemory Memory => LlamaMemory.Of(Config, DefaultSequenceLength!.Value);
+
+    public override string MergedConfigJson(ModelFolder baseFolder) => baseFolder.ConfigJson ?? Config.ToJson([TransformersClass(baseFolder)!]);
+
+    public override string? TransformersClass(ModelFolder baseFolder)
+    {
+        string family = Config.ModelType switch { "mistral" => "Mistral", "qwen2" => "Qwen2", _ => "Llama" };
+        return Names.Prefix.Length == 0 ? $"{family}Model"
+            : baseFolder.Weights.Find(LlamaNames.Classifier.Weight) is not null ? $"{family}ForSequenceClassification" : $"{family}ForCausalLM";
+    }
+}
