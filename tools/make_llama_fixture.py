@@ -14,6 +14,10 @@ attention_mask [4, 12], features, logits for a classifier):
                     each kept, blended and slowed), head_dim given, attention and MLP biases
   qwen2_tied        Qwen2: biases on q, k and v only, rope_theta 1e6, tied embeddings (no lm_head)
   mistral_plain     a bare MistralModel (no "model." prefix): a sliding window of 5 tokens, linear rope scaling
+and a tokenizer.json beside two of them, with the ids an independent encoder gives edge-case texts (tokens.json):
+  llama3_causal_lm  Llama 3's: its Split pattern (case-insensitive contractions, digits in threes) before byte-level
+                    BPE, <|begin_of_text|> prepended by its TemplateProcessing
+  qwen2_tied        Qwen2's: NFC normalisation, digits one at a time, no special tokens added
 Usage: /usr/bin/python3 tools/make_llama_fixture.py [OUT]
 """
 import json
@@ -26,9 +30,13 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from safetensors_io import save_safetensors  # noqa: E402
+from byte_level import BYTE  # noqa: E402
+from make_gpt2_fixture import MERGES, TEXTS, bpe  # noqa: E402
+import regex  # noqa: E402
+import unicodedata  # noqa: E402
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "AdaMerging.Tests", "Fixtures", "llama_tiny")
-VOCAB = 97
+VOCAB = 288   # the tokenizer fixture's ids (256 bytes, the merges, two specials) fit
 BASE = dict(vocab_size=VOCAB, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=10000.0, max_position_embeddings=64, hidden_act="silu",
             pad_token_id=VOCAB - 1, bos_token_id=0, eos_token_id=1, tie_word_embeddings=False)
@@ -151,6 +159,57 @@ def batch(pad, g):
     return ids, mask
 
 
+LLAMA3_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+QWEN2_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+MAX_LENGTH = 16
+
+
+def tokenizer_json(variant, vocab):
+    """tokenizer.json as Hugging Face's tokenizers library writes Llama 3's and Qwen2's."""
+    split = {"type": "Split", "pattern": {"Regex": LLAMA3_PATTERN if variant == "llama3_causal_lm" else QWEN2_PATTERN},
+             "behavior": "Isolated", "invert": False}
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
+    specials = ["<|begin_of_text|>", "<|end_of_text|>"] if variant == "llama3_causal_lm" else ["<|endoftext|>", "<|im_start|>"]
+    added = [{"id": len(vocab) + i, "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+             for i, t in enumerate(specials)]
+    post = ({"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": specials[0], "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "pair": [], "special_tokens": {specials[0]: {"id": specials[0], "ids": [len(vocab)], "tokens": [specials[0]]}}}
+            if variant == "llama3_causal_lm" else {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False})
+    return {"version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+            "normalizer": {"type": "NFC"} if variant == "qwen2_tied" else None,
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [split, byte_level]},
+            "post_processor": post, "decoder": {"type": "ByteLevel"},
+            "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                      "fuse_unk": False, "byte_fallback": False, "ignore_merges": False, "vocab": vocab,
+                      "merges": [[a, b] if variant == "qwen2_tied" else f"{a} {b}" for a, b in MERGES]}}
+
+
+def encode(variant, text, vocab, ranks):
+    pattern = regex.compile(LLAMA3_PATTERN if variant == "llama3_causal_lm" else QWEN2_PATTERN)
+    if variant == "qwen2_tied":
+        text = unicodedata.normalize("NFC", text)
+    ids = []
+    for piece in pattern.findall(text):
+        ids += [vocab[t] for t in bpe("".join(BYTE[b] for b in piece.encode("utf-8")), ranks)]
+    if variant == "llama3_causal_lm":   # <|begin_of_text|> first; truncation keeps room for it
+        return [len(vocab)] + ids[:MAX_LENGTH - 1]
+    return ids[:MAX_LENGTH]
+
+
+def write_tokenizers():
+    tokens = [BYTE[b] for b in range(256)]
+    tokens += [a + b for a, b in MERGES if a + b not in tokens]
+    vocab = {t: i for i, t in enumerate(tokens)}
+    ranks = {pair: i for i, pair in enumerate(MERGES)}
+    texts = TEXTS + ["It'S 1234567 THE'LL don't", "Cafe\u0301 e\u0301te\u0301 (decomposed)", "lines\r\n\n  end"]
+    for variant in ("llama3_causal_lm", "qwen2_tied"):
+        with open(os.path.join(OUT, variant, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(tokenizer_json(variant, vocab), f, ensure_ascii=False, indent=1)
+        cases = [{"text": t, "ids": encode(variant, t, vocab, ranks)} for t in texts]
+        with open(os.path.join(OUT, variant, "tokens.json"), "w", encoding="utf-8") as f:
+            json.dump({"max_length": MAX_LENGTH, "cases": cases}, f, ensure_ascii=False, indent=1)
+
+
 def main():
     g = torch.Generator().manual_seed(41)
     for name, cfg in VARIANTS.items():
@@ -166,6 +225,7 @@ def main():
         save_safetensors(os.path.join(OUT, name, "io.safetensors"), io)
         with open(os.path.join(OUT, name, "config.json"), "w") as f:
             json.dump(cfg, f, indent=2)
+    write_tokenizers()
 
 
 if __name__ == "__main__":

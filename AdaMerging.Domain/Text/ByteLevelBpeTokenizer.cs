@@ -17,7 +17,9 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
     public const string VocabJson = "vocab.json", MergesFile = "merges.txt";
 
     /// <summary>GPT-2's pre-tokenizer (its encoder.py): contractions, letters, digits, other symbols, each after at most one space; spaces.</summary>
-    private static readonly Regex Pattern = new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.Compiled);
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    private static readonly Regex Pattern = new(Gpt2Pattern, RegexOptions.Compiled);
 
     private readonly BpeTokenizer _bpe;
     private readonly (int Begin, int End)? _wrap;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AdaMerging.Domain.Architectures.Bert;
 using AdaMerging.Domain.Architectures.Gpt2;
+using AdaMerging.Domain.Architectures.Llama;
 using AdaMerging.Domain.Methods;
 using AdaMerging.Domain.Tensors;
 using AdaMerging.Tests.Support;
@@ -44,7 +45,11 @@ public sealed class TextServiceTests(ServiceFixture service) : IClassFixture<Ser
         [.. new[] { "config.json", "vocab.json", "merges.txt" }.Select(f => (f, RobertaBpeTiny.File(f)))],
         "classifier.out_proj.weight", "classifier.out_proj.bias", "roberta.encoder.layer.1.attention.self.query.weight", "merges.txt", "roberta.");
 
-    public static TheoryData<Family> Families => [Bert, Roberta, Gpt2];
+    private static readonly Family Llama = new("llama", LlamaArchitecture.HuggingFaceLlama, LlamaTiny.File("llama_classifier", "model.safetensors"),
+        [("config.json", LlamaTiny.File("llama_classifier", "config.json")), ("tokenizer.json", LlamaTiny.File("llama3_causal_lm", "tokenizer.json"))],
+        "score.weight", null, "model.layers.1.self_attn.q_proj.weight", "tokenizer.json", "model.");
+
+    public static TheoryData<Family> Families => [Bert, Roberta, Gpt2, Llama];
 
     [Theory]
     [MemberData(nameof(Families))]

@@ -25,15 +25,8 @@ public sealed class Gpt2Decoder(Gpt2Config config, Gpt2Names names, Action<strin
 
     public IModel Observed(Action<string, Tensor> linearInputs) => new Gpt2Decoder(Config, Names, linearInputs);
 
-    public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var y = stage == 0 ? Embed(θ, x)
-            : stage <= Config.NumLayers ? Block(θ, x, stage - 1)
-            : stage == StageCount - 1 ? LastToken(θ, x)
-            : throw new ArgumentOutOfRangeException(nameof(stage), stage, $"the decoder has stages 0 to {StageCount - 1}");
-        return y.MoveToOuterDisposeScope();
-    }
+    public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x) =>
+        DecoderStages.Run(stage, Config.NumLayers, () => Embed(θ, x), layer => Block(θ, x, layer), () => LastToken(θ, x));
 
     public void Dispose() { }
 
@@ -55,25 +48,16 @@ public sealed class Gpt2Decoder(Gpt2Config config, Gpt2Names names, Action<strin
         var channel = input.narrow(-1, h, 1);
         var qkv = Conv1D(Norm(x, θ, Names.Layer(layer, "ln_1")), θ, Names.Layer(layer, "attn.c_attn")).split(h, 2);
         Tensor Heads(Tensor t) => t.view(b, l, heads, h / heads).transpose(1, 2);
-        // Causal, over the text's tokens; each position also sees itself (only a padding position needs it).
-        var keys = channel.squeeze(-1).gt(RootedScalars.Zero).view(b, 1, 1, l);
-        var allowed = ones(l, l, dtype: ScalarType.Bool, device: x.device).tril().logical_and(keys.logical_or(eye(l, dtype: ScalarType.Bool, device: x.device)));
-        var context = F.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), allowed).transpose(1, 2).reshape(b, l, h);
+        var context = F.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), DecoderStages.Allowed(channel)).transpose(1, 2).reshape(b, l, h);
         var attended = x.add(Conv1D(context, θ, Names.Layer(layer, "attn.c_proj")), RootedScalars.One);
         var inner = TransformerActivations.Apply(Config.Activation, Conv1D(Norm(attended, θ, Names.Layer(layer, "ln_2")), θ, Names.Layer(layer, "mlp.c_fc")));
         var output = attended.add(Conv1D(inner, θ, Names.Layer(layer, "mlp.c_proj")), RootedScalars.One);
         return cat([output, channel.to_type(output.dtype)], -1);
     }
 
-    /// <summary>ln_f of the last token that is not padding: [B, H] (the first position for a text of no tokens).</summary>
-    private Tensor LastToken(IReadOnlyDictionary<string, Tensor> θ, Tensor input)
-    {
-        long b = input.shape[0], l = input.shape[1], h = Config.HiddenSize;
-        var x = Norm(input.narrow(-1, 0, h), θ, Names.FinalNorm);
-        var mask = input.narrow(-1, h, 1).squeeze(-1);
-        var last = arange(RootedScalars.Of(l), dtype: mask.dtype, device: mask.device).mul(mask).argmax(-1);
-        return x.gather(1, last.view(b, 1, 1).expand(b, 1, h)).squeeze(1);
-    }
+    /// <summary>ln_f of the last token that is not padding: [B, H].</summary>
+    private Tensor LastToken(IReadOnlyDictionary<string, Tensor> θ, Tensor input) =>
+        DecoderStages.LastToken(Norm(input.narrow(-1, 0, Config.HiddenSize), θ, Names.FinalNorm), input.narrow(-1, Config.HiddenSize, 1));
 
     /// <summary>Hugging Face's Conv1D: x W + b, W [in, out].</summary>
     private Tensor Conv1D(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module)

@@ -63,6 +63,7 @@ public sealed class LlamaArchitecture : IArchitecture, IReferenceChecked, IRando
         var mismatches = LlamaLayout.Mismatches(config, weights, names);
         if (mismatches.Count > 0)
             throw new CheckpointFormatException($"the weights do not match {(files.ConfigJson is null ? "the decoder their shapes imply" : "config.json")}: {string.Join("; ", mismatches)}");
-        return new LlamaSpec(this, config, names, files.ConfigJson is null);
+        var tokenizer = files.SideFiles.Where(f => SideFiles.Contains(f.Key)).ToDictionary(StringComparer.Ordinal);
+        return new LlamaSpec(this, config, names, tokenizer, files.ConfigJson is null);
     }
 }

@@ -29,15 +29,8 @@ public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<st
 
     public IModel Observed(Action<string, Tensor> linearInputs) => new LlamaDecoder(Config, Names, linearInputs);
 
-    public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var y = stage == 0 ? Embed(θ, x)
-            : stage <= Config.NumLayers ? Block(θ, x, stage - 1)
-            : stage == StageCount - 1 ? LastToken(θ, x)
-            : throw new ArgumentOutOfRangeException(nameof(stage), stage, $"the decoder has stages 0 to {StageCount - 1}");
-        return y.MoveToOuterDisposeScope();
-    }
+    public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x) =>
+        DecoderStages.Run(stage, Config.NumLayers, () => Embed(θ, x), layer => Block(θ, x, layer), () => LastToken(θ, x));
 
     public void Dispose() { }
 
@@ -64,22 +57,12 @@ public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<st
         var query = Rotated(Heads(Linear(a, θ, Names.Layer(layer, "self_attn.q_proj")), heads));
         var key = Repeated(Rotated(Heads(Linear(a, θ, Names.Layer(layer, "self_attn.k_proj")), kv)), heads / kv);
         var value = Repeated(Heads(Linear(a, θ, Names.Layer(layer, "self_attn.v_proj")), kv), heads / kv);
-        var context = F.scaled_dot_product_attention(query, key, value, Allowed(channel, l, x.device)).transpose(1, 2).reshape(b, l, heads * d);
+        var context = F.scaled_dot_product_attention(query, key, value, DecoderStages.Allowed(channel, Config.SlidingWindow)).transpose(1, 2).reshape(b, l, heads * d);
         var attended = x.add(Linear(context, θ, Names.Layer(layer, "self_attn.o_proj")), RootedScalars.One);
         var m = Norm(attended, θ[Names.Layer(layer, "post_attention_layernorm.weight")]);
         var gated = F.silu(Linear(m, θ, Names.Layer(layer, "mlp.gate_proj"))).mul(Linear(m, θ, Names.Layer(layer, "mlp.up_proj")));
         var output = attended.add(Linear(gated, θ, Names.Layer(layer, "mlp.down_proj")), RootedScalars.One);
         return cat([output, channel.to_type(output.dtype)], -1);
-    }
-
-    /// <summary>Causal (within the sliding window where the config has one), over the text's tokens; each position also sees itself.</summary>
-    private Tensor Allowed(Tensor channel, long l, Device device)
-    {
-        long b = channel.shape[0];
-        var keys = channel.squeeze(-1).gt(RootedScalars.Zero).view(b, 1, 1, l);
-        var causal = ones(l, l, dtype: ScalarType.Bool, device: device).tril();
-        if (Config.SlidingWindow is { } window) causal = causal.logical_and(ones(l, l, dtype: ScalarType.Bool, device: device).triu(1 - window));
-        return causal.logical_and(keys.logical_or(eye(l, dtype: ScalarType.Bool, device: device)));
     }
 
     /// <summary>Each of the K-V heads repeated for the <paramref name="times"/> query heads that read it (head h reads K-V head h / times).</summary>
@@ -97,15 +80,9 @@ public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<st
         return cat([t.narrow(-1, half, half).neg(), t.narrow(-1, 0, half)], -1);
     }
 
-    /// <summary>The final RMSNorm of the last token that is not padding: [B, H] (the first position for a text of no tokens).</summary>
-    private Tensor LastToken(IReadOnlyDictionary<string, Tensor> θ, Tensor input)
-    {
-        long b = input.shape[0], l = input.shape[1], h = Config.HiddenSize;
-        var x = Norm(input.narrow(-1, 0, h), θ[Names.FinalNorm]);
-        var mask = input.narrow(-1, h, 1).squeeze(-1);
-        var last = arange(RootedScalars.Of(l), dtype: mask.dtype, device: mask.device).mul(mask).argmax(-1);
-        return x.gather(1, last.view(b, 1, 1).expand(b, 1, h)).squeeze(1);
-    }
+    /// <summary>The final RMSNorm of the last token that is not padding: [B, H].</summary>
+    private Tensor LastToken(IReadOnlyDictionary<string, Tensor> θ, Tensor input) =>
+        DecoderStages.LastToken(Norm(input.narrow(-1, 0, Config.HiddenSize), θ[Names.FinalNorm]), input.narrow(-1, Config.HiddenSize, 1));
 
     /// <summary>x Wᵀ (+ b where the checkpoint has one), W [out, in].</summary>
     private Tensor Linear(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module)

@@ -9,10 +9,10 @@ namespace AdaMerging.Domain.Architectures.Llama;
 /// <summary>
 /// A recognised Llama-family decoder: its config, names, and what the service asks of it (docs/algorithm.md, "Decoder
 /// language models"). Merged by every method; run (a classifier's score on the last token, evaluated or adapted)
-/// when config.json came and a tokenizer this service reads (not yet: tokenizer.json and SentencePiece are issue 31's
-/// next step), so its data problems say what is missing.
+/// when config.json came and a tokenizer this service reads (tokenizer.json's byte-level BPE: Llama 3, Qwen2; not yet
+/// SentencePiece's tokenizer.model), and its data problems say what is missing.
 /// </summary>
-public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, LlamaNames names, bool configInferred)
+public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, LlamaNames names, IReadOnlyDictionary<string, string> tokenizerFiles, bool configInferred)
     : ModelSpec(architecture, LlamaArchitecture.HuggingFaceLlama, configInferred)
 {
     public override LlamaConfig Config { get; } = config;
@@ -52,11 +52,21 @@ public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, Ll
     public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
     [
         .. ConfigInferred ? [$"{label} needs the base decoder run, and the base came without config.json: its heads cannot be read off the weights"] : Array.Empty<string>(),
-        $"{label} holds text, and this service does not yet read a Llama-family tokenizer (tokenizer.json, tokenizer.model); data-free merges of it work",
+        .. Tokenizer() is null ? [$"{label} holds text and the base checkpoint came without a tokenizer this service reads ({TokenizerHelp})"] : Array.Empty<string>(),
     ];
 
     public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
-        throw new CheckpointFormatException("this service does not yet read a Llama-family tokenizer (tokenizer.json, tokenizer.model)");
+        TextRows.Open(path, Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})"),
+            maxSequenceLength ?? DefaultSequenceLength!.Value);
+
+    public override void Verify(ModelFolder folder) => _ = Tokenizer();
+
+    private const string TokenizerHelp = "tokenizer.json with a byte-level BPE, as Llama 3 and Qwen2 ship; SentencePiece's tokenizer.model is not read yet";
+
+    private readonly Lazy<TokenizerJsonBpe?> _tokenizer = new(() =>
+        TokenizerJsonBpe.Present(tokenizerFiles) ? TokenizerJsonBpe.Open(tokenizerFiles, config.PadTokenId) : null);
+
+    private TokenizerJsonBpe? Tokenizer() => _tokenizer.Value;
 
     public override ModelMemory Memory => LlamaMemory.Of(Config, DefaultSequenceLength!.Value);
 

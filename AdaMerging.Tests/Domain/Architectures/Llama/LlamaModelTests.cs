@@ -75,11 +75,11 @@ public sealed class LlamaModelTests
         using var folder = LlamaTiny.Open("qwen2_tied", withConfig: false);
         var spec = Assert.IsType<LlamaSpec>(folder.Spec);
         Assert.True(spec.ConfigInferred);
-        Assert.Equal(("qwen2", 97, 32, 48, 2, true), (spec.Config.ModelType, spec.Config.VocabSize, spec.Config.HiddenSize, spec.Config.IntermediateSize,
+        Assert.Equal(("qwen2", 288, 32, 48, 2, true), (spec.Config.ModelType, spec.Config.VocabSize, spec.Config.HiddenSize, spec.Config.IntermediateSize,
             spec.Config.NumLayers, spec.Config.TieWordEmbeddings));
         var problems = spec.DataProblems(new AdaMerging.Domain.Datasets.DatasetInfo(AdaMerging.Domain.Datasets.DatasetFormat.JsonLines, 10, 0, null, null, false, null, null, AdaMerging.Domain.Datasets.DatasetModality.Text), "task 'a' adaptationData");
         Assert.Contains(problems, p => p.Contains("came without config.json", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.Contains("does not yet read a Llama-family tokenizer", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("came without a tokenizer this service reads", StringComparison.Ordinal));
     }
 
     [Theory]
