@@ -26,6 +26,7 @@ public sealed class ReadDigests : IDisposable
         var digests = new ReadDigests();
         foreach (var path in paths.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
         {
+            if (!File.Exists(path)) continue;   // the run's own opening says what is missing
             var digest = new SequentialDigest(new FileInfo(path).Length);
             if (Watched.TryAdd(path, digest)) digests._mine[path] = digest;
             else digest.Dispose();

@@ -70,7 +70,8 @@ public sealed class ReadDigestsTests : TempDirectoryTests
         Assert.Equal(Sha256(path), first.Completed(path));
         Assert.Null(second.Completed(path));
         first.Dispose();
-        using var third = ReadDigests.Watch([path]);
+        using var third = ReadDigests.Watch([path, Dir.File("missing.safetensors")]);
         Assert.Null(third.Completed(path));   // watched after the reads: nothing seen
+        Assert.Null(third.Completed(Dir.File("missing.safetensors")));   // a missing file is left to the run's own opening to report
     }
 }
