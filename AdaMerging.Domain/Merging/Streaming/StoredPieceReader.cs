@@ -16,7 +16,6 @@ public sealed class StoredPieceReader : IDisposable
     private readonly ITensorSource[] _models;
     private readonly IReadOnlyList<TensorPiece> _order;
     private readonly Dictionary<TensorPiece, int> _position = new(ReferenceEqualityComparer.Instance);
-    private readonly long _mostElements;
     private readonly Dictionary<ScalarType, Tensor[][]> _buffers = [];
     private readonly CancellationToken _ct;
     private (int Position, int Set, Task Read)? _ahead;
@@ -26,11 +25,11 @@ public sealed class StoredPieceReader : IDisposable
     {
         (_models, _order, _ct) = ([theta0, .. tasks], order, ct);
         for (int i = 0; i < order.Count; i++) _position[order[i]] = i;
-        _mostElements = order.Count == 0 ? 0 : order.Max(p => p.Elements);
+        MostElements = order.Count == 0 ? 0 : order.Max(p => p.Elements);
     }
 
-    /// <summary>The elements two sets of buffers hold for <paramref name="models"/> inputs with pieces of at most <paramref name="pieceElements"/>.</summary>
-    public static long BufferedElements(long pieceElements, int models) => 2 * models * pieceElements;
+    /// <summary>The largest piece's elements: what each buffer, and the caller's output for a piece, holds.</summary>
+    public long MostElements { get; }
 
     /// <summary>
     /// θ0's and each task's values of <paramref name="piece"/>, flat, as views of buffers that stay valid until the next
@@ -84,7 +83,7 @@ public sealed class StoredPieceReader : IDisposable
         lock (_buffers)
         {
             if (!_buffers.TryGetValue(dtype, out sets!))
-                _buffers[dtype] = sets = [.. Enumerable.Range(0, 2).Select(_ => _models.Select(_ => empty(_mostElements, dtype: dtype)).ToArray())];
+                _buffers[dtype] = sets = [.. Enumerable.Range(0, 2).Select(_ => _models.Select(_ => empty(MostElements, dtype: dtype)).ToArray())];
         }
         return [.. sets[set].Select(b => b.narrow(0, 0, piece.Elements))];
     }

@@ -127,7 +127,7 @@ public sealed class StreamedMergeWriter : IDisposable
         {
             var dtype = parts[0].dtype;
             if (!_storedOutputs.TryGetValue(dtype, out var output))
-                _storedOutputs[dtype] = output = empty(_stored.Values.SelectMany(p => p).Max(p => p.Elements), dtype: dtype);
+                _storedOutputs[dtype] = output = empty(_storedReader.MostElements, dtype: dtype);
             using var flat = output.narrow(0, 0, piece.Elements);
             StoredWeightedSum.MergeInto(parts[0], parts[1..], coefficient, flat);
             return flat.view([.. piece.Shape]);   // a view: the caller disposes it, the buffer stays
