@@ -82,7 +82,7 @@ def rotate_half(x):
 
 
 def rms_norm(x, weight, eps):
-    x32 = x.float()
+    x32 = x if x.dtype == torch.float64 else x.float()   # in float32 at least (float64 stays: the gradient references)
     return weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
 
 
@@ -91,7 +91,7 @@ def linear(w, name, x):
     return y + w[name + ".bias"] if name + ".bias" in w else y
 
 
-def forward(w, p, cfg, ids, mask):
+def forward(w, p, cfg, ids, mask, all_positions=False):
     heads, kv, d, eps = cfg["num_attention_heads"], cfg["num_key_value_heads"], head_dim(cfg), cfg["rms_norm_eps"]
     b, t = ids.shape
     x = w[p + "embed_tokens.weight"][ids]
@@ -119,6 +119,8 @@ def forward(w, p, cfg, ids, mask):
         m = rms_norm(x, w[q_ + "post_attention_layernorm.weight"], eps)
         x = x + linear(w, q_ + "mlp.down_proj", F.silu(linear(w, q_ + "mlp.gate_proj", m)) * linear(w, q_ + "mlp.up_proj", m))
     x = rms_norm(x, w[p + "norm.weight"], eps)
+    if all_positions:   # a causal LM's final states, every position
+        return x
     last = (torch.arange(t) * mask).argmax(-1)   # the last token that is not padding
     return x[torch.arange(b), last]
 

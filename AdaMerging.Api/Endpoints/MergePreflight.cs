@@ -64,10 +64,10 @@ public static class MergePreflight
             {
                 var merged = TaskVectors.MergedNames(theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], CommonOptions.Excluded(options, theta0.Spec));
                 problems.AddRange(method.PlanProblems(options, new MergeShape(merged, request.Tasks.Count, theta0.Spec)));
-                bool evaluates = tasks.Any(t => t.Head is not null && t.Evaluation is not null);
+                bool evaluates = tasks.Any(t => t.Evaluates);
                 bool streams = StreamedMergeWriter.Applies(method, evaluates || tasks.Any(t => t.Adaptation is not null), theta0) is not null;
                 var shape = RunMemory.Shape(options, theta0.Spec, theta0.Weights, [.. tasks.Select(t => t.Checkpoint)], evaluates,
-                    streams ? StreamedMergeWriter.DefaultWorkingBytes : 0);
+                    streams ? StreamedMergeWriter.DefaultWorkingBytes : 0, tasks.Any(t => t.Prompts));
                 if (MemoryLimit.Problem(RunMemory.Estimate(method, options, shape), memoryLimit, "MergeMemoryLimitBytes") is { } tooBig) problems.Add(tooBig);
             }
             if (problems.Count > 0) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", problems);

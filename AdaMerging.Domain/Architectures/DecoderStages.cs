@@ -35,6 +35,12 @@ public static class DecoderStages
         return causal.logical_and(keys.logical_or(eye(l, dtype: ScalarType.Bool, device: device)));
     }
 
+    /// <summary>
+    /// The last stage's result: the final states of the last token that is not padding (a classifier's features,
+    /// <paramref name="allPositions"/> false), or every position's [B, L, H] (a language model's, scored by <see cref="Models.LanguageModelHead"/>).
+    /// </summary>
+    public static Tensor Final(Tensor normalised, Tensor maskChannel, bool allPositions) => allPositions ? normalised : LastToken(normalised, maskChannel);
+
     /// <summary>The final states of the last token that is not padding: [B, H] (the first position for a text of no tokens).</summary>
     public static Tensor LastToken(Tensor normalised, Tensor maskChannel)
     {

@@ -29,6 +29,17 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
     /// <summary>What the model takes as input; a dataset of another modality is refused at pre-flight.</summary>
     public abstract DatasetModality Input { get; }
 
+    /// <summary>
+    /// Causal language models: the output matrix [V, H] whose rows score the vocabulary in these weights (lm_head, or
+    /// the token embeddings where they are tied); null when the model predicts no tokens (docs/algorithm.md,
+    /// "Language-model tasks"). Such a model also takes <see cref="DatasetModality.Prompts"/>.
+    /// </summary>
+    public virtual string? TokenScores(ITensorCatalog weights) => null;
+
+    /// <summary>Causal language models: the model whose last stage gives every position's final hidden states [B, L, H], scored by <see cref="TokenScores"/>.</summary>
+    public virtual IModel CreateLanguageModel(ITensorSource weights) =>
+        throw new NotSupportedException($"{Architecture.Name} ({Describe()}) is not a causal language model");
+
     /// <summary>The width of the features the model gives its heads.</summary>
     public abstract int FeatureSize { get; }
 
@@ -135,5 +146,6 @@ public abstract class ModelSpec(IArchitecture architecture, string layout, bool 
 /// <param name="ForwardWithoutGraph">Elements a forward pass without a graph holds at once per example (evaluation, RegMean).</param>
 /// <param name="BlockParameters">One block's parameters: the weight gradient checkpointing holds at once.</param>
 /// <param name="ObservedGramBytes">RegMean's Gram matrices with their sums for every observed layer, in bytes.</param>
+/// <param name="TokenScores">Causal language models: next-token scores per example (tokens × vocabulary), 0 for others.</param>
 public sealed record ModelMemory(long InputBytes, int Blocks, long BlockActivations, long StageInputs, long ForwardWithoutGraph,
-    long BlockParameters, long ObservedGramBytes);
+    long BlockParameters, long ObservedGramBytes, long TokenScores = 0);

@@ -46,6 +46,7 @@ public sealed record DatasetInfo(
         if (read == 0) throw new CheckpointFormatException("the dataset is empty");
         if (read >= 4 && magic[..4].SequenceEqual("PK\u0003\u0004"u8)) return ImageArchive.Inspect(path, limits);
         // safetensors starts with its header's length, little-endian: zero bytes, which UTF-8 text (JSON Lines, CSV) never has.
-        return magic[..read].Contains((byte)0) ? TensorDataset.Inspect(path, limits) : Text.TextDataset.Inspect(path, limits);
+        if (magic[..read].Contains((byte)0)) return TensorDataset.Inspect(path, limits);
+        return Text.PromptDataset.Is(path) ? Text.PromptDataset.Inspect(path, limits) : Text.TextDataset.Inspect(path, limits);
     }
 }

@@ -11,4 +11,11 @@ public enum DatasetModality
 
     /// <summary>Texts: JSON Lines or CSV, tokenised by the model's own tokenizer when a job runs.</summary>
     Text,
+
+    /// <summary>
+    /// Prompts for a causal language model: JSON Lines of {"prompt": …} (unlabeled adaptation data) or {"prompt": …,
+    /// "completion": …} (evaluation), tokenised by the model's own tokenizer when a job runs (docs/algorithm.md,
+    /// "Language-model tasks").
+    /// </summary>
+    Prompts,
 }

@@ -10,9 +10,13 @@ namespace AdaMerging.Domain.Merging;
 /// <param name="LargestTensor">The largest merged tensor's elements.</param>
 /// <param name="StreamWorkingBytes">A data-free merge's working memory when it streams (docs/algorithm.md, "Streamed merges"); 0 when it runs in memory.</param>
 /// <param name="FactoredTaskElements">Where some task is a LoRA adapter: the elements its task vectors hold kept factored (<see cref="FactoredTaskVectors"/>); 0 otherwise.</param>
+/// <param name="LanguageModelling">The tasks are a causal language model's (prompt data): the model scores the vocabulary at every token (<see cref="ModelMemory.TokenScores"/>).</param>
 public sealed record RunShape(ModelMemory? Model, long Parameters, int Tasks, bool Evaluates, int EvaluationBatch, long LargestTensor = 0, long StreamWorkingBytes = 0,
-    long FactoredTaskElements = 0)
+    long FactoredTaskElements = 0, bool LanguageModelling = false)
 {
+    /// <summary>Next-token scores per example the run computes: the model's with language-model tasks, else none.</summary>
+    public long TokenScores => LanguageModelling && Model is { } m ? m.TokenScores : 0;
+
     /// <summary>The task vectors' elements: K · N dense, or fewer kept factored where the method can (<paramref name="factored"/>).</summary>
     public long VectorElements(bool factored) => factored && FactoredTaskElements > 0 ? FactoredTaskElements : Tasks * Parameters;
 }
@@ -41,15 +45,18 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     /// block's activations as it makes their gradients.
     /// </summary>
     /// <param name="vectorElements">The task vectors' elements when not K · N (LoRA adapters kept factored).</param>
+    /// <param name="tokenScores">A language model's next-token scores per example (0 for a classifier): autograd keeps four float32 copies per task
+    /// (the logits, widened, their log-softmax and its exponential), and expert_kl holds every task's expert log-probabilities through the step, and one more copy while it compares.</param>
     public static MemoryEstimate AdaMergingSteps(ModelMemory model, long parameters, int k, int batch, ScalarType storage,
-        bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask, long? vectorElements = null)
+        bool checkpointing, GradientGraph graph = GradientGraph.TaskByTask, long? vectorElements = null, long tokenScores = 0, bool expertKl = false)
     {
+        long scores = batch * tokenScores * 4;
         long bytes = ElementSize(storage);
         long block = model.BlockActivations * batch * bytes;
         long images = batch * model.InputBytes;
         long stageInputs = model.StageInputs * batch * bytes;
-        long perTask = images + (checkpointing ? stageInputs + block : model.Blocks * block);
-        long activations = graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask;
+        long perTask = images + (checkpointing ? stageInputs + block : model.Blocks * block) + 4 * scores;
+        long activations = (graph == GradientGraph.WholeGraph && !checkpointing ? k * perTask : perTask) + (expertKl ? (k + 1) * scores : 0);
         long gradient = checkpointing ? Math.Min(parameters, model.BlockParameters) : parameters;
         return new MemoryEstimate((parameters + (vectorElements ?? k * parameters)) * bytes, (parameters + gradient) * bytes + EngineOverhead(parameters), perTask, activations);
     }
@@ -84,7 +91,7 @@ public sealed record MemoryEstimate(long Vectors, long Working, long Activations
     public static long Evaluation(RunShape run, bool factored = false)
     {
         if (!run.Evaluates || run.Model is not { } model) return 0;
-        long forward = Forward(model, run.EvaluationBatch);
+        long forward = Forward(model, run.EvaluationBatch) + 2 * run.EvaluationBatch * run.TokenScores * 4;   // a completion's scores, widened
         return (run.VectorElements(factored) + 2L * run.Parameters) * 4 + forward + EngineOverhead(run.Parameters);
     }
 

@@ -20,6 +20,7 @@ public sealed record MemoryUsage(long EstimatedPeakBytes, long MeasuredPeakBytes
 /// <param name="Run">What makes the run reproducible: inputs' digests, device, threads, versions.</param>
 /// <param name="Lora">Under output: lora, the adapter's rank and each matrix's reconstruction error, and the changed tensors it cannot carry.</param>
 /// <param name="DroppedRows">Rows of the tasks' embedding and output matrices past the base's, left out under embeddingRows: base.</param>
+/// <param name="Completions">Language-model tasks: each task's completion scores (NLL, perplexity, exact match) per model; Accuracy is empty then.</param>
 public sealed record MergeReport(
     string Method,
     IReadOnlyDictionary<string, object> Options,
@@ -35,4 +36,6 @@ public sealed record MergeReport(
     RunRecord? Run = null,
     MemoryUsage? Memory = null,
     IReadOnlyList<DroppedRows>? DroppedRows = null,
-    LoraOutput? Lora = null);
+    LoraOutput? Lora = null,
+    IReadOnlyList<TaskCompletions>? Completions = null,
+    TaskCompletions? CompletionsAverage = null);

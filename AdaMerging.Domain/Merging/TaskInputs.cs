@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace AdaMerging.Domain.Merging;
 
 /// <summary>
-/// The tasks' heads (on the compute device) and data: tensor datasets are read from their files a batch at a time,
+/// The tasks' heads (on the compute device; for language-model tasks the model's own output, <see cref="LanguageModelHead"/>) and data: tensor datasets are read from their files a batch at a time,
 /// image archives are decoded once, when the job runs, into a uint8 scratch file read the same way; only labels are
 /// held (docs/algorithm.md, "Memory"). A dataset named by several tasks or roles is opened once.
 /// </summary>
@@ -20,10 +20,10 @@ public sealed class TaskInputs : IDisposable
     private readonly ModelFolder _base;
     private readonly Device _device;
     private readonly string _scratch;
-    private readonly List<ClassificationHead?> _heads = [];
+    private readonly List<ITaskHead?> _heads = [];
     private readonly Dictionary<string, (IExampleRows Images, Tensor? Labels)> _datasets = new(StringComparer.Ordinal);
     private readonly List<IExampleRows?> _adaptation = [];
-    private readonly List<(IExampleRows Images, Tensor Labels)?> _evaluation = [];
+    private readonly List<(IExampleRows Images, Tensor? Labels)?> _evaluation = [];
     private Dictionary<string, Tensor>? _fixed;
     private readonly int? _maxSequenceLength;
 
@@ -40,11 +40,13 @@ public sealed class TaskInputs : IDisposable
         _base = baseFolder;
         _device = device;
         _scratch = scratchDirectory;
+        LanguageModelling = AreLanguageModelling(tasks);
         try
         {
             foreach (var (t, k) in tasks.Select((t, k) => (t, k)))
             {
-                _heads.Add(t.HeadPath is not null ? ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device)
+                _heads.Add(LanguageModelling ? new LanguageModelHead(TokenScores(baseFolder))
+                    : t.HeadPath is not null ? ClassificationHead.Load(t.HeadPath, ScalarType.Float32, device)
                     : checkpoints is null ? null : Heads.CheckpointHeads.Load(baseFolder.Spec, checkpoints[k], ScalarType.Float32, device));
                 _adaptation.Add(t.AdaptationPath is null ? null : Open(t.AdaptationPath).Images);
                 if (t.EvaluationPath is null)
@@ -53,7 +55,8 @@ public sealed class TaskInputs : IDisposable
                     continue;
                 }
                 var (images, labels) = Open(t.EvaluationPath);
-                _evaluation.Add((images, labels ?? throw new CheckpointFormatException($"task '{t.Name}': the evaluation data has no labels")));
+                if (labels is null && !LanguageModelling) throw new CheckpointFormatException($"task '{t.Name}': the evaluation data has no labels");
+                _evaluation.Add((images, labels));
             }
         }
         catch
@@ -65,13 +68,36 @@ public sealed class TaskInputs : IDisposable
 
     public bool NeedsModel => _needsAdaptation || HasEvaluation;
 
+    /// <summary>
+    /// The tasks are a causal language model's: their data are prompts (docs/algorithm.md, "Language-model tasks"); the
+    /// model runs as a language model and every task's head is its output matrix. A merge's tasks are all of one kind.
+    /// </summary>
+    public bool LanguageModelling { get; }
+
+    /// <summary>Whether the tasks' data are prompts; throws when some tasks' are and others' are not.</summary>
+    public static bool AreLanguageModelling(IReadOnlyList<PlannedTask> tasks)
+    {
+        var kinds = tasks.Select(t => new[] { t.AdaptationPath, t.EvaluationPath }.OfType<string>().Select(Text.PromptDataset.Is).ToList()).ToList();
+        bool any = kinds.Any(k => k.Contains(true));
+        if (any && kinds.Any(k => k.Contains(false)))
+            throw new CheckpointFormatException("a merge's tasks are all language-model tasks (prompt data) or none: some tasks' data are prompts and others' are not");
+        return any;
+    }
+
+    private static string TokenScores(ModelFolder baseFolder) => baseFolder.Spec?.TokenScores(baseFolder.Weights)
+        ?? throw new CheckpointFormatException($"the tasks' data are prompts and the base ({baseFolder.Spec?.Describe() ?? "no architecture this service runs"}) is not a causal language model: it has no output over the vocabulary");
+
     public bool HasEvaluation => _evaluation.Any(e => e is not null);
 
     /// <summary>Whether every task has adaptation images (batch-norm statistics can be recomputed on them).</summary>
     public bool AllHaveAdaptation => _adaptation.All(a => a is not null);
 
     public (IExampleRows Images, Tensor Labels, ClassificationHead Head)? Evaluation(int task) =>
-        _evaluation[task] is var (p, l) && _heads[task] is { } h ? (p, l, h) : null;
+        _evaluation[task] is var (p, l) && l is not null && _heads[task] is ClassificationHead h ? (p, l, h) : null;
+
+    /// <summary>Language-model task k's prompts with completions and the model's output head, when it has evaluation data.</summary>
+    public (IExampleRows Prompts, LanguageModelHead Head)? CompletionEvaluation(int task) =>
+        _evaluation[task] is var (p, _) && _heads[task] is LanguageModelHead h ? (p, h) : null;
 
     public List<AdaMergingTask> Adaptation() => _tasks.Select((t, k) => new AdaMergingTask(t.Name,
         _heads[k] ?? throw new ArgumentException($"task '{t.Name}' has no head"),

@@ -13,13 +13,14 @@ public static class RunMemory
 {
     /// <summary>The run's shape: merged parameters N from the headers, K, whether it evaluates and in what batches, and whether it streams.</summary>
     /// <param name="streamWorkingBytes">The working memory a streamed merge is given, when this one streams; else 0.</param>
+    /// <param name="languageModelling">The tasks' data are prompts for a causal language model.</param>
     public static RunShape Shape(MethodOptions options, Architectures.ModelSpec? model,
-        Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates, long streamWorkingBytes = 0)
+        Tensors.ITensorCatalog baseWeights, IReadOnlyList<Tensors.ITensorCatalog> tasks, bool evaluates, long streamWorkingBytes = 0, bool languageModelling = false)
     {
         var names = TaskVectors.MergedNames(baseWeights, tasks, CommonOptions.Excluded(options, model));
         var sizes = names.Select(name => baseWeights.Find(name)!.ElementCount).ToList();
         return new RunShape(model?.Memory, sizes.Sum(), tasks.Count, evaluates && model is not null, (int)CommonOptions.EvaluationBatchSize.In(options),
-            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes, FactoredTaskVectors.Elements(tasks, names, sizes.Sum()));
+            sizes.DefaultIfEmpty(0).Max(), streamWorkingBytes, FactoredTaskVectors.Elements(tasks, names, sizes.Sum()), languageModelling);
     }
 
     /// <summary>The method's estimate for that shape, in bytes.</summary>

@@ -11,7 +11,7 @@ namespace AdaMerging.Domain.Models;
 /// A task's frozen classifier: logits = W · f (+ b), with f L2-normalised first when the head says so; a head with a
 /// hidden layer (RoBERTa's classification head) takes f through tanh(H · f + c) first.
 /// </summary>
-public sealed class ClassificationHead : IDisposable
+public sealed class ClassificationHead : ITaskHead
 {
     public ClassificationHead(Tensor weight, Tensor? bias, bool normalizeFeatures, (Tensor Weight, Tensor Bias)? hidden = null)
     {
@@ -58,6 +58,10 @@ public sealed class ClassificationHead : IDisposable
         }
         return F.linear(f, Weight, Bias);
     }
+
+    /// <summary>log_softmax of the logits, in the features' dtype for images and the head's own for a text model's (<see cref="ModelInput.HeadType"/>).</summary>
+    public Tensor LogProbabilities(IReadOnlyDictionary<string, Tensor> parameters, Tensor output, Tensor input) =>
+        Logits(output.to_type(ModelInput.HeadType(input, this))).log_softmax(-1);
 
     public void Dispose()
     {

@@ -12,7 +12,7 @@ namespace AdaMerging.Domain.Text;
 /// spaces). GPT-2 adds no special tokens and cuts the text to the maximum; RoBERTa's wraps it as &lt;s&gt; text
 /// &lt;/s&gt;, cut to max − 2 (docs/algorithm.md, "Tokenizers").
 /// </summary>
-public sealed class ByteLevelBpeTokenizer : ITextTokenizer
+public sealed class ByteLevelBpeTokenizer : ICausalTokenizer
 {
     public const string VocabJson = "vocab.json", MergesFile = "merges.txt";
 
@@ -41,6 +41,10 @@ public sealed class ByteLevelBpeTokenizer : ITextTokenizer
         if (_wrap is not var (begin, end)) return [.. ids.Take(Math.Max(0, maxTokens))];
         return [begin, .. ids.Take(Math.Max(0, maxTokens - 2)), end];
     }
+
+    public IReadOnlyList<int> Leading => _wrap is var (begin, _) ? [begin] : [];
+
+    public int[] EncodePlain(string text) => [.. _bpe.EncodeToIds(text)];
 
     /// <summary>Whether the files hold a byte-level BPE vocabulary (vocab.json and merges.txt).</summary>
     public static bool Present(IReadOnlyDictionary<string, string> sideFiles) =>

@@ -14,7 +14,7 @@ namespace AdaMerging.Domain.Text;
 /// whole fits the maximum, as Hugging Face's truncation does. What else a tokenizer.json can hold (SentencePiece-style
 /// Metaspace with byte fallback, WordPiece, Unigram, other normalisers) is refused naming it.
 /// </summary>
-public sealed class TokenizerJsonBpe : ITextTokenizer
+public sealed class TokenizerJsonBpe : ICausalTokenizer
 {
     public const string FileName = "tokenizer.json";
 
@@ -32,11 +32,12 @@ public sealed class TokenizerJsonBpe : ITextTokenizer
 
     public string Describe() => $"byte-level BPE from tokenizer.json{(_nfc ? ", NFC" : "")}{(_before.Length + _after.Length > 0 ? $", {_before.Length + _after.Length} special token(s) added" : "")}";
 
-    public int[] Encode(string text, int maxTokens)
-    {
-        var ids = _bpe.EncodeToIds(_nfc ? text.Normalize(NormalizationForm.FormC) : text);
-        return [.. _before, .. ids.Take(Math.Max(0, maxTokens - _before.Length - _after.Length)), .. _after];
-    }
+    public int[] Encode(string text, int maxTokens) =>
+        [.. _before, .. EncodePlain(text).Take(Math.Max(0, maxTokens - _before.Length - _after.Length)), .. _after];
+
+    public IReadOnlyList<int> Leading => _before;
+
+    public int[] EncodePlain(string text) => [.. _bpe.EncodeToIds(_nfc ? text.Normalize(NormalizationForm.FormC) : text)];
 
     /// <summary>Whether the files hold a tokenizer.json.</summary>
     public static bool Present(IReadOnlyDictionary<string, string> sideFiles) => sideFiles.ContainsKey(FileName);

@@ -35,6 +35,7 @@ public static class ModelCard
         }
         Vocabulary(card, report);
         Accuracy(card, report);
+        Completions(card, report);
         Coefficients(card, report);
         LoraSection(card, report);
         card.Append("\n## How to load\n\n```python\n").Append(report.Lora is not null
@@ -98,6 +99,18 @@ public static class ModelCard
         card.Append("\n## Top-1 accuracy (%)\n\n| task | merged | base | individual | task arithmetic (λ 0.3) |\n|---|---:|---:|---:|---:|\n");
         foreach (var row in report.Accuracy.Append(report.Average).OfType<TaskAccuracy>())
             card.Append(CultureInfo.InvariantCulture, $"| {row.Task} | {P(row.Merged)} | {P(row.Base)} | {P(row.Individual)} | {P(row.TaskArithmetic)} |\n");
+    }
+
+    /// <summary>Language-model tasks: perplexity and exact match per model, the average's perplexity being exp of the mean NLL.</summary>
+    private static void Completions(StringBuilder card, MergeReport report)
+    {
+        if (report.Completions is not { Count: > 0 } rows) return;
+        static string Q(CompletionQuality? q) => q is null ? "– | –"
+            : string.Create(CultureInfo.InvariantCulture, $"{q.Perplexity:G4} | {100 * q.ExactMatch:F1}");
+        card.Append("\n## Completions: perplexity and exact match (%)\n\n")
+            .Append("| task | merged | | base | | individual | | task arithmetic (λ 0.3) | |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var row in rows.Append(report.CompletionsAverage).OfType<TaskCompletions>())
+            card.Append(CultureInfo.InvariantCulture, $"| {row.Task} | {Q(row.Merged)} | {Q(row.Base)} | {Q(row.Individual)} | {Q(row.TaskArithmetic)} |\n");
     }
 
     private static void Coefficients(StringBuilder card, MergeReport report)

@@ -41,10 +41,12 @@ public static class MergeRun
             if (CheckpointCompatibility.NothingShared(baseFolder.Weights, weights) is { } nothing) differences.Add(nothing);
             if (CheckpointCompatibility.BaseProblem(baseFolder) is { } notAModel) differences.Insert(0, notAModel);
             if (differences.Count > 0) throw new IncompatibleCheckpointsException(differences);
-            bool evaluates = plan.Tasks.Where((t, k) => t.EvaluationPath is not null && (t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any();
+            bool languageModelling = TaskInputs.AreLanguageModelling(plan.Tasks);
+            bool evaluates = plan.Tasks.Where((t, k) => t.EvaluationPath is not null
+                && (languageModelling || t.HeadPath is not null || CheckpointHeads.Info(baseFolder.Spec, weights[k]) is not null)).Any();
             var streams = streamWorkingBytes > 0
                 ? StreamedMergeWriter.Applies(plan.Method, evaluates || plan.Tasks.Any(t => t.AdaptationPath is not null), baseFolder) : null;
-            var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights, evaluates, streams is null ? 0 : streamWorkingBytes);
+            var shape = RunMemory.Shape(plan.Options, baseFolder.Spec, baseFolder.Weights, weights, evaluates, streams is null ? 0 : streamWorkingBytes, languageModelling);
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
                 : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
@@ -56,15 +58,16 @@ public static class MergeRun
             using var tasks = new TaskInputs(plan.Tasks, plan.Method.NeedsAdaptationData, baseFolder, device, ScratchOf(outputDirectory), weights,
                 CommonOptions.SequenceLength(plan.Options, baseFolder.Spec));
             bool recompute = BatchNormRecompute.Applies(plan.Options, baseFolder.Spec, tasks, baseFolder.Weights, weights);
-            using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder) : null;
+            using var model = tasks.NeedsModel || recompute ? Runnable(baseFolder, tasks.LanguageModelling) : null;
             using var context = new MergeContext(plan.Options, device, dtype => TaskVectors.Load(baseFolder.Weights, weights, exclude, dtype, device, ct),
                 clock, model, tasks, snapshots, baseFolder.Spec, FactoredTaskVectors.Applies(weights)
                     ? dtype => FactoredTaskVectors.Load(baseFolder.Weights, weights, mergedNames, dtype, device, ct) : null);
             var names = plan.Tasks.Select(t => t.Name).ToList();
             long shardBytes = CommonOptions.ShardBytes.In(plan.Options);
-            var (files, accuracy, outcome) = streams is not null
-                ? (Streamed(streams.Streamed(context), clock, outputDirectory, baseFolder, weights, mergedNames, streamWorkingBytes, shardBytes, ct), [], new MergeOutcome([]))
+            var (files, scores, outcome) = streams is not null
+                ? (Streamed(streams.Streamed(context), clock, outputDirectory, baseFolder, weights, mergedNames, streamWorkingBytes, shardBytes, ct), new TaskScores([], []), new MergeOutcome([]))
                 : InMemory(plan, context, model, tasks, recompute, outputDirectory, baseFolder, names, shardBytes, ct);
+            var accuracy = scores.Accuracy;
             ct.ThrowIfCancellationRequested();
             LoraOutput? lora = null;
             if (CommonOptions.Output.In(plan.Options) == MergeOutput.Lora)
@@ -73,7 +76,8 @@ public static class MergeRun
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
                 merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device, digests), Memory(estimate, clock, device),
-                dropped.Count == 0 ? null : dropped, lora);
+                dropped.Count == 0 ? null : dropped, lora,
+                scores.Completions.Count == 0 ? null : scores.Completions, CompletionEvaluation.Average(scores.Completions));
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
             report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan, baseFolder.Spec?.TransformersClass(baseFolder), taskFolders.Any(f => f.Adapter is not null))] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
@@ -103,8 +107,11 @@ public static class MergeRun
         }
     }
 
+    /// <summary>The evaluation's tables: classifiers' accuracies, or language-model tasks' completion scores.</summary>
+    private sealed record TaskScores(List<TaskAccuracy> Accuracy, List<TaskCompletions> Completions);
+
     /// <summary>The merge in memory, written, then evaluated; what was written is removed when the evaluation fails.</summary>
-    private static (IReadOnlyList<string> Files, List<TaskAccuracy> Accuracy, MergeOutcome Outcome) InMemory(MergePlan plan, MergeContext context, IModel? model,
+    private static (IReadOnlyList<string> Files, TaskScores Scores, MergeOutcome Outcome) InMemory(MergePlan plan, MergeContext context, IModel? model,
         TaskInputs tasks, bool recompute, string outputDirectory, ModelFolder baseFolder, List<string> names, long shardBytes, CancellationToken ct)
     {
         var outcome = plan.Method.Merge(context, ct);
@@ -114,9 +121,13 @@ public static class MergeRun
             ct.ThrowIfCancellationRequested();
             var files = context.Clock.Timed(MergePhase.Write, () => MergedModelWriter.Write(outputDirectory, baseFolder, outcome.Merged, shardBytes, ct));
             // Evaluation last: it releases the merged model after its own column, so one model at a time exists beside the vectors.
-            List<TaskAccuracy> accuracy = model is null || !tasks.HasEvaluation ? [] : context.Clock.Timed(MergePhase.Evaluate, () => MergeEvaluation.Evaluate(context.EvaluationVectors,
-                model, tasks, names, outcome.Merged, TaskArithmeticMethod.Lambda.DefaultValue, (int)CommonOptions.EvaluationBatchSize.In(plan.Options), ct));
-            return (files, accuracy, outcome);
+            int batch = (int)CommonOptions.EvaluationBatchSize.In(plan.Options);
+            double ta = TaskArithmeticMethod.Lambda.DefaultValue;
+            var scores = model is null || !tasks.HasEvaluation ? new TaskScores([], [])
+                : context.Clock.Timed(MergePhase.Evaluate, () => tasks.LanguageModelling
+                    ? new TaskScores([], CompletionEvaluation.Evaluate(context.EvaluationVectors, model, tasks, names, outcome.Merged, ta, batch, ct))
+                    : new TaskScores(MergeEvaluation.Evaluate(context.EvaluationVectors, model, tasks, names, outcome.Merged, ta, batch, ct), []));
+            return (files, scores, outcome);
         }
         catch
         {
@@ -146,8 +157,9 @@ public static class MergeRun
         return ([Domain.Checkpoints.Lora.LoraConfig.FileName, LoraExtraction.WeightsFileName, .. files.Except(weights)], lora);
     }
 
-    /// <summary>The base's model, for methods that learn from data and for evaluation; a base no architecture recognises cannot be run.</summary>
-    private static IModel Runnable(ModelFolder baseFolder) => baseFolder.Spec?.CreateModel(baseFolder.Weights)
+    /// <summary>The base's model (as a language model for prompt data), for methods that learn from data and for evaluation; a base no architecture recognises cannot be run.</summary>
+    private static IModel Runnable(ModelFolder baseFolder, bool languageModel) =>
+        (languageModel ? baseFolder.Spec?.CreateLanguageModel(baseFolder.Weights) : baseFolder.Spec?.CreateModel(baseFolder.Weights))
         ?? throw new CheckpointFormatException($"the base checkpoint is not of an architecture this service can run ({ModelArchitectures.Described()}), "
             + "so nothing that needs its forward pass (adaptation data, evaluation) can be done; data-free methods without evaluation data merge it");
 

@@ -19,7 +19,10 @@ public static class LambdaGradients
         var θ = vectors.Combine((_, _) => tensor(0.3, dtype: ScalarType.Float64)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
         var loss = zeros(1, dtype: ScalarType.Float64);
         for (int k = 0; k < tasks.Count; k++)
-            loss = loss.Plus(AdaMergingRun.Entropy(tasks[k].Head.Logits(model.Features(θ, tasks[k].Adaptation.Read(batches[k], CPU)))));
+        {
+            var input = tasks[k].Adaptation.Read(batches[k], CPU);
+            loss = loss.Plus(Objectives.Entropy(tasks[k].Head.LogProbabilities(model.Bind(θ), model.Features(θ, input), input)));
+        }
         loss.backward();
         var tau = Enumerable.Range(0, tasks.Count).Select(k => vectors.Views(vectors.TaskRow(k))).ToList();
         for (int row = 0; row < layers.Rows; row++)

@@ -177,6 +177,8 @@ public static class MalformedMergeRequests
         cases["granularity unknown"] = Option("granularity", "neuron");
         cases["granularity a number"] = Option("granularity", 2);
         cases["layerUnit unknown"] = Option("layerUnit", "head");
+        cases["objective unknown"] = Option("objective", "cross_entropy");
+        cases["objective in the wrong case"] = Option("objective", "ExpertKl");
         cases["batchNormStatistics unknown"] = Option("batchNormStatistics", "freeze");
         cases["batchNormStatistics a boolean"] = Option("batchNormStatistics", true);
         cases["maxSequenceLength negative"] = Option("maxSequenceLength", -1);

@@ -96,6 +96,8 @@ public static class Commands
         });
         foreach (var row in report.Accuracy.Append(report.Average).OfType<TaskAccuracy>())
             Console.WriteLine($"{row.Task,-12} merged {row.Merged:P1}  base {row.Base:P1}  individual {row.Individual:P1}  task arithmetic {row.TaskArithmetic:P1}");
+        foreach (var row in (report.Completions ?? []).Append(report.CompletionsAverage).OfType<TaskCompletions>())
+            Console.WriteLine($"{row.Task,-12} perplexity: merged {row.Merged?.Perplexity:G4}  base {row.Base?.Perplexity:G4}  individual {row.Individual?.Perplexity:G4}  task arithmetic {row.TaskArithmetic?.Perplexity:G4}");
         Console.WriteLine($"{plan.Method.Name}: wrote {string.Join(", ", report.Files)} to {output}");
         return 0;
     }

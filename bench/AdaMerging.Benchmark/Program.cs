@@ -9,7 +9,7 @@ using AdaMerging.Benchmark.Performance;
 // run --url URL --key KEY --benchmark DIR [--tasks a,b,…] [--steps N] [--out FILE] [--suite vit|resnet|text]
 //     [--batch-norm-statistics merge|recompute|auto] [--max-sequence-length N]: every method through the service.
 // The performance harness (docs/performance.md):
-//   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N]
+//   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N] [--objective entropy|expert_kl]
 //   bench-step --memory-steps 500 [--memory-size small]      RSS and live tensors every 50 steps
 //   bench-memory [--size vit-b-32] [--precision float32] [--modes whole-graph,task-by-task,checkpointed] [--steps 2] [--allocator worker|glibc]
 //                                                              setup and peak RSS per way of taking the gradient

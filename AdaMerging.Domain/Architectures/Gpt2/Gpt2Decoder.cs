@@ -13,7 +13,8 @@ namespace AdaMerging.Domain.Architectures.Gpt2;
 /// <see cref="Bert.BertEncoder"/>. Texts are padded on the right, so a token never sees padding; a padding position
 /// sees itself too, so a text of no tokens stays finite (docs/algorithm.md, "Text models").
 /// </summary>
-public sealed class Gpt2Decoder(Gpt2Config config, Gpt2Names names, Action<string, Tensor>? observer = null) : IModel
+/// <param name="allPositions">A language model: the last stage gives every position's final states, not the last token's.</param>
+public sealed class Gpt2Decoder(Gpt2Config config, Gpt2Names names, Action<string, Tensor>? observer = null, bool allPositions = false) : IModel
 {
     public Gpt2Config Config { get; } = config;
 
@@ -23,7 +24,7 @@ public sealed class Gpt2Decoder(Gpt2Config config, Gpt2Names names, Action<strin
 
     public IReadOnlyDictionary<string, Tensor> Bind(IReadOnlyDictionary<string, Tensor> nativeParameters) => nativeParameters;
 
-    public IModel Observed(Action<string, Tensor> linearInputs) => new Gpt2Decoder(Config, Names, linearInputs);
+    public IModel Observed(Action<string, Tensor> linearInputs) => new Gpt2Decoder(Config, Names, linearInputs, allPositions);
 
     public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x) =>
         DecoderStages.Run(stage, Config.NumLayers, () => Embed(θ, x), layer => Block(θ, x, layer), () => LastToken(θ, x));
@@ -55,9 +56,9 @@ public sealed class Gpt2Decoder(Gpt2Config config, Gpt2Names names, Action<strin
         return cat([output, channel.to_type(output.dtype)], -1);
     }
 
-    /// <summary>ln_f of the last token that is not padding: [B, H].</summary>
+    /// <summary>ln_f of the last token that is not padding: [B, H]; of every position for a language model.</summary>
     private Tensor LastToken(IReadOnlyDictionary<string, Tensor> θ, Tensor input) =>
-        DecoderStages.LastToken(Norm(input.narrow(-1, 0, Config.HiddenSize), θ, Names.FinalNorm), input.narrow(-1, Config.HiddenSize, 1));
+        DecoderStages.Final(Norm(input.narrow(-1, 0, Config.HiddenSize), θ, Names.FinalNorm), input.narrow(-1, Config.HiddenSize, 1), allPositions);
 
     /// <summary>Hugging Face's Conv1D: x W + b, W [in, out].</summary>
     private Tensor Conv1D(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module)

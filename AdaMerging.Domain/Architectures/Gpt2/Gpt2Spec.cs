@@ -36,6 +36,11 @@ public sealed class Gpt2Spec(IArchitecture architecture, Gpt2Config config, Gpt2
 
     public override IModel CreateModel(ITensorSource weights) => new Gpt2Decoder(Config, Names);
 
+    /// <summary>GPT-2 ties its output to the token embeddings (GPT2LMHeadModel's lm_head is wte), so every GPT-2 checkpoint predicts tokens.</summary>
+    public override string? TokenScores(ITensorCatalog weights) => Names.Embedding("wte.weight");
+
+    public override IModel CreateLanguageModel(ITensorSource weights) => new Gpt2Decoder(Config, Names, allPositions: true);
+
     public override int? BlockOf(string tensor) => Names.BlockOf(tensor);
 
     public override IReadOnlyList<string> ObservedLinearLayers(IReadOnlyCollection<string> mergedTensors)
@@ -51,12 +56,15 @@ public sealed class Gpt2Spec(IArchitecture architecture, Gpt2Config config, Gpt2
     public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
         Tokenizer() is null ? [$"{label} holds text and the base checkpoint came without a tokenizer this service reads ({TokenizerHelp})"] : [];
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
-        TextRows.Open(path, Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})"),
-            maxSequenceLength ?? DefaultSequenceLength!.Value);
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null)
+    {
+        var tokenizer = Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})");
+        int tokens = maxSequenceLength ?? DefaultSequenceLength!.Value;
+        return info.Modality == DatasetModality.Prompts ? PromptRows.Open(path, tokenizer, tokens) : TextRows.Open(path, tokenizer, tokens);
+    }
 
     public override ModelMemory Memory => BertMemory.TextTransformer(Config.NumLayers, Config.HiddenSize, Config.InnerSize, Config.NumHeads,
-        DefaultSequenceLength!.Value, ObservedGrams(Config));
+        DefaultSequenceLength!.Value, ObservedGrams(Config)) with { TokenScores = (long)DefaultSequenceLength!.Value * Config.VocabSize };
 
     public override string MergedConfigJson(ModelFolder baseFolder) => baseFolder.ConfigJson ?? Config.ToJson([TransformersClass(baseFolder)!]);
 

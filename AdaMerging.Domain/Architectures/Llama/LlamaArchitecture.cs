@@ -25,23 +25,41 @@ public sealed class LlamaArchitecture : IArchitecture, IReferenceChecked, IRando
         "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
     };
 
-    /// <summary>The benchmark shapes: a tiny one and a 125 M-parameter Llama (12 layers of 768, 12 heads, 4 key-value heads), at 256 tokens.</summary>
-    public static readonly IReadOnlyDictionary<string, (LlamaConfig Config, int Tokens)> Shapes = new Dictionary<string, (LlamaConfig, int)>(StringComparer.Ordinal)
+    /// <summary>
+    /// The benchmark shapes: a tiny one and a 125 M-parameter Llama (12 layers of 768, 12 heads, 4 key-value heads), at
+    /// 256 tokens, as classifiers (a 10-class score on the last token) and as language models (<c>-lm</c>: an untied
+    /// lm_head over the vocabulary scoring every token, docs/algorithm.md, "Language-model tasks").
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (LlamaConfig Config, int Tokens, bool LanguageModel)> Shapes =
+        new Dictionary<string, (LlamaConfig, int, bool)>(StringComparer.Ordinal)
     {
-        ["llama-tiny"] = (new LlamaConfig("llama", 1000, 64, 128, 2, 4, 2, 16, MaxPositions: 256), 32),
-        ["llama-125m"] = (new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, MaxPositions: 2048), 256),
+        ["llama-tiny"] = (TinyShape, 32, false),
+        ["llama-125m"] = (Shape125M, 256, false),
+        ["llama-tiny-lm"] = (TinyShape, 32, true),
+        ["llama-125m-lm"] = (Shape125M, 256, true),
     };
+
+    private static LlamaConfig TinyShape => new("llama", 1000, 64, 128, 2, 4, 2, 16, MaxPositions: 256);
+
+    private static LlamaConfig Shape125M => new("llama", 32000, 768, 2048, 12, 12, 4, 64, MaxPositions: 2048);
 
     public IReadOnlyList<string> Sizes => [.. Shapes.Keys];
 
-    public string Describe(string size) => $"{Shapes[size].Config.Describe()}, {Shapes[size].Tokens} tokens";
+    public string Describe(string size) =>
+        $"{Shapes[size].Config.Describe()}, {Shapes[size].Tokens} tokens{(Shapes[size].LanguageModel ? ", as a language model" : "")}";
 
     public IRandomProblem Random(string size, int k, int batch, ScalarType dtype, Device device)
     {
-        var (config, tokens) = Shapes[size];
+        var (config, tokens, languageModel) = Shapes[size];
         var names = new LlamaNames("model.");
-        return new TextRandomProblem(new LlamaDecoder(config, names), names.Expected(config), LlamaNames.IsNormScale, config.HiddenSize,
-            config.VocabSize, tokens, LlamaMemory.Of(config, tokens), k, batch, dtype, seed: 13, device);
+        var memory = LlamaMemory.Of(config, tokens);
+        if (!languageModel)
+            return new TextRandomProblem(new LlamaDecoder(config, names), names.Expected(config), LlamaNames.IsNormScale, config.HiddenSize,
+                config.VocabSize, tokens, memory, k, batch, dtype, seed: 13, device);
+        return new TextRandomProblem(new LlamaDecoder(config, names, allPositions: true),
+            names.Expected(config).Append((LlamaNames.LmHead, new long[] { config.VocabSize, config.HiddenSize })), LlamaNames.IsNormScale, config.HiddenSize,
+            config.VocabSize, tokens, memory with { TokenScores = (long)tokens * config.VocabSize }, k, batch, dtype, seed: 13, device,
+            head: new Models.LanguageModelHead(LlamaNames.LmHead));
     }
 
     public IEnumerable<(string Name, double Difference)> ReferenceChecks(string fixtures, Device device)

@@ -15,7 +15,8 @@ namespace AdaMerging.Domain.Architectures.Llama;
 /// the right, so positions count from 0 at each text's first token, as Hugging Face's do; a padding position sees itself
 /// too, so a text of no tokens stays finite.
 /// </summary>
-public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<string, Tensor>? observer = null) : IModel
+/// <param name="allPositions">A language model: the last stage gives every position's final states, not the last token's.</param>
+public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<string, Tensor>? observer = null, bool allPositions = false) : IModel
 {
     private readonly double[] _inverseFrequencies = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.Scaling);
 
@@ -27,7 +28,7 @@ public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<st
 
     public IReadOnlyDictionary<string, Tensor> Bind(IReadOnlyDictionary<string, Tensor> nativeParameters) => nativeParameters;
 
-    public IModel Observed(Action<string, Tensor> linearInputs) => new LlamaDecoder(Config, Names, linearInputs);
+    public IModel Observed(Action<string, Tensor> linearInputs) => new LlamaDecoder(Config, Names, linearInputs, allPositions);
 
     public Tensor Stage(int stage, IReadOnlyDictionary<string, Tensor> θ, Tensor x) =>
         DecoderStages.Run(stage, Config.NumLayers, () => Embed(θ, x), layer => Block(θ, x, layer), () => LastToken(θ, x));
@@ -80,9 +81,9 @@ public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<st
         return cat([t.narrow(-1, half, half).neg(), t.narrow(-1, 0, half)], -1);
     }
 
-    /// <summary>The final RMSNorm of the last token that is not padding: [B, H].</summary>
+    /// <summary>The final RMSNorm of the last token that is not padding: [B, H]; of every position for a language model.</summary>
     private Tensor LastToken(IReadOnlyDictionary<string, Tensor> θ, Tensor input) =>
-        DecoderStages.LastToken(Norm(input.narrow(-1, 0, Config.HiddenSize), θ[Names.FinalNorm]), input.narrow(-1, Config.HiddenSize, 1));
+        DecoderStages.Final(Norm(input.narrow(-1, 0, Config.HiddenSize), θ[Names.FinalNorm]), input.narrow(-1, Config.HiddenSize, 1), allPositions);
 
     /// <summary>x Wᵀ (+ b where the checkpoint has one), W [out, in].</summary>
     private Tensor Linear(Tensor x, IReadOnlyDictionary<string, Tensor> θ, string module)
@@ -91,10 +92,10 @@ public sealed class LlamaDecoder(LlamaConfig config, LlamaNames names, Action<st
         return F.linear(x, θ[module + ".weight"], θ.TryGetValue(module + ".bias", out var bias) ? bias : null);
     }
 
-    /// <summary>RMSNorm as Hugging Face computes it: in float32, then back to the input's dtype, then scaled.</summary>
+    /// <summary>RMSNorm as Hugging Face computes it: in float32 (float64 stays, for the gradient references), then back to the input's dtype, then scaled.</summary>
     private Tensor Norm(Tensor x, Tensor weight)
     {
-        var wide = x.to_type(ScalarType.Float32);
+        var wide = x.dtype == ScalarType.Float64 ? x : x.to_type(ScalarType.Float32);
         var normalised = wide.mul(wide.square().mean([-1], keepdim: true).Plus(Config.RmsNormEps).rsqrt()).to_type(x.dtype);
         return normalised.mul(weight);
     }

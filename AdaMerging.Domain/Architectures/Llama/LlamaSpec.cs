@@ -33,8 +33,14 @@ public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, Ll
 
     public override int? DefaultSequenceLength => Math.Min(Bert.BertSpec.DefaultTokens, Config.MaxPositions);
 
-    /// <summary>What the decoder runs on: everything but the heads (score, lm_head) and the old rotary buffers.</summary>
-    public override bool ReadsTensor(string name) => !IsClassifier(name) && name != LlamaNames.LmHead && !LlamaNames.IsBuffer(name);
+    /// <summary>What the decoder runs on: everything but the classifier (score) and the old rotary buffers; lm_head as a language model.</summary>
+    public override bool ReadsTensor(string name) => !IsClassifier(name) && !LlamaNames.IsBuffer(name);
+
+    /// <summary>lm_head where the checkpoint has one, else the token embeddings where config.json ties them; a classifier or bare decoder with untied embeddings predicts no tokens.</summary>
+    public override string? TokenScores(ITensorCatalog weights) =>
+        weights.Find(LlamaNames.LmHead) is not null ? LlamaNames.LmHead : Config.TieWordEmbeddings && !ConfigInferred ? Names.Embedding : null;
+
+    public override IModel CreateLanguageModel(ITensorSource weights) => new LlamaDecoder(Config, Names, allPositions: true);
 
     public override IModelView View(ITensorSource weights) => new SameNames(weights);
 
@@ -55,9 +61,12 @@ public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, Ll
         .. Tokenizer() is null ? [$"{label} holds text and the base checkpoint came without a tokenizer this service reads ({TokenizerHelp})"] : Array.Empty<string>(),
     ];
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
-        TextRows.Open(path, Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})"),
-            maxSequenceLength ?? DefaultSequenceLength!.Value);
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null)
+    {
+        var tokenizer = Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})");
+        int tokens = maxSequenceLength ?? DefaultSequenceLength!.Value;
+        return info.Modality == DatasetModality.Prompts ? PromptRows.Open(path, tokenizer, tokens) : TextRows.Open(path, tokenizer, tokens);
+    }
 
     public override void Verify(ModelFolder folder) => _ = Tokenizer();
 
@@ -68,7 +77,7 @@ public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, Ll
 
     private TokenizerJsonBpe? Tokenizer() => _tokenizer.Value;
 
-    public override ModelMemory Memory => LlamaMemory.Of(Config, DefaultSequenceLength!.Value);
+    public override ModelMemory Memory => LlamaMemory.Of(Config, DefaultSequenceLength!.Value) with { TokenScores = (long)DefaultSequenceLength!.Value * Config.VocabSize };
 
     public override string MergedConfigJson(ModelFolder baseFolder) => baseFolder.ConfigJson ?? Config.ToJson([TransformersClass(baseFolder)!]);
 

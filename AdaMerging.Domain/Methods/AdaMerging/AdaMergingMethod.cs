@@ -20,6 +20,11 @@ public sealed class AdaMergingMethod : IMergeMethod
     public static readonly EnumOption<LayerUnit> LayerUnitOption = new("layerUnit",
         "With layer granularity, what a layer is: tensor (the paper's) or block (one transformer block).", D.LayerUnit);
 
+    public static readonly EnumOption<AdaMergingObjective> ObjectiveOption = new("objective",
+        "What λ minimises on each task's unlabeled data: entropy (the paper's: the mean entropy of the merged model's predictions, for a language model its "
+        + "next-token distributions over the prompts' tokens) or expert_kl (the mean KL(expert ‖ merged) of those predictions, the expert being the task's "
+        + "own fine-tuned model, recomputed each step: K more forward passes without a graph).", D.Objective);
+
     public static readonly BooleanOption Plus = new("plus", "AdaMerging++: learn the coefficients over TIES-processed task vectors (with topK); the same as vectors: ties.", D.Plus);
 
     public static readonly EnumOption<TaskVectorKind> VectorsOption = new("vectors",
@@ -64,11 +69,11 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     public string Name => "adamerging";
 
-    public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk, λ learned by minimising prediction entropy on each task's unlabeled adaptation data.";
+    public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk, λ learned by minimising prediction entropy (or the KL from each task's expert) on each task's unlabeled adaptation data.";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        GranularityOption, LayerUnitOption, Plus, VectorsOption, TiesMethod.TopK, TsvMethod.RankShare, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,
+        ObjectiveOption, GranularityOption, LayerUnitOption, Plus, VectorsOption, TiesMethod.TopK, TsvMethod.RankShare, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,
         Checkpointing, Coefficients, CoefficientsFrom,
     ];
 
@@ -86,13 +91,15 @@ public sealed class AdaMergingMethod : IMergeMethod
         if (Coefficients.In(options).IsGiven || CoefficientsFrom.In(options) != Guid.Empty || run.Model is not { } model) return evaluation;
         long bytes = settings.StorageType == ScalarType.Float32 ? 4 : 2;
         long optimise = MemoryEstimate.AdaMergingSteps(model, run.Parameters, run.Tasks, settings.BatchSize * settings.BatchesPerStep, settings.StorageType, settings.Checkpointing,
-                vectorElements: processed ? null : run.VectorElements(factored: true)).Total
+                vectorElements: processed ? null : run.VectorElements(factored: true), tokenScores: run.TokenScores,
+                expertKl: settings.Objective == AdaMergingObjective.ExpertKl).Total
             + (processed ? run.Tasks * run.Parameters * bytes : 0);
         return Math.Max(optimise, evaluation);
     }
 
     public static AdaMergingSettings Settings(MethodOptions o) => new()
     {
+        Objective = ObjectiveOption.In(o),
         Granularity = GranularityOption.In(o),
         LayerUnit = LayerUnitOption.In(o),
         Plus = Plus.In(o),

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using AdaMerging.Domain.Datasets;
 using AdaMerging.Domain.Models;
 using AdaMerging.Domain.Tensors;
 using TorchSharp;
@@ -8,24 +7,10 @@ using static TorchSharp.torch;
 
 namespace AdaMerging.Domain.Methods;
 
-/// <summary>One task as AdaMerging sees it: its frozen head and its unlabeled adaptation images.</summary>
-public sealed record AdaMergingTask(string Name, ClassificationHead Head, IExampleRows Adaptation);
-
-/// <summary>Everything a run needs to continue exactly where it stopped.</summary>
-public sealed record AdaMergingState(int Step, double[] Lambda, double[] FirstMoment, double[] SecondMoment, SamplerState[] Samplers, List<double> Objective);
-
-public sealed record StepProgress(int Step, int TotalSteps, double Objective, TimeSpan Elapsed);
-
-/// <summary>Where one step's time went: merge (θ from λ), forward, backward (∂L/∂θ), λ gradient (Tp ∂L/∂θp), Adam.</summary>
-public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward, TimeSpan Backward, TimeSpan LambdaGradient, TimeSpan Optimizer)
-{
-    public TimeSpan Total => Data + Merge + Forward + Backward + LambdaGradient + Optimizer;
-}
-
 /// <summary>
 /// AdaMerging (Yang et al., ICLR 2024) as docs/algorithm.md, "AdaMerging", states it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
 /// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
-/// tasks' mean prediction entropies and their gradient (task by task, <see cref="EntropyBackward"/>), and takes one
+/// tasks' objectives (mean prediction entropy, or KL from each task's expert: <see cref="Objectives"/>) and their gradient (task by task, <see cref="ObjectiveBackward"/>), and takes one
 /// Adam step with PyTorch's update rule.
 /// </summary>
 /// <remarks>
@@ -34,11 +19,11 @@ public sealed record StepTimings(TimeSpan Data, TimeSpan Merge, TimeSpan Forward
 /// like any training step's; then ∂L/∂λ(l,k) = Σp∈l ⟨∂L/∂θp, τk,p⟩ (one more pass), masked where the clamp is
 /// saturated exactly as torch.clamp's backward does. Autograd through the merge would hold K products c·τk per tensor
 /// and the merged weights in the graph: (2K + 1) model-sized temporaries per step instead of none.
-/// The images run in the task vectors' dtype (bf16 when stored so); λ, Adam and the entropy stay in float32.
+/// The images run in the task vectors' dtype (bf16 when stored so); λ, Adam and the objective stay in float32.
 /// </remarks>
 public sealed class AdaMergingRun : IDisposable
 {
-    private readonly EntropyBackward _backward;
+    private readonly ObjectiveBackward _backward;
     private readonly IReadOnlyDictionary<string, Tensor> _fixed;
     private readonly ITaskVectorSet _vectors;
     private readonly IReadOnlyList<AdaMergingTask> _tasks;
@@ -54,7 +39,7 @@ public sealed class AdaMergingRun : IDisposable
         LayerMap layers, IReadOnlyList<AdaMergingTask> tasks, AdaMergingSettings options, AdaMergingState? resume = null)
     {
         if (tasks.Count != vectors.TaskCount) throw new ArgumentException($"{tasks.Count} tasks for {vectors.TaskCount} task vectors");
-        _backward = new EntropyBackward(model, tasks, options.Graph, options.Checkpointing, options.BatchesPerStep);
+        _backward = new ObjectiveBackward(model, tasks, options.Graph, options.Checkpointing, options.BatchesPerStep, options.Objective);
         _fixed = fixedParameters;
         _vectors = vectors;
         _tasks = tasks;
@@ -134,7 +119,7 @@ public sealed class AdaMergingRun : IDisposable
         var data = clock.Elapsed;
         var (objective, gradient) = ObjectiveAndGradient(_lambda, batches);
         clock.Restart();
-        using (no_grad()) AdamUpdate(gradient);
+        using (no_grad()) Adam.Update(_lambda, _m, _v, gradient, _step + 1, _options);
         LastTimings = _timings with { Data = data, Optimizer = clock.Elapsed };
         _step++;
         _objective.Add(objective);
@@ -143,11 +128,14 @@ public sealed class AdaMergingRun : IDisposable
 
     private StepTimings _timings = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 
-    /// <summary>L(λ) = Σk mean entropy of head k on the merged encoder, for the given batches, and ∂L/∂λ.</summary>
+    /// <summary>L(λ) = Σk the objective of task k's predictions on the merged model, for the given batches, and ∂L/∂λ.</summary>
     public (double Objective, Tensor Gradient) ObjectiveAndGradient(Tensor lambda, IReadOnlyList<long[]> batches)
     {
         using var gradients = enable_grad(); // whatever the caller's mode: this is the one place gradients are wanted
         var clock = Stopwatch.StartNew();
+        var experts = _options.Objective == AdaMergingObjective.ExpertKl ? ExpertPredictions(batches) : null;
+        var expertTime = clock.Elapsed;
+        clock.Restart();
         using (no_grad())
         using (var coefficients = lambda.clamp(RootedScalars.Zero, RootedScalars.One))
         using (var perTensor = TaskVectorSets.PerTensor(_vectors, coefficients, Layers))
@@ -164,7 +152,8 @@ public sealed class AdaMergingRun : IDisposable
             if (_options.Checkpointing) Compute.HostMemory.Current.Trim();
             lambdaGradient += taking.Elapsed;
         }
-        using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device, TakeGradients);
+        using var total = _backward.Run(_parameters, batches, _vectors.DType, lambda.dtype, lambda.device, TakeGradients, experts);
+        foreach (var e in experts ?? []) e.Dispose();
         // With checkpointing the gradients are taken inside the backward pass's time: count them once, as λ's.
         var backward = _options.Checkpointing ? _backward.Backward - lambdaGradient : _backward.Backward;
         clock.Restart();
@@ -176,8 +165,31 @@ public sealed class AdaMergingRun : IDisposable
             using var inside = lambda.ge(RootedScalars.Zero).logical_and_(lambda.le(RootedScalars.One));   // torch.clamp's backward passes the gradient at the bounds too
             gradient = raw * inside;
         }
-        _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, backward, lambdaGradient + clock.Elapsed, TimeSpan.Zero);
+        _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, backward, lambdaGradient + clock.Elapsed, TimeSpan.Zero, expertTime);
         return (total.AsDouble(), gradient);
+    }
+
+    /// <summary>
+    /// Each task's expert predictions on its batch, for expert_kl: the merge buffer is written with the expert's weights,
+    /// θ0 + τk (coefficient 1 for task k, 0 for the others, through the same merge as λ's), and the task's batch is run
+    /// without a graph. Recomputed every step rather than cached (docs/algorithm.md, "Objectives", says why): K
+    /// forwards without a graph and K merges per step; what is held is the K batches' log-probabilities.
+    /// </summary>
+    private List<Tensor> ExpertPredictions(IReadOnlyList<long[]> batches)
+    {
+        using var _ = no_grad();
+        var experts = new List<Tensor>(_tasks.Count);
+        for (int k = 0; k < _tasks.Count; k++)
+        {
+            using (var oneHot = zeros(Layers.Rows, _vectors.TaskCount, dtype: _lambda.dtype, device: _lambda.device))
+            {
+                oneHot.select(1, k).fill_(RootedScalars.One);
+                using var perTensor = TaskVectorSets.PerTensor(_vectors, oneHot, Layers);
+                _vectors.MergeInto(_merged, perTensor);
+            }
+            experts.Add(_backward.Predictions(_parameters, k, batches[k], _vectors.DType, _lambda.device).DetachFromDisposeScope());
+        }
+        return experts;
     }
 
     /// <summary>
@@ -223,23 +235,7 @@ public sealed class AdaMergingRun : IDisposable
     }
 
     /// <summary>H = −Σc softmax(z)c · log_softmax(z)c, from log_softmax so it stays finite for any logits; mean over the batch.</summary>
-    public static Tensor Entropy(Tensor logits)
-    {
-        var logP = logits.log_softmax(-1);
-        return -(logP.exp() * logP).sum(-1).mean();
-    }
-
-    /// <summary>torch.optim.Adam's update, step for step (no weight decay, no amsgrad).</summary>
-    private void AdamUpdate(Tensor gradient)
-    {
-        int t = _step + 1;
-        _m.TimesInPlace(_options.Beta1).PlusScaledInPlace(gradient, 1 - _options.Beta1);
-        _v.TimesInPlace(_options.Beta2).PlusScaledProductInPlace(gradient, gradient, 1 - _options.Beta2);
-        double biasCorrection1 = 1 - Math.Pow(_options.Beta1, t);
-        double biasCorrection2 = 1 - Math.Pow(_options.Beta2, t);
-        using var denominator = _v.sqrt().DividedBy(Math.Sqrt(biasCorrection2)).PlusInPlace(_options.Epsilon);
-        _lambda.PlusScaledQuotientInPlace(_m, denominator, -_options.LearningRate / biasCorrection1);
-    }
+    public static Tensor Entropy(Tensor logits) => Objectives.Entropy(logits.log_softmax(-1));
 
     private static double[] Values(Tensor t)
     {

@@ -77,6 +77,9 @@ public sealed record AdaMergingSettings
     /// </summary>
     public bool Checkpointing { get; init; }
 
+    /// <summary>What is minimised: the paper's prediction entropy, or the KL from each task's expert (docs/algorithm.md, "Objectives").</summary>
+    public AdaMergingObjective Objective { get; init; } = AdaMergingObjective.Entropy;
+
     /// <summary>Task by task (the service's) or one graph over all tasks (the paper's code; the benchmark compares them).</summary>
     public GradientGraph Graph { get; init; } = GradientGraph.TaskByTask;
 

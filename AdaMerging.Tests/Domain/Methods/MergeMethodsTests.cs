@@ -52,6 +52,8 @@ public class MergeMethodsTests
         Assert.Equal(64L, wire["evaluationBatchSize"]);
         Assert.Equal(5L << 30, wire["shardBytes"]);
         Assert.Empty((IEnumerable<string>)wire["exclude"]);
+        var adamerging = Parse("adamerging", "{}").Options!.Wire(MergeMethods.Get("adamerging"));
+        Assert.Equal(("entropy", "layer", 0.3), (adamerging["objective"], adamerging["granularity"], adamerging["initialLambda"]));   // the paper's
     }
 
     [Fact]
@@ -66,10 +68,11 @@ public class MergeMethodsTests
     [Fact]
     public void Choices_are_snake_case_names_and_anything_else_is_refused_with_the_allowed_values()
     {
-        var (options, problems) = Parse("adamerging", """{"precision": "bfloat16", "granularity": "task", "layerUnit": "block"}""");
+        var (options, problems) = Parse("adamerging", """{"precision": "bfloat16", "granularity": "task", "layerUnit": "block", "objective": "expert_kl"}""");
         Assert.Empty(problems);
         var settings = AdaMergingMethod.Settings(options!);
-        Assert.Equal((Precision.Bfloat16, Granularity.Task, LayerUnit.Block), (settings.Precision, settings.Granularity, settings.LayerUnit));
+        Assert.Equal((Precision.Bfloat16, Granularity.Task, LayerUnit.Block, AdaMergingObjective.ExpertKl),
+            (settings.Precision, settings.Granularity, settings.LayerUnit, settings.Objective));
         var (_, bad) = Parse("adamerging", """{"precision": "BFloat16"}""");
         Assert.Equal(["options.precision: 'BFloat16' is not one of float32, bfloat16"], bad);
         var (dare, _) = Parse("dare", """{"dareBase": "ties", "tiesMerge": "mean"}""");

@@ -57,15 +57,19 @@ public sealed class LlamaModelTests
         using var causal = LlamaTiny.Open("llama3_causal_lm");
         var llama3 = Assert.IsType<LlamaSpec>(causal.Spec);
         Assert.Equal(("LlamaForCausalLM", 12, true, true, "llama3"), (llama3.TransformersClass(causal), llama3.Config.HeadDim, llama3.Config.AttentionBias, llama3.Config.MlpBias, llama3.Config.Scaling?.Kind));
-        Assert.False(llama3.ReadsTensor(LlamaNames.LmHead));
+        Assert.True(llama3.ReadsTensor(LlamaNames.LmHead));
+        Assert.Equal(LlamaNames.LmHead, llama3.TokenScores(causal.Weights));
+        Assert.Null(spec.TokenScores(classifier.Weights));   // a classifier with untied embeddings predicts no tokens
 
         using var qwen = LlamaTiny.Open("qwen2_tied");
         var qwen2 = Assert.IsType<LlamaSpec>(qwen.Spec);
         Assert.Equal(("Qwen2ForCausalLM", true, true, false), (qwen2.TransformersClass(qwen), qwen2.Config.TieWordEmbeddings, qwen2.Config.QkvBias, qwen2.Config.AttentionBias));
+        Assert.Equal("model.embed_tokens.weight", qwen2.TokenScores(qwen.Weights));   // tied: the embeddings score the vocabulary
 
         using var mistral = LlamaTiny.Open("mistral_plain");
         var bare = Assert.IsType<LlamaSpec>(mistral.Spec);
         Assert.Equal(("", "MistralModel", 5), (bare.NamePrefix, bare.TransformersClass(mistral), bare.Config.SlidingWindow));
+        Assert.Null(bare.TokenScores(mistral.Weights));
         Assert.Same(ModelArchitectures.OfLayout(LlamaArchitecture.HuggingFaceLlama), RandomProblems.Of("llama-tiny"));
     }
 

@@ -70,7 +70,7 @@ public class AdaMergingTests
         var theta = f.Vectors.Combine((_, _) => tensor(0.3, dtype: ScalarType.Float64)).ToDictionary(kv => kv.Key, kv => kv.Value.detach().requires_grad_(true));
         Tensor loss = zeros(1, dtype: ScalarType.Float64);
         for (int k = 0; k < 2; k++)
-            loss = loss.Plus(AdaMergingRun.Entropy(f.Tasks[k].Head.Logits(f.Encoder.Forward(theta, f.Tasks[k].Adaptation.Read(batches[k], CPU)))));
+            loss = loss.Plus(AdaMergingRun.Entropy(((AdaMerging.Domain.Models.ClassificationHead)f.Tasks[k].Head).Logits(f.Encoder.Forward(theta, f.Tasks[k].Adaptation.Read(batches[k], CPU)))));
         loss.backward();
         var tau = Enumerable.Range(0, 2).Select(k => f.Vectors.Views(f.Vectors.TaskRow(k))).ToList();
         foreach (var (p, i) in f.Vectors.Names.Select((p, i) => (p, i)).Where((_, i) => i % 7 == 0))

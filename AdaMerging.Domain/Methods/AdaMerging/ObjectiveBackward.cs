@@ -15,14 +15,18 @@ public enum GradientGraph
 }
 
 /// <summary>
-/// L = Σk mean entropy of head k on the encoder, for one batch per task, with ∂L/∂θ accumulated into the parameters'
+/// L = Σk objective of task k's predictions on the model (its mean prediction entropy, or its mean KL from its expert's
+/// predictions: <see cref="Objectives"/>), for one batch per task, with ∂L/∂θ accumulated into the parameters'
 /// gradients. The objective is a sum over tasks, so task by task gives the same gradient as one graph; with
 /// checkpointing each stage's activations are recomputed in the backward pass from the tensors kept between stages,
 /// and the parameters' gradients are handed over after every stage, so no model-sized gradient ever exists.
 /// </summary>
-/// <param name="batchesPerStep">How many batches each task's batch holds: its objective is the sum of their mean entropies.</param>
-public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergingTask> tasks, GradientGraph graph, bool checkpointing, int batchesPerStep = 1)
+/// <param name="batchesPerStep">How many batches each task's batch holds: its objective is the sum of their mean objectives.</param>
+public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMergingTask> tasks, GradientGraph graph, bool checkpointing, int batchesPerStep = 1,
+    AdaMergingObjective objective = AdaMergingObjective.Entropy)
 {
+    private IReadOnlyList<Tensor>? _experts;
+
     public TimeSpan Forward { get; private set; }
 
     public TimeSpan Backward { get; private set; }
@@ -32,9 +36,13 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
     /// whenever the parameters' gradients hold a part of ∂L/∂θ that must be taken (and released) before more is
     /// accumulated: after each stage with checkpointing, else once at the end.
     /// </summary>
+    /// <param name="experts">With <see cref="AdaMergingObjective.ExpertKl"/>: each task's expert log-probabilities on its batch (<see cref="Predictions"/>).</param>
     public Tensor Run(IReadOnlyDictionary<string, Tensor> parameters, IReadOnlyList<long[]> batches, ScalarType computeType,
-        ScalarType objectiveType, Device device, Action takeGradients)
+        ScalarType objectiveType, Device device, Action takeGradients, IReadOnlyList<Tensor>? experts = null)
     {
+        if (objective == AdaMergingObjective.ExpertKl && experts?.Count != tasks.Count)
+            throw new ArgumentException("the expert_kl objective needs each task's expert predictions", nameof(experts));
+        _experts = experts;
         Forward = Backward = TimeSpan.Zero;
         using var scope = NewDisposeScope();
         var bound = model.Bind(parameters);
@@ -77,17 +85,32 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
         return loss;
     }
 
-    /// <summary>Task k's mean entropy, its graph reaching the parameters.</summary>
+    /// <summary>
+    /// Task k's predictions (log-probabilities, one row per prediction it counts) on its batch, without a graph: on the
+    /// expert's parameters these are what <see cref="AdaMergingObjective.ExpertKl"/> matches (docs/algorithm.md, "Objectives").
+    /// </summary>
+    public Tensor Predictions(IReadOnlyDictionary<string, Tensor> parameters, int k, long[] batch, ScalarType computeType, Device device)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var bound = model.Bind(parameters);
+        var input = Pixels(k, batch, device);
+        var x = ModelInput.InComputeType(input, computeType);
+        for (int s = 0; s < model.StageCount; s++) x = model.Stage(s, bound, x);
+        return tasks[k].Head.LogProbabilities(bound, x, input).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Task k's objective, its graph reaching the parameters.</summary>
     private Tensor Loss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType, ScalarType objectiveType, Device device)
     {
-        var pixels = Pixels(k, batch, device);
-        var x = ModelInput.InComputeType(pixels, computeType);
+        var input = Pixels(k, batch, device);
+        var x = ModelInput.InComputeType(input, computeType);
         for (int s = 0; s < model.StageCount; s++) x = model.Stage(s, bound, x);
-        return TaskObjective(tasks[k].Head.Logits(x.to_type(ModelInput.HeadType(pixels, tasks[k].Head)))).to_type(objectiveType);
+        return TaskObjective(k, tasks[k].Head.LogProbabilities(bound, x, input)).to_type(objectiveType);
     }
 
     /// <summary>
-    /// Task k's entropy with activation checkpointing: a forward pass without a graph keeps the input of every stage;
+    /// Task k's objective with activation checkpointing: a forward pass without a graph keeps the input of every stage;
     /// the head's backward gives ∂L/∂features; then, from the last stage down, each stage is run again with a graph
     /// from its kept input and backpropagated with the gradient of its output, which yields its input's gradient and
     /// that stage's parameters' gradients, taken at once.
@@ -102,7 +125,7 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
         using (no_grad())
             for (int s = 0; s < model.StageCount; s++) kept[s + 1] = model.Stage(s, bound, kept[s]);
         var top = kept[model.StageCount].detach().requires_grad_(true);
-        var loss = TaskObjective(tasks[k].Head.Logits(top.to_type(ModelInput.HeadType(pixels, tasks[k].Head)))).to_type(objectiveType);
+        var loss = TaskObjective(k, tasks[k].Head.LogProbabilities(bound, top, pixels)).to_type(objectiveType);
         Forward += clock.Elapsed;
         clock.Restart();
         loss.backward();
@@ -121,8 +144,12 @@ public sealed class EntropyBackward(IFeatureStages model, IReadOnlyList<AdaMergi
         return loss;
     }
 
-    /// <summary>Σ over the task's batches of their mean entropy: the mean over all of them times their number (the same images are equal-sized batches).</summary>
-    private Tensor TaskObjective(Tensor logits) => batchesPerStep == 1 ? AdaMergingRun.Entropy(logits) : AdaMergingRun.Entropy(logits).Times(batchesPerStep);
+    /// <summary>Σ over the task's batches of their mean objective: the mean over all of them times their number (equal-sized batches).</summary>
+    private Tensor TaskObjective(int k, Tensor logP)
+    {
+        var mean = objective == AdaMergingObjective.ExpertKl ? Objectives.KlFromExpert(_experts![k], logP) : Objectives.Entropy(logP);
+        return batchesPerStep == 1 ? mean : mean.Times(batchesPerStep);
+    }
 
     private Tensor Pixels(int k, long[] batch, Device device) => tasks[k].Adaptation.Read(batch, device);
 }
