@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the two README commands need and a fresh Debian 12 machine may lack.
-# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node] [fonts] [wrk] [browser] [torch]
+# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node] [fonts] [wrk] [browser] [torch] [sentencepiece]
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -14,7 +14,10 @@ for want in "$@"; do
     node) command -v npm >/dev/null 2>&1 || missing+=(nodejs npm) ;;
     browser) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     wrk) command -v wrk >/dev/null 2>&1 || missing+=(wrk) ;;
-    torch) /usr/bin/python3 -c 'import torch, onnx' >/dev/null 2>&1 || missing+=(python3-torch python3-onnx) ;;
+    torch) /usr/bin/python3 -c 'import torch, onnx' >/dev/null 2>&1 || missing+=(python3-torch python3-onnx)
+      # Debian's torch calls whatever libblas.so.3 is chosen: the reference BLAS runs a training step ~10× slower than OpenBLAS.
+      [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] || missing+=(libopenblas0-pthread) ;;
+    sentencepiece) /usr/bin/python3 -c 'import sentencepiece' >/dev/null 2>&1 || missing+=(python3-sentencepiece) ;;
     fonts) ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || missing+=(fonts-dejavu-core fonts-dejavu-extra) ;;
     *) echo "prerequisites.sh: unknown prerequisite '$want'" >&2; exit 2 ;;
   esac

@@ -8,7 +8,7 @@ queries and keys, SwiGLU MLP; Ainslie et al. 2023, grouped-query attention; Meta
 Hugging Face's names and conventions: rotate_half on the two halves of each head, RMSNorm in float32, the score of
 LlamaForSequenceClassification on the last token that is not padding), independently of the C# code. Outputs go to
 AdaMerging.Tests/Fixtures/llama_tiny/<variant>/ (model.safetensors, config.json, io.safetensors: input_ids and
-attention_mask [4, 12], features, logits for a classifier):
+attention_mask [4, 12], features, logits for a classifier, features_bf16 from the weights in bfloat16):
   llama_classifier  LlamaForSequenceClassification: grouped-query attention (4 heads, 2 key-value heads), untied
   llama3_causal_lm  LlamaForCausalLM: Llama 3.1's rope_scaling (type llama3; with heads of 12 and θ 10⁴, one frequency
                     each kept, blended and slowed), head_dim given, attention and MLP biases
@@ -97,7 +97,7 @@ def forward(w, p, cfg, ids, mask, all_positions=False):
     x = w[p + "embed_tokens.weight"][ids]
     freqs = torch.arange(t).float()[:, None] * inverse_frequencies(cfg)[None]
     emb = torch.cat([freqs, freqs], -1)
-    cos, sin = emb.cos(), emb.sin()
+    cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)   # Hugging Face's rotary tables: float32, cast to the states' dtype
     i, j = torch.arange(t)[:, None], torch.arange(t)[None]
     allowed = (j <= i)
     if cfg.get("sliding_window"):
@@ -113,8 +113,9 @@ def forward(w, p, cfg, ids, mask, all_positions=False):
         key = key.repeat_interleave(heads // kv, dim=1)      # query head h reads key-value head h // (heads / kv)
         value = value.repeat_interleave(heads // kv, dim=1)
         scores = (query @ key.transpose(-1, -2)) / math.sqrt(d)
-        scores = scores.masked_fill(~allowed, torch.finfo(torch.float32).min)
-        context = (torch.softmax(scores, -1) @ value).transpose(1, 2).reshape(b, t, heads * d)
+        scores = scores.masked_fill(~allowed, torch.finfo(scores.dtype).min)
+        probabilities = torch.softmax(scores.float() if scores.dtype == torch.bfloat16 else scores, -1).to(value.dtype)   # eager attention's softmax in float32
+        context = (probabilities @ value).transpose(1, 2).reshape(b, t, heads * d)
         x = x + linear(w, q_ + "self_attn.o_proj", context)
         m = rms_norm(x, w[q_ + "post_attention_layernorm.weight"], eps)
         x = x + linear(w, q_ + "mlp.down_proj", F.silu(linear(w, q_ + "mlp.gate_proj", m)) * linear(w, q_ + "mlp.up_proj", m))
@@ -222,6 +223,8 @@ def main():
             io = {"input_ids": ids, "attention_mask": mask, "features": forward(w, p, cfg, ids, mask)}
             if "score.weight" in w:
                 io["logits"] = F.linear(io["features"], w["score.weight"])
+            # The same forward with every weight in bfloat16 (Hugging Face's bf16 path: RMSNorm and softmax in float32).
+            io["features_bf16"] = forward({n: t.bfloat16() for n, t in w.items()}, p, cfg, ids, mask).float()
         os.makedirs(os.path.join(OUT, name), exist_ok=True)
         save_safetensors(os.path.join(OUT, name, "model.safetensors"), w)
         save_safetensors(os.path.join(OUT, name, "io.safetensors"), io)

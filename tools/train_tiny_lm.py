@@ -16,7 +16,7 @@ The model: Llama-family (RMSNorm, rotary embeddings, grouped-query attention, Sw
 key-value), MLP 344, 258 tokens (the 256 bytes, <s> 256 first in every text, <pad> 257), untied lm_head; written as a
 LlamaForCausalLM folder (model.safetensors, config.json, tokenizer.json: byte-level BPE without merges) that the
 service reads. The forward is tools/make_llama_fixture.py's.
-Usage: /usr/bin/python3 tools/train_tiny_lm.py RAW OUT [--seeds 3] [--pretrain-steps 1500] [--finetune-steps 300]
+Usage: /usr/bin/python3 tools/train_tiny_lm.py RAW OUT [--seeds 3] [--pretrain-steps 1000] [--finetune-steps 150]
 """
 import argparse
 import glob
@@ -102,7 +102,7 @@ def train(w, data, steps, lr, seed, label):
         for group in optimiser.param_groups:   # linear warm-up over 5 %, cosine decay to a tenth
             warm = min(1.0, (step + 1) / max(1, steps // 20))
             group["lr"] = lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
-        ids = batches(data, 32, g)
+        ids = batches(data, 16, g)
         hidden = forward(w, "model.", CONFIG, ids, torch.ones_like(ids), all_positions=True)
         loss = torch.nn.functional.cross_entropy((hidden[:, :-1] @ w["lm_head.weight"].T).reshape(-1, VOCAB), ids[:, 1:].reshape(-1))
         optimiser.zero_grad()
@@ -157,8 +157,8 @@ def main():
     parser.add_argument("raw")
     parser.add_argument("out")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--pretrain-steps", type=int, default=1500)
-    parser.add_argument("--finetune-steps", type=int, default=300)
+    parser.add_argument("--pretrain-steps", type=int, default=1000)
+    parser.add_argument("--finetune-steps", type=int, default=150)
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     general, tasks = corpora(args.raw)

@@ -53,7 +53,7 @@ public sealed class TokenizerJsonBpe : ICausalTokenizer
             string type = model.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
             if (type != "BPE") throw new CheckpointFormatException($"tokenizer.json's model is {type}, not the byte-level BPE this service reads");
             if (model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True)
-                throw new CheckpointFormatException("tokenizer.json is a SentencePiece-style BPE (byte_fallback), which this service does not read yet");
+                throw new CheckpointFormatException("tokenizer.json is a SentencePiece-style BPE (byte_fallback): upload its tokenizer.model beside it, which this service reads");
             var vocabulary = model.GetProperty("vocab").EnumerateObject().Select(p => new KeyValuePair<string, int>(p.Name, p.Value.GetInt32())).ToList();
             var merges = model.GetProperty("merges").EnumerateArray()
                 .Select(m => m.ValueKind == JsonValueKind.Array ? $"{m[0].GetString()} {m[1].GetString()}" : m.GetString()!).ToList();

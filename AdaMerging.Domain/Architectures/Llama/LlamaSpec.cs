@@ -8,9 +8,9 @@ namespace AdaMerging.Domain.Architectures.Llama;
 
 /// <summary>
 /// A recognised Llama-family decoder: its config, names, and what the service asks of it (docs/algorithm.md, "Decoder
-/// language models"). Merged by every method; run (a classifier's score on the last token, evaluated or adapted)
-/// when config.json came and a tokenizer this service reads (tokenizer.json's byte-level BPE: Llama 3, Qwen2; not yet
-/// SentencePiece's tokenizer.model), and its data problems say what is missing.
+/// language models"). Merged by every method; run (a classifier's score on the last token, or as a language model
+/// on prompts) when config.json came and a tokenizer this service reads (SentencePiece's tokenizer.model: Llama 2,
+/// Mistral; tokenizer.json's byte-level BPE: Llama 3, Qwen2), and its data problems say what is missing.
 /// </summary>
 public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, LlamaNames names, IReadOnlyDictionary<string, string> tokenizerFiles, bool configInferred)
     : ModelSpec(architecture, LlamaArchitecture.HuggingFaceLlama, configInferred)
@@ -70,12 +70,17 @@ public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, Ll
 
     public override void Verify(ModelFolder folder) => _ = Tokenizer();
 
-    private const string TokenizerHelp = "tokenizer.json with a byte-level BPE, as Llama 3 and Qwen2 ship; SentencePiece's tokenizer.model is not read yet";
+    private const string TokenizerHelp = "SentencePiece's tokenizer.model, as Llama 2 and Mistral ship, or tokenizer.json with a byte-level BPE, as Llama 3 and Qwen2 ship";
 
-    private readonly Lazy<TokenizerJsonBpe?> _tokenizer = new(() =>
-        TokenizerJsonBpe.Present(tokenizerFiles) ? TokenizerJsonBpe.Open(tokenizerFiles, config.PadTokenId) : null);
+    /// <summary>
+    /// tokenizer.model when it came (Llama 2 and Mistral ship it beside a SentencePiece-style tokenizer.json, which is
+    /// the same tokenizer), else tokenizer.json's byte-level BPE (docs/algorithm.md, "Tokenizers").
+    /// </summary>
+    private readonly Lazy<ICausalTokenizer?> _tokenizer = new(() =>
+        SentencePieceModel.Present(tokenizerFiles) ? SentencePieceModel.Open(tokenizerFiles, config.PadTokenId)
+        : TokenizerJsonBpe.Present(tokenizerFiles) ? TokenizerJsonBpe.Open(tokenizerFiles, config.PadTokenId) : null);
 
-    private TokenizerJsonBpe? Tokenizer() => _tokenizer.Value;
+    private ICausalTokenizer? Tokenizer() => _tokenizer.Value;
 
     public override ModelMemory Memory => LlamaMemory.Of(Config, DefaultSequenceLength!.Value) with { TokenScores = (long)DefaultSequenceLength!.Value * Config.VocabSize };
 

@@ -32,20 +32,22 @@ public static class MemoryBenchmark
         int k = options.WholeNumber("tasks", 8), batch = options.WholeNumber("batch", 16), steps = options.WholeNumber("steps", 2);
         var dtype = precision == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var allocator = options.Get("allocator", "worker");
+        var objective = options.Get("objective", "entropy");
         if (options.Get("mode", "") is { Length: > 0 } one)
         {
             // As the worker process runs (its Program.cs), unless asked for glibc's defaults.
             if (allocator == "worker") ProcessMemory.ReturnLargeFreesToTheSystem();
             set_num_threads(Environment.ProcessorCount);
-            Measure(Modes.Single(m => m.Name == one), size, k, batch, steps, dtype);
+            Measure(Modes.Single(m => m.Name == one), size, k, batch, steps, dtype,
+                objective == "expert_kl" ? AdaMergingObjective.ExpertKl : AdaMergingObjective.Entropy);
             return 0;
         }
         var modes = options.Get("modes", string.Join(",", Modes.Select(m => m.Name))).Split(',');
         Console.WriteLine($"{size}, {precision} task vectors, K = {k}, batch {batch} per task, {steps} steps after a warm-up, " +
-            $"{Environment.ProcessorCount} threads, CPU, allocator: {allocator}; one process per mode");
+            $"{Environment.ProcessorCount} threads, CPU, allocator: {allocator}, objective {objective}; one process per mode");
         var results = new Dictionary<string, string[]>();
         foreach (var mode in modes)
-            StepBenchmark.RunChild(["bench-memory", "--mode", mode, "--allocator", allocator, "--size", size, "--precision", precision, "--tasks", $"{k}", "--batch", $"{batch}", "--steps", $"{steps}"], line =>
+            StepBenchmark.RunChild(["bench-memory", "--mode", mode, "--allocator", allocator, "--objective", objective, "--size", size, "--precision", precision, "--tasks", $"{k}", "--batch", $"{batch}", "--steps", $"{steps}"], line =>
             {
                 if (!line.StartsWith("MEMORY ", StringComparison.Ordinal)) return false;
                 results[mode] = line.Split(' ');
@@ -60,12 +62,12 @@ public static class MemoryBenchmark
     private static string Ratio(string a, string b) =>
         (double.Parse(a, CultureInfo.InvariantCulture) / double.Parse(b, CultureInfo.InvariantCulture)).ToString("F2", CultureInfo.InvariantCulture);
 
-    private static void Measure(Mode mode, string size, int k, int batch, int steps, ScalarType dtype)
+    private static void Measure(Mode mode, string size, int k, int batch, int steps, ScalarType dtype, AdaMergingObjective objective)
     {
         GC.Collect();
         long start = ProcessMemory.Resident();
         using var problem = RandomProblems.Of(size).Random(size, k, batch, dtype, CPU);
-        var settings = new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1, Graph = mode.Graph, Checkpointing = mode.Checkpointing };
+        var settings = new AdaMergingSettings { Steps = steps + 1, BatchSize = batch, Seed = 1, Graph = mode.Graph, Checkpointing = mode.Checkpointing, Objective = objective };
         using var run = new AdaMergingRun(problem.Model, new Dictionary<string, Tensor>(), problem.Vectors,
             LayerMap.Create(problem.Vectors.Names, Granularity.Layer, LayerUnit.Tensor), problem.Tasks, settings);
         GC.Collect();
@@ -78,7 +80,8 @@ public static class MemoryBenchmark
         long peak = sampler.Peak - start;
         var step = steps == 0 ? warmUp : Timing.Median(times);   // --steps 0: one step, its time with the warm-up's costs
         double model = problem.ModelBytes, vectors = problem.Vectors.Bytes;
-        var estimate = MemoryEstimate.AdaMergingSteps(problem.Memory, problem.Vectors.ParameterCount, k, batch, dtype, mode.Checkpointing, mode.Graph);
+        var estimate = MemoryEstimate.AdaMergingSteps(problem.Memory, problem.Vectors.ParameterCount, k, batch, dtype, mode.Checkpointing, mode.Graph,
+            tokenScores: problem.Memory.TokenScores, expertKl: objective == AdaMergingObjective.ExpertKl);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{mode.Name}: resident after setup {setup / 1e6:F0} MB = {setup / vectors:F3}× θ0 + K task vectors ({vectors / 1e6:F0} MB); " +
             $"peak {peak / 1e6:F0} MB = {peak / model:F2}× the float32 model ({model / 1e6:F1} MB), (K + 3) × model = {(k + 3) * model / 1e6:F0} MB, " +
