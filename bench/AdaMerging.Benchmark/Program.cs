@@ -11,6 +11,7 @@ using AdaMerging.Benchmark.Performance;
 // The performance harness (docs/performance.md):
 //   bench-step [--sizes tiny,small,vit-b-32] [--precision float32,bfloat16] [--tasks 8] [--batch 16] [--steps N] [--objective entropy|expert_kl]
 //   bench-step --memory-steps 500 [--memory-size small]      RSS and live tensors every 50 steps
+//   bench-estimate [--tasks 4] [--batch 4] [--tokens 256] [--memory-gb 24]   AdaMerging's estimated peak on published Llama shapes
 //   bench-memory [--size vit-b-32] [--precision float32] [--modes whole-graph,task-by-task,checkpointed] [--steps 2] [--allocator worker|glibc] [--objective entropy|expert_kl]
 //                                                              setup and peak RSS per way of taking the gradient
 //   bench-merge [--tasks 4]                                    task arithmetic, TIES, DARE on a ViT-L/14 shape
@@ -51,6 +52,8 @@ switch (verb)
         return StepBenchmark.Run(options);
     case "bench-memory":
         return MemoryBenchmark.Run(options);
+    case "bench-estimate":
+        return EstimateBenchmark.Run(options);
     case "bench-merge":
         return MergeBenchmark.Run(options);
     case "bench-store":
