@@ -17,40 +17,22 @@ public sealed record CompletionQuality(double NegativeLogLikelihood, double Perp
 /// <summary>A language-model task's completion scores for the merged model, beside the base, the task's own fine-tuned model and task arithmetic; null where not measured.</summary>
 public sealed record TaskCompletions(string Task, CompletionQuality? Merged, CompletionQuality? Base, CompletionQuality? Individual, CompletionQuality? TaskArithmetic);
 
-/// <summary>
-/// The report's table for language-model tasks, column by column as <see cref="MergeEvaluation"/> does for
-/// classifiers (the merged model first, then released; one model at a time beside θ0 and the vectors).
-/// </summary>
+/// <summary>The report's table for language-model tasks (<see cref="EvaluationColumns"/>), as <see cref="MergeEvaluation"/>'s for classifiers.</summary>
 public static class CompletionEvaluation
 {
     /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
     public static List<TaskCompletions> Evaluate(ITaskVectorSet vectors, IFeatureStages model, TaskInputs tasks, IReadOnlyList<string> taskNames,
         Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
     {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        Dictionary<string, Tensor> With(Dictionary<string, Tensor> p) => tasks.WithFixed(p, vectors);
-        Tensor Scalar(double v) => tensor(v, dtype: ScalarType.Float32, device: vectors.Device);
         var evaluated = Enumerable.Range(0, taskNames.Count).Where(k => tasks.CompletionEvaluation(k) is not null).ToList();
-        CompletionQuality Quality(int k, Dictionary<string, Tensor> parameters)
-        {
-            var (prompts, head) = tasks.CompletionEvaluation(k)!.Value;
-            var scores = Evaluation.Completions(model, parameters, head, prompts, batchSize, ct);
-            if (scores.Tokens == 0) throw new ArgumentException($"task '{taskNames[k]}': the evaluation data has no completion tokens to score (prompts with completions are needed)");
-            return CompletionQuality.Of(scores);
-        }
-        Dictionary<int, CompletionQuality> Column(Func<Dictionary<string, Tensor>> build, IEnumerable<int> over)
-        {
-            using var columnScope = NewDisposeScope();
-            var parameters = With(build());
-            return over.ToDictionary(k => k, k => Quality(k, parameters));
-        }
-        var withMerged = evaluated.ToDictionary(k => k, k => Quality(k, With(merged)));
-        ModelParameters.Dispose(merged);
-        var withBase = Column(vectors.BaseParameters, evaluated);
-        var ta = Column(() => TaskVectorSets.Combine(vectors, (_, _) => Scalar(taskArithmeticLambda)), evaluated);
-        var individual = evaluated.ToDictionary(k => k, k => Column(() => TaskVectorSets.Combine(vectors, (_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);
-        return evaluated.Select(k => new TaskCompletions(taskNames[k], withMerged[k], withBase[k], individual[k], ta[k])).ToList();
+        return [.. EvaluationColumns.Of(vectors, tasks, evaluated, merged, taskArithmeticLambda, (k, parameters) =>
+            {
+                var (prompts, head) = tasks.CompletionEvaluation(k)!.Value;
+                var scores = Evaluation.Completions(model, parameters, head, prompts, batchSize, ct);
+                return scores.Tokens > 0 ? CompletionQuality.Of(scores)
+                    : throw new ArgumentException($"task '{taskNames[k]}': the evaluation data has no completion tokens to score (prompts with completions are needed)");
+            })
+            .Select(c => new TaskCompletions(taskNames[c.Task], c.Merged, c.Base, c.Individual, c.TaskArithmetic))];
     }
 
     /// <summary>The mean over the evaluated tasks: NLL and exact match averaged, perplexity as exp of the mean NLL (their geometric mean); null when none was evaluated.</summary>
