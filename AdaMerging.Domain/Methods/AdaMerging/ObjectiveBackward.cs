@@ -25,8 +25,6 @@ public enum GradientGraph
 public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMergingTask> tasks, GradientGraph graph, bool checkpointing, int batchesPerStep = 1,
     AdaMergingObjective objective = AdaMergingObjective.Entropy)
 {
-    private IReadOnlyList<Tensor>? _experts;
-
     public TimeSpan Forward { get; private set; }
 
     public TimeSpan Backward { get; private set; }
@@ -42,7 +40,6 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
     {
         if (objective == AdaMergingObjective.ExpertKl && experts?.Count != tasks.Count)
             throw new ArgumentException("the expert_kl objective needs each task's expert predictions", nameof(experts));
-        _experts = experts;
         Forward = Backward = TimeSpan.Zero;
         using var scope = NewDisposeScope();
         var bound = model.Bind(parameters);
@@ -50,7 +47,7 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
         if (graph == GradientGraph.WholeGraph && !checkpointing)
         {
             var clock = Stopwatch.StartNew();
-            for (int k = 0; k < tasks.Count; k++) total = total.Plus(Loss(k, bound, batches[k], computeType, objectiveType, device));
+            for (int k = 0; k < tasks.Count; k++) total = total.Plus(Loss(k, bound, batches[k], computeType, objectiveType, device, experts?[k]));
             Forward = clock.Elapsed;
             clock.Restart();
             total.backward();
@@ -65,8 +62,8 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
         {
             using var taskScope = NewDisposeScope();
             var loss = checkpointing
-                ? CheckpointedLoss(k, bound, batches[k], computeType, objectiveType, device, takeGradients)
-                : TimedLoss(k, bound, batches[k], computeType, objectiveType, device);
+                ? CheckpointedLoss(k, bound, batches[k], computeType, objectiveType, device, experts?[k], takeGradients)
+                : TimedLoss(k, bound, batches[k], computeType, objectiveType, device, experts?[k]);
             losses[k] = loss.detach().MoveToOuterDisposeScope();
         }
         if (!checkpointing) takeGradients();
@@ -74,10 +71,11 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
         return total.MoveToOuterDisposeScope();
     }
 
-    private Tensor TimedLoss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType, ScalarType objectiveType, Device device)
+    private Tensor TimedLoss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType, ScalarType objectiveType, Device device,
+        Tensor? expert)
     {
         var clock = Stopwatch.StartNew();
-        var loss = Loss(k, bound, batch, computeType, objectiveType, device);
+        var loss = Loss(k, bound, batch, computeType, objectiveType, device, expert);
         Forward += clock.Elapsed;
         clock.Restart();
         loss.backward();
@@ -100,13 +98,14 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
         return tasks[k].Head.LogProbabilities(bound, x, input).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Task k's objective, its graph reaching the parameters.</summary>
-    private Tensor Loss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType, ScalarType objectiveType, Device device)
+    /// <summary>Task k's objective, its graph reaching the parameters (<paramref name="expert"/>: its expert's predictions, for expert_kl).</summary>
+    private Tensor Loss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType, ScalarType objectiveType, Device device,
+        Tensor? expert)
     {
         var input = Pixels(k, batch, device);
         var x = ModelInput.InComputeType(input, computeType);
         for (int s = 0; s < model.StageCount; s++) x = model.Stage(s, bound, x);
-        return TaskObjective(k, tasks[k].Head.LogProbabilities(bound, x, input)).to_type(objectiveType);
+        return TaskObjective(tasks[k].Head.LogProbabilities(bound, x, input), expert).to_type(objectiveType);
     }
 
     /// <summary>
@@ -116,7 +115,7 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
     /// that stage's parameters' gradients, taken at once.
     /// </summary>
     private Tensor CheckpointedLoss(int k, IReadOnlyDictionary<string, Tensor> bound, long[] batch, ScalarType computeType,
-        ScalarType objectiveType, Device device, Action takeGradients)
+        ScalarType objectiveType, Device device, Tensor? expert, Action takeGradients)
     {
         var clock = Stopwatch.StartNew();
         var pixels = Pixels(k, batch, device);
@@ -125,7 +124,7 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
         using (no_grad())
             for (int s = 0; s < model.StageCount; s++) kept[s + 1] = model.Stage(s, bound, kept[s]);
         var top = kept[model.StageCount].detach().requires_grad_(true);
-        var loss = TaskObjective(k, tasks[k].Head.LogProbabilities(bound, top, pixels)).to_type(objectiveType);
+        var loss = TaskObjective(tasks[k].Head.LogProbabilities(bound, top, pixels), expert).to_type(objectiveType);
         Forward += clock.Elapsed;
         clock.Restart();
         loss.backward();
@@ -145,9 +144,9 @@ public sealed class ObjectiveBackward(IFeatureStages model, IReadOnlyList<AdaMer
     }
 
     /// <summary>Σ over the task's batches of their mean objective: the mean over all of them times their number (equal-sized batches).</summary>
-    private Tensor TaskObjective(int k, Tensor logP)
+    private Tensor TaskObjective(Tensor logP, Tensor? expert)
     {
-        var mean = objective == AdaMergingObjective.ExpertKl ? Objectives.KlFromExpert(_experts![k], logP) : Objectives.Entropy(logP);
+        var mean = objective == AdaMergingObjective.ExpertKl ? Objectives.KlFromExpert(expert!, logP) : Objectives.Entropy(logP);
         return batchesPerStep == 1 ? mean : mean.Times(batchesPerStep);
     }
 
