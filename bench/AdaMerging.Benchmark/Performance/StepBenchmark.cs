@@ -77,7 +77,9 @@ public static class StepBenchmark
     {
         var self = Environment.GetCommandLineArgs()[0];
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-        if (self.EndsWith(".dll", StringComparison.Ordinal)) start.ArgumentList.Add(self);
+        // Under `dotnet X.dll` the host needs the dll again; the apphost (bin/…/AdaMerging.Benchmark) is the program itself.
+        bool underDotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet";
+        if (underDotnet && self.EndsWith(".dll", StringComparison.Ordinal)) start.ArgumentList.Add(self);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var child = Process.Start(start)!;
         while (child.StandardOutput.ReadLine() is { } line)
