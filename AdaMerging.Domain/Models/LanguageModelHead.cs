@@ -18,7 +18,7 @@ public sealed class LanguageModelHead(string outputWeight) : ITaskHead
 
     /// <summary>The next-token distribution at every token of the batch (prompt and completion alike), rows in batch-major order.</summary>
     public Tensor LogProbabilities(IReadOnlyDictionary<string, Tensor> parameters, Tensor output, Tensor input) =>
-        Wide(Logits(parameters, output, TokenBatch.Mask(input).flatten().gt(RootedScalars.Zero)));
+        Wide(Logits(parameters, output, Positions(TokenBatch.Mask(input).gt(RootedScalars.Zero))));
 
     /// <summary>
     /// How the batch's completions score: the sum of −log p of their tokens given what precedes them, how many tokens
@@ -32,12 +32,12 @@ public sealed class LanguageModelHead(string outputWeight) : ITaskHead
         if (l < 2) return new CompletionScores(0, 0, 0, 0);
         var ids = input.select(1, 0).narrow(1, 1, l - 1);
         var scored = TokenBatch.Mask(input).narrow(1, 1, l - 1).eq(TokenBatch.CompletionRole);   // position t predicts token t + 1
-        var rows = scored.flatten();
+        var rows = Positions(scored);
         var logP = Wide(Logits(parameters, output.narrow(1, 0, l - 1), rows));
-        var targets = ids.flatten().index_select(0, rows.nonzero().squeeze(-1));
+        var targets = ids.flatten().index_select(0, rows);
         double nll = -logP.gather(1, targets.unsqueeze(1)).sum().to_type(ScalarType.Float64).item<double>();
         var wrong = zeros(b * (l - 1), dtype: ScalarType.Int64, device: output.device)
-            .index_add_(0, rows.nonzero().squeeze(-1), logP.argmax(-1).ne(targets).to_type(ScalarType.Int64), RootedScalars.One).view(b, l - 1).sum(-1);
+            .index_add_(0, rows, logP.argmax(-1).ne(targets).to_type(ScalarType.Int64), RootedScalars.One).view(b, l - 1).sum(-1);
         var hasCompletion = scored.any(-1);
         long examples = hasCompletion.sum().item<long>();
         long exact = hasCompletion.logical_and(wrong.eq(RootedScalars.Zero)).sum().item<long>();
@@ -46,13 +46,12 @@ public sealed class LanguageModelHead(string outputWeight) : ITaskHead
 
     public void Dispose() { }
 
-    /// <summary>The logits [N, V] of the positions where <paramref name="counted"/> (flat, [B·L]) holds.</summary>
-    private Tensor Logits(IReadOnlyDictionary<string, Tensor> parameters, Tensor output, Tensor counted)
-    {
-        long h = output.shape[^1];
-        var rows = output.reshape(-1, h).index_select(0, counted.nonzero().squeeze(-1));
-        return F.linear(rows, parameters[OutputWeight]);
-    }
+    /// <summary>The flat indices (into [B·L]) of the positions where <paramref name="counted"/> [B, L] holds.</summary>
+    private static Tensor Positions(Tensor counted) => counted.flatten().nonzero().squeeze(-1);
+
+    /// <summary>The logits [N, V] of the positions at flat indices <paramref name="rows"/>.</summary>
+    private Tensor Logits(IReadOnlyDictionary<string, Tensor> parameters, Tensor output, Tensor rows) =>
+        F.linear(output.reshape(-1, output.shape[^1]).index_select(0, rows), parameters[OutputWeight]);
 
     /// <summary>log_softmax in float32 (float64 for a float64 model: the gradient checks).</summary>
     private static Tensor Wide(Tensor logits) =>

@@ -42,7 +42,10 @@ public sealed class PromptRows(IReadOnlyList<PromptExample> examples, ICausalTok
         return (ids, Math.Min(scoredFrom, ids.Length));
     }
 
-    /// <summary>A prompt file's rows (prompt datasets carry no labels: completions are in the rows).</summary>
-    public static (IExampleRows Rows, Tensor? Labels) Open(string path, ICausalTokenizer tokenizer, int maxTokens) =>
-        (new PromptRows(PromptDataset.Load(path), tokenizer, maxTokens), null);
+    /// <summary>
+    /// A decoder's dataset as its rows: a prompt file's (no labels: completions are in the rows), or a text file's and
+    /// its labels (<see cref="TextRows"/>), by the dataset's modality.
+    /// </summary>
+    public static (IExampleRows Rows, Tensor? Labels) Open(string path, DatasetInfo info, ICausalTokenizer tokenizer, int maxTokens) =>
+        info.Modality == DatasetModality.Prompts ? (new PromptRows(PromptDataset.Load(path), tokenizer, maxTokens), null) : TextRows.Open(path, tokenizer, maxTokens);
 }

@@ -56,12 +56,9 @@ public sealed class Gpt2Spec(IArchitecture architecture, Gpt2Config config, Gpt2
     public override IReadOnlyList<string> DataProblems(DatasetInfo data, string label) =>
         Tokenizer() is null ? [$"{label} holds text and the base checkpoint came without a tokenizer this service reads ({TokenizerHelp})"] : [];
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null)
-    {
-        var tokenizer = Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})");
-        int tokens = maxSequenceLength ?? DefaultSequenceLength!.Value;
-        return info.Modality == DatasetModality.Prompts ? PromptRows.Open(path, tokenizer, tokens) : TextRows.Open(path, tokenizer, tokens);
-    }
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
+        PromptRows.Open(path, info, Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})"),
+            maxSequenceLength ?? DefaultSequenceLength!.Value);
 
     public override ModelMemory Memory => BertMemory.TextTransformer(Config.NumLayers, Config.HiddenSize, Config.InnerSize, Config.NumHeads,
         DefaultSequenceLength!.Value, ObservedGrams(Config)) with { TokenScores = (long)DefaultSequenceLength!.Value * Config.VocabSize };

@@ -61,12 +61,9 @@ public sealed class LlamaSpec(IArchitecture architecture, LlamaConfig config, Ll
         .. Tokenizer() is null ? [$"{label} holds text and the base checkpoint came without a tokenizer this service reads ({TokenizerHelp})"] : Array.Empty<string>(),
     ];
 
-    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null)
-    {
-        var tokenizer = Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})");
-        int tokens = maxSequenceLength ?? DefaultSequenceLength!.Value;
-        return info.Modality == DatasetModality.Prompts ? PromptRows.Open(path, tokenizer, tokens) : TextRows.Open(path, tokenizer, tokens);
-    }
+    public override (IExampleRows Rows, Tensor? Labels) OpenRows(string path, DatasetInfo info, string scratchPath, int? maxSequenceLength = null) =>
+        PromptRows.Open(path, info, Tokenizer() ?? throw new CheckpointFormatException($"the base checkpoint has no tokenizer ({TokenizerHelp})"),
+            maxSequenceLength ?? DefaultSequenceLength!.Value);
 
     public override void Verify(ModelFolder folder) => _ = Tokenizer();
 
