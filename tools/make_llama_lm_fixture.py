@@ -15,7 +15,8 @@ greedy continuation, so exact match is neither 0 nor 1.
 Outputs AdaMerging.Tests/Fixtures/llama_lm/<variant>/{task_a,task_b}/model.safetensors (config.json beside) and
 reference.safetensors: tokens_a, tokens_b [6, 2, 9] (ids and mask, as the service packs them), gradient.<objective>
 and lambda.<objective> [tensors, 2] (rows in sorted tensor order, names in names.json), objective.<objective> [4];
-for llama3_causal_lm also eval_tokens [6, 2, L] (mask 2 on completion tokens), eval_nll, eval_tokens_scored, eval_exact.
+lambda.range.<clamp|project> and objective.range.<…> for the entropy with lambdaRange [0.25, 0.4], clamped in the forward
+pass or also projected after each step; for llama3_causal_lm also eval_tokens [6, 2, L] (mask 2 on completion tokens), eval_nll, eval_tokens_scored, eval_exact.
 Usage: /usr/bin/python3 tools/make_llama_lm_fixture.py
 """
 import json
@@ -67,21 +68,25 @@ def objective(kind, w, experts, prefix, out, cfg, batches):
     return total
 
 
-def merged(base, taus, names, lam):
-    c = lam.clamp(0, 1)
+def merged(base, taus, names, lam, low=0.0, high=1.0):
+    c = lam.clamp(low, high)
     return {n: base[n] + sum(c[i, k] * taus[k][n] for k in range(len(taus))) for i, n in enumerate(names)}
 
 
-def adamerging(kind, base, tasks, taus, names, prefix, out, cfg, batches):
+def adamerging(kind, base, tasks, taus, names, prefix, out, cfg, batches, low=0.0, high=1.0, project=False):
+    """project: projected Adam, λ clamped into [low, high] after every step (lambdaBound: project)."""
     lam = torch.full((len(names), len(tasks)), INITIAL, dtype=torch.float64, requires_grad=True)
-    gradient = torch.autograd.grad(objective(kind, merged(base, taus, names, lam), tasks, prefix, out, cfg, batches), lam)[0]
+    gradient = torch.autograd.grad(objective(kind, merged(base, taus, names, lam, low, high), tasks, prefix, out, cfg, batches), lam)[0]
     optimiser = torch.optim.Adam([lam], lr=LR)
     values = []
     for _ in range(STEPS):
         optimiser.zero_grad()
-        loss = objective(kind, merged(base, taus, names, lam), tasks, prefix, out, cfg, batches)
+        loss = objective(kind, merged(base, taus, names, lam, low, high), tasks, prefix, out, cfg, batches)
         loss.backward()
         optimiser.step()
+        if project:
+            with torch.no_grad():
+                lam.clamp_(low, high)
         values.append(loss.item())
     return gradient, lam.detach(), torch.tensor(values, dtype=torch.float64)
 
@@ -143,6 +148,10 @@ def main():
         for kind in ("entropy", "expert_kl"):
             gradient, lam, values = adamerging(kind, base, tasks, taus, names, prefix, out, cfg, batches)
             reference[f"gradient.{kind}"], reference[f"lambda.{kind}"], reference[f"objective.{kind}"] = gradient, lam, values
+        # lambdaRange [0.25, 0.4]: narrow enough that four steps of 0.05 reach both bounds, clamped and projected
+        for bound in ("clamp", "project"):
+            _, lam, values = adamerging("entropy", base, tasks, taus, names, prefix, out, cfg, batches, 0.25, 0.4, bound == "project")
+            reference[f"lambda.range.{bound}"], reference[f"objective.range.{bound}"] = lam, values
         if variant == "llama3_causal_lm":
             batch, nll, count, exact = completions(base32, prefix, out, cfg, g)
             reference.update(eval_tokens=batch, eval_nll=nll.reshape(1), eval_tokens_scored=torch.tensor([count]), eval_exact=torch.tensor([exact]))

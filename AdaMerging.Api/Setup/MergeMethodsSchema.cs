@@ -60,23 +60,31 @@ public sealed class MergeMethodsSchema : ISchemaFilter
         return schema;
     }
 
-    /// <summary>One option; where methods declare it differently (DARE's and AdaMerging's seed), the first declaration's type and range.</summary>
+    /// <summary>
+    /// One option; where methods declare it differently (DARE's and AdaMerging's seed, WUDI's and AdaMerging's learning
+    /// rate) the first declaration's type and range, and each method's own help and default (also as <c>x-method-defaults</c>).
+    /// </summary>
     private static OpenApiSchema Property(List<(IMergeMethod Method, OptionSpec Option)> uses)
     {
         var option = uses[0].Option;
         var methods = uses.Select(u => u.Method.Name).ToList();
-        var help = uses.Select(u => u.Option.Help).Distinct();
+        static string Default(OptionSpec o) => ToJson(o.WireDefault)?.ToJsonString() ?? "none";
+        bool shared = uses.All(u => u.Option.Help == option.Help && Default(u.Option) == Default(option));
         var property = new OpenApiSchema
         {
             // The default goes to x-default and the description, not to "default": generated clients fill "default"
             // into every request, which would send one method's options to another (a 400).
-            Description = $"{string.Join(" / ", help)} Used by: {string.Join(", ", methods)}. Default: {ToJson(option.WireDefault)?.ToJsonString() ?? "none"}.",
+            Description = shared
+                ? $"{option.Help} Used by: {string.Join(", ", methods)}. Default: {Default(option)}."
+                : string.Join(" ", uses.Select(u => $"{u.Method.Name}: {u.Option.Help.TrimEnd('.')} (default {Default(u.Option)}).")) + $" Used by: {string.Join(", ", methods)}.",
             Extensions = new Dictionary<string, IOpenApiExtension>(StringComparer.Ordinal)
             {
                 ["x-methods"] = new JsonNodeExtension(new JsonArray([.. methods.Select(x => (JsonNode)JsonValue.Create(x))])),
             },
         };
-        if (ToJson(option.WireDefault) is { } wireDefault) property.Extensions["x-default"] = new JsonNodeExtension(wireDefault);
+        if (!shared)
+            property.Extensions["x-method-defaults"] = new JsonNodeExtension(new JsonObject(uses.Select(u => KeyValuePair.Create(u.Method.Name, ToJson(u.Option.WireDefault)))));
+        if (shared && ToJson(option.WireDefault) is { } wireDefault) property.Extensions["x-default"] = new JsonNodeExtension(wireDefault);
         switch (option.Kind)
         {
             case OptionKind.Number:
@@ -102,19 +110,28 @@ public sealed class MergeMethodsSchema : ISchemaFilter
                 property.Type = JsonSchemaType.String | JsonSchemaType.Null;
                 property.Format = "uuid";
                 break;
+            case OptionKind.Range:
+                property.Type = JsonSchemaType.Array;
+                property.Items = new OpenApiSchema { Type = JsonSchemaType.Number, Format = "double" };
+                property.MinItems = property.MaxItems = 2;
+                break;
             case OptionKind.Coefficients:
                 break; // a list, an object or coefficients.json: any JSON, as the description says
 
         }
-        if (option.Minimum is { } min && option.Minimum > long.MinValue)
+        var bounded = option.Kind == OptionKind.Range ? (OpenApiSchema)property.Items! : property;   // a range's bounds are its items'
+        // Where methods' ranges differ, the widest: each method still checks its own, and names it in the 400.
+        var lowest = uses.Select(u => u.Option).MinBy(o => o.Minimum ?? double.NegativeInfinity)!;
+        var highest = uses.Select(u => u.Option).MaxBy(o => o.Maximum ?? double.PositiveInfinity)!;
+        if (lowest.Minimum is { } min && min > long.MinValue)
         {
-            property.Minimum = min.ToString("R", CultureInfo.InvariantCulture);
-            if (option.MinimumExclusive) property.ExclusiveMinimum = property.Minimum;
+            bounded.Minimum = min.ToString("R", CultureInfo.InvariantCulture);
+            if (lowest.MinimumExclusive) bounded.ExclusiveMinimum = bounded.Minimum;
         }
-        if (option.Maximum is { } max && option.Maximum < long.MaxValue)
+        if (highest.Maximum is { } max && max < long.MaxValue)
         {
-            property.Maximum = max.ToString("R", CultureInfo.InvariantCulture);
-            if (option.MaximumExclusive) property.ExclusiveMaximum = property.Maximum;
+            bounded.Maximum = max.ToString("R", CultureInfo.InvariantCulture);
+            if (highest.MaximumExclusive) bounded.ExclusiveMaximum = bounded.Maximum;
         }
         return property;
     }
@@ -123,6 +140,7 @@ public sealed class MergeMethodsSchema : ISchemaFilter
     {
         null => null,
         IEnumerable<string> list => new JsonArray([.. list.Select(x => (JsonNode)JsonValue.Create(x))]),
+        IEnumerable<double> numbers => new JsonArray([.. numbers.Select(x => (JsonNode)JsonValue.Create(x))]),
         _ => JsonValue.Create(value),
     };
 }

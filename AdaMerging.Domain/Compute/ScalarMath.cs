@@ -56,6 +56,30 @@ public static class ScalarMath
         return a.addcdiv_(b, c, s);
     }
 
+    /// <summary>a clamped to [low, high] (a new tensor).</summary>
+    public static Tensor Clamped(this Tensor a, double low, double high)
+    {
+        using var l = low.ToScalar();
+        using var h = high.ToScalar();
+        return a.clamp(l, h);
+    }
+
+    /// <summary>a clamped to [low, high] in place.</summary>
+    public static Tensor ClampedInPlace(this Tensor a, double low, double high)
+    {
+        using var l = low.ToScalar();
+        using var h = high.ToScalar();
+        return a.clamp_(l, h);
+    }
+
+    /// <summary>Where low ≤ a ≤ high (a boolean tensor).</summary>
+    public static Tensor Within(this Tensor a, double low, double high)
+    {
+        using var l = low.ToScalar();
+        using var h = high.ToScalar();
+        return a.ge(l).logical_and_(a.le(h));
+    }
+
     public static Tensor Times(this Tensor a, double value)
     {
         using var s = value.ToScalar();

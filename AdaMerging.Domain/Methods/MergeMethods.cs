@@ -14,6 +14,7 @@ public static class MergeMethods
         new TsvMethod(),
         new IsoCMethod(),
         new IsoCtsMethod(),
+        new WudiMethod(),
         new RegMeanMethod(),
         new AdaMergingMethod(),
     ];

@@ -209,6 +209,12 @@ public static class MalformedMergeRequests
             second["name"] = "b";
             tasks.Add(second);
         }, "tsv");
+        cases["lambdaRange one number"] = Option("lambdaRange", new JsonArray(1.0));
+        cases["lambdaRange low above high"] = Option("lambdaRange", new JsonArray(2.0, 1.0));
+        cases["lambdaRange beyond 10"] = Option("lambdaRange", new JsonArray(0.0, 11.0));
+        cases["lambdaBound unknown"] = Option("lambdaBound", "reflect");
+        cases["iterations negative"] = Option("iterations", -1, "wudi");
+        cases["excludeMatrices not a pattern"] = Option("excludeMatrices", new JsonArray("("), "wudi");
         cases["commonSpaceFraction above 1"] = Option("commonSpaceFraction", 1.5, "iso_cts");
         cases["batchesPerStep zero"] = Option("batchesPerStep", 0);
         cases["reduceNonDiagonalRatio above 1"] = Option("reduceNonDiagonalRatio", 1.5, "regmean");

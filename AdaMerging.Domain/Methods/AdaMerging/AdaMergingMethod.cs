@@ -33,6 +33,14 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     public static readonly NumberOption InitialLambda = new("initialLambda", "Every λ's value before the first step.", D.InitialLambda, -10, 10);
 
+    public static readonly RangeOption LambdaRange = new("lambdaRange",
+        "The range [low, high] every λ is kept in: the paper's [0, 1]; a wider one (e.g. [0, 2]) lets the merge scale a task's vector past its own size.",
+        D.LambdaRange, -10, 10);
+
+    public static readonly EnumOption<LambdaBound> LambdaBoundOption = new("lambdaBound",
+        "How λ stays in lambdaRange: clamp (the paper's: clamped in the forward pass, so a λ that leaves the range gets no more gradient and stays out) or "
+        + "project (put back into the range after every step: a λ at a bound keeps its gradient and can come back).", D.LambdaBound);
+
     public static readonly NumberOption LearningRate = new("learningRate", "Adam's learning rate.", D.LearningRate, 0, 10);
 
     public static readonly NumberOption Beta1 = new("beta1", "Adam's β1.", D.Beta1, 0, 1, maximumExclusive: true);
@@ -62,18 +70,18 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     public static readonly CoefficientsOption Coefficients = new("coefficients",
         "Coefficients to merge with instead of learning them (the optimisation is skipped, evaluation still runs): one number per task, "
-        + "an object of layer name → one number per task, or an earlier merge's coefficients.json. Clamped to [0, 1] as learned ones are.");
+        + "an object of layer name → one number per task, or an earlier merge's coefficients.json. Clamped to lambdaRange as learned ones are.");
 
     public static readonly MergeIdOption CoefficientsFrom = new("coefficientsFrom",
         "The id of an earlier merge of yours whose learned coefficients to merge with (as coefficients, from its report).");
 
     public string Name => "adamerging";
 
-    public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk, λ learned by minimising prediction entropy (or the KL from each task's expert) on each task's unlabeled adaptation data.";
+    public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk (or another lambdaRange), λ learned by minimising prediction entropy (or the KL from each task's expert) on each task's unlabeled adaptation data.";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        ObjectiveOption, GranularityOption, LayerUnitOption, Plus, VectorsOption, TiesMethod.TopK, TsvMethod.RankShare, InitialLambda, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,
+        ObjectiveOption, GranularityOption, LayerUnitOption, Plus, VectorsOption, TiesMethod.TopK, TsvMethod.RankShare, InitialLambda, LambdaRange, LambdaBoundOption, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,
         Checkpointing, Coefficients, CoefficientsFrom,
     ];
 
@@ -107,6 +115,8 @@ public sealed class AdaMergingMethod : IMergeMethod
         RankShare = TsvMethod.RankShare.In(o) is > 0 and var share ? share : null,
         TopK = TiesMethod.TopK.In(o),
         InitialLambda = InitialLambda.In(o),
+        LambdaRange = LambdaRange.In(o),
+        LambdaBound = LambdaBoundOption.In(o),
         LearningRate = LearningRate.In(o),
         Beta1 = Beta1.In(o),
         Beta2 = Beta2.In(o),
@@ -166,7 +176,7 @@ public sealed class AdaMergingMethod : IMergeMethod
             using var processed = vectors is TaskVectors dense ? Processed(dense, settings, context.SpectralShape, ct) : null;
             var source = processed ?? vectors;
             var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
-            learned ??= given.IsGiven ? Reused(given, layers) : Optimise(context, source, settings, ct);
+            learned ??= given.IsGiven ? Reused(given, layers, settings.LambdaRange) : Optimise(context, source, settings, ct);
             var c = learned.Coefficients;
             var rows = layers.RowNames.Select((name, r) => new LayerCoefficients(name,
                 Enumerable.Range(0, source.TaskCount).Select(k => c[r, k]).ToList())).ToList();
@@ -178,15 +188,15 @@ public sealed class AdaMergingMethod : IMergeMethod
     /// <summary>The coefficients AdaMerging learned, clamped, [rows, K], and its objective per step.</summary>
     private sealed record Learned(double[,] Coefficients, List<double> Objective);
 
-    /// <summary>Given coefficients in the layer map's row order, clamped to [0, 1]; no objective (nothing was optimised).</summary>
-    private static Learned Reused(GivenCoefficients given, LayerMap layers)
+    /// <summary>Given coefficients in the layer map's row order, clamped to the range; no objective (nothing was optimised).</summary>
+    private static Learned Reused(GivenCoefficients given, LayerMap layers, (double Low, double High) range)
     {
         var byLayer = given.Rows.ToDictionary(r => r.Layer, r => r.Lambda, StringComparer.Ordinal);
         var rows = layers.RowNames.Select(name => byLayer.TryGetValue(name, out var v) ? v
             : throw new ArgumentException($"options.coefficients has no row for layer '{name}'")).ToList();
         var c = new double[rows.Count, rows[0].Length];
         for (int r = 0; r < rows.Count; r++)
-            for (int k = 0; k < rows[r].Length; k++) c[r, k] = Math.Clamp(rows[r][k], 0, 1);
+            for (int k = 0; k < rows[r].Length; k++) c[r, k] = Math.Clamp(rows[r][k], range.Low, range.High);
         return new Learned(c, []);
     }
 

@@ -9,7 +9,7 @@ namespace AdaMerging.Domain.Methods;
 
 /// <summary>
 /// AdaMerging (Yang et al., ICLR 2024) as docs/algorithm.md, "AdaMerging", states it: λ ∈ R^(rows×K) initialised to 0.3, clamped to
-/// [0, 1] in the forward pass; each step draws a fresh batch per task, rebuilds the merged weights once, sums the
+/// [0, 1] in the forward pass (or another range, or projected onto it after each step: "Coefficients past the clamp"); each step draws a fresh batch per task, rebuilds the merged weights once, sums the
 /// tasks' objectives (mean prediction entropy, or KL from each task's expert: <see cref="Objectives"/>) and their gradient (task by task, <see cref="ObjectiveBackward"/>), and takes one
 /// Adam step with PyTorch's update rule.
 /// </summary>
@@ -83,10 +83,10 @@ public sealed class AdaMergingRun : IDisposable
     /// <summary>The phases of the last step taken.</summary>
     public StepTimings? LastTimings { get; private set; }
 
-    /// <summary>The effective coefficients, clamp(λ, 0, 1), as [rows, tasks].</summary>
+    /// <summary>The effective coefficients, λ clamped to its range, as [rows, tasks].</summary>
     public double[,] Coefficients()
     {
-        var values = Values(_lambda.clamp(RootedScalars.Zero, RootedScalars.One));
+        var values = Values(Effective(_lambda));
         var result = new double[Layers.Rows, _vectors.TaskCount];
         Buffer.BlockCopy(values, 0, result, 0, values.Length * sizeof(double));
         return result;
@@ -119,7 +119,11 @@ public sealed class AdaMergingRun : IDisposable
         var data = clock.Elapsed;
         var (objective, gradient) = ObjectiveAndGradient(_lambda, batches);
         clock.Restart();
-        using (no_grad()) Adam.Update(_lambda, _m, _v, gradient, _step + 1, _options);
+        using (no_grad())
+        {
+            Adam.Update(_lambda, _m, _v, gradient, _step + 1, _options);
+            if (_options.LambdaBound == LambdaBound.Project) _lambda.ClampedInPlace(_options.LambdaRange.Low, _options.LambdaRange.High);
+        }
         LastTimings = _timings with { Data = data, Optimizer = clock.Elapsed };
         _step++;
         _objective.Add(objective);
@@ -137,7 +141,7 @@ public sealed class AdaMergingRun : IDisposable
         var expertTime = clock.Elapsed;
         clock.Restart();
         using (no_grad())
-        using (var coefficients = lambda.clamp(RootedScalars.Zero, RootedScalars.One))
+        using (var coefficients = Effective(lambda))
         using (var perTensor = TaskVectorSets.PerTensor(_vectors, coefficients, Layers))
             _vectors.MergeInto(_merged, perTensor);
         var merge = clock.Elapsed;
@@ -162,7 +166,7 @@ public sealed class AdaMergingRun : IDisposable
         {
             using var raw = TaskVectorSets.CoefficientGradient(_vectors, parts, Layers, lambda.dtype);
             foreach (var part in parts) part?.Dispose();
-            using var inside = lambda.ge(RootedScalars.Zero).logical_and_(lambda.le(RootedScalars.One));   // torch.clamp's backward passes the gradient at the bounds too
+            using var inside = lambda.Within(_options.LambdaRange.Low, _options.LambdaRange.High);   // torch.clamp's backward passes the gradient at the bounds too
             gradient = raw * inside;
         }
         _timings = new StepTimings(TimeSpan.Zero, merge, _backward.Forward, backward, lambdaGradient + clock.Elapsed, TimeSpan.Zero, expertTime);
@@ -218,11 +222,14 @@ public sealed class AdaMergingRun : IDisposable
     /// <summary>The final merged encoder parameters (without gradient).</summary>
     public Dictionary<string, Tensor> MergedParameters()
     {
-        using var coefficients = _lambda.clamp(RootedScalars.Zero, RootedScalars.One);
+        using var coefficients = Effective(_lambda);
         var merged = TaskVectorSets.Merge(_vectors, coefficients, Layers);
         foreach (var (name, t) in _fixed) merged.TryAdd(name, t);
         return merged;
     }
+
+    /// <summary>λ clamped to its range: what the merge uses (under projection λ is already in it).</summary>
+    private Tensor Effective(Tensor lambda) => lambda.Clamped(_options.LambdaRange.Low, _options.LambdaRange.High);
 
     public void Dispose()
     {

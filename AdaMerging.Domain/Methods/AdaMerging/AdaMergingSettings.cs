@@ -17,6 +17,16 @@ public enum TaskVectorKind
     Tsv,
 }
 
+/// <summary>How λ is kept in its range (docs/algorithm.md, "Coefficients past the clamp").</summary>
+public enum LambdaBound
+{
+    /// <summary>The paper's: clamp(λ) in the forward pass; a λ that leaves the range gets no gradient and stays out.</summary>
+    Clamp,
+
+    /// <summary>Projected Adam: λ put back into the range after every step, so a λ at a bound keeps its gradient and can come back.</summary>
+    Project,
+}
+
 /// <summary>
 /// AdaMerging's settings, typed. The initial values are the paper's defaults and the one place they are written: the
 /// method's options declare them as their defaults (AdaMerging.Domain/Methods/AdaMergingMethod.cs).
@@ -44,6 +54,11 @@ public sealed record AdaMergingSettings
     public double TopK { get; init; } = Ties.DefaultTopK;
 
     public double InitialLambda { get; init; } = 0.3;
+
+    /// <summary>The range the coefficients are kept in: the paper's [0, 1].</summary>
+    public (double Low, double High) LambdaRange { get; init; } = (0, 1);
+
+    public LambdaBound LambdaBound { get; init; } = LambdaBound.Clamp;
 
     public double LearningRate { get; init; } = 1e-3;
 

@@ -12,6 +12,7 @@ public enum OptionKind
     PatternList,
     Coefficients,
     MergeId,
+    Range,
 }
 
 /// <summary>

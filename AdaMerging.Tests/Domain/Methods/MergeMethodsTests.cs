@@ -19,7 +19,7 @@ public class MergeMethodsTests
     [Fact]
     public void The_registry_holds_the_five_methods_by_their_wire_names()
     {
-        Assert.Equal(["weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "regmean", "adamerging"], MergeMethods.All.Select(m => m.Name));
+        Assert.Equal(["weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "wudi", "regmean", "adamerging"], MergeMethods.All.Select(m => m.Name));
         Assert.Null(MergeMethods.Find("magic"));
         Assert.Equal(["regmean", "adamerging"], MergeMethods.All.Where(m => m.NeedsAdaptationData).Select(m => m.Name));
         Assert.Equal(["adamerging"], MergeMethods.All.Where(m => m.NeedsHeads).Select(m => m.Name));

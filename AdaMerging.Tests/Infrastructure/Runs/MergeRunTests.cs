@@ -28,6 +28,7 @@ public sealed class MergeRunTests : TempDirectoryTests
         ["dare"] = ["""{"dropRate": 0.5, "dareBase": "ties", "seed": 2}"""],
         ["tsv"] = ["""{"alpha": 0.8}"""],
         ["iso_cts"] = ["""{"commonSpaceFraction": 0.5}"""],
+        ["wudi"] = ["""{"iterations": 20, "learningRate": 1e-4, "excludeMatrices": ["fc2"]}"""],
         ["regmean"] = ["""{"regmeanExamples": 8}"""],
         ["adamerging"] =
         [

@@ -32,6 +32,7 @@ public sealed class StreamedMergeRunTests : IDisposable
         { "tsv", "{}" },
         { "iso_c", "{}" },
         { "iso_cts", "{}" },
+        { "wudi", "{\"iterations\": 20}" },
     };
 
     [Theory]

@@ -19,7 +19,16 @@ export function mergeSchema() {
   return documentPromise;
 }
 
-const help = schema => (schema.description || "").replace(/ Used by: .*$/, "");
+// An option's help for one method: where methods declare it differently the description holds "method: help (default x)." per method.
+function help(schema, method) {
+  const text = (schema.description || "").replace(/ Used by: .*$/, "");
+  if (!schema["x-method-defaults"]) return text;
+  const own = text.split(/ (?=[a-z_]+: )/).find(part => part.startsWith(`${method}: `));
+  return own ? own.slice(method.length + 2) : text;
+}
+
+// The option's default for one method (x-default, or the method's entry of x-method-defaults).
+const defaultOf = (schema, method) => schema["x-method-defaults"] ? schema["x-method-defaults"][method] : schema["x-default"];
 
 function numberField(id, schema) {
   const attributes = { type: "number", id, step: schema.type === "integer" ? "1" : "any", placeholder: String(schema["x-default"] ?? "") };
@@ -47,6 +56,17 @@ function listField(id, schema) {
   return { input, read: () => input.value.trim() === "" ? undefined : input.value.split(",").map(s => s.trim()).filter(Boolean) };
 }
 
+// A [low, high] range: two numbers, comma-separated (anything else goes as typed, and the service names what is wrong).
+function numbersField(id, schema) {
+  const input = h("input", { type: "text", id, placeholder: (schema["x-default"] || []).join(", ") || "low, high" });
+  const read = () => {
+    if (input.value.trim() === "") return undefined;
+    const parts = input.value.split(",").map(s => s.trim());
+    return parts.every(p => p !== "" && !Number.isNaN(Number(p))) ? parts.map(Number) : input.value;
+  };
+  return { input, read };
+}
+
 function jsonField(id) {
   const input = h("textarea", { id, rows: 2, placeholder: "JSON" });
   return {
@@ -67,6 +87,7 @@ function field(id, schema) {
   if (schema.enum) return choiceField(id, schema);
   if (schema.type === "number" || schema.type === "integer") return numberField(id, schema);
   if (schema.type === "boolean") return booleanField(id, schema);
+  if (schema.type === "array" && schema.items?.type === "number") return numbersField(id, schema);
   if (schema.type === "array") return listField(id, schema);
   if (schema.format === "uuid") return textField(id);
   return jsonField(id);
@@ -81,7 +102,8 @@ function range(schema) {
 // The fields of one method's options; read() gives only those set (unset ones take the service's defaults).
 export function optionFields(schema, method) {
   const fields = method.options.map(name => {
-    const option = schema.options[name];
+    const declared = schema.options[name];
+    const option = { ...declared, "x-default": defaultOf(declared, method.name) };   // this method's default where methods differ
     const id = `option-${name}`;
     const { input, read } = field(id, option);
     const error = h("p", { class: "field-error", id: `${id}-error`, role: "alert", hidden: true });
@@ -90,7 +112,7 @@ export function optionFields(schema, method) {
     const row = h("div", { class: "option", dataset: { option: name } },
       h("label", { for: id }, name),
       input,
-      h("p", { class: "hint", id: `${id}-help` }, help(option), limits ? ` Range: ${limits}.` : ""),
+      h("p", { class: "hint", id: `${id}-help` }, help(declared, method.name), limits ? ` Range: ${limits}.` : ""),
       error);
     return { name, row, read, error };
   });

@@ -54,6 +54,30 @@ public sealed class LanguageModelAdaMergingTests
         }
     }
 
+    [Theory]
+    [InlineData(LambdaBound.Clamp)]
+    [InlineData(LambdaBound.Project)]
+    public void Lambda_in_a_narrow_range_clamped_or_projected_matches_pytorch_after_four_steps(LambdaBound bound)
+    {
+        using var lm = LanguageModelFixture.Open("llama3_causal_lm");
+        string name = bound == LambdaBound.Clamp ? "clamp" : "project";
+        var settings = new AdaMergingSettings { Steps = 4, BatchSize = 6, LearningRate = 0.05, LambdaRange = (0.25, 0.4), LambdaBound = bound };
+        using var run = lm.Run(settings);
+        run.Run();
+        using var raw = tensor(run.RawLambda(), [run.Layers.Rows, 2]);
+        lm.AssertRowsMatch(run.Layers, raw, lm.Reference[$"lambda.range.{name}"], 1e-6, $"λ after 4 steps ({name})");
+        var expected = lm.Reference[$"objective.range.{name}"].data<double>().ToArray();
+        Assert.All(expected.Zip(run.ObjectivePerStep), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-6 * p.First, $"objective {p.Second}, PyTorch {p.First}"));
+        // Four steps of 0.05 from 0.3 reach the bounds: clamped, some λ end outside the range; projected, none do and some sit on a bound.
+        var values = run.RawLambda();
+        if (bound == LambdaBound.Clamp) Assert.Contains(values, v => v < 0.25 - 1e-9 || v > 0.4 + 1e-9);
+        else
+        {
+            Assert.All(values, v => Assert.InRange(v, 0.25, 0.4));
+            Assert.Contains(values, v => v == 0.25 || v == 0.4);
+        }
+    }
+
     [Fact]
     public void Expert_kl_is_zero_with_a_zero_gradient_where_the_merge_is_the_expert()
     {
