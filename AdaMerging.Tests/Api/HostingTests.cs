@@ -67,17 +67,23 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
         Assert.Equal(MergeMethods.All.Select(m => m.Name), request.GetProperty("properties").GetProperty("method").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["base", "method", "tasks"], request.GetProperty("required").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
         var options = schemas.GetProperty("MergeOptions").GetProperty("properties");
-        foreach (var option in MergeMethods.All.SelectMany(MergeMethods.OptionsOf))
+        foreach (var method in MergeMethods.All)
+        foreach (var option in MergeMethods.OptionsOf(method))
         {
             var declared = options.GetProperty(option.Name);
             // x-default, never "default": generators would fill it into every request (one method's options sent to another)
             Assert.False(declared.TryGetProperty("default", out _), $"{option.Name} declares a JSON-Schema default");
-            if (option.WireDefault is null) Assert.False(declared.TryGetProperty("x-default", out _), $"{option.Name} has no default value to declare");
-            else Assert.Equal(JsonSerializer.Serialize(option.WireDefault), declared.GetProperty("x-default").GetRawText().Replace(" ", "", StringComparison.Ordinal));
+            // Where methods declare an option differently, each method's default is under x-method-defaults.
+            if (declared.TryGetProperty("x-method-defaults", out var perMethod))
+                Assert.Equal(JsonSerializer.Serialize(option.WireDefault), JsonSerializer.Serialize(perMethod.GetProperty(method.Name)));
+            else if (option.WireDefault is null) Assert.False(declared.TryGetProperty("x-default", out _), $"{option.Name} has no default value to declare");
+            else Assert.Equal(JsonSerializer.Serialize(option.WireDefault), JsonSerializer.Serialize(declared.GetProperty("x-default")));
             if (option.Allowed is { } allowed) Assert.Equal(allowed, declared.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         }
         Assert.Equal(["task", "layer"], options.GetProperty("granularity").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["dare", "adamerging"], options.GetProperty("seed").GetProperty("x-methods").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(1e-5, options.GetProperty("learningRate").GetProperty("x-method-defaults").GetProperty("wudi").GetDouble());
+        Assert.Equal(10, options.GetProperty("learningRate").GetProperty("maximum").GetDouble());   // the widest of the methods' ranges
         Assert.True(options.GetProperty("topK").GetProperty("exclusiveMinimum").GetBoolean()); // OpenAPI 3.0: a flag beside minimum
         Assert.Equal(0, options.GetProperty("topK").GetProperty("minimum").GetDouble());
     }
