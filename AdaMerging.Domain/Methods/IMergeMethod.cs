@@ -52,5 +52,6 @@ public sealed record MergeShape(IReadOnlyList<string> MergedTensors, int TaskCou
     public Func<string, string?> SharesWith => Model is { } m ? m.SharesCoefficientWith : LayerMap.OwnRow;
 }
 
-/// <summary>The merged parameters (over the merged tensors), and for learning methods the coefficients and the objective.</summary>
-public sealed record MergeOutcome(Dictionary<string, Tensor> Merged, IReadOnlyList<LayerCoefficients>? Coefficients = null, IReadOnlyList<double>? Objective = null);
+/// <summary>The merged parameters (over the merged tensors), and for learning methods the coefficients, the objective and (AdaRank) the kept ranks.</summary>
+public sealed record MergeOutcome(Dictionary<string, Tensor> Merged, IReadOnlyList<LayerCoefficients>? Coefficients = null, IReadOnlyList<double>? Objective = null,
+    IReadOnlyList<KeptRank>? KeptRanks = null);

@@ -17,6 +17,7 @@ public static class MergeMethods
         new WudiMethod(),
         new RegMeanMethod(),
         new AdaMergingMethod(),
+        new AdaRankMethod(),
     ];
 
     public static IMergeMethod? Find(string? name) => All.FirstOrDefault(m => m.Name == name);

@@ -77,7 +77,7 @@ public static class MergeRun
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
                 merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device, digests), Memory(estimate, clock, device),
                 dropped.Count == 0 ? null : dropped, lora,
-                scores.Completions.Count == 0 ? null : scores.Completions, CompletionEvaluation.Average(scores.Completions));
+                scores.Completions.Count == 0 ? null : scores.Completions, CompletionEvaluation.Average(scores.Completions), outcome.KeptRanks);
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
             report = report with { Files = [.. report.Files, ModelCard.Write(outputDirectory, report, plan, baseFolder.Spec?.TransformersClass(baseFolder), taskFolders.Any(f => f.Adapter is not null))] };
             File.WriteAllText(Path.Combine(outputDirectory, ReportFileName), JsonSerializer.Serialize(report, ReportJson));
