@@ -116,7 +116,7 @@ public static class ModelCard
     private static void Coefficients(StringBuilder card, MergeReport report)
     {
         if (report.Coefficients is not { Count: > 0 } rows) return;
-        card.Append(CultureInfo.InvariantCulture, $"\n## Learned coefficients\n\nclamp(λ, 0, 1) over {rows.Count} row(s) (`coefficients.csv` has them all):\n\n")
+        card.Append(CultureInfo.InvariantCulture, $"\n## Learned coefficients\n\nλ as merged over {rows.Count} row(s) (`coefficients.csv` has them all):\n\n")
             .Append("| task | min | mean | max |\n|---|---:|---:|---:|\n");
         for (int k = 0; k < report.TaskNames.Count; k++)
         {
@@ -124,6 +124,14 @@ public static class ModelCard
             card.Append(CultureInfo.InvariantCulture, $"| {report.TaskNames[k]} | {values.Min():F3} | {values.Average():F3} | {values.Max():F3} |\n");
         }
         card.Append("\n![learned λ, layers × tasks](lambda.png)\n");
+        if (report.KeptRanks is not { Count: > 0 } ranks) return;
+        card.Append(CultureInfo.InvariantCulture, $"\nSingular components kept of {ranks.Sum(r => r.Rank)} per task over {ranks.Count} matrices:\n\n| task | kept | share |\n|---|---:|---:|\n");
+        for (int k = 0; k < report.TaskNames.Count; k++)
+        {
+            int kept = ranks.Sum(r => r.Kept[k]);
+            card.Append(CultureInfo.InvariantCulture, $"| {report.TaskNames[k]} | {kept} | {kept / (double)ranks.Sum(r => r.Rank):P1} |\n");
+        }
+        card.Append("\n![kept singular components, matrices × tasks](ranks.png)\n");
     }
 
     private static string Yaml(string value) => Json(value); // a JSON string is a valid YAML scalar

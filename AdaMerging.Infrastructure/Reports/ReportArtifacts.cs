@@ -8,7 +8,7 @@ namespace AdaMerging.Infrastructure.Reports;
 
 /// <summary>
 /// What a person reads beside report.json: the learned coefficients as JSON and CSV (with layer names), and PNG plots
-/// of λ (layers × tasks), the objective per step, and each task's accuracy for the merged model beside the base,
+/// of λ (layers × tasks), AdaRank's kept ranks (matrices × tasks), the objective per step, and each task's accuracy for the merged model beside the base,
 /// the individual models and task arithmetic.
 /// </summary>
 public static class ReportArtifacts
@@ -20,10 +20,15 @@ public static class ReportArtifacts
         if (report.Coefficients is { Count: > 0 } coefficients)
         {
             File.WriteAllText(Path.Combine(directory, "coefficients.json"), JsonSerializer.Serialize(
-                new { tasks = report.TaskNames, layers = coefficients }, JsonSerializerOptions.Web));
+                new { tasks = report.TaskNames, layers = coefficients, keptRanks = report.KeptRanks }, JsonSerializerOptions.Web));
             File.WriteAllText(Path.Combine(directory, "coefficients.csv"), Csv(report.TaskNames, coefficients));
             LambdaHeatmap(report.TaskNames, coefficients).SavePng(Path.Combine(directory, "lambda.png"), 900, Math.Clamp(120 + 6 * coefficients.Count, 300, 2400));
             files.AddRange(["coefficients.json", "coefficients.csv", "lambda.png"]);
+        }
+        if (report.KeptRanks is { Count: > 0 } ranks)
+        {
+            KeptRankHeatmap(report.TaskNames, ranks).SavePng(Path.Combine(directory, "ranks.png"), 900, Math.Clamp(120 + 6 * ranks.Count, 300, 2400));
+            files.Add("ranks.png");
         }
         if (report.ObjectivePerStep.Count > 0)
         {
@@ -59,6 +64,23 @@ public static class ReportArtifacts
         plot.Title("learned λ (clamped), layers × tasks");
         plot.XLabel("task");
         plot.YLabel("layer (row of coefficients.csv)");
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, tasks.Count).Select(i => (double)i).ToArray(), [.. tasks]);
+        return plot;
+    }
+
+    /// <summary>AdaRank's masks: the share of each matrix's singular components each task keeps.</summary>
+    private static Plot KeptRankHeatmap(IReadOnlyList<string> tasks, IReadOnlyList<KeptRank> rows)
+    {
+        var values = new double[rows.Count, tasks.Count];
+        for (int r = 0; r < rows.Count; r++)
+            for (int k = 0; k < tasks.Count; k++) values[r, k] = rows[r].Kept[k] / (double)rows[r].Rank;
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(values);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        plot.Add.ColorBar(heatmap);
+        plot.Title("kept singular components (share of the rank), matrices × tasks");
+        plot.XLabel("task");
+        plot.YLabel("matrix (keptRanks in coefficients.json)");
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, tasks.Count).Select(i => (double)i).ToArray(), [.. tasks]);
         return plot;
     }

@@ -81,7 +81,7 @@ public sealed class HostingTests(ServiceFixture service) : IClassFixture<Service
             if (option.Allowed is { } allowed) Assert.Equal(allowed, declared.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         }
         Assert.Equal(["task", "layer"], options.GetProperty("granularity").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(["dare", "adamerging"], options.GetProperty("seed").GetProperty("x-methods").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["dare", "adamerging", "adarank"], options.GetProperty("seed").GetProperty("x-methods").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(1e-5, options.GetProperty("learningRate").GetProperty("x-method-defaults").GetProperty("wudi").GetDouble());
         Assert.Equal(10, options.GetProperty("learningRate").GetProperty("maximum").GetDouble());   // the widest of the methods' ranges
         Assert.True(options.GetProperty("topK").GetProperty("exclusiveMinimum").GetBoolean()); // OpenAPI 3.0: a flag beside minimum

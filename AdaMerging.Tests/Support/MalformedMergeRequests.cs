@@ -213,6 +213,11 @@ public static class MalformedMergeRequests
         cases["lambdaRange low above high"] = Option("lambdaRange", new JsonArray(2.0, 1.0));
         cases["lambdaRange beyond 10"] = Option("lambdaRange", new JsonArray(0.0, 11.0));
         cases["lambdaBound unknown"] = Option("lambdaBound", "reflect");
+        cases["adarank base unknown"] = Option("base", "ties", "adarank");
+        cases["initialRankRatio zero"] = Option("initialRankRatio", 0, "adarank");
+        cases["maskTemperature zero"] = Option("maskTemperature", 0, "adarank");
+        cases["maskEstimator unknown"] = Option("maskEstimator", "gumbel", "adarank");
+        cases["adarank without adaptationData"] = With(r => ((JsonObject)r["tasks"]![0]!).Remove("adaptationData"), "adarank");
         cases["iterations negative"] = Option("iterations", -1, "wudi");
         cases["excludeMatrices not a pattern"] = Option("excludeMatrices", new JsonArray("("), "wudi");
         cases["commonSpaceFraction above 1"] = Option("commonSpaceFraction", 1.5, "iso_cts");

@@ -19,10 +19,10 @@ public class MergeMethodsTests
     [Fact]
     public void The_registry_holds_the_five_methods_by_their_wire_names()
     {
-        Assert.Equal(["weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "wudi", "regmean", "adamerging"], MergeMethods.All.Select(m => m.Name));
+        Assert.Equal(["weight_averaging", "task_arithmetic", "ties", "dare", "tsv", "iso_c", "iso_cts", "wudi", "regmean", "adamerging", "adarank"], MergeMethods.All.Select(m => m.Name));
         Assert.Null(MergeMethods.Find("magic"));
-        Assert.Equal(["regmean", "adamerging"], MergeMethods.All.Where(m => m.NeedsAdaptationData).Select(m => m.Name));
-        Assert.Equal(["adamerging"], MergeMethods.All.Where(m => m.NeedsHeads).Select(m => m.Name));
+        Assert.Equal(["regmean", "adamerging", "adarank"], MergeMethods.All.Where(m => m.NeedsAdaptationData).Select(m => m.Name));
+        Assert.Equal(["adamerging", "adarank"], MergeMethods.All.Where(m => m.NeedsHeads).Select(m => m.Name));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class MergeMethodsTests
     {
         var (options, problems) = Parse("task_arithmetic", """{"steps": 10, "temperature": 1}""");
         Assert.Null(options);
-        Assert.Contains(problems, p => p.StartsWith("options.steps: task_arithmetic does not take this option (adamerging do)", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("options.steps: task_arithmetic does not take this option (adamerging, adarank do)", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("options.temperature: no method has this option", StringComparison.Ordinal));
     }
 

@@ -35,6 +35,13 @@ public sealed class MergeRunTests : TempDirectoryTests
             """{"granularity": "task", "steps": 3, "batchSize": 4}""",
             """{"vectors": "tsv", "granularity": "task", "steps": 3, "batchSize": 4, "batchesPerStep": 2}""",
             """{"granularity": "layer", "layerUnit": "block", "plus": true, "steps": 3, "batchSize": 4}""",
+            """{"vectors": "tsv", "granularity": "task", "lambdaRange": [0, 2], "lambdaBound": "project", "steps": 3, "batchSize": 4}""",
+        ],
+        ["adarank"] =
+        [
+            """{"steps": 3, "batchSize": 4, "learningRate": 0.05}""",
+            """{"base": "cart", "initialLambda": 2.3, "initialRankRatio": 0.16, "maskEstimator": "sigmoid", "steps": 2, "batchSize": 4}""",
+            """{"base": "tsv", "initialLambda": 1, "steps": 2, "batchSize": 4, "checkpointing": true}""",
         ],
     };
 
@@ -54,7 +61,12 @@ public sealed class MergeRunTests : TempDirectoryTests
         var phases = new List<MergePhase>();
         var report = MergeRun.Execute(Plans.For(method, optionsJson, _base, _tasks), torch.CPU, output, p => phases.Add(p.Phase));
 
-        string[] learned = method == "adamerging" ? ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png"] : [];
+        string[] learned = method switch
+        {
+            "adamerging" => ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png"],
+            "adarank" => ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png", "ranks.png"],
+            _ => [],
+        };
         string[] expected = ["README.md", "accuracy.png", .. learned, "config.json", "model.safetensors", "report.json"];
         Assert.Equal(expected.Order(StringComparer.Ordinal), Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(expected.Order(StringComparer.Ordinal), report.Files.Order(StringComparer.Ordinal));
