@@ -22,7 +22,7 @@ public static class CompletionEvaluation
 {
     /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
     public static List<TaskCompletions> Evaluate(ITaskVectorSet vectors, IFeatureStages model, TaskInputs tasks, IReadOnlyList<string> taskNames,
-        Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
+        Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, BaselineCache? cache, CancellationToken ct)
     {
         var evaluated = Enumerable.Range(0, taskNames.Count).Where(k => tasks.CompletionEvaluation(k) is not null).ToList();
         return [.. EvaluationColumns.Of(vectors, tasks, evaluated, merged, taskArithmeticLambda, (k, parameters) =>
@@ -31,7 +31,7 @@ public static class CompletionEvaluation
                 var scores = Evaluation.Completions(model, parameters, head, prompts, batchSize, ct);
                 return scores.Tokens > 0 ? CompletionQuality.Of(scores)
                     : throw new ArgumentException($"task '{taskNames[k]}': the evaluation data has no completion tokens to score (prompts with completions are needed)");
-            })
+            }, cache)
             .Select(c => new TaskCompletions(taskNames[c.Task], c.Merged, c.Base, c.Individual, c.TaskArithmetic))];
     }
 

@@ -15,24 +15,39 @@ public static class EvaluationColumns
 {
     /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
     /// <param name="score">Task k's score of a model given as its tensors (the fixed ones the forward needs added).</param>
+    /// <param name="cache">Baseline scores remembered from earlier merges: a column whose every task is known builds no model.</param>
     public static List<TaskColumns<T>> Of<T>(ITaskVectorSet vectors, TaskInputs tasks, IReadOnlyList<int> evaluated, Dictionary<string, Tensor> merged,
-        double taskArithmeticLambda, Func<int, Dictionary<string, Tensor>, T> score)
+        double taskArithmeticLambda, Func<int, Dictionary<string, Tensor>, T> score, BaselineCache? cache = null)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         Dictionary<string, Tensor> With(Dictionary<string, Tensor> p) => tasks.WithFixed(p, vectors);
         Tensor Scalar(double v) => tensor(v, dtype: ScalarType.Float32, device: vectors.Device);
-        Dictionary<int, T> Column(Func<Dictionary<string, Tensor>> build, IEnumerable<int> over)
+        Dictionary<int, T> Column(BaselineColumn column, Func<Dictionary<string, Tensor>> build, IEnumerable<int> over)
         {
+            var scores = new Dictionary<int, T>();
+            var missing = new List<int>();
+            foreach (int k in over)
+            {
+                if (cache?.Key(column, k) is { } key && cache.Store.TryGet(key, out T? known) && known is not null) scores[k] = known;
+                else missing.Add(k);
+            }
+            if (missing.Count == 0) return scores;
             using var columnScope = NewDisposeScope();
             var parameters = With(build());
-            return over.ToDictionary(k => k, k => score(k, parameters));
+            foreach (int k in missing)
+            {
+                scores[k] = score(k, parameters);
+                if (cache?.Key(column, k) is { } key) cache.Store.Put(key, scores[k]);
+            }
+            return scores;
         }
         var withMerged = evaluated.ToDictionary(k => k, k => score(k, With(merged)));
         ModelParameters.Dispose(merged);
-        var withBase = Column(vectors.BaseParameters, evaluated);
-        var ta = Column(() => TaskVectorSets.Combine(vectors, (_, _) => Scalar(taskArithmeticLambda)), evaluated);
-        var individual = evaluated.ToDictionary(k => k, k => Column(() => TaskVectorSets.Combine(vectors, (_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);
+        var withBase = Column(BaselineColumn.Base, vectors.BaseParameters, evaluated);
+        var ta = Column(BaselineColumn.TaskArithmetic, () => TaskVectorSets.Combine(vectors, (_, _) => Scalar(taskArithmeticLambda)), evaluated);
+        var individual = evaluated.ToDictionary(k => k,
+            k => Column(BaselineColumn.Individual, () => TaskVectorSets.Combine(vectors, (_, j) => Scalar(j == k ? 1.0 : 0.0)), [k])[k]);
         return [.. evaluated.Select(k => new TaskColumns<T>(k, withMerged[k], withBase[k], individual[k], ta[k]))];
     }
 }

@@ -11,14 +11,14 @@ public static class MergeEvaluation
 {
     /// <param name="merged">The merged model's tensors; they are disposed once its column is done (write them first).</param>
     public static List<TaskAccuracy> Evaluate(ITaskVectorSet vectors, IFeatureStages model, TaskInputs tasks, IReadOnlyList<string> taskNames,
-        Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, CancellationToken ct)
+        Dictionary<string, Tensor> merged, double taskArithmeticLambda, int batchSize, BaselineCache? cache, CancellationToken ct)
     {
         var evaluated = Enumerable.Range(0, taskNames.Count).Where(k => tasks.Evaluation(k) is not null).ToList();
         return [.. EvaluationColumns.Of(vectors, tasks, evaluated, merged, taskArithmeticLambda, (k, parameters) =>
             {
                 var (images, labels, head) = tasks.Evaluation(k)!.Value;
                 return Evaluation.Accuracy(model, parameters, head, images, labels, batchSize, ct);
-            })
+            }, cache)
             .Select(c => new TaskAccuracy(taskNames[c.Task], c.Merged, c.Base, c.Individual, c.TaskArithmetic))];
     }
 

@@ -89,7 +89,8 @@ public sealed partial class MergeJobRunner(
                 report = await Task.Factory.StartNew(() =>
                 {
                     TorchSharp.torch.set_num_threads(Environment.ProcessorCount); // per thread: set where the work runs
-                    return MergeRun.Execute(plan, device, output, progress.Report, snapshots, options.Value.MergeMemoryLimitBytes, ct: cancellationToken);
+                    return MergeRun.Execute(plan, device, output, progress.Report, snapshots, options.Value.MergeMemoryLimitBytes,
+                        baselines: Path.Combine(Path.GetFullPath(options.Value.DataRoot), BaselineScoreFiles.FolderName), ct: cancellationToken);
                 }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
             finally

@@ -26,8 +26,10 @@ public static class MergeRun
 
     /// <param name="memoryLimit">The configured limit on a merge's estimated peak (0: none; the device's own memory still is one where it can be known).</param>
     /// <param name="streamWorkingBytes">A data-free merge with nothing to evaluate is streamed in stretches of this much working memory (docs/algorithm.md, "Streamed merges"); 0: in memory.</param>
+    /// <param name="baselines">Where the baseline columns' scores are remembered between merges (<see cref="BaselineScoreFiles"/>); null: always evaluated.</param>
     public static MergeReport Execute(MergePlan plan, Device device, string outputDirectory, Action<MergeProgress>? progress = null,
-        IRunSnapshots? snapshots = null, long memoryLimit = 0, long streamWorkingBytes = StreamedMergeWriter.DefaultWorkingBytes, CancellationToken ct = default)
+        IRunSnapshots? snapshots = null, long memoryLimit = 0, long streamWorkingBytes = StreamedMergeWriter.DefaultWorkingBytes, string? baselines = null,
+        CancellationToken ct = default)
     {
         using var clock = new PhaseClock(progress);
         using var digests = RunRecords.WatchDigests(plan);   // before the folders open: their reads give the record's digests
@@ -63,10 +65,13 @@ public static class MergeRun
                 clock, model, tasks, snapshots, baseFolder.Spec, FactoredTaskVectors.Applies(weights)
                     ? dtype => FactoredTaskVectors.Load(baseFolder.Weights, weights, mergedNames, dtype, device, ct) : null);
             var names = plan.Tasks.Select(t => t.Name).ToList();
+            // Taken once, when it is first needed (the baselines' keys or the report), from the digests of the run's own reads.
+            var record = new Lazy<RunRecord>(() => RunRecords.For(plan, device, digests));
             long shardBytes = CommonOptions.ShardBytes.In(plan.Options);
             var (files, scores, outcome) = streams is not null
                 ? (Streamed(streams.Streamed(context), clock, outputDirectory, baseFolder, weights, mergedNames, streamWorkingBytes, shardBytes, ct), new TaskScores([], []), new MergeOutcome([]))
-                : InMemory(plan, context, model, tasks, recompute, outputDirectory, baseFolder, names, shardBytes, ct);
+                : InMemory(plan, context, model, tasks, recompute, outputDirectory, baseFolder, names, shardBytes,
+                    baselines is null ? null : new BaselineCache(new BaselineScoreFiles(baselines), BaselineScoreFiles.KeysFor(plan, record.Value)), ct);
             var accuracy = scores.Accuracy;
             ct.ThrowIfCancellationRequested();
             LoraOutput? lora = null;
@@ -75,7 +80,7 @@ public static class MergeRun
             int merged = mergedNames.Count;
             var report = new MergeReport(plan.Method.Name, plan.Options.Wire(plan.Method), names, accuracy, MergeEvaluation.Average(accuracy),
                 outcome.Coefficients, outcome.Objective ?? [], new Dictionary<string, double>(clock.Seconds), files,
-                merged, baseFolder.Weights.Tensors.Count - merged, RunRecords.For(plan, device, digests), Memory(estimate, clock, device),
+                merged, baseFolder.Weights.Tensors.Count - merged, record.Value, Memory(estimate, clock, device),
                 dropped.Count == 0 ? null : dropped, lora,
                 scores.Completions.Count == 0 ? null : scores.Completions, CompletionEvaluation.Average(scores.Completions), outcome.KeptRanks);
             report = report with { Files = [.. files, ReportFileName, .. ReportArtifacts.Write(outputDirectory, report)] };
@@ -112,7 +117,8 @@ public static class MergeRun
 
     /// <summary>The merge in memory, written, then evaluated; what was written is removed when the evaluation fails.</summary>
     private static (IReadOnlyList<string> Files, TaskScores Scores, MergeOutcome Outcome) InMemory(MergePlan plan, MergeContext context, IModel? model,
-        TaskInputs tasks, bool recompute, string outputDirectory, ModelFolder baseFolder, List<string> names, long shardBytes, CancellationToken ct)
+        TaskInputs tasks, bool recompute, string outputDirectory, ModelFolder baseFolder, List<string> names, long shardBytes, BaselineCache? cache,
+        CancellationToken ct)
     {
         var outcome = plan.Method.Merge(context, ct);
         if (recompute) context.Clock.Timed(MergePhase.Merge, () => BatchNormRecompute.Run(model!, context, outcome.Merged, ct));
@@ -125,8 +131,8 @@ public static class MergeRun
             double ta = TaskArithmeticMethod.Lambda.DefaultValue;
             var scores = model is null || !tasks.HasEvaluation ? new TaskScores([], [])
                 : context.Clock.Timed(MergePhase.Evaluate, () => tasks.LanguageModelling
-                    ? new TaskScores([], CompletionEvaluation.Evaluate(context.EvaluationVectors, model, tasks, names, outcome.Merged, ta, batch, ct))
-                    : new TaskScores(MergeEvaluation.Evaluate(context.EvaluationVectors, model, tasks, names, outcome.Merged, ta, batch, ct), []));
+                    ? new TaskScores([], CompletionEvaluation.Evaluate(context.EvaluationVectors, model, tasks, names, outcome.Merged, ta, batch, cache, ct))
+                    : new TaskScores(MergeEvaluation.Evaluate(context.EvaluationVectors, model, tasks, names, outcome.Merged, ta, batch, cache, ct), []));
             return (files, scores, outcome);
         }
         catch
