@@ -44,6 +44,7 @@ app.MapResumableUploads();
 app.MapHeads();
 app.MapDatasets();
 app.MapMerges();
+app.MapExperiments();
 app.MapMergeEvents();
 app.MapDownloadLinks();
 app.MapKeys();

@@ -24,12 +24,18 @@ public static class OwnerQuotas
         return Math.Min(uploadLimit, left);
     }
 
-    public static async Task EnsureMergeSlotAsync(AdaMergingDbContext db, ClaimsPrincipal user, AdaMergingOptions options, CancellationToken ct)
+    public static Task EnsureMergeSlotAsync(AdaMergingDbContext db, ClaimsPrincipal user, AdaMergingOptions options, CancellationToken ct) =>
+        EnsureMergeSlotsAsync(db, user, options, 1, ct);
+
+    /// <summary>Room for <paramref name="wanted"/> more merges beside the owner's queued and running ones (an experiment's all at once, or none).</summary>
+    public static async Task EnsureMergeSlotsAsync(AdaMergingDbContext db, ClaimsPrincipal user, AdaMergingOptions options, int wanted, CancellationToken ct)
     {
         var owner = user.Owner();
         var active = await db.Merges.CountAsync(m => m.Owner == owner && (m.Status == MergeStatus.Queued || m.Status == MergeStatus.Running), ct);
-        if (active >= options.MaxActiveMergesPerOwner)
-            throw ApiProblemException.TooMany($"owner '{owner}' has {active} merges queued or running, the limit of {options.MaxActiveMergesPerOwner}; wait for one to finish",
+        if (active + wanted > options.MaxActiveMergesPerOwner)
+            throw ApiProblemException.TooMany(wanted == 1
+                    ? $"owner '{owner}' has {active} merges queued or running, the limit of {options.MaxActiveMergesPerOwner}; wait for one to finish"
+                    : $"owner '{owner}' has {active} merges queued or running; {wanted} more would pass the limit of {options.MaxActiveMergesPerOwner}",
                 ProblemCodes.MergeQuota);
     }
 }

@@ -75,27 +75,14 @@ public static class MergeEndpoints
             && System.Net.IPAddress.TryParse(target.Host.Trim('[', ']'), out var literal) && targets.Refusal(literal, target.Host) is { } refused)
             problems.Add(new(RequestProblem.At("callbackUrl"), RequestProblemCode.Invalid, $"callbackUrl: {refused}"));
         if (problems.Count > 0) throw ApiProblemException.Invalid($"the merge request has {problems.Count} problem(s)", problems);
-        var requestJson = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         // Pre-flight and insert under the inputs' locks: a concurrent delete of one either finishes first (pre-flight
         // then refuses) or waits and sees this merge using it (409).
         await using var locked = await Deletion.LockInputsAsync(db, request.Inputs(Guid.Empty).Select(i => i.ResourceId), ct);
         await OwnerQuotas.EnsureMergeSlotAsync(db, user, service.Value, ct);
-        var (resolved, reuseProblem) = await CoefficientsReuse.ResolveAsync(request, db.Merges.VisibleTo(user), ct);
-        if (resolved is null) throw ApiProblemException.Unprocessable("the merge's inputs do not fit together", [reuseProblem!]);
-        await MergePreflight.CheckAsync(resolved, db, blobs, user, service.Value.MergeMemoryLimitBytes, ct);
-
-        var job = new MergeJob(Guid.NewGuid(), request.Method, requestJson, time.GetUtcNow());
-        job.OwnedBy(user.Owner());
-        job.Traced(AdaMerging.Infrastructure.Telemetry.Tracing.CurrentParent());
-        if (request.Metadata is { } metadata) job.Annotate(metadata);
-        db.Merges.Add(job);
-        db.MergeInputs.AddRange(request.Inputs(job.Id));
-        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Queued, time.GetUtcNow(), $"{request.Method} over {request.Tasks.Count} tasks queued"));
+        var job = await MergeSubmission.PrepareAsync(request, db, blobs, time, user, service.Value.MergeMemoryLimitBytes, ct);
         await db.SaveChangesAsync(ct);
         await locked.CommitAsync(ct);
-        job.Queued(scheduler.Enqueue(job.Id, job.Method));
-        // A worker may have started it already (the status is a concurrency token): write the queue's id alone.
-        await db.Merges.Where(m => m.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.QueueJobId, job.QueueJobId), ct);
+        await MergeSubmission.QueueAsync(job, db, scheduler, ct);
         return TypedResults.Accepted($"/merges/{job.Id}", view.Of(job));
     }
 

@@ -17,6 +17,9 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 
     public DbSet<MergeEvent> MergeEvents => Set<MergeEvent>();
 
+    /// <summary>Several merges of one set of inputs, compared (docs/api.md, "Experiments").</summary>
+    public DbSet<Experiment> Experiments => Set<Experiment>();
+
     /// <summary>Every resource each merge uses, by role: what deletes query (docs/api.md, "Deleting").</summary>
     public DbSet<MergeInput> MergeInputs => Set<MergeInput>();
 
@@ -116,6 +119,20 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
             e.Property(m => m.Phase).HasMaxLength(16);
             e.HasIndex(m => new { m.Status, m.CreatedAt });
             e.Property(m => m.QueueJobId).HasMaxLength(64);
+        });
+        modelBuilder.Entity<Experiment>(e =>
+        {
+            e.ToTable("experiments");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Name).HasMaxLength(256);
+            e.Property(x => x.Owner).HasMaxLength(100);
+            e.HasIndex(x => x.Owner);
+            e.HasIndex(x => x.CreatedAt);
+            e.Property(x => x.Runs).HasColumnType("jsonb").HasConversion(
+                v => System.Text.Json.JsonSerializer.Serialize(v, System.Text.Json.JsonSerializerOptions.Web),
+                v => System.Text.Json.JsonSerializer.Deserialize<List<ExperimentRun>>(v, System.Text.Json.JsonSerializerOptions.Web) ?? new List<ExperimentRun>(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<List<ExperimentRun>>(
+                    (a, b) => a!.SequenceEqual(b!), v => v.Count, v => v.ToList()));
         });
         modelBuilder.Entity<MergeInput>(e =>
         {

@@ -17,7 +17,10 @@ public static class TinyService
         }).ToArray();
     }
 
-    public static async Task<Inputs> UploadAsync(ServiceFixture service, TempDirectory files, int tasks, int seed)
+    public static Task<Inputs> UploadAsync(ServiceFixture service, TempDirectory files, int tasks, int seed) => UploadAsync(service.Client, files, tasks, seed);
+
+    /// <summary>The same, as the owner of <paramref name="client"/>'s key (a web page session's).</summary>
+    public static async Task<Inputs> UploadAsync(HttpClient service, TempDirectory files, int tasks, int seed)
     {
         var config = await File.ReadAllBytesAsync(ClipTiny.File("config.json"));
         var baseId = await PostAsync(service, "/checkpoints", ("model.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"))), ("config.json", config));
@@ -66,10 +69,12 @@ public static class TinyService
         return content;
     }
 
-    public static async Task<string> PostAsync(ServiceFixture service, string path, params (string Name, byte[] Bytes)[] files)
+    public static Task<string> PostAsync(ServiceFixture service, string path, params (string Name, byte[] Bytes)[] files) => PostAsync(service.Client, path, files);
+
+    public static async Task<string> PostAsync(HttpClient client, string path, params (string Name, byte[] Bytes)[] files)
     {
         using var content = Multipart(files);
-        using var response = await service.Client.PostAsync(path, content);
+        using var response = await client.PostAsync(path, content);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {body}");
         return body.GetProperty("id").GetString()!;

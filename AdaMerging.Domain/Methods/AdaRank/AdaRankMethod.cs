@@ -83,37 +83,38 @@ public sealed class AdaRankMethod : IMergeMethod
     /// <summary>What the authors mask: a block's 2-D weights (attention and MLP matrices; not embeddings, norms or biases).</summary>
     public static bool IsMasked(string tensor, IReadOnlyList<long> shape, Func<string, int?> blockOf) => shape.Count == 2 && blockOf(tensor) is not null;
 
+    /// <summary>The decomposition, the optimisation and the final merge, all timed as the merge phase (the optimisation also as its own, as AdaMerging's).</summary>
     public MergeOutcome Merge(MergeContext context, CancellationToken ct)
     {
         var settings = Settings(context.Options);
         var vectors = context.Vectors;
         ct.ThrowIfCancellationRequested();
-        var clock = Stopwatch.StartNew();
-        using var components = context.Clock.Timed(MergePhase.Merge,
-            () => RankComponents.Decompose(vectors, settings.Base, (name, shape) => IsMasked(name, shape, context.BlockOf), ct));
-        var snapshots = context.Snapshots;
-        var saved = snapshots?.Load();
-        using var run = new AdaRankRun(context.Model, context.Tasks.FixedParameters(vectors), components, context.Tasks.Adaptation(), settings, context.Device,
-            Resumable(saved, components, settings));
-        var since = Stopwatch.StartNew();
-        try
+        return context.Clock.Timed(MergePhase.Merge, () =>
         {
-            clock.Restart();
-            run.Run(p =>
+            using var components = RankComponents.Decompose(vectors, settings.Base, (name, shape) => IsMasked(name, shape, context.BlockOf), ct);
+            var snapshots = context.Snapshots;
+            using var run = new AdaRankRun(context.Model, context.Tasks.FixedParameters(vectors), components, context.Tasks.Adaptation(), settings, context.Device,
+                Resumable(snapshots?.Load(), components, settings));
+            var clock = Stopwatch.StartNew();
+            var since = Stopwatch.StartNew();
+            try
             {
-                context.Clock.Step(MergePhase.Optimise, p.Step, p.TotalSteps, p.Objective);
-                if (snapshots is null || since.Elapsed < snapshots.Interval) return;
-                snapshots.Save(run.Snapshot());
-                since.Restart();
-            }, ct);
-        }
-        catch (OperationCanceledException) when (snapshots is not null)
-        {
-            snapshots.Save(run.Snapshot());
-            throw;
-        }
-        context.Clock.Add(MergePhase.Optimise, clock.Elapsed);
-        return context.Clock.Timed(MergePhase.Merge, () => new MergeOutcome(run.Merged(), run.Coefficients(), [.. run.ObjectivePerStep], run.KeptRanks()));
+                run.Run(p =>
+                {
+                    context.Clock.Step(MergePhase.Optimise, p.Step, p.TotalSteps, p.Objective);
+                    if (snapshots is null || since.Elapsed < snapshots.Interval) return;
+                    snapshots.Save(run.Snapshot());
+                    since.Restart();
+                }, ct);
+            }
+            catch (OperationCanceledException) when (snapshots is not null)
+            {
+                snapshots.Save(run.Snapshot());   // a graceful stop keeps every finished step for the next attempt
+                throw;
+            }
+            context.Clock.Add(MergePhase.Optimise, clock.Elapsed);
+            return new MergeOutcome(run.Merged(), run.Coefficients(), [.. run.ObjectivePerStep], run.KeptRanks());
+        });
     }
 
     /// <summary>A saved state fits only a run of the same shapes; anything else starts afresh.</summary>

@@ -1,10 +1,11 @@
 // The page's entry: sign in with an API key (kept for this browser session only), then one view per address:
-// #/resources, #/new, #/merges, #/merges/{id}.
+// #/resources, #/new, #/merges, #/merges/{id}, #/experiments, #/experiments/{id}.
 import { api, ApiError, key } from "./api.js";
 import { h, say } from "./dom.js";
 import { mergeFormView } from "./merge-form.js";
 import { mergePageView } from "./merge-page.js";
 import { mergesView } from "./merges.js";
+import { experimentView, experimentsView } from "./experiments.js";
 import { resourcesView } from "./resources.js";
 
 const main = document.getElementById("view");
@@ -52,7 +53,10 @@ async function route() {
   main.replaceChildren(h("p", { role: "status" }, "Loading…"));
   try {
     const merge = /^\/merges\/([0-9a-f-]{36})$/.exec(path);
+    const experiment = /^\/experiments\/([0-9a-f-]{36})$/.exec(path);
     if (merge) cleanup = await mergePageView(main, navigate, merge[1]);
+    else if (experiment) cleanup = await experimentView(main, experiment[1]);
+    else if (path === "/experiments") await experimentsView(main);
     else if (path === "/resources") await resourcesView(main);
     else if (path === "/new") await mergeFormView(main, navigate);
     else cleanup = await mergesView(main, navigate, params);
