@@ -77,8 +77,8 @@ public sealed class ExperimentTests(ServiceFixture service) : TempDirectoryTests
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         using var gone = await service.Client.GetAsync(experiment.GetProperty("links").GetProperty("self").GetString());
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        using var merge = await service.Client.GetAsync(runs[0].GetProperty("merge").GetString());
-        Assert.Equal(HttpStatusCode.OK, merge.StatusCode);
+        using var first = await service.Client.GetAsync(runs[0].GetProperty("merge").GetString());
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
     }
 
     [Fact]
