@@ -1,5 +1,4 @@
 using AdaMerging.Domain.Jobs;
-using System.Diagnostics;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
 using static TorchSharp.torch;
@@ -209,27 +208,9 @@ public sealed class AdaMergingMethod : IMergeMethod
     private static Learned Optimise(MergeContext context, ITaskVectorSet source, AdaMergingSettings settings, CancellationToken ct)
     {
         var layers = LayerMap.Create(source.Names, settings.Granularity, settings.LayerUnit, context.BlockOf, context.SharesWith);
-        var clock = Stopwatch.StartNew();
-        var snapshots = context.Snapshots;
         using var run = new AdaMergingRun(context.Model, context.Tasks.FixedParameters(source), source, layers, context.Tasks.Adaptation(),
-            settings, Resumable(snapshots?.Load(), layers.Rows, source.TaskCount, settings.Steps));
-        var saved = Stopwatch.StartNew();
-        try
-        {
-            run.Run(p =>
-            {
-                context.Clock.Step(MergePhase.Optimise, p.Step, p.TotalSteps, p.Objective);
-                if (snapshots is null || saved.Elapsed < snapshots.Interval) return;
-                snapshots.Save(run.Snapshot());
-                saved.Restart();
-            }, ct);
-        }
-        catch (OperationCanceledException) when (snapshots is not null)
-        {
-            snapshots.Save(run.Snapshot()); // a graceful stop keeps every finished step for the next attempt
-            throw;
-        }
-        context.Clock.Add(MergePhase.Optimise, clock.Elapsed);
+            settings, Resumable(context.Snapshots?.Load(), layers.Rows, source.TaskCount, settings.Steps));
+        SnapshottedSteps.Run(context, run.Run, run.Snapshot, ct);
         return new Learned(run.Coefficients(), [.. run.ObjectivePerStep]);
     }
 

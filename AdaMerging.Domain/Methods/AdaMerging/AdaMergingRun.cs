@@ -119,11 +119,8 @@ public sealed class AdaMergingRun : IDisposable
         var data = clock.Elapsed;
         var (objective, gradient) = ObjectiveAndGradient(_lambda, batches);
         clock.Restart();
-        using (no_grad())
-        {
-            Adam.Update(_lambda, _m, _v, gradient, _step + 1, _options);
-            if (_options.LambdaBound == LambdaBound.Project) _lambda.ClampedInPlace(_options.LambdaRange.Low, _options.LambdaRange.High);
-        }
+        using (no_grad()) Adam.Update(_lambda, _m, _v, gradient, _step + 1, _options);
+        if (_options.LambdaBound == LambdaBound.Project) using (no_grad()) _lambda.ClampedInPlace(_options.LambdaRange.Low, _options.LambdaRange.High);
         LastTimings = _timings with { Data = data, Optimizer = clock.Elapsed };
         _step++;
         _objective.Add(objective);

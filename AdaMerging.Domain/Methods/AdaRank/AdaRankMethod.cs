@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Methods.Options;
@@ -92,27 +91,9 @@ public sealed class AdaRankMethod : IMergeMethod
         return context.Clock.Timed(MergePhase.Merge, () =>
         {
             using var components = RankComponents.Decompose(vectors, settings.Base, (name, shape) => IsMasked(name, shape, context.BlockOf), ct);
-            var snapshots = context.Snapshots;
             using var run = new AdaRankRun(context.Model, context.Tasks.FixedParameters(vectors), components, context.Tasks.Adaptation(), settings, context.Device,
-                Resumable(snapshots?.Load(), components, settings));
-            var clock = Stopwatch.StartNew();
-            var since = Stopwatch.StartNew();
-            try
-            {
-                run.Run(p =>
-                {
-                    context.Clock.Step(MergePhase.Optimise, p.Step, p.TotalSteps, p.Objective);
-                    if (snapshots is null || since.Elapsed < snapshots.Interval) return;
-                    snapshots.Save(run.Snapshot());
-                    since.Restart();
-                }, ct);
-            }
-            catch (OperationCanceledException) when (snapshots is not null)
-            {
-                snapshots.Save(run.Snapshot());   // a graceful stop keeps every finished step for the next attempt
-                throw;
-            }
-            context.Clock.Add(MergePhase.Optimise, clock.Elapsed);
+                Resumable(context.Snapshots?.Load(), components, settings));
+            SnapshottedSteps.Run(context, run.Run, run.Snapshot, ct);
             return new MergeOutcome(run.Merged(), run.Coefficients(), [.. run.ObjectivePerStep], run.KeptRanks());
         });
     }

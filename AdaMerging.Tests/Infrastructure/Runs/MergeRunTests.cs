@@ -61,12 +61,8 @@ public sealed class MergeRunTests : TempDirectoryTests
         var phases = new List<MergePhase>();
         var report = MergeRun.Execute(Plans.For(method, optionsJson, _base, _tasks), torch.CPU, output, p => phases.Add(p.Phase));
 
-        string[] learned = method switch
-        {
-            "adamerging" => ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png"],
-            "adarank" => ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png", "ranks.png"],
-            _ => [],
-        };
+        string[] learned = method is "adamerging" or "adarank"
+            ? ["coefficients.csv", "coefficients.json", "lambda.png", "objective.png", .. method == "adarank" ? ["ranks.png"] : Array.Empty<string>()] : [];
         string[] expected = ["README.md", "accuracy.png", .. learned, "config.json", "model.safetensors", "report.json"];
         Assert.Equal(expected.Order(StringComparer.Ordinal), Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(expected.Order(StringComparer.Ordinal), report.Files.Order(StringComparer.Ordinal));
