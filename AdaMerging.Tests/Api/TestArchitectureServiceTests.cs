@@ -32,7 +32,7 @@ public sealed class TestArchitectureServiceTests(ServiceFixture service) : IClas
 
         foreach (var method in MergeMethods.All)
         {
-            object options = method.Name == "adamerging" ? new { granularity = "layer", layerUnit = "block", steps = 4, batchSize = 8 } : new { };
+            object options = method.Name == "adamerging" ? new { granularity = "layer", layerUnit = "block", steps = 4, batchSize = 8 } : QuickOptions.For(method);
             using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method = method.Name, @base = baseId, tasks, options });
             Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, $"{method.Name}: {await submitted.Content.ReadAsStringAsync()}");
             var merge = await service.WaitForMergeAsync(submitted.Headers.Location!.ToString(), TimeSpan.FromMinutes(2));

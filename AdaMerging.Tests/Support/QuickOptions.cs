@@ -7,7 +7,7 @@ public static class QuickOptions
 {
     public static object For(IMergeMethod method) => method.Name switch
     {
-        "adamerging" => new { steps = 2, batchSize = 4 },
+        "adamerging" or "adarank" => new { steps = 2, batchSize = 4 },
         "regmean" => new { regmeanExamples = 8 },
         _ => new { },
     };
