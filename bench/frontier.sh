@@ -16,13 +16,13 @@ if $demo; then
   tasks=(--tasks mnist,fashion,digits)
   dir=$(dotnet "$benchmark_dll" build "${args[@]}" "${tasks[@]}" --width 64 --layers 4 --glyphs 30000 --pretrain-steps 1200 \
     --finetune-steps 200 --finetune-lr 1e-4 --test-images 500 | tee >(cat >&2) | tail -n 1)
-  out="data/benchmark/frontier-demo-seed-$seed.md"
+  results="data/benchmark/frontier-demo-seed-$seed.md"
 else
   tasks=()
   dir=$(dotnet "$benchmark_dll" build "${args[@]}" | tee >(cat >&2) | tail -n 1)
-  out="data/benchmark/frontier-seed-$seed.md"
+  results="data/benchmark/frontier-seed-$seed.md"
 fi
 source scripts/service.sh frontier
 methods="task arithmetic,TSV-M,layer-wise AdaMerging,WUDI,AdaRank (task arithmetic),AdaRank (CART),AdaRank over TSV-M parts"
 methods+=",task-wise AdaMerging over TSV-M parts up to λ 2 (projected),layer-wise AdaMerging over TSV-M parts up to λ 2 (projected)"
-dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" "${tasks[@]}" --out "$out" --held-out "" --methods "$methods"
+dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" "${tasks[@]}" --out "$results" --held-out "" --methods "$methods"
