@@ -66,10 +66,8 @@ public static class ExperimentEndpoints
             }
             catch (ApiProblemException e) when (e.Errors.Count > 0)
             {
-                // Whose problem it is: a configuration's own under /methods/i, the shared inputs' where they are.
                 throw new ApiProblemException(e.Status, e.Title, $"methods[{i}] ('{labels[i]}'): {e.Message}",
-                    [.. e.Errors.Select(p => p.Pointer is { } at && (at == "/method" || at.StartsWith("/options", StringComparison.Ordinal))
-                        ? p with { Pointer = RequestProblem.At("methods", i) + at } : p)]) { Code = e.Code, Headers = e.Headers };
+                    [.. e.Errors.Select(p => ExperimentRequest.OfConfiguration(p, i))]) { Code = e.Code, Headers = e.Headers };
             }
         }
         string name = request.Name ?? $"{string.Join(", ", labels)} over {string.Join(", ", request.Tasks.Select(t => t.Name))}";

@@ -25,20 +25,18 @@ public static class EvaluationColumns
         Tensor Scalar(double v) => tensor(v, dtype: ScalarType.Float32, device: vectors.Device);
         Dictionary<int, T> Column(BaselineColumn column, Func<Dictionary<string, Tensor>> build, IEnumerable<int> over)
         {
+            var keys = over.ToDictionary(k => k, k => cache?.Key(column, k));
             var scores = new Dictionary<int, T>();
-            var missing = new List<int>();
-            foreach (int k in over)
-            {
-                if (cache?.Key(column, k) is { } key && cache.Store.TryGet(key, out T? known) && known is not null) scores[k] = known;
-                else missing.Add(k);
-            }
+            foreach (var (k, key) in keys)
+                if (key is not null && cache!.Store.TryGet(key, out T? known) && known is not null) scores[k] = known;
+            var missing = keys.Keys.Where(k => !scores.ContainsKey(k)).ToList();
             if (missing.Count == 0) return scores;
             using var columnScope = NewDisposeScope();
             var parameters = With(build());
             foreach (int k in missing)
             {
                 scores[k] = score(k, parameters);
-                if (cache?.Key(column, k) is { } key) cache.Store.Put(key, scores[k]);
+                if (keys[k] is { } key) cache!.Store.Put(key, scores[k]);
             }
             return scores;
         }

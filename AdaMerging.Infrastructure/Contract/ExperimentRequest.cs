@@ -71,11 +71,16 @@ public sealed record ExperimentRequest([property: Required] Guid Base, [property
             }
             foreach (var p in merges[i].Problems())
             {
-                if (p.Pointer is { } at && (at == "/method" || at.StartsWith("/options", StringComparison.Ordinal)))
-                    problems.Add(p with { Pointer = RequestProblem.At("methods", i) + at, Detail = $"methods[{i}]: {p.Detail}" });
+                if (IsConfigurations(p)) problems.Add(OfConfiguration(p, i) with { Detail = $"methods[{i}]: {p.Detail}" });
                 else if (shared.Add($"{p.Pointer}|{p.Detail}")) problems.Add(p);
             }
         }
         return problems;
     }
+
+    /// <summary>Whether a merge's problem is its configuration's own (the method or an option), not the shared inputs'.</summary>
+    public static bool IsConfigurations(RequestProblem p) => p.Pointer is { } at && (at == "/method" || at.StartsWith("/options", StringComparison.Ordinal));
+
+    /// <summary>A merge's problem as the experiment's: a configuration's own under <c>/methods/i</c>, the shared inputs' where they are.</summary>
+    public static RequestProblem OfConfiguration(RequestProblem p, int i) => IsConfigurations(p) ? p with { Pointer = RequestProblem.At("methods", i) + p.Pointer } : p;
 }

@@ -111,8 +111,7 @@ public sealed class AdaRankRun : IDisposable
         Tensor sigma, weights, lambdaGradient, weightGradient;
         using (no_grad())
         {
-            sigma = _logits.DividedBy(_settings.MaskTemperature).sigmoid();
-            weights = _settings.Estimator == MaskEstimator.StraightThrough ? sigma.gt(RootedScalars.Of(0.5)).to_type(sigma.dtype) : sigma;
+            (sigma, weights) = Mask();
             for (int t = 0; t < _components.Names.Count; t++) _components.MergeInto(t, _leaves[_components.Names[t]], _lambda, weights);
             lambdaGradient = zeros_like(_lambda);
             weightGradient = zeros_like(_logits);
@@ -138,6 +137,13 @@ public sealed class AdaRankRun : IDisposable
         }
     }
 
+    /// <summary>σ(m/T) and the mask's forward values: 1[σ &gt; 0.5] (straight-through) or σ itself (sigmoid).</summary>
+    private (Tensor Sigma, Tensor Weights) Mask()
+    {
+        var sigma = _logits.DividedBy(_settings.MaskTemperature).sigmoid();
+        return (sigma, _settings.Estimator == MaskEstimator.StraightThrough ? sigma.gt(RootedScalars.Of(0.5)).to_type(sigma.dtype) : sigma);
+    }
+
     /// <summary>λ per tensor and task, [tensors][K] (unclamped, as the authors').</summary>
     public IReadOnlyList<LayerCoefficients> Coefficients()
     {
@@ -150,7 +156,7 @@ public sealed class AdaRankRun : IDisposable
     public IReadOnlyList<KeptRank> KeptRanks()
     {
         using var scope = NewDisposeScope();
-        var kept = Values(_logits.DividedBy(_settings.MaskTemperature).sigmoid().gt(RootedScalars.Of(0.5)));
+        var kept = Values(Mask().Sigma.gt(RootedScalars.Of(0.5)));
         int length = _components.MaskLength;
         return [.. Enumerable.Range(0, _components.Names.Count).Where(_components.IsMasked).Select(i => new KeptRank(_components.Names[i], _components.Ranks[i],
             Enumerable.Range(0, _components.TaskCount).Select(k => (int)kept.Skip(k * length + _components.MaskOffset[i]).Take(_components.Ranks[i]).Sum()).ToList()))];
@@ -161,8 +167,7 @@ public sealed class AdaRankRun : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var sigma = _logits.DividedBy(_settings.MaskTemperature).sigmoid();
-        var weights = _settings.Estimator == MaskEstimator.StraightThrough ? sigma.gt(RootedScalars.Of(0.5)).to_type(sigma.dtype) : sigma;
+        var (_, weights) = Mask();
         return _components.Names.Select((name, t) =>
         {
             var merged = empty(_components.Shapes[t], dtype: _components.DType, device: _parameters.device);
