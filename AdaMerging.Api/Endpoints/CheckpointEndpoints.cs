@@ -23,7 +23,7 @@ public static class CheckpointEndpoints
     public static WebApplication MapCheckpoints(this WebApplication app)
     {
         var group = app.MapGroup("/checkpoints").WithTags("Checkpoints");
-        group.MapPost("/", Upload)
+        group.MapPost("/", Upload).WithName("uploadCheckpoint")
             .WithSummary("Upload a checkpoint in one request")
             .WithDescription("Either the raw body as one file (its name in ?file=, default model.safetensors) or a multipart/form-data "
                 + "body whose file parts are the model folder's files: one .safetensors, shards with model.safetensors.index.json, or a "
@@ -33,27 +33,29 @@ public static class CheckpointEndpoints
             .WithUploadBody(severalFiles: true)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        group.MapPost("/open", Open).WithSummary("Start a checkpoint whose files arrive one request at a time (or as resumable uploads)").WithIdempotency();
-        group.MapPut("/{id:guid}/files/{fileName}", PutFile)
+        group.MapPost("/open", Open).WithName("openCheckpoint").WithSummary("Start a checkpoint whose files arrive one request at a time (or as resumable uploads)").WithIdempotency();
+        group.MapPut("/{id:guid}/files/{fileName}", PutFile).WithName("putCheckpointFile")
             .WithSummary("Add (or replace) one file of an open checkpoint; the raw body is the file")
             .WithUploadBody(multipart: false)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/seal", Seal)
+        group.MapPost("/{id:guid}/seal", Seal).WithName("sealCheckpoint")
             .WithSummary("Check an open checkpoint's files as a whole and make it usable in merges")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/", List).WithSummary("The caller's checkpoints, newest first; ?after= the last id of the previous page")
+        group.MapGet("/", List).WithName("listCheckpoints").WithSummary("The caller's checkpoints, newest first; ?after= the last id of the previous page")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        group.MapGet("/{id:guid}", Get).WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id:guid}", Get).WithName("getCheckpoint").WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapMetadata<Checkpoint, CheckpointResponse>("checkpoint", CheckpointResponse.From);
-        group.MapDelete("/{id:guid}", Delete)
+        group.MapDelete("/{id:guid}", Delete).WithName("deleteCheckpoint")
             .WithSummary("Delete a checkpoint (open or sealed); its bytes leave the owner's storage, its blobs go when nothing else uses the same bytes")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/{id:guid}/tensors", ListTensors)
+        group.MapGet("/{id:guid}/tensors", ListTensors).WithName("listCheckpointTensors")
+            .WithMetadata(new DeprecatedParameters(MergeEndpoints.OffsetForm + "tensors.", "offset"))
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("Tensor names, dtypes and shapes, paged; reads headers only")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -156,16 +158,26 @@ public static class CheckpointEndpoints
         TypedResults.Ok(CheckpointResponse.From(await FindAsync(id, db, user, ct)));
 
     public static async Task<Ok<TensorPage>> ListTensors(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct,
-        int offset = 0, int limit = 100)
+        string? after = null, int limit = 100, int? offset = null)
     {
         if (offset < 0 || limit is < 1 or > 1000) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-1000");
+        if (after is not null && offset is not null) throw ApiProblemException.Invalid("give after or the deprecated offset, not both");
         var checkpoint = await FindAsync(id, db, user, ct);
         if (checkpoint.Status != CheckpointStatus.Sealed) throw ApiProblemException.Conflict($"checkpoint {id} is not sealed yet");
         using var folder = blobs.OpenFolder(checkpoint);
         var tensors = folder.Weights.Tensors;
-        return TypedResults.Ok(new TensorPage(tensors.Count, offset, limit,
-            tensors.Skip(offset).Take(limit).Select(t => new TensorResponse(t.Name, t.DType.Name, t.Shape)).ToList()));
+        var start = offset ?? (after is null ? 0 : IndexAfter(tensors.Select(t => t.Name).ToList(), after, id));
+        var page = tensors.Skip(start).Take(limit).Select(t => new TensorResponse(t.Name, t.DType.Name, t.Shape)).ToList();
+        var (hasMore, first, last) = (start + page.Count < tensors.Count, page.FirstOrDefault()?.Name, page.LastOrDefault()?.Name);
+#pragma warning disable CS0618 // the deprecated fields, filled for the callers of the offset form (docs/api.md, "Lists")
+        return TypedResults.Ok(offset is null ? new TensorPage(page, hasMore, first, last, tensors.Count)
+            : new TensorPage(page, hasMore, first, last, tensors.Count, offset, limit, page));
+#pragma warning restore CS0618
     }
+
+    /// <summary>Where the page after tensor <paramref name="name"/> starts; a 400 when the checkpoint has no such tensor.</summary>
+    private static int IndexAfter(List<string> names, string name, Guid id) => names.IndexOf(name) is var i and >= 0 ? i + 1
+        : throw ApiProblemException.Invalid($"after: checkpoint {id} has no tensor '{name}'");
 
     private static async Task<Checkpoint> FindAsync(Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, bool tracked = false)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AdaMerging.Domain.Architectures;
 using AdaMerging.Domain.Checkpoints;
 using AdaMerging.Domain.Store;
@@ -43,4 +44,15 @@ public sealed record SkippedFile(string FileName, string Reason)
 
 public sealed record TensorResponse(string Name, string DType, IReadOnlyList<long> Shape);
 
-public sealed record TensorPage(int Total, int Offset, int Limit, IReadOnlyList<TensorResponse> Tensors);
+/// <summary>
+/// A checkpoint's tensors in file order, in the one list shape (docs/api.md, "Lists"): the ids are tensor names,
+/// <c>?after=</c> the previous page's <see cref="LastId"/>. With the deprecated <c>?offset=</c> the answer also carries the
+/// old fields (offset, limit, tensors), for one release.
+/// </summary>
+public sealed record TensorPage(IReadOnlyList<TensorResponse> Data, bool HasMore, string? FirstId, string? LastId, int Total,
+    [property: Obsolete("Page with ?after= (data, lastId); the offset form goes in the next release")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Offset = null,
+    [property: Obsolete("Page with ?after= (data, lastId); the offset form goes in the next release")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Limit = null,
+    [property: Obsolete("The same as data; read data")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<TensorResponse>? Tensors = null);

@@ -1,3 +1,4 @@
+using AdaMerging.Api.Setup;
 using System.Security.Claims;
 using AdaMerging.Api.Access;
 using AdaMerging.Api.Errors;
@@ -25,13 +26,13 @@ public static class DownloadLinkEndpoints
 
     public static WebApplication MapDownloadLinks(this WebApplication app)
     {
-        app.MapPost("/merges/{id:guid}/links", Create).WithTags("Merges")
+        app.MapPost("/merges/{id:guid}/links", Create).WithName("createDownloadLink").WithTags("Merges")
             .WithSummary("A link to one result of a succeeded merge that works without the key, until it expires or the key is revoked")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone);
-        app.MapGet("/downloads/{token}", Download).WithTags("Merges").AllowAnonymous()
+        app.MapGet("/downloads/{token}", Download).WithName("downloadByLink").WithTags("Merges").AllowAnonymous()
             .WithSummary("Download what a link names (no key needed; Range resumes a file)")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream").WithHeaders(ProtocolHeaders.File)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone);
         return app;
     }

@@ -24,7 +24,7 @@ public static class ExperimentEndpoints
     public static WebApplication MapExperiments(this WebApplication app)
     {
         var group = app.MapGroup("/experiments").WithTags("Experiments");
-        group.MapPost("/", Submit)
+        group.MapPost("/", Submit).WithName("submitExperiment")
             .WithSummary("Run several method configurations on one set of inputs and compare them")
             .WithDescription("Validates every configuration (a problem of configuration i is under /methods/i), pre-flights each merge, and queues them "
                 + "all or none (the owner's merge quota must hold them all). Answers 202 with the experiment and its merges.")
@@ -34,15 +34,16 @@ public static class ExperimentEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
-        group.MapGet("/", List).WithSummary("Experiments, newest first, paged by cursor (?after= the last id)");
-        group.MapGet("/{id:guid}", Get).WithSummary("An experiment: its merges' states and the comparison so far").ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id:guid}", Delete).WithSummary("Forget an experiment (its merges stay, as ordinary merges; delete them on their own)")
+        group.MapGet("/", List).WithName("listExperiments").WithSummary("Experiments, newest first, paged by cursor (?after= the last id)")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/{id:guid}", Get).WithName("getExperiment").WithSummary("An experiment: its merges' states and the comparison so far").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", Delete).WithName("deleteExperiment").WithSummary("Forget an experiment (its merges stay, as ordinary merges; delete them on their own)")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id:guid}/comparison.csv", Csv).WithSummary("The comparison as CSV").Produces(StatusCodes.Status200OK, contentType: "text/csv")
+        group.MapGet("/{id:guid}/comparison.csv", Csv).WithName("getExperimentComparisonCsv").WithSummary("The comparison as CSV").Produces(StatusCodes.Status200OK, contentType: "text/csv")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id:guid}/comparison.md", Markdown).WithSummary("The comparison as a Markdown table").Produces(StatusCodes.Status200OK, contentType: "text/markdown")
+        group.MapGet("/{id:guid}/comparison.md", Markdown).WithName("getExperimentComparisonMarkdown").WithSummary("The comparison as a Markdown table").Produces(StatusCodes.Status200OK, contentType: "text/markdown")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id:guid}/comparison.png", Plot).WithSummary("Each row's average as a bar chart").Produces(StatusCodes.Status200OK, contentType: "image/png")
+        group.MapGet("/{id:guid}/comparison.png", Plot).WithName("getExperimentComparisonPlot").WithSummary("Each row's average as a bar chart").Produces(StatusCodes.Status200OK, contentType: "image/png")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }

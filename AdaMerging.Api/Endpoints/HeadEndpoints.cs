@@ -31,7 +31,7 @@ public static class HeadEndpoints
     public static WebApplication MapHeads(this WebApplication app)
     {
         var group = app.MapStoredBlobs(Resource);
-        group.MapGet("/templates", () => TypedResults.Ok(TemplateSets.All.Select(s => new TemplateSetResponse(s.Key, s.Value)).ToList()))
+        group.MapGet("/templates", () => TypedResults.Ok(TemplateSets.All.Select(s => new TemplateSetResponse(s.Key, s.Value)).ToList())).WithName("listHeadTemplates")
             .WithSummary("The built-in template sets for zero-shot heads: the official code's eight tasks and the generic one");
         return app;
     }

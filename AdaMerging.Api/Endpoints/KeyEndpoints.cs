@@ -16,9 +16,9 @@ public static class KeyEndpoints
     public static WebApplication MapKeys(this WebApplication app)
     {
         var group = app.MapGroup("/keys").WithTags("API keys").RequireAuthorization(AccessSetup.AdminPolicy);
-        group.MapPost("/", Create).WithSummary("Create an API key for an owner (admin key required); the secret is shown once")
+        group.MapPost("/", Create).WithName("createKey").WithSummary("Create an API key for an owner (admin key required); the secret is shown once")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        group.MapDelete("/{id:guid}", Revoke).WithSummary("Revoke an API key (admin key required)").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", Revoke).WithName("revokeKey").WithSummary("Revoke an API key (admin key required)").ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using AdaMerging.Api.Setup;
 using AdaMerging.Api.Idempotency;
 using System.Text.Json;
 using System.Security.Claims;
@@ -23,10 +24,13 @@ public static class MergeEndpoints
     /// <summary>A merge request is ids and options: 64 tasks fit in a few kilobytes; a megabyte is refused unread.</summary>
     public const long MaxRequestBytes = 1 << 20;
 
+    /// <summary>Why ?offset= is deprecated on the lists that had it (docs/api.md, "Lists").</summary>
+    public const string OffsetForm = "Deprecated, kept one release: page with after (the previous page's lastId). With offset the answer also carries the old fields offset, limit and ";
+
     public static WebApplication MapMerges(this WebApplication app)
     {
         var group = app.MapGroup("/merges").WithTags("Merges");
-        group.MapPost("/", Submit)
+        group.MapPost("/", Submit).WithName("submitMerge")
             .WithSummary("Submit a merge")
             .WithDescription("Validates the whole request (method, options, that every input exists and that they fit together), "
                 + "stores it and queues it. Answers 202 with the merge's location. With an Idempotency-Key header a retried POST "
@@ -37,33 +41,35 @@ public static class MergeEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        group.MapGet("/", List).WithSummary("Merges, newest first, filtered by status, method and creation time, paged");
-        group.MapGet("/{id:guid}", Get).WithSummary("A merge's status (ETag; If-None-Match answers 304)")
-            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", List).WithName("listMerges").WithSummary("Merges, newest first, filtered by status, method and creation time, paged by cursor")
+            .WithMetadata(new DeprecatedParameters(OffsetForm + "items.", "offset"))
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/{id:guid}", Get).WithName("getMerge").WithSummary("A merge's status (ETag; If-None-Match answers 304)")
+            .WithHeaders(ProtocolHeaders.Conditional).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapMetadata<MergeJob, MergeResponse>("merge", app.Services.GetRequiredService<MergeView>().Of);
-        group.MapDelete("/{id:guid}", Delete)
+        group.MapDelete("/{id:guid}", Delete).WithName("deleteMerge")
             .WithSummary("Delete a finished merge and its results (a queued or running one: cancel it first)")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{id:guid}/cancel", Cancel)
+        group.MapPost("/{id:guid}/cancel", Cancel).WithName("cancelMerge")
             .WithSummary("Cancel a queued or running merge; a running one stops within about a second")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        Result(group.MapGet("/{id:guid}/model", DownloadModel), "application/octet-stream")
+        Result(group.MapGet("/{id:guid}/model", DownloadModel).WithName("downloadMergeModel"), "application/octet-stream").WithHeaders(ProtocolHeaders.File)
             .WithSummary("Download the merged model.safetensors (when the model is not sharded)");
-        Result(group.MapGet("/{id:guid}/files/{fileName}", DownloadFile), "application/octet-stream")
+        Result(group.MapGet("/{id:guid}/files/{fileName}", DownloadFile).WithName("downloadMergeFile"), "application/octet-stream").WithHeaders(ProtocolHeaders.File)
             .WithSummary("Download one file of the merged model folder (config.json, shards, index, report.json)");
-        Result(group.MapGet("/{id:guid}/archive", Archive), "application/zip")
+        Result(group.MapGet("/{id:guid}/archive", Archive).WithName("downloadMergeArchive"), "application/zip").WithHeaders(ProtocolHeaders.Archive)
             .WithSummary("The whole merged folder (model, config, report, coefficients, plots) as one zip, streamed");
-        Result(group.MapGet("/{id:guid}/report", Report), contentType: null).Produces<AdaMerging.Domain.Merging.MergeReport>(StatusCodes.Status200OK, "application/json")
+        Result(group.MapGet("/{id:guid}/report", Report).WithName("getMergeReport"), contentType: null).Produces<AdaMerging.Domain.Merging.MergeReport>(StatusCodes.Status200OK, "application/json")
             .WithSummary("The report: accuracies beside base, individual and task arithmetic; coefficients; objective; timings");
         return app;
     }
 
-    /// <summary>A result of a merge: 404 for an unknown merge, 409 until it has succeeded.</summary>
+    /// <summary>A result of a merge: 404 for an unknown merge, 409 until it has succeeded, 410 once a file's retention ended.</summary>
     private static RouteHandlerBuilder Result(RouteHandlerBuilder route, string? contentType)
     {
-        if (contentType is not null) route.Produces(StatusCodes.Status200OK, contentType: contentType);
+        if (contentType is not null) route.Produces(StatusCodes.Status200OK, contentType: contentType).ProducesProblem(StatusCodes.Status410Gone);
         return route.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
@@ -87,10 +93,11 @@ public static class MergeEndpoints
     }
 
     public static async Task<Ok<MergePage>> List(AdaMergingDbContext db, ClaimsPrincipal user, MergeView view, CancellationToken ct, string? status = null, string? method = null,
-        DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, int offset = 0, int limit = 50, Guid? after = null)
+        DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, Guid? after = null, int limit = 50,
+        int? offset = null)
     {
         if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
-        if (after is not null && offset != 0) throw ApiProblemException.Invalid("give offset or after, not both");
+        if (after is not null && offset is not null) throw ApiProblemException.Invalid("give after or the deprecated offset, not both");
         var query = db.Merges.AsNoTracking().VisibleTo(user);
         if (status is not null)
         {
@@ -102,14 +109,15 @@ public static class MergeEndpoints
         if (createdAfter is { } from) query = query.Where(m => m.CreatedAt >= from);
         if (createdBefore is { } before) query = query.Where(m => m.CreatedAt < before);
         var total = await query.CountAsync(ct);
-        if (after is not null)
+        if (offset is not { } skip)
         {
             var page = await CursorPaging.PageAsync(query, after, limit, view.Of, ct, maxLimit: 500);
-            return TypedResults.Ok(new MergePage(total, 0, limit, page.Data, page.HasMore, page.LastId));
+            return TypedResults.Ok(new MergePage(page.Data, page.HasMore, page.FirstId, page.LastId, total));
         }
-        var items = await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Skip(offset).Take(limit).ToListAsync(ct);
-        return TypedResults.Ok(new MergePage(total, offset, limit, items.Select(view.Of).ToList(), offset + items.Count < total,
-            items.LastOrDefault()?.Id));
+        var items = (await query.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Skip(skip).Take(limit).ToListAsync(ct)).Select(view.Of).ToList();
+#pragma warning disable CS0618 // the deprecated fields, filled for the callers of the offset form (docs/api.md, "Lists")
+        return TypedResults.Ok(new MergePage(items, skip + items.Count < total, items.FirstOrDefault()?.Id, items.LastOrDefault()?.Id, total, skip, limit, items));
+#pragma warning restore CS0618
     }
 
     public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, ClaimsPrincipal user, CancellationToken ct)
@@ -174,7 +182,7 @@ public static class MergeEndpoints
     public static async Task<PhysicalFileHttpResult> DownloadFile(Guid id, string fileName, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct) =>
         MergeDownloads.File(MergeDownloads.Succeeded(await FindAsync(id, db, user, ct)), fileName, blobs);
 
-    public static async Task<PushStreamHttpResult> Archive(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, HttpContext http,
+    public static async Task<IResult> Archive(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, HttpContext http,
         CancellationToken ct) =>
         MergeDownloads.Archive(MergeDownloads.Succeeded(await FindAsync(id, db, user, ct)), blobs, http);
 

@@ -1,3 +1,4 @@
+using AdaMerging.Api.Setup;
 using System.Security.Claims;
 using System.Text.Json;
 using AdaMerging.Api.Access;
@@ -24,8 +25,8 @@ public sealed record MergeEventResponse(long Id, MergeEventType Type, DateTimeOf
 /// <summary>A failure's machine-readable code and its message.</summary>
 public sealed record MergeEventError(MergeFailureCode Code, string Message);
 
-/// <summary>Events oldest first; <c>?after=</c> the previous page's <see cref="LastId"/>.</summary>
-public sealed record MergeEventPage(IReadOnlyList<MergeEventResponse> Data, bool HasMore, long? LastId);
+/// <summary>Events oldest first, in the one list shape (docs/api.md, "Lists"); <c>?after=</c> the previous page's <see cref="LastId"/>.</summary>
+public sealed record MergeEventPage(IReadOnlyList<MergeEventResponse> Data, bool HasMore, long? FirstId, long? LastId);
 
 /// <summary>What happened to a merge, in order: paged, or followed live as server-sent events.</summary>
 public static class MergeEventEndpoints
@@ -33,11 +34,12 @@ public static class MergeEventEndpoints
     public static WebApplication MapMergeEvents(this WebApplication app)
     {
         var group = app.MapGroup("/merges/{id:guid}/events").WithTags("Merges");
-        group.MapGet("/", List).WithSummary("A merge's events, oldest first: queued, started, retried, resumed, phase, objective, succeeded, failed (with a code), cancelled")
+        group.MapGet("/", List).WithName("listMergeEvents").WithSummary("A merge's events, oldest first: queued, started, retried, resumed, phase, objective, succeeded, failed (with a code), cancelled")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/stream", Stream)
+        group.MapGet("/stream", Stream).WithName("streamMergeEvents")
             .WithSummary("The same events as text/event-stream, live until the merge has ended (Last-Event-ID or ?after= resumes)")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream").WithHeaders(ProtocolHeaders.EventStream)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
@@ -48,7 +50,7 @@ public static class MergeEventEndpoints
         await EnsureVisibleAsync(db, id, user, ct);
         var events = await Page(db, id, after, limit + 1, ct);
         var page = events.Take(limit).Select(MergeEventResponse.From).ToList();
-        return TypedResults.Ok(new MergeEventPage(page, events.Count > limit, page.LastOrDefault()?.Id));
+        return TypedResults.Ok(new MergeEventPage(page, events.Count > limit, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id));
     }
 
     public static async Task Stream(Guid id, HttpContext http, AdaMergingDbContext db, ClaimsPrincipal user, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AdaMerging.Domain.Jobs;
 using AdaMerging.Infrastructure.Contract;
 using AdaMerging.Domain.Store;
@@ -8,10 +9,23 @@ using Microsoft.Extensions.Options;
 
 namespace AdaMerging.Api.Endpoints;
 
-public sealed record MergeLinks(string Self, string? Model, string? Report, string? Archive, IReadOnlyList<string> Files);
+/// <summary>Where to go next from a merge: its results once it has succeeded; its events, their live stream and its cancel at any time.</summary>
+/// <param name="Cancel">POST here to cancel it (409 once it has ended).</param>
+public sealed record MergeLinks(string Self, string? Model, string? Report, string? Archive, IReadOnlyList<string> Files, string Events, string EventStream,
+    string Cancel);
 
-/// <summary>A page of merges: by offset, or by cursor (<c>?after=</c> the previous page's <see cref="LastId"/>), newest first.</summary>
-public sealed record MergePage(int Total, int Offset, int Limit, IReadOnlyList<MergeResponse> Items, bool HasMore, Guid? LastId);
+/// <summary>
+/// A page of merges, newest first, in the one list shape (docs/api.md, "Lists"): <c>?after=</c> the previous page's
+/// <see cref="LastId"/>; <see cref="Total"/> counts every merge the filters match. The offset form (<c>?offset=</c>) is
+/// deprecated and kept one release: with it the answer also carries the old fields (offset, limit, items).
+/// </summary>
+public sealed record MergePage(IReadOnlyList<MergeResponse> Data, bool HasMore, Guid? FirstId, Guid? LastId, int Total,
+    [property: Obsolete("Page with ?after= (data, lastId); the offset form goes in the next release")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Offset = null,
+    [property: Obsolete("Page with ?after= (data, lastId); the offset form goes in the next release")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Limit = null,
+    [property: Obsolete("The same as data; read data")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<MergeResponse>? Items = null);
 
 public sealed record MergeProgressResponse(MergePhase? Phase, int Step, int TotalSteps, double? Objective, double? ElapsedSeconds, double? EstimatedRemainingSeconds);
 
@@ -43,7 +57,7 @@ public sealed record MergeResponse(Guid Id, string Method, MergeStatus Status, D
                 done && j.ResultFiles.Any(f => f.FileName == ShardedSafetensorsWriter.SingleFileName) ? self + "/model" : null,
                 done ? self + "/report" : null,
                 done ? self + "/archive" : null,
-                j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList()),
+                j.ResultFiles.Select(f => $"{self}/files/{f.FileName}").ToList(), self + "/events", self + "/events/stream", self + "/cancel"),
             j.Status == MergeStatus.Succeeded ? j.FinishedAt + retention : null, j.ResultsExpired,
             JsonSerializer.Deserialize<MergeRequest>(j.RequestJson, JsonSerializerOptions.Web)?.WithDefaults(), j.Metadata, j.Host, j.Device);
     }

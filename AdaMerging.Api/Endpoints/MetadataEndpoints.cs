@@ -38,6 +38,7 @@ public static class MetadataEndpoints
                     }
                 }
             })
+            .WithName($"update{OperationNames.Pascal(kind)}Metadata")
             .WithSummary($"Replace a {kind}'s metadata (string key/values: at most {ResourceMetadata.MaxPairs}, keys 1-{ResourceMetadata.MaxKey}, values ≤ {ResourceMetadata.MaxValue} characters)")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);

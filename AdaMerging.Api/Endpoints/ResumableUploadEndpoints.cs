@@ -1,3 +1,4 @@
+using AdaMerging.Api.Setup;
 using System.Globalization;
 using System.Security.Claims;
 using AdaMerging.Api.Access;
@@ -27,8 +28,9 @@ public static class ResumableUploadEndpoints
     public static WebApplication MapResumableUploads(this WebApplication app)
     {
         var group = app.MapGroup("/uploads").WithTags("Resumable uploads").AddEndpointFilter(RequireTusVersion);
-        group.MapMethods("/", ["OPTIONS"], Options).WithSummary("The tus versions, extensions and largest upload this server takes");
-        group.MapPost("/", Create)
+        group.MapMethods("/", ["OPTIONS"], Options).WithName("getUploadCapabilities").WithSummary("The tus versions, extensions and largest upload this server takes")
+            .Produces(StatusCodes.Status204NoContent).WithHeaders(ProtocolHeaders.TusCapabilities);
+        group.MapPost("/", Create).WithName("createUpload")
             .WithSummary("Create a resumable upload of one file of an open checkpoint, or of a new head or dataset (tus creation)")
             .WithDescription("Headers: Tus-Resumable: 1.0.0, Upload-Length, and Upload-Metadata with base64 values of checkpoint (an open "
                 + "checkpoint's id) or resource (head or dataset, with an optional name), filename and sha256 (the file's SHA-256 in hex). "
@@ -37,10 +39,12 @@ public static class ResumableUploadEndpoints
             .WithIdempotency()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        group.MapMethods("/{id:guid}", ["HEAD"], Head).WithSummary("How many bytes of the upload the server has (Upload-Offset)")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithHeaders(ProtocolHeaders.TusCreation);
+        group.MapMethods("/{id:guid}", ["HEAD"], Head).WithName("getUploadOffset").WithSummary("How many bytes of the upload the server has (Upload-Offset)")
+            .Produces(StatusCodes.Status200OK).WithHeaders(ProtocolHeaders.TusOffset)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone);
-        group.MapPatch("/{id:guid}", ResumableUploadAppend.PatchAsync)
+        group.MapPatch("/{id:guid}", ResumableUploadAppend.PatchAsync).WithName("appendUpload")
             .WithSummary("Append bytes at Upload-Offset (Content-Type: application/offset+octet-stream); the last byte completes the file")
             .WithDescription("A cut connection keeps what arrived: HEAD gives the new offset to resume from. When the last byte arrives the "
                 + "file's SHA-256 is checked against the declared one and the file is put into the checkpoint (seal it afterwards), or "
@@ -49,10 +53,12 @@ public static class ResumableUploadEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status410Gone)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status423Locked);
-        group.MapDelete("/{id:guid}", Delete).WithSummary("Abandon an upload; its partial bytes are removed (tus termination)")
+            .ProducesProblem(StatusCodes.Status423Locked)
+            .Produces(StatusCodes.Status204NoContent).WithHeaders(ProtocolHeaders.TusAppend);
+        group.MapDelete("/{id:guid}", Delete).WithName("deleteUpload").WithSummary("Abandon an upload; its partial bytes are removed (tus termination)")
+            .WithHeaders(ProtocolHeaders.TusTermination)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status423Locked);
-        group.MapGet("/{id:guid}", Get).WithSummary("An upload's state as JSON: offset, length, expiry, and once complete its SHA-256")
+        group.MapGet("/{id:guid}", Get).WithName("getUpload").WithSummary("An upload's state as JSON: offset, length, expiry, and once complete its SHA-256")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }

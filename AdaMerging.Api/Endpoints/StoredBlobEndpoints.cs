@@ -29,6 +29,9 @@ public sealed record StoredBlobResource<TEntity, TInfo, TResponse>(string Path, 
     Func<HttpRequest, UploadServices, ClaimsPrincipal, CancellationToken, Task<TEntity>>? FromJson = null, string? JsonSummary = null)
     : IStoredBlobResource where TEntity : StoredBlob
 {
+    /// <summary>The kind as operation ids spell it ("Head" in uploadHead, listHeads).</summary>
+    public string Name => OperationNames.Pascal(Kind);
+
     public StoredBlob FromFile(string path, string? name, StoredFile file, UploadLimits limits, DateTimeOffset now) =>
         Create(Guid.NewGuid(), Uploads.DisplayName(name, Kind), file, Uploads.Checked(path, Kind, p => Inspect(p, limits)), now);
 }
@@ -70,6 +73,7 @@ public static class StoredBlobEndpoints
                 var entity = await UploadAsync(request, name, resource.Kind, services, user, resource.Inspect, resource.Create, ct);
                 return TypedResults.Created($"{resource.Path}/{entity.Id}", resource.Respond(entity));
             })
+            .WithName($"upload{resource.Name}")
             .WithSummary(resource.UploadSummary)
             .WithDescription(resource.UploadDescription)
             .WithIdempotency()
@@ -79,7 +83,7 @@ public static class StoredBlobEndpoints
         if (resource.FromJson is not null)
             group.MapPost("/zero-shot", async Task<Created<TResponse>> (HttpRequest request, [AsParameters] UploadServices services, ClaimsPrincipal user,
                     CancellationToken ct) => await FromJsonAsync(request, services, user, ct))
-                .WithSummary($"Build a zero-shot {resource.Kind} from class names").WithDescription(resource.JsonSummary ?? "")
+                .WithName($"buildZeroShot{resource.Name}").WithSummary($"Build a zero-shot {resource.Kind} from class names").WithDescription(resource.JsonSummary ?? "")
                 .WithIdempotency()
                 .WithUploadBody(zeroShotJson: true)
                 .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -87,10 +91,12 @@ public static class StoredBlobEndpoints
         group.MapGet("/", async Task<Ok<ListPage<TResponse>>> (AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,
                 int limit = CursorPaging.DefaultLimit) =>
                 TypedResults.Ok(await CursorPaging.PageAsync(db.Set<TEntity>().AsNoTracking().VisibleTo(user), after, limit, resource.Respond, ct)))
+            .WithName($"list{resource.Name}s")
             .WithSummary($"The caller's {resource.Kind}s, newest first; ?after= the last id of the previous page")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:guid}", async Task<Ok<TResponse>> (Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
                 TypedResults.Ok(resource.Respond(await FindAsync(db.Set<TEntity>(), id, resource.Kind, user, ct))))
+            .WithName($"get{resource.Name}")
             .WithSummary($"What a {resource.Kind} holds")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapMetadata<TEntity, TResponse>(resource.Kind, resource.Respond);
@@ -106,6 +112,7 @@ public static class StoredBlobEndpoints
                 await collector.CollectAsync([entity.Sha256], ct);
                 return TypedResults.NoContent();
             })
+            .WithName($"delete{resource.Name}")
             .WithSummary($"Delete a {resource.Kind}; its bytes leave the owner's storage, and its blob goes when nothing else uses the same bytes")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);

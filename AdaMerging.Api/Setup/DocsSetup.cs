@@ -13,7 +13,9 @@ public static class DocsSetup
                 Version = "v1",
                 Description = "Merge models fine-tuned from one pre-trained model: upload checkpoints, heads and datasets, submit a merge "
                     + "(weight averaging, task arithmetic, TIES, DARE, AdaMerging and AdaMerging++), poll it, download the merged model and its report.",
+                Contact = new() { Name = "The AdaMerging service's operators (docs/operations.md)" },
             });
+            o.AddServer(new Microsoft.OpenApi.OpenApiServer { Url = "/", Description = "The service that serves this document" });
             o.OperationFilter<MergeRequestExample>();
             o.OperationFilter<UploadRequestBody>();
             o.SchemaFilter<MergeMethodsSchema>();
@@ -21,6 +23,13 @@ public static class DocsSetup
             o.SupportNonNullableReferenceTypes();
             o.OperationFilter<AccessResponses>();
             o.OperationFilter<IdempotencyKeyParameter>();
+            o.OperationFilter<ResponseContents>();
+            o.OperationFilter<ProtocolHeaderDocs>();
+            o.OperationFilter<DeprecatedParameterDocs>();
+            o.OperationFilter<ParameterDocs>();
+            o.DocumentFilter<ParameterDocs>();
+            o.SchemaFilter<RecordSchemas>();
+            o.DocumentFilter<OpenResponseSchemas>();
             o.AddSecurityDefinition("ApiKey", new Microsoft.OpenApi.OpenApiSecurityScheme
             {
                 Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,

@@ -4,7 +4,7 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace AdaMerging.Api.Setup;
 
-/// <summary>Declares the optional Idempotency-Key header on the operations that honour it (docs/api.md, "Idempotency").</summary>
+/// <summary>Declares the optional Idempotency-Key header on the operations that honour it, and the Idempotent-Replayed header of a replay (docs/api.md, "Idempotency").</summary>
 public sealed class IdempotencyKeyParameter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -20,5 +20,9 @@ public sealed class IdempotencyKeyParameter : IOperationFilter
                 + "with another request is a 422, and while the first request still runs a 409. Keys are the caller's own and expire after 24 h.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = IdempotencyMiddleware.MaxKeyLength },
         });
+        foreach (var (status, response) in operation.Responses ?? [])
+            if (status.StartsWith('2') && response is OpenApiResponse success)
+                ProtocolHeaderDocs.Add(success, new ProtocolHeader(IdempotencyMiddleware.ReplayedHeader, HeaderSide.Response,
+                    "true when this is the stored answer to an earlier request with the same Idempotency-Key", []));
     }
 }

@@ -46,13 +46,17 @@ public sealed class UploadRequestBody : IOperationFilter
                 Schema = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Object,
-                    Required = new HashSet<string> { "file" },
+                    // The server reads every file part whatever its field is called; "files" for a folder, so that no
+                    // generator meets two parameters named file (the query's ?file= and the form's).
+                    Required = new HashSet<string> { Field(upload) },
                     Properties = new Dictionary<string, IOpenApiSchema>
                     {
-                        ["file"] = upload.SeveralFiles ? new OpenApiSchema { Type = JsonSchemaType.Array, Items = binary } : binary,
+                        [Field(upload)] = upload.SeveralFiles ? new OpenApiSchema { Type = JsonSchemaType.Array, Items = binary } : binary,
                     },
                 },
             };
         operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
     }
+
+    private static string Field(UploadBodyAttribute upload) => upload.SeveralFiles ? "files" : "file";
 }

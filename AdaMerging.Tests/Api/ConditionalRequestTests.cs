@@ -66,4 +66,30 @@ public sealed class ConditionalRequestTests(ServiceFixture service) : TempDirect
         using var changed = await service.Client.SendAsync(other);
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
     }
+
+    [Fact]
+    public async Task The_archive_has_a_weak_ETag_over_its_files_and_If_None_Match_answers_304_and_the_merge_links_its_events_and_cancel()
+    {
+        var inputs = await TinyService.UploadAsync(service, Dir, tasks: 2, seed: 63);
+        using var submitted = await service.Client.PostAsJsonAsync("/merges", new { method = "task_arithmetic", @base = inputs.Base, tasks = inputs.TaskJson() });
+        var location = submitted.Headers.Location!.ToString();
+        var merge = await service.WaitForMergeAsync(location);
+        var links = merge.GetProperty("links");
+        Assert.Equal((location + "/events", location + "/events/stream", location + "/cancel"),
+            (links.GetProperty("events").GetString(), links.GetProperty("eventStream").GetString(), links.GetProperty("cancel").GetString()));
+
+        using var first = await service.Client.GetAsync(location + "/archive");
+        var etag = first.Headers.ETag;
+        Assert.True(etag is { IsWeak: true }, $"the archive's ETag is {etag}"); // made as it streams: the same files, not the same bytes promised
+        Assert.NotEmpty(await first.Content.ReadAsByteArrayAsync());
+        using var again = new HttpRequestMessage(HttpMethod.Get, location + "/archive");
+        again.Headers.IfNoneMatch.Add(etag!);
+        using var notModified = await service.Client.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+        using var other = new HttpRequestMessage(HttpMethod.Get, location + "/archive");
+        other.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"0123\"", isWeak: true));
+        using var changed = await service.Client.SendAsync(other);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+    }
 }

@@ -102,7 +102,7 @@ public sealed class MergeLifecycleTests(ServiceFixture service) : IClassFixture<
     }
 
     [Fact]
-    public async Task Merges_list_newest_first_filtered_and_paged()
+    public async Task Merges_list_newest_first_filtered_and_paged_by_cursor_with_the_offset_form_kept()
     {
         var inputs = await TinyService.UploadAsync(service, _files, tasks: 1, seed: 33);
         var ids = new List<string>();
@@ -113,12 +113,23 @@ public sealed class MergeLifecycleTests(ServiceFixture service) : IClassFixture<
         }
         foreach (var id in ids) await service.WaitForMergeAsync($"/merges/{id}");
 
-        var page = await service.Client.GetFromJsonAsync<JsonElement>("/merges?method=task_arithmetic&status=succeeded&limit=1");
+        const string filter = "/merges?method=task_arithmetic&status=succeeded&limit=1";
+        var page = await service.Client.GetFromJsonAsync<JsonElement>(filter);
         Assert.True(page.GetProperty("total").GetInt32() >= 2);
-        Assert.Equal(ids[2], page.GetProperty("items")[0].GetProperty("id").GetString());
-        var second = await service.Client.GetFromJsonAsync<JsonElement>("/merges?method=task_arithmetic&status=succeeded&limit=1&offset=1");
-        Assert.Equal(ids[0], second.GetProperty("items")[0].GetProperty("id").GetString());
+        Assert.Equal(ids[2], page.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.Equal(ids[2], page.GetProperty("firstId").GetString());
+        Assert.True(page.GetProperty("hasMore").GetBoolean());
+        Assert.False(page.TryGetProperty("items", out _)); // the one list shape: data, hasMore, firstId, lastId (and total)
+        var second = await service.Client.GetFromJsonAsync<JsonElement>($"{filter}&after={page.GetProperty("lastId").GetString()}");
+        Assert.Equal(ids[0], second.GetProperty("data")[0].GetProperty("id").GetString());
+        // The deprecated offset form still answers, with its old fields beside the new ones, for one release.
+        var byOffset = await service.Client.GetFromJsonAsync<JsonElement>($"{filter}&offset=1");
+        Assert.Equal(ids[0], byOffset.GetProperty("items")[0].GetProperty("id").GetString());
+        Assert.Equal(ids[0], byOffset.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.Equal(1, byOffset.GetProperty("offset").GetInt32());
         using var bad = await service.Client.GetAsync("/merges?limit=0");
         await Problems.ReadAsync(bad, HttpStatusCode.BadRequest);
+        using var both = await service.Client.GetAsync($"/merges?offset=1&after={ids[0]}");
+        await Problems.ReadAsync(both, HttpStatusCode.BadRequest);
     }
 }

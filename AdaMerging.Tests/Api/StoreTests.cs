@@ -66,11 +66,22 @@ public sealed class StoreTests(ServiceFixture service) : IClassFixture<ServiceFi
         Assert.Equal(expectedTensors, checkpoint.GetProperty("tensorCount").GetInt32());
 
         var id = checkpoint.GetProperty("id").GetString();
-        var page = await service.Client.GetFromJsonAsync<JsonElement>($"/checkpoints/{id}/tensors?offset=10&limit=5");
-        Assert.Equal(expectedTensors, page.GetProperty("total").GetInt32());
-        Assert.Equal(5, page.GetProperty("tensors").GetArrayLength());
         var all = await service.Client.GetFromJsonAsync<JsonElement>($"/checkpoints/{id}/tensors?limit=1000");
-        var fc1 = all.GetProperty("tensors").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "vision_model.encoder.layers.1.mlp.fc1.weight");
+        var names = all.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()!).ToList();
+        Assert.Equal(expectedTensors, names.Count);
+        Assert.False(all.GetProperty("hasMore").GetBoolean());
+        // By cursor: the page after the tenth tensor is the eleventh to the fifteenth; the deprecated offset form agrees.
+        var page = await service.Client.GetFromJsonAsync<JsonElement>($"/checkpoints/{id}/tensors?after={names[9]}&limit=5");
+        Assert.Equal(names[10..15], page.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()!));
+        Assert.Equal((names[10], names[14], expectedTensors), (page.GetProperty("firstId").GetString(), page.GetProperty("lastId").GetString(), page.GetProperty("total").GetInt32()));
+        Assert.True(page.GetProperty("hasMore").GetBoolean());
+        Assert.False(page.TryGetProperty("tensors", out _)); // the old fields only answer the old form
+        var byOffset = await service.Client.GetFromJsonAsync<JsonElement>($"/checkpoints/{id}/tensors?offset=10&limit=5");
+        Assert.Equal(names[10..15], byOffset.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString()!));
+        Assert.Equal(10, byOffset.GetProperty("offset").GetInt32());
+        using var unknown = await service.Client.GetAsync($"/checkpoints/{id}/tensors?after=no.such.tensor");
+        await Problems.ReadAsync(unknown, HttpStatusCode.BadRequest);
+        var fc1 = all.GetProperty("data").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "vision_model.encoder.layers.1.mlp.fc1.weight");
         Assert.Equal([32L, 16], fc1.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
         Assert.Equal("F32", fc1.GetProperty("dType").GetString());
     }

@@ -34,11 +34,12 @@ public sealed class SharedStoreTests(SharedStoreFixture service, ITestOutputHelp
     private async Task<List<JsonElement>> MergesAsync()
     {
         var all = new List<JsonElement>();
-        for (int offset = 0; ; offset += 500)
+        for (var after = ""; ;)
         {
-            var page = await service.Client.GetFromJsonAsync<JsonElement>($"/merges?limit=500&offset={offset}");
-            all.AddRange(page.GetProperty("items").EnumerateArray());
+            var page = await service.Client.GetFromJsonAsync<JsonElement>($"/merges?limit=500{after}");
+            all.AddRange(page.GetProperty("data").EnumerateArray());
             if (!page.GetProperty("hasMore").GetBoolean()) return all;
+            after = $"&after={page.GetProperty("lastId").GetString()}";
         }
     }
 

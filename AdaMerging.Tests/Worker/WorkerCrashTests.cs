@@ -118,7 +118,7 @@ public sealed class WorkerCrashTests(WorkerProcessFixture service) : IClassFixtu
 
         // Nothing lost, nothing duplicated: each merge is listed once, succeeded, with one model; every kill cost one attempt.
         var list = await service.Client.GetFromJsonAsync<JsonElement>("/merges?limit=500");
-        var listed = list.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
+        var listed = list.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
         foreach (var id in ids.Append(uninterrupted))
         {
             Assert.Single(listed, id);

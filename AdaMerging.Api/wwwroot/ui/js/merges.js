@@ -31,15 +31,15 @@ export async function mergesView(root, navigate, query) {
     if (method.value) params.set("method", method.value);
     if (since.value) params.set("createdAfter", new Date(`${since.value}T00:00:00`).toISOString()); // from that day's start, here
     const page = await api(`/merges?${params}`);
-    summary.textContent = `${page.total} merge${page.total === 1 ? "" : "s"}${page.total > page.items.length ? `, the newest ${page.items.length} shown` : ""}`;
-    body.replaceChildren(...page.items.map(m => h("tr", { dataset: { id: m.id, status: m.status } },
+    summary.textContent = `${page.total} merge${page.total === 1 ? "" : "s"}${page.total > page.data.length ? `, the newest ${page.data.length} shown` : ""}`;
+    body.replaceChildren(...page.data.map(m => h("tr", { dataset: { id: m.id, status: m.status } },
       h("td", {}, h("a", { href: `#/merges/${m.id}` }, m.metadata?.name || m.id.slice(0, 8))),
       h("td", {}, h("span", { class: `status ${m.status}` }, m.status)),
       h("td", {}, m.method, m.request?.options?.granularity ? ` (${m.request.options.granularity})` : ""),
       h("td", {}, `${m.request?.tasks?.length ?? "?"}`),
       h("td", {}, progressCell(m)),
       h("td", { title: m.createdAt }, age(m.createdAt)))));
-    if (page.items.some(m => m.status === "queued" || m.status === "running") && root.isConnected) timer = setTimeout(load, 3000);
+    if (page.data.some(m => m.status === "queued" || m.status === "running") && root.isConnected) timer = setTimeout(load, 3000);
   };
   const filter = () => navigate(`#/merges?${new URLSearchParams([["status", status.value], ["method", method.value], ["since", since.value]].filter(([, v]) => v))}`);
   for (const control of [status, method, since]) control.addEventListener("change", filter);
