@@ -3,6 +3,7 @@ using AdaMerging.Api.Idempotency;
 using AdaMerging.Api.Setup;
 using AdaMerging.Infrastructure;
 using AdaMerging.Infrastructure.Logging;
+using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Telemetry;
 using AdaMerging.Api.Errors;
 using OpenTelemetry.Trace;
@@ -10,6 +11,7 @@ using Serilog;
 
 // Settings come from beside the binary; relative data paths stay relative to where the service is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.AddFileSecrets(); // ConnectionStrings__Postgres_FILE and the like (docs/deployment.md, "Secrets")
 
 builder.Services.AddAdaMergingLogging(builder.Configuration);
 builder.Services.AddAdaMergingCore(builder.Configuration);

@@ -1,3 +1,4 @@
+using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure;
 using AdaMerging.Infrastructure.Queue;
 using AdaMerging.Infrastructure.Logging;
@@ -19,6 +20,7 @@ public static class WorkerHost
     {
         AdaMerging.Domain.Compute.HostMemory.Use(AdaMerging.Domain.Diagnostics.ProcessMemory.Glibc); // the merges' trims and per-phase memory
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddFileSecrets(); // ConnectionStrings__Postgres_FILE and the like (docs/deployment.md, "Secrets")
         configure?.Invoke(builder);
         builder.Services.AddAdaMergingLogging(builder.Configuration);
         builder.Services.AddAdaMergingCore(builder.Configuration);

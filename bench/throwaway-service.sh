@@ -13,6 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export AdaMerging__DataRoot="$work/data"
+export AdaMerging__EmbeddedDatabase=true
 dotnet "$api" --urls "$url" >"$work/api.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 60); do curl -sf "$url/health/ready" >/dev/null 2>&1 && break; sleep 1; done
 dotnet "$worker" serve >"$work/worker.log" 2>&1 & pids+=($!)

@@ -23,6 +23,7 @@ mb() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
+export AdaMerging__EmbeddedDatabase=true # a throw-away cluster under $work/data
 AdaMerging__DataRoot="$work/data" dotnet "$api" \
   --urls http://127.0.0.1:5091 >"$work/api.log" 2>&1 & api_pid=$!
 for _ in $(seq 1 60); do curl -sf http://127.0.0.1:5091/health/ready >/dev/null 2>&1 && break; sleep 1; done

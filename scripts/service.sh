@@ -13,6 +13,8 @@ dotnet build AdaMerging.Api -c Release -nologo -v q
 dotnet build AdaMerging.Worker -c Release -nologo -v q
 
 mkdir -p data/logs
+# The one-machine default: no ConnectionStrings__Postgres, so a private cluster under ./data (never implicit: docs/deployment.md).
+export AdaMerging__EmbeddedDatabase=true
 pids=()
 stop() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

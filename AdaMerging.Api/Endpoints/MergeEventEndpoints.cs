@@ -53,13 +53,20 @@ public static class MergeEventEndpoints
         return TypedResults.Ok(new MergeEventPage(page, events.Count > limit, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id));
     }
 
+    /// <summary>How long an EventSource waits before it reconnects (with Last-Event-ID) when the stream is cut.</summary>
+    public const int ReconnectMilliseconds = 3000;
+
     public static async Task Stream(Guid id, HttpContext http, AdaMergingDbContext db, ClaimsPrincipal user, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
-        CancellationToken ct, long after = 0)
+        IOptions<AdaMerging.Infrastructure.Options.AdaMergingOptions> service, TimeProvider time, CancellationToken ct, long after = 0)
     {
         await EnsureVisibleAsync(db, id, user, ct);
         if (long.TryParse(http.Request.Headers["Last-Event-ID"], out var resumed)) after = Math.Max(after, resumed);
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no"; // a buffering proxy (nginx) would hold events back
+        await http.Response.WriteAsync($"retry: {ReconnectMilliseconds}\n\n", ct);
+        var keepAlive = TimeSpan.FromSeconds(service.Value.EventStreamKeepAliveSeconds);
+        var lastWrite = time.GetTimestamp();
         while (!ct.IsCancellationRequested)
         {
             var finished = await db.Merges.AsNoTracking().Where(m => m.Id == id).Select(m => m.Status).SingleAsync(ct) is
@@ -69,6 +76,12 @@ public static class MergeEventEndpoints
                 var data = JsonSerializer.Serialize(MergeEventResponse.From(e), json.Value.SerializerOptions);
                 await http.Response.WriteAsync($"id: {e.Id}\nevent: {e.Type}\ndata: {data}\n\n", ct);
                 after = e.Id;
+                lastWrite = time.GetTimestamp();
+            }
+            if (time.GetElapsedTime(lastWrite) >= keepAlive)
+            {
+                await http.Response.WriteAsync(": keep-alive\n\n", ct); // a comment: EventSource ignores it, the connection stays busy
+                lastWrite = time.GetTimestamp();
             }
             await http.Response.Body.FlushAsync(ct);
             if (finished) return; // every event up to the end has been sent (the status was read before them)

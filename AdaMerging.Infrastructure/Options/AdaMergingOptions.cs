@@ -124,4 +124,17 @@ public sealed class AdaMergingOptions
 
     /// <summary>The master key (base64) owners' webhook secrets derive from; unset: created once under DataRoot.</summary>
     public string? WebhookSigningKey { get; set; }
+
+    /// <summary>
+    /// Seconds an event stream may stay silent before a comment line keeps it open: load balancers cut idle
+    /// connections (commonly after 60 s), and a long optimise or evaluate phase sends nothing for minutes.
+    /// </summary>
+    [Range(1, 300)]
+    public int EventStreamKeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Without ConnectionStrings:Postgres, run a private PostgreSQL cluster under DataRoot (the demo's one-machine
+    /// default). Off: a host without a connection string stops with a message instead.
+    /// </summary>
+    public bool EmbeddedDatabase { get; set; }
 }

@@ -23,6 +23,14 @@ public sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Waits up to <paramref name="wait"/> for the process to end by itself; its exit code, or null if it still runs.</summary>
+    public int? ExitCodeWithin(TimeSpan wait)
+    {
+        if (!_process.WaitForExit(wait)) return null;
+        _process.WaitForExit(); // and its output drained into the log
+        return _process.ExitCode;
+    }
+
     public static ServiceProcess Start(string assembly, IReadOnlyDictionary<string, string?> settings, string log, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };

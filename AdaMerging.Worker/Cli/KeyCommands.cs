@@ -1,4 +1,5 @@
 using AdaMerging.Domain.Store;
+using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -13,6 +14,7 @@ public static class KeyCommands
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables()
+            .AddFileSecrets()
             .Build();
         var connection = await DatabaseConnection.ResolveAsync(configuration, CancellationToken.None);
         await using var db = new AdaMergingDbContext(new DbContextOptionsBuilder<AdaMergingDbContext>().UseNpgsql(connection).Options);
