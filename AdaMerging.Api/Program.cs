@@ -12,6 +12,7 @@ using Serilog;
 // Settings come from beside the binary; relative data paths stay relative to where the service is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddFileSecrets(); // ConnectionStrings__Postgres_FILE and the like (docs/deployment.md, "Secrets")
+builder.ListenForMetrics();
 
 builder.Services.AddAdaMergingLogging(builder.Configuration);
 builder.Services.AddAdaMergingCore(builder.Configuration);

@@ -51,13 +51,31 @@ public static class MetricsSetup
 {
     public static IServiceCollection AddApiMetrics(this IServiceCollection services) => services.AddSingleton<ApiMetrics>();
 
-    /// <summary>GET /metrics in Prometheus text format, without a key (scraped from inside the deployment; it holds counts only).</summary>
+    /// <summary>
+    /// With AdaMerging:MetricsPort, the API also listens on that port, for /metrics alone (docs/deployment.md, "Metrics").
+    /// </summary>
+    public static WebApplicationBuilder ListenForMetrics(this WebApplicationBuilder builder)
+    {
+        var port = builder.Configuration.GetValue<int>($"{AdaMergingOptions.Section}:{nameof(AdaMergingOptions.MetricsPort)}");
+        if (port <= 0) return builder;
+        var urls = (builder.Configuration[WebHostDefaults.ServerUrlsKey] ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries);
+        builder.WebHost.UseUrls([.. urls, $"http://+:{port}"]);
+        return builder;
+    }
+
+    /// <summary>
+    /// GET /metrics in Prometheus text format: on the metrics port without a key (a port the deployment keeps inside),
+    /// or, without one, on the public port behind an admin key (Prometheus sends it as a bearer credential).
+    /// </summary>
     public static WebApplication MapApiMetrics(this WebApplication app)
     {
         app.Services.GetRequiredService<ApiMetrics>(); // registers the scrape-time gauges
         var registry = app.Services.GetRequiredService<CollectorRegistry>();
         app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(registry)));
-        app.MapMetrics("/metrics", registry).AllowAnonymous().ExcludeFromDescription();
+        var port = app.Services.GetRequiredService<IOptions<AdaMergingOptions>>().Value.MetricsPort;
+        var metrics = app.MapMetrics("/metrics", registry).ExcludeFromDescription();
+        if (port > 0) metrics.AllowAnonymous().RequireHost($"*:{port}");
+        else metrics.RequireAuthorization(AccessSetup.AdminPolicy);
         return app;
     }
 }

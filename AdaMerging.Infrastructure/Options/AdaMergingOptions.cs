@@ -107,6 +107,13 @@ public sealed class AdaMergingOptions
     [Range(0, 65_535)]
     public int WorkerMetricsPort { get; set; }
 
+    /// <summary>
+    /// Port on which the API serves /metrics without a key, and nothing else; 0: /metrics is on the public port and
+    /// needs an admin key.
+    /// </summary>
+    [Range(0, 65_535)]
+    public int MetricsPort { get; set; }
+
     /// <summary>Address the worker's /metrics listens on ("+": every address).</summary>
     [Required]
     public string WorkerMetricsHost { get; set; } = "+";

@@ -28,14 +28,14 @@ public sealed class ObservabilityTests(MetricsFixture service) : TempDirectoryTe
     public async Task Metrics_scraped_before_and_after_a_merge_count_its_uploads_state_steps_phases_and_a_failure()
     {
         using var scraper = new HttpClient();
-        var api0 = await PrometheusText.ScrapeAsync(service.Anonymous, "/metrics");
+        var api0 = await PrometheusText.ScrapeAsync(service.Admin, "/metrics");
         var worker0 = await PrometheusText.ScrapeAsync(scraper, WorkerMetrics);
         Assert.True(api0.Of("adamerging_workers_alive{queue=\"test\"}") >= 1, "no merge worker reported alive");
         Assert.Contains("adamerging_queue_depth{queue=\"test\"}", api0.Keys);
         Assert.Contains("adamerging_queue_depth{queue=\"callbacks\"}", api0.Keys);
 
         var inputs = await TinyService.UploadAsync(service, Dir, tasks: 2, seed: 101);
-        var api1 = await PrometheusText.ScrapeAsync(service.Anonymous, "/metrics");
+        var api1 = await PrometheusText.ScrapeAsync(service.Admin, "/metrics");
         var uploaded = api1.Of("adamerging_uploaded_bytes_total{kind=\"checkpoints\"}") - api0.Of("adamerging_uploaded_bytes_total{kind=\"checkpoints\"}");
         Assert.True(uploaded >= 3 * new FileInfo(ClipTiny.File("model.safetensors")).Length, $"uploaded bytes grew by {uploaded}");
 
@@ -47,7 +47,7 @@ public sealed class ObservabilityTests(MetricsFixture service) : TempDirectoryTe
         Assert.Equal("succeeded", (await service.WaitForMergeAsync(submitted.Headers.Location!.ToString())).GetProperty("status").GetString());
         await FailOneMergeAsync();
 
-        var api2 = await PrometheusText.ScrapeAsync(service.Anonymous, "/metrics");
+        var api2 = await PrometheusText.ScrapeAsync(service.Admin, "/metrics");
         var worker2 = await PrometheusText.ScrapeAsync(scraper, WorkerMetrics);
         Assert.Equal(api0.Of("adamerging_merges{state=\"succeeded\"}") + 1, api2.Of("adamerging_merges{state=\"succeeded\"}"));
         Assert.Equal(api0.Of("adamerging_merges{state=\"failed\"}") + 1, api2.Of("adamerging_merges{state=\"failed\"}"));

@@ -79,5 +79,10 @@ public sealed partial class DeploymentFilesTests
         Assert.DoesNotContain("Password=adamerging", compose, StringComparison.Ordinal);
         Assert.Contains("keys create --owner admin --admin true", compose, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(Root, ".env.example")), ".env.example is missing");
+        // Every container its own host id (its hostname), so `--scale cpu-worker=3` gives three hosts, not one host thrice.
+        Assert.DoesNotContain("AdaMerging__HostId", compose, StringComparison.Ordinal);
+        // A host with no database configured must stop, not start an embedded one: compose names the shared one everywhere.
+        Assert.DoesNotContain("EmbeddedDatabase", compose, StringComparison.Ordinal);
+        Assert.All(services.Where(s => s.Key != "postgres"), s => Assert.Contains("<<: *database", s.Value, StringComparison.Ordinal));
     }
 }
