@@ -25,8 +25,11 @@ builder.Services.AddApiErrors();
 builder.Services.AddApiDocs();
 builder.Services.AddHealth();
 builder.Services.AddAccess();
+builder.Services.AddForwardedHeadersFromKnownProxies();
 
 var app = builder.Build();
+
+app.UseForwardedHeadersFromKnownProxies(); // first: everything after sees the caller, not the balancer
 
 app.UseSerilogRequestLogging(o =>
 {

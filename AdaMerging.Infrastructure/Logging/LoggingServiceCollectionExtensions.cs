@@ -18,11 +18,16 @@ public static class LoggingServiceCollectionExtensions
             .ReadFrom.Configuration(configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(typeof(ConsoleLoggerConfigurationExtensions).Assembly))
             .ReadFrom.Services(sp)
             .Enrich.FromLogContext()
-            .WriteTo.Console(
-                // The W3C trace id last: one merge's lines in the API and the worker share it (docs/api.md, "Observability").
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {TraceId}{NewLine}{Exception}",
-                formatProvider: CultureInfo.InvariantCulture),
+            .WriteToConsoleAs(configuration[$"{AdaMerging.Infrastructure.Options.AdaMergingOptions.Section}:LogFormat"]),
             // Never the static Log.Logger: with several hosts in one process (tests) it would be the last one's, and
             // disposing any host would close it under the others.
             preserveStaticLogger: true);
+
+    /// <summary>AdaMerging:LogFormat: "json", one JSON object an event (every property, the trace id among them); else text lines.</summary>
+    private static LoggerConfiguration WriteToConsoleAs(this LoggerConfiguration logger, string? format) =>
+        format == "json"
+            ? logger.WriteTo.Console(new Serilog.Formatting.Json.JsonFormatter(renderMessage: true, formatProvider: CultureInfo.InvariantCulture))
+            // The W3C trace id last: one merge's lines in the API and the worker share it (docs/api.md, "Observability").
+            : logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {TraceId}{NewLine}{Exception}",
+                formatProvider: CultureInfo.InvariantCulture);
 }

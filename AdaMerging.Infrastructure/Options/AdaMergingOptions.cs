@@ -114,6 +114,16 @@ public sealed class AdaMergingOptions
     [Range(0, 65_535)]
     public int MetricsPort { get; set; }
 
+    /// <summary>
+    /// The reverse proxies and load balancers (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto
+    /// the API believes; empty: nobody's, and the caller is the connection's address.
+    /// </summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>"text" (one line an event, for people) or "json" (one JSON object an event, for a log pipeline).</summary>
+    [Required, RegularExpression("^(text|json)$", ErrorMessage = "LogFormat must be text or json")]
+    public string LogFormat { get; set; } = "text";
+
     /// <summary>Address the worker's /metrics listens on ("+": every address).</summary>
     [Required]
     public string WorkerMetricsHost { get; set; } = "+";
