@@ -33,9 +33,9 @@ public static class TelemetryServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The worker's /metrics on its own port (AdaMerging:WorkerMetricsPort; 0: none), for Prometheus to scrape.</summary>
+    /// <summary>The worker's /metrics and /health/{live,ready} on its own port (AdaMerging:WorkerMetricsPort; 0: none).</summary>
     public static IServiceCollection AddWorkerMetricsEndpoint(this IServiceCollection services) =>
-        services.AddHostedService<WorkerMetricsServer>();
+        services.AddHostedService<WorkerMetricsServer>().AddSingleton<WorkerReadiness>().AddHostedService<WorkerHealthServer>();
 }
 
 /// <summary>Serves the worker host's registry at http://{WorkerMetricsHost}:{WorkerMetricsPort}/metrics while the host runs.</summary>

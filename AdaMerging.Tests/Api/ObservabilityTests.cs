@@ -86,6 +86,25 @@ public sealed class ObservabilityTests(MetricsFixture service) : TempDirectoryTe
     }
 
     [Fact]
+    public async Task The_worker_answers_live_and_ready_beside_its_metrics_with_the_database_heartbeat_and_devices_checked()
+    {
+        using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{service.WorkerMetricsPort}") };
+        Assert.Equal("Healthy", await probe.GetStringAsync("/health/live"));
+        JsonElement ready = default;
+        // The in-process worker's Hangfire servers register their first heartbeat as they start: poll until they have.
+        await Poll.UntilAsync(async () =>
+        {
+            using var answer = await probe.GetAsync("/health/ready");
+            ready = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+            return answer.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(60), () => $"the worker is not ready: {ready}", everyMilliseconds: 200);
+        var checks = ready.GetProperty("checks");
+        Assert.Equal(["database", "devices", "heartbeat"], checks.EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+        Assert.All(checks.EnumerateObject(), c => Assert.Equal("Healthy", c.Value.GetProperty("status").GetString()));
+        Assert.Equal("cpu compute", checks.GetProperty("devices").GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task One_W3C_trace_id_runs_from_the_submitting_request_through_the_worker_and_into_problem_details()
     {
         var inputs = await TinyService.UploadAsync(service, Dir, tasks: 1, seed: 102);
