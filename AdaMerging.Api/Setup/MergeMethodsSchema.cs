@@ -54,6 +54,9 @@ public sealed class MergeMethodsSchema : ISchemaFilter
             {
                 ["x-merge-methods"] = new JsonNodeExtension(new JsonObject(MergeMethods.All.Select(x => KeyValuePair.Create(x.Name,
                     (JsonNode?)new JsonArray([.. MergeMethods.OptionsOf(x).Select(o => (JsonNode)JsonValue.Create(o.Name))]))))),
+                // Per method, the options a form shows unfolded (IMergeMethod.KeyOptions); the rest it folds.
+                ["x-merge-key-options"] = new JsonNodeExtension(new JsonObject(MergeMethods.All.Select(x => KeyValuePair.Create(x.Name,
+                    (JsonNode?)new JsonArray([.. x.KeyOptions.Select(o => (JsonNode)JsonValue.Create(o))]))))),
             },
         };
         foreach (var (name, uses) in byName) schema.Properties[name] = Property(uses);
@@ -83,7 +86,11 @@ public sealed class MergeMethodsSchema : ISchemaFilter
             },
         };
         if (!shared)
+        {
             property.Extensions["x-method-defaults"] = new JsonNodeExtension(new JsonObject(uses.Select(u => KeyValuePair.Create(u.Method.Name, ToJson(u.Option.WireDefault)))));
+            // Each method's own help as data, so that a form never splits the description's English.
+            property.Extensions["x-method-help"] = new JsonNodeExtension(new JsonObject(uses.Select(u => KeyValuePair.Create(u.Method.Name, (JsonNode?)JsonValue.Create(u.Option.Help)))));
+        }
         if (shared && ToJson(option.WireDefault) is { } wireDefault) property.Extensions["x-default"] = new JsonNodeExtension(wireDefault);
         switch (option.Kind)
         {

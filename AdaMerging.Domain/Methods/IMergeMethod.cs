@@ -20,6 +20,12 @@ public interface IMergeMethod
     /// <summary>Its own options; <see cref="CommonOptions"/> come with every method.</summary>
     IReadOnlyList<OptionSpec> Options { get; }
 
+    /// <summary>
+    /// The options most merges set, which a form shows first and unfolded (the rest, and the common options, folded):
+    /// by default all its own, as most methods have a handful.
+    /// </summary>
+    IReadOnlyList<string> KeyOptions => [.. Options.Select(o => o.Name)];
+
     /// <summary>True when every task needs unlabeled adaptation data (AdaMerging's entropy, RegMean's Gram matrices).</summary>
     bool NeedsAdaptationData { get; }
 

@@ -40,14 +40,24 @@ public sealed class WebPageFormTests(ServiceFixture service) : TempDirectoryTest
             await web.WaitAsync("#merges");
             await web.FillMergeAsync("adamerging", inputs.Base,
                 [(inputs.Tasks[0].Checkpoint, inputs.Head, inputs.Tasks[0].Data), (inputs.Tasks[1].Checkpoint, wrongHead, inputs.Tasks[1].Data)]);
-            // The request's own problem first (400): out of range, shown under the option.
+            // AdaMerging's key options show; its other 24 wait under "More options", each with its own method's help.
+            Assert.True(await web.EvalAsync<bool>("document.getElementById('option-steps').checkVisibility()"));
+            Assert.False(await web.EvalAsync<bool>("document.getElementById('option-beta1').checkVisibility()"), "a folded option shows");
+            Assert.Equal("The seed of each task's batch sampling.", await web.EvalAsync<string>("document.getElementById('option-seed-help').textContent"));
+
+            // The request's own problems first (400): out of range, shown under each option, a folded one unfolded.
+            await web.Page.EvaluateExpressionAsync("document.querySelector('details.more-options').open = true");
+            await web.TypeIntoAsync("#option-beta1", "5");
+            await web.Page.EvaluateExpressionAsync("document.querySelector('details.more-options').open = false");
             await web.TypeIntoAsync("#option-steps", "200000");
             await web.Page.ClickAsync("#merge-form button[type=submit]");
             await web.WaitAsync("#option-steps-error");
             Assert.Contains("options.steps", await web.EvalAsync<string>("document.getElementById('option-steps-error').textContent"), StringComparison.Ordinal);
             Assert.Equal("true", await web.EvalAsync<string>("document.getElementById('option-steps').getAttribute('aria-invalid')"));
+            await web.WaitUntilAsync("document.getElementById('option-beta1-error').checkVisibility()"); // its fold opened to show it
 
             // Then the inputs' (422, pre-flight): the second task's head, shown in that task.
+            await web.TypeIntoAsync("#option-beta1", "0.9");
             await web.TypeIntoAsync("#option-steps", "5");
             await web.Page.ClickAsync("#merge-form button[type=submit]");
             await web.WaitUntilAsync("document.querySelectorAll('fieldset.task')[1].querySelector('.field-error:not([hidden])') !== null");

@@ -78,6 +78,9 @@ public sealed class AdaMergingMethod : IMergeMethod
 
     public string Summary => "θ = θ0 + Σk clamp(λ, 0, 1) τk (or another lambdaRange), λ learned by minimising prediction entropy (or the KL from each task's expert) on each task's unlabeled adaptation data.";
 
+    /// <summary>Of its 22 own options, what a first merge sets: how coefficients are shared and how long they learn.</summary>
+    public IReadOnlyList<string> KeyOptions { get; } = ["granularity", "vectors", "steps", "learningRate", "batchSize", "initialLambda"];
+
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         ObjectiveOption, GranularityOption, LayerUnitOption, Plus, VectorsOption, TiesMethod.TopK, TsvMethod.RankShare, InitialLambda, LambdaRange, LambdaBoundOption, LearningRate, Beta1, Beta2, Epsilon, Steps, BatchSize, BatchesPerStep, Seed, PrecisionOption,

@@ -37,6 +37,9 @@ public sealed class AdaRankMethod : IMergeMethod
 
     public string Summary => "θ = origin + Σk λk,t Uk diag(mask ⊙ s) Vkᵀ per matrix, the masks over each task's singular components and λ learned by minimising prediction entropy on unlabeled data.";
 
+    /// <summary>What a first AdaRank sets: the merge it learns over, how long, and how many components it starts with.</summary>
+    public IReadOnlyList<string> KeyOptions { get; } = ["base", "steps", "learningRate", "batchSize", "initialRankRatio"];
+
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         BaseOption, InitialLambda, InitialRankRatio, MaskTemperature, EstimatorOption, Steps, AdaMergingMethod.BatchSize, AdaMergingMethod.LearningRate,

@@ -26,6 +26,18 @@ public class MergeMethodsTests
     }
 
     [Fact]
+    public void Every_method_s_key_options_are_its_own_options_so_a_form_folds_the_rest()
+    {
+        foreach (var method in MergeMethods.All)
+        {
+            Assert.Equal(method.Options.Count > 0, method.KeyOptions.Count > 0); // a method with options of its own shows some unfolded
+            Assert.All(method.KeyOptions, name => Assert.Contains(name, method.Options.Select(o => o.Name)));
+            Assert.Equal(method.KeyOptions.Count, method.KeyOptions.Distinct().Count());
+        }
+        Assert.True(MergeMethods.Get("adamerging").KeyOptions.Count <= 8, "AdaMerging's form would show too much unfolded");
+    }
+
+    [Fact]
     public void Every_declared_default_passes_its_own_option_s_check()
     {
         foreach (var option in MergeMethods.All.SelectMany(MergeMethods.OptionsOf))

@@ -12,20 +12,18 @@ export function mergeSchema() {
     const options = schemas.MergeOptions;
     const info = method["x-merge-method-info"] || {};
     return {
-      methods: method.enum.map(name => ({ name, ...(info[name] || { summary: "" }), options: options["x-merge-methods"][name] || [] })),
+      methods: method.enum.map(name => ({
+        name, ...(info[name] || { summary: "" }), options: options["x-merge-methods"][name] || [],
+        keyOptions: (options["x-merge-key-options"] || {})[name] || options["x-merge-methods"][name] || [],
+      })),
       options: options.properties,
     };
   });
   return documentPromise;
 }
 
-// An option's help for one method: where methods declare it differently the description holds "method: help (default x)." per method.
-function help(schema, method) {
-  const text = (schema.description || "").replace(/ Used by: .*$/, "");
-  if (!schema["x-method-defaults"]) return text;
-  const own = text.split(/ (?=[a-z_]+: )/).find(part => part.startsWith(`${method}: `));
-  return own ? own.slice(method.length + 2) : text;
-}
+// An option's help for one method: its own (x-method-help) where methods declare it differently, else the shared one.
+const help = (schema, method) => schema["x-method-help"]?.[method] ?? (schema.description || "").replace(/ Used by: .*$/, "");
 
 // The option's default for one method (x-default, or the method's entry of x-method-defaults).
 const defaultOf = (schema, method) => schema["x-method-defaults"] ? schema["x-method-defaults"][method] : schema["x-default"];
@@ -99,7 +97,8 @@ function range(schema) {
   return [low, high].filter(Boolean).join(", ");
 }
 
-// The fields of one method's options; read() gives only those set (unset ones take the service's defaults).
+// The fields of one method's options, its key options first and the rest folded under "More options" (opened when
+// one of them is refused); read() gives only those set (unset ones take the service's defaults).
 export function optionFields(schema, method) {
   const fields = method.options.map(name => {
     const declared = schema.options[name];
@@ -116,9 +115,15 @@ export function optionFields(schema, method) {
       error);
     return { name, row, read, error };
   });
+  const key = fields.filter(f => method.keyOptions.includes(f.name));
+  const rest = fields.filter(f => !method.keyOptions.includes(f.name));
+  const more = h("details", { class: "more-options" }, h("summary", {}, `More options (${rest.length})`), ...rest.map(f => f.row));
   return {
-    rows: fields.map(f => f.row),
+    rows: [...key.map(f => f.row), ...(rest.length ? [more] : [])],
     read: () => Object.fromEntries(fields.map(f => [f.name, f.read()]).filter(([, v]) => v !== undefined)),
-    error: name => fields.find(f => f.name === name)?.error,
+    error: name => {
+      if (rest.some(f => f.name === name)) more.open = true; // a refused option is never hidden
+      return fields.find(f => f.name === name)?.error;
+    },
   };
 }
