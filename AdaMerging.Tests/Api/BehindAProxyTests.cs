@@ -30,19 +30,7 @@ public sealed class BehindAProxyTests(ServiceFixture service) : TempDirectoryTes
             .ToDictionary(kv => kv.Key, kv => kv.Value);
         using var api = ServiceProcess.Start("AdaMerging.Api.dll", settings, Dir.File("api.log"));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await Poll.UntilAsync(async () =>
-        {
-            Assert.False(api.HasExited, File.ReadAllText(api.LogPath));
-            try
-            {
-                using var ready = await client.GetAsync("/health/ready");
-                return ready.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false; // not listening yet
-            }
-        }, TimeSpan.FromSeconds(90), () => "the API did not become ready", everyMilliseconds: 200);
+        await ApiProcess.WaitReadyAsync(api, client);
 
         // One caller spends its bucket (a second's worth: one request); another, behind the same proxy, still has its own.
         var first = new List<HttpStatusCode>();

@@ -20,7 +20,13 @@ public static class ApiProcess
         var api = ServiceProcess.Start("AdaMerging.Api.dll", settings, log);
         var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         client.DefaultRequestHeaders.Add("X-Api-Key", secret);
-        await Poll.UntilAsync(async () =>
+        await WaitReadyAsync(api, client);
+        return (api, client);
+    }
+
+    /// <summary>Polls /health/ready until it answers 200; fails at once, with its log, if the process exits first.</summary>
+    public static Task WaitReadyAsync(ServiceProcess api, HttpClient client) =>
+        Poll.UntilAsync(async () =>
         {
             try
             {
@@ -33,7 +39,5 @@ public static class ApiProcess
             }
             Assert.False(api.HasExited, $"the API exited: {File.ReadAllText(api.LogPath)}");
             return false;
-        }, TimeSpan.FromSeconds(60), () => "the API did not become ready", everyMilliseconds: 200);
-        return (api, client);
-    }
+        }, TimeSpan.FromSeconds(90), () => "the API did not become ready", everyMilliseconds: 200);
 }

@@ -39,18 +39,6 @@ public sealed class DatabaseSettingTests : TempDirectoryTests
         settings["ConnectionStrings:Postgres_FILE"] = secret;
         using var api = ServiceProcess.Start("AdaMerging.Api.dll", settings, Dir.File("api.log"));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await Poll.UntilAsync(async () =>
-        {
-            Assert.False(api.HasExited, File.ReadAllText(api.LogPath));
-            try
-            {
-                using var ready = await client.GetAsync("/health/ready");
-                return ready.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false; // not listening yet
-            }
-        }, TimeSpan.FromSeconds(90), () => "the API did not become ready on the connection string from the file", everyMilliseconds: 200);
+        await ApiProcess.WaitReadyAsync(api, client); // on the connection string from the file
     }
 }
