@@ -160,8 +160,7 @@ public static class CheckpointEndpoints
     public static async Task<Ok<TensorPage>> ListTensors(Guid id, AdaMergingDbContext db, BlobStore blobs, ClaimsPrincipal user, CancellationToken ct,
         string? after = null, int limit = 100, int? offset = null)
     {
-        if (offset < 0 || limit is < 1 or > 1000) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-1000");
-        if (after is not null && offset is not null) throw ApiProblemException.Invalid("give after or the deprecated offset, not both");
+        CursorPaging.EnsureOneForm(after, offset, limit, 1000);
         var checkpoint = await FindAsync(id, db, user, ct);
         if (checkpoint.Status != CheckpointStatus.Sealed) throw ApiProblemException.Conflict($"checkpoint {id} is not sealed yet");
         using var folder = blobs.OpenFolder(checkpoint);

@@ -15,6 +15,13 @@ public static class CursorPaging
 {
     public const int DefaultLimit = 20, MaxLimit = 100;
 
+    /// <summary>The checks of a list that still takes the deprecated ?offset= (docs/api.md, "Lists"): one form or the other, in range.</summary>
+    public static void EnsureOneForm(object? after, int? offset, int limit, int maxLimit)
+    {
+        if (offset < 0 || limit < 1 || limit > maxLimit) throw ApiProblemException.Invalid($"offset must be ≥ 0 and limit 1-{maxLimit}");
+        if (after is not null && offset is not null) throw ApiProblemException.Invalid("give after or the deprecated offset, not both");
+    }
+
     public static async Task<ListPage<TResponse>> PageAsync<TEntity, TResponse>(IQueryable<TEntity> visible, Guid? after, int limit,
         Func<TEntity, TResponse> respond, CancellationToken ct, int maxLimit = MaxLimit) where TEntity : class, IListed
     {

@@ -49,7 +49,7 @@ public static class MergeDownloads
     {
         var etag = ArchiveTag(job);
         http.Response.Headers.ETag = etag;
-        if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == "*" || v.Split(',').Any(t => t.Trim() == etag))))
+        if (http.Request.GetTypedHeaders().IfNoneMatch.Any(t => t.Tag == "*" || t.ToString() == etag))
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         // ZipArchive finishes entries with synchronous writes; allow them for this one response.
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } body) body.AllowSynchronousIO = true;

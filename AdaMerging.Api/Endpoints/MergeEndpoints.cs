@@ -96,8 +96,7 @@ public static class MergeEndpoints
         DateTimeOffset? createdAfter = null, DateTimeOffset? createdBefore = null, Guid? after = null, int limit = 50,
         int? offset = null)
     {
-        if (offset < 0 || limit is < 1 or > 500) throw ApiProblemException.Invalid("offset must be ≥ 0 and limit 1-500");
-        if (after is not null && offset is not null) throw ApiProblemException.Invalid("give after or the deprecated offset, not both");
+        CursorPaging.EnsureOneForm(after, offset, limit, 500);
         var query = db.Merges.AsNoTracking().VisibleTo(user);
         if (status is not null)
         {

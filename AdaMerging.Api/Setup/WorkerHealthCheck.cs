@@ -15,7 +15,7 @@ namespace AdaMerging.Api.Setup;
 /// </summary>
 public sealed class WorkerHealthCheck(JobStorage storage, IOptions<AdaMergingOptions> options, TimeProvider time) : IHealthCheck
 {
-    private static readonly TimeSpan Alive = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Alive = AdaMerging.Infrastructure.Telemetry.WorkerReadiness.Alive; // one threshold, API and worker
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
