@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the two README commands need and a fresh Debian 12 machine may lack.
-# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node] [fonts] [wrk] [browser] [torch] [sentencepiece]
+# Usage: scripts/prerequisites.sh [postgres] [curl] [compose] [node] [python] [fonts] [wrk] [browser] [torch] [sentencepiece]
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -13,6 +13,8 @@ for want in "$@"; do
     compose) command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose) ;;
     node) command -v npm >/dev/null 2>&1 || missing+=(nodejs npm) ;;
     browser) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
+    # The Python client's dependencies and a venv to pip-install it into (clients/python/README.md).
+    python) /usr/bin/python3 -c 'import httpx, yaml, venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-httpx python3-yaml python3-venv) ;;
     wrk) command -v wrk >/dev/null 2>&1 || missing+=(wrk) ;;
     torch) /usr/bin/python3 -c 'import torch, onnx' >/dev/null 2>&1 || missing+=(python3-torch python3-onnx)
       # Debian's torch calls whatever libblas.so.3 is chosen: the reference BLAS runs a training step ~10× slower than OpenBLAS.

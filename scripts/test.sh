@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/prerequisites.sh postgres compose node fonts browser
+scripts/prerequisites.sh postgres compose node python fonts browser
 
 # The results and what the tests keep for a person to look at (screenshots of the web page, plots) stay together.
 results=data/test-results

@@ -45,7 +45,7 @@ public static class CheckpointEndpoints
             .WithSummary("Check an open checkpoint's files as a whole and make it usable in merges")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/", List).WithName("listCheckpoints").WithSummary("The caller's checkpoints, newest first; ?after= the last id of the previous page")
+        group.MapGet("/", List).WithName("listCheckpoints").WithSummary("The caller's checkpoints, newest first; ?after= the last id of the previous page; ?sha256= those holding a file with that digest")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:guid}", Get).WithName("getCheckpoint").WithSummary("What a checkpoint holds").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapMetadata<Checkpoint, CheckpointResponse>("checkpoint", CheckpointResponse.From);
@@ -135,8 +135,12 @@ public static class CheckpointEndpoints
     }
 
     public static async Task<Ok<ListPage<CheckpointResponse>>> List(AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,
-        int limit = CursorPaging.DefaultLimit) =>
-        TypedResults.Ok(await CursorPaging.PageAsync(db.Checkpoints.AsNoTracking().VisibleTo(user), after, limit, CheckpointResponse.From, ct));
+        int limit = CursorPaging.DefaultLimit, string? sha256 = null)
+    {
+        var visible = db.Checkpoints.AsNoTracking().VisibleTo(user);
+        if (CursorPaging.Digest(sha256) is { } digest) visible = visible.Where(c => c.Files.Any(f => f.Sha256 == digest));
+        return TypedResults.Ok(await CursorPaging.PageAsync(visible, after, limit, CheckpointResponse.From, ct));
+    }
 
     public static async Task<NoContent> Delete(Guid id, AdaMergingDbContext db, BlobCollector collector, BlobStore store, ClaimsPrincipal user, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using AdaMerging.Api.Errors;
+using AdaMerging.Domain.Jobs;
 using AdaMerging.Domain.Store;
 using Microsoft.EntityFrameworkCore;
 
@@ -20,6 +21,20 @@ public static class CursorPaging
     {
         if (offset < 0 || limit < 1 || limit > maxLimit) throw ApiProblemException.Invalid($"offset must be ≥ 0 and limit 1-{maxLimit}");
         if (after is not null && offset is not null) throw ApiProblemException.Invalid("give after or the deprecated offset, not both");
+    }
+
+    /// <summary>
+    /// A list's ?sha256= filter, lower-cased: what a client that uploads only what is not yet stored looks up by
+    /// (docs/api.md, "Lists"). Null when absent; anything but 64 hex digits is a 400.
+    /// </summary>
+    public static string? Digest(string? sha256)
+    {
+        if (sha256 is null) return null;
+        var digest = sha256.Trim().ToLowerInvariant();
+        if (digest is not { Length: 64 } || !digest.All(char.IsAsciiHexDigitLower))
+            throw ApiProblemException.Invalid("sha256 must be a SHA-256 as 64 hex digits",
+                [new RequestProblem(null, RequestProblemCode.Invalid, "the sha256 query parameter must be 64 hex digits")]);
+        return digest;
     }
 
     public static async Task<ListPage<TResponse>> PageAsync<TEntity, TResponse>(IQueryable<TEntity> visible, Guid? after, int limit,

@@ -89,10 +89,14 @@ public static class StoredBlobEndpoints
                 .ProducesProblem(StatusCodes.Status400BadRequest)
                 .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/", async Task<Ok<ListPage<TResponse>>> (AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct, Guid? after = null,
-                int limit = CursorPaging.DefaultLimit) =>
-                TypedResults.Ok(await CursorPaging.PageAsync(db.Set<TEntity>().AsNoTracking().VisibleTo(user), after, limit, resource.Respond, ct)))
+                int limit = CursorPaging.DefaultLimit, string? sha256 = null) =>
+            {
+                var visible = db.Set<TEntity>().AsNoTracking().VisibleTo(user);
+                if (CursorPaging.Digest(sha256) is { } digest) visible = visible.Where(e => e.Sha256 == digest);
+                return TypedResults.Ok(await CursorPaging.PageAsync(visible, after, limit, resource.Respond, ct));
+            })
             .WithName($"list{resource.Name}s")
-            .WithSummary($"The caller's {resource.Kind}s, newest first; ?after= the last id of the previous page")
+            .WithSummary($"The caller's {resource.Kind}s, newest first; ?after= the last id of the previous page; ?sha256= the one with that digest")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:guid}", async Task<Ok<TResponse>> (Guid id, AdaMergingDbContext db, ClaimsPrincipal user, CancellationToken ct) =>
                 TypedResults.Ok(resource.Respond(await FindAsync(db.Set<TEntity>(), id, resource.Kind, user, ct))))

@@ -24,6 +24,7 @@ public sealed class ParameterDocs : IOperationFilter, IDocumentFilter
         ["method"] = "Only merges of this method (a name from the merge request's method enum)",
         ["createdAfter"] = "Only merges created at or after this time (RFC 3339)",
         ["createdBefore"] = "Only merges created before this time (RFC 3339)",
+        ["sha256"] = "Only those holding a file with this SHA-256 (64 hex digits): a client uploads only what is not yet stored",
     };
 
     private static readonly Dictionary<string, string> Tags = new(StringComparer.Ordinal)

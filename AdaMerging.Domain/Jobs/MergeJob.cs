@@ -97,6 +97,20 @@ public sealed class MergeJob : Store.IListed, Store.IAnnotated
         Device = device;
     }
 
+    /// <summary>
+    /// Back to the queue before it ran: its device is too small for it and a larger one serves another queue
+    /// (docs/deployment.md, "Devices"). Nothing ran, so this start does not count as an attempt.
+    /// </summary>
+    public void Requeue()
+    {
+        Require(Status == MergeStatus.Running, "re-queue");
+        Status = MergeStatus.Queued;
+        StartedAt = null;
+        Attempts--;
+        Host = null;
+        Device = null;
+    }
+
     public void Succeed(IReadOnlyList<Store.CheckpointFile> files, string reportJson, DateTimeOffset now)
     {
         Require(Status == MergeStatus.Running, "succeed");

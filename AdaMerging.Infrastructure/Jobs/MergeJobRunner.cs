@@ -8,6 +8,7 @@ using AdaMerging.Domain.Merging;
 using AdaMerging.Domain.Store;
 using AdaMerging.Infrastructure.Runs;
 using AdaMerging.Infrastructure.Blobs;
+using AdaMerging.Infrastructure.Devices;
 using AdaMerging.Infrastructure.Options;
 using AdaMerging.Infrastructure.Persistence;
 using AdaMerging.Infrastructure.Telemetry;
@@ -34,6 +35,7 @@ public sealed partial class MergeJobRunner(
     IOptions<AdaMergingOptions> options,
     WorkerMetrics metrics,
     DeviceSlots slots,
+    LargerDevice larger,
     ILogger<MergeJobRunner> logger)
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
@@ -132,12 +134,11 @@ public sealed partial class MergeJobRunner(
                 snapshots.Delete();
                 return;
             }
-            // libtorch appends its C++ stack to messages; the first line is the reason.
-            var reason = e.Message.Split('\n', 2)[0].Trim();
-            job.Fail(reason, time.GetUtcNow());
-            failureCode = FailureCode(e);
-            db.MergeEvents.Add(new MergeEvent(mergeId, MergeEventType.Failed, time.GetUtcNow(), reason, errorCode: failureCode));
-            LogFailed(e, mergeId, reason);
+            if (e is DeviceMemoryExceededException tooLarge
+                && await larger.RequeueAsync(job, tooLarge, MergeMethods.Find(job.Method)?.NeedsAdaptationData == true, CancellationToken.None))
+                LogRequeued(mergeId, job.QueueJobId);   // saved below; a queued merge sends no callback
+            else
+                failureCode = Fail(job, e);
         }
         finally
         {
@@ -156,6 +157,16 @@ public sealed partial class MergeJobRunner(
         if (!job.IsFinished) return;
         Measure(job, clock.Elapsed, failureCode);
         CallbackSender.Enqueue(queue, mergeId);
+    }
+
+    private MergeFailureCode Fail(MergeJob job, Exception e)
+    {
+        // libtorch appends its C++ stack to messages; the first line is the reason.
+        var reason = e.Message.Split('\n', 2)[0].Trim();
+        job.Fail(reason, time.GetUtcNow());
+        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Failed, time.GetUtcNow(), reason, errorCode: FailureCode(e)));
+        LogFailed(e, job.Id, reason);
+        return FailureCode(e);
     }
 
     private void Measure(MergeJob job, TimeSpan elapsed, MergeFailureCode? failureCode)
@@ -221,6 +232,9 @@ public sealed partial class MergeJobRunner(
 
     [LoggerMessage(LogLevel.Information, "Merge {MergeId} was cancelled while it ran")]
     private partial void LogCancelled(Guid mergeId);
+
+    [LoggerMessage(LogLevel.Information, "Merge {MergeId} is over its device's memory; re-queued for a larger device (job {QueueJobId})")]
+    private partial void LogRequeued(Guid mergeId, string? queueJobId);
 
     [LoggerMessage(LogLevel.Warning, "Merge {MergeId} failed: {Reason}")]
     private partial void LogFailed(Exception exception, Guid mergeId, string reason);

@@ -29,8 +29,19 @@ public sealed class AdaMergingDbContext(DbContextOptions<AdaMergingDbContext> op
 
     public DbSet<ResumableUpload> Uploads => Set<ResumableUpload>();
 
+    /// <summary>The devices live workers serve their queues with: where a merge too large for its device goes.</summary>
+    public DbSet<Devices.WorkerDevice> WorkerDevices => Set<Devices.WorkerDevice>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.Entity<Devices.WorkerDevice>(e =>
+        {
+            e.ToTable("worker_devices");
+            e.HasKey(d => new { d.Server, d.Queue, d.Device });
+            e.Property(d => d.Server).HasMaxLength(100);
+            e.Property(d => d.Queue).HasMaxLength(20);
+            e.Property(d => d.Device).HasMaxLength(40);
+        });
         modelBuilder.Entity<ResumableUpload>(e =>
         {
             e.ToTable("resumable_uploads");

@@ -17,12 +17,12 @@ public sealed class MergeScheduler(IBackgroundJobClient client, IOptions<AdaMerg
     public string QueueOf(string method) =>
         AdaMerging.Domain.Methods.MergeMethods.Find(method)?.NeedsAdaptationData == false ? options.Value.CpuQueue : options.Value.Queue;
 
-    public string Enqueue(Guid mergeId, string method)
-    {
-        var queue = QueueOf(method);
+    public string Enqueue(Guid mergeId, string method) => EnqueueOn(mergeId, QueueOf(method));
+
+    /// <summary>The merge's job on a named queue: its method's, or one with a larger device (LargerDevice).</summary>
+    public string EnqueueOn(Guid mergeId, string queue) =>
         // The queue is part of the job, not just of its first state, so a retried merge returns to the same queue.
-        return client.Create(Job.FromExpression<MergeJobRunner>(runner => runner.RunAsync(mergeId, CancellationToken.None), queue), new EnqueuedState(queue));
-    }
+        client.Create(Job.FromExpression<MergeJobRunner>(runner => runner.RunAsync(mergeId, CancellationToken.None), queue), new EnqueuedState(queue));
 
     /// <summary>
     /// Withdraws a queued job, or asks a running one to stop: Hangfire cancels the running job's token once it sees the

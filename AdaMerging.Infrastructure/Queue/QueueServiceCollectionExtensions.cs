@@ -53,6 +53,8 @@ public static class QueueServiceCollectionExtensions
     public static IServiceCollection AddMergeWorker(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddScoped<MergeJobRunner>();
+        services.AddScoped<Devices.LargerDevice>();
+        services.AddHostedService<Devices.WorkerDevicePublisher>();   // what LargerDevice re-queues by
         services.AddScoped<CallbackSender>();
         services.AddHttpClient(nameof(CallbackSender), c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(sp =>

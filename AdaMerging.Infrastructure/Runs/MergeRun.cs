@@ -52,7 +52,7 @@ public static class MergeRun
             long estimate = RunMemory.Estimate(plan.Method, plan.Options, shape);
             var (limit, limitName) = memoryLimit > 0 ? (memoryLimit, "MergeMemoryLimitBytes")
                 : DeviceMemory.Total(device) is { } total ? (total, $"the memory of {device}") : (0L, "");
-            if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new ArgumentException(tooBig.Detail);
+            if (MemoryLimit.Problem(estimate, limit, limitName) is { } tooBig) throw new DeviceMemoryExceededException(tooBig.Detail, estimate, limit);
             var exclude = CommonOptions.Excluded(plan.Options, baseFolder.Spec);
             var mergedNames = TaskVectors.MergedNames(baseFolder.Weights, weights, exclude);
             var planProblems = plan.Method.PlanProblems(plan.Options, new MergeShape(mergedNames, plan.Tasks.Count, baseFolder.Spec)).ToList();

@@ -60,6 +60,31 @@ public sealed class LifecycleTests(LifecycleFixture service) : TempDirectoryTest
     }
 
     [Fact]
+    public async Task Lists_filtered_by_sha256_find_only_the_callers_resources_holding_those_bytes()
+    {
+        var client = await service.ClientForAsync("digests");
+        var kept = await PostDatasetAsync(client, 300);
+        await PostDatasetAsync(client, 301);
+        var sha = kept.GetProperty("sha256").GetString()!;
+        var found = await client.GetFromJsonAsync<JsonElement>($"/datasets?sha256={sha.ToUpperInvariant()}");   // hex in either case
+        Assert.Equal([kept.GetProperty("id").GetString()], found.GetProperty("data").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        var others = await service.Client.GetFromJsonAsync<JsonElement>($"/datasets?sha256={sha}");   // another owner's bytes are not theirs
+        Assert.Empty(others.GetProperty("data").EnumerateArray());
+
+        var folder = TinyService.Multipart(("model.safetensors", await File.ReadAllBytesAsync(ClipTiny.File("model.safetensors"))),
+            ("config.json", await File.ReadAllBytesAsync(ClipTiny.File("config.json"))));
+        using var uploaded = await client.PostAsync("/checkpoints?name=digest", folder);
+        var checkpoint = await uploaded.Content.ReadFromJsonAsync<JsonElement>();
+        foreach (var file in checkpoint.GetProperty("files").EnumerateArray())   // a checkpoint is found by any of its files
+        {
+            var byFile = await client.GetFromJsonAsync<JsonElement>($"/checkpoints?sha256={file.GetProperty("sha256").GetString()}");
+            Assert.Equal([checkpoint.GetProperty("id").GetString()], byFile.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("id").GetString()));
+        }
+        var problem = await Problems.ReadAsync(await client.GetAsync("/heads?sha256=abc"), HttpStatusCode.BadRequest);
+        Assert.Equal("invalid", problem.GetProperty("errors")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task Deleting_frees_the_owner_s_storage_and_removes_a_blob_only_when_nothing_else_uses_the_same_bytes()
     {
         var client = await service.ClientForAsync("full");

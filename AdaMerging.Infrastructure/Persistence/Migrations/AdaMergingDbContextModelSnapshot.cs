@@ -520,6 +520,34 @@ namespace AdaMerging.Infrastructure.Persistence.Migrations
                     b.ToTable("resumable_uploads", (string)null);
                 });
 
+            modelBuilder.Entity("AdaMerging.Infrastructure.Devices.WorkerDevice", b =>
+                {
+                    b.Property<string>("Server")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Queue")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Device")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<bool>("Learning")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("MemoryBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("SeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Server", "Queue", "Device");
+
+                    b.ToTable("worker_devices", (string)null);
+                });
+
             modelBuilder.Entity("AdaMerging.Infrastructure.Persistence.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Owner")
