@@ -7,6 +7,14 @@ public static class ToolRuns
 {
     public sealed record Outcome(int ExitCode, string Output);
 
+    /// <summary>The tool's output; the test fails, with that output, when the tool does not exit 0.</summary>
+    public static async Task<string> SucceedAsync(string program, IEnumerable<string> args, string workingDirectory, TimeSpan timeout)
+    {
+        var run = await RunAsync(program, args, workingDirectory, timeout);
+        Assert.True(run.ExitCode == 0, $"{program} {string.Join(' ', args)}: {run.Output}");
+        return run.Output;
+    }
+
     public static async Task<Outcome> RunAsync(string program, IEnumerable<string> args, string workingDirectory, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };

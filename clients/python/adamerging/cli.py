@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="adamerging", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"adamerging {__version__}")
-    parser.add_argument("--url", help="the service (default: $ADAMERGING_URL, else http://localhost:8080)")
+    parser.add_argument("--url", help="the service (default: $ADAMERGING_URL, else http://127.0.0.1:5080, where scripts/demo.sh serves)")
     parser.add_argument("--key", help="an API key (default: $ADAMERGING_API_KEY)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout at the end")

@@ -33,7 +33,7 @@ class Client(Operations, Uploads, Downloads):
 
     def __init__(self, base_url: str | None = None, api_key: str | None = None, *, timeout: float = 60.0, retries: int = 4,
                  http: httpx.Client | None = None):
-        base_url = base_url or os.environ.get("ADAMERGING_URL") or "http://localhost:8080"
+        base_url = base_url or os.environ.get("ADAMERGING_URL") or "http://127.0.0.1:5080"   # the README's first command
         api_key = api_key or os.environ.get("ADAMERGING_API_KEY")
         headers = {"User-Agent": f"adamerging-python/{__version__}"}
         if api_key:
@@ -69,7 +69,7 @@ class Client(Operations, Uploads, Downloads):
         body = _Body(json, content, multipart)
         retry = (verb in SAFE_VERBS or idempotent) and body.replayable
         if kind == "bytes" and to is not None:
-            return self._download(verb, url, params, sent, Path(to), retry)
+            return self._download(verb, url, params, sent, Path(to))
         response = self._send(verb, url, params, sent, body, retry)
         if response.status_code == 304:
             return None
@@ -105,8 +105,9 @@ class Client(Operations, Uploads, Downloads):
             return response
         raise AssertionError("unreachable")
 
-    def _download(self, verb: str, url: str, params: dict, headers: dict, target: Path, retry: bool) -> Path:
-        """The body streamed into a temporary file beside `target`, renamed when whole: no half file is ever visible."""
+    def _download(self, verb: str, url: str, params: dict, headers: dict, target: Path) -> Path:
+        """The body streamed into a temporary file beside `target`, renamed when whole: no half file is ever visible.
+        (download_merge resumes a cut one and checks its SHA-256; this is the plain operation.)"""
         partial = target.with_name(target.name + ".part")
         with self._http.stream(verb, url, params=params, headers=headers) as response:
             if response.status_code >= 400:
