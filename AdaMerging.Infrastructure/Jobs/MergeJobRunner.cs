@@ -163,10 +163,11 @@ public sealed partial class MergeJobRunner(
     {
         // libtorch appends its C++ stack to messages; the first line is the reason.
         var reason = e.Message.Split('\n', 2)[0].Trim();
+        var code = FailureCode(e);
         job.Fail(reason, time.GetUtcNow());
-        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Failed, time.GetUtcNow(), reason, errorCode: FailureCode(e)));
+        db.MergeEvents.Add(new MergeEvent(job.Id, MergeEventType.Failed, time.GetUtcNow(), reason, errorCode: code));
         LogFailed(e, job.Id, reason);
-        return FailureCode(e);
+        return code;
     }
 
     private void Measure(MergeJob job, TimeSpan elapsed, MergeFailureCode? failureCode)
