@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The learned-merging frontier of issue 32 through the real service: task arithmetic, TSV-M and layer-wise AdaMerging
 # as the references, then WUDI, AdaRank (over task arithmetic, CART and TSV-M's parts; 500 steps, AdaMerging's budget)
-# and AdaMerging over TSV-M's parts with λ allowed to 2 (projected), on one build of the benchmark.
+# and AdaMerging over TSV-M's parts with λ allowed to 2 (projected), Iso-CTS and AdaRank over it, on one build of the
+# benchmark. BENCH_METHODS: only these rows (labels, comma-separated); BENCH_OUT: the results' file instead.
 #   bench/frontier.sh [--seed N]           the 8-task benchmark of bench/reproduce.sh (results in data/benchmark/frontier-seed-N.md)
 #   bench/frontier.sh --demo [--seed N]    the three-task slice scripts/demo.sh builds (width 64, 4 layers; minutes, not an hour)
 set -euo pipefail
@@ -25,4 +26,6 @@ fi
 source scripts/service.sh frontier
 methods="task arithmetic,TSV-M,layer-wise AdaMerging,WUDI,AdaRank (task arithmetic),AdaRank (CART),AdaRank over TSV-M parts"
 methods+=",task-wise AdaMerging over TSV-M parts up to λ 2 (projected),layer-wise AdaMerging over TSV-M parts up to λ 2 (projected)"
-dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" "${tasks[@]}" --out "$results" --held-out "" --methods "$methods"
+methods+=",Iso-CTS,AdaRank over Iso-CTS"
+dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" "${tasks[@]}" --out "${BENCH_OUT:-$results}" --held-out "" \
+  --methods "${BENCH_METHODS:-$methods}"

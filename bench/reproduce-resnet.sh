@@ -5,7 +5,8 @@
 # and its batch norms frozen; cached by its settings in data/resnet-benchmark), starts the API and a worker, uploads
 # everything over HTTP, runs every method as a merge job and prints the table. Running statistics are merged
 # (batchNormStatistics merge) except in the two rows that recompute them; RegMean solves the convolutions. BENCH_STEPS: AdaMerging's steps (default 100,
-# what 2 cores afford: docs/reproduction.md); BENCH_METHODS: only these rows. Extra arguments go to the build.
+# what 2 cores afford: docs/reproduction.md); BENCH_METHODS: only these rows; BENCH_OUT: the results' file instead.
+# Extra arguments go to the build.
 #   bench/reproduce-resnet.sh [--seed N] …      results in data/resnet-benchmark/results-seed-N.md and .json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +21,5 @@ dir=$(dotnet "$benchmark_dll" resnet-build "$@" | tee >(cat >&2) | tail -n 1)
 # override for such models (docs/performance.md, "ResNet-18"), unless the caller set its own.
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-16777216} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-67108864}
 source scripts/service.sh benchmark
-dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" --out "data/resnet-benchmark/results-seed-$seed.md" \
+dotnet "$benchmark_dll" run --url "$url" --key "$key" --benchmark "$dir" --out "${BENCH_OUT:-data/resnet-benchmark/results-seed-$seed.md}" \
   --suite resnet --batch-norm-statistics merge --steps "${BENCH_STEPS:-100}" --merge-seed "$seed" ${BENCH_METHODS:+--methods "$BENCH_METHODS"}

@@ -17,6 +17,9 @@ logits cross 0 mid-run):
   ta_st       task arithmetic, prior 0.3, initial_rank_ratio 1.0, straight-through
   cart_st     CART, prior 2.3, initial_rank_ratio 0.5, straight-through
   ta_sigmoid  task arithmetic, prior 0.3, initial_rank_ratio 0.5, soft mask
+  iso_st      Iso-CTS (this service's base, not the authors'): origin θ0; a matrix's components for task k are its own
+              Iso-CTS components, then the common subspace's at 1/K of the flat value (make_spectral_fixture.iso_cts_space,
+              not re-decomposed); prior 1.0, initial_rank_ratio 0.5, straight-through
 Writes AdaMerging.Tests/Fixtures/adarank/: task0.safetensors, task1.safetensors (open_clip layout), head0/1.safetensors,
 images.safetensors (images0, images1) and reference.safetensors: per variant the objective per step, the gradient at
 the start and the values after 6 steps of λ [K, keys] (lambda.<variant>, gradient_lambda.<variant>; keys in
@@ -32,12 +35,14 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from safetensors_io import load_safetensors, save_safetensors  # noqa: E402
 import make_clip_fixture as clip  # noqa: E402
+import make_spectral_fixture as spectral  # noqa: E402
 
 HERE = os.path.dirname(__file__)
 SOURCE = os.path.join(HERE, "..", "AdaMerging.Tests", "Fixtures", "clip_tiny", "open_clip.safetensors")
 OUT = os.path.join(HERE, "..", "AdaMerging.Tests", "Fixtures", "adarank")
 TEMP, LR, STEPS = 10.0, 0.03, 6
-VARIANTS = {"ta_st": ("TA", 0.3, 1.0, False), "cart_st": ("CART", 2.3, 0.5, False), "ta_sigmoid": ("TA", 0.3, 0.5, True)}
+VARIANTS = {"ta_st": ("TA", 0.3, 1.0, False), "cart_st": ("CART", 2.3, 0.5, False), "ta_sigmoid": ("TA", 0.3, 0.5, True),
+            "iso_st": ("ISO", 1.0, 0.5, False)}
 
 
 def as_hf(o):
@@ -71,16 +76,35 @@ def softmax_entropy(x):
     return -(x.softmax(1) * x.log_softmax(1)).sum(1)
 
 
-def adarank(origin, taus, heads, images, prior, ratio, soft):
+def iso_cts_components(taus):
+    """Per task: a masked matrix's Iso-CTS components (own, then common at 1/K), another matrix's part multiplied out,
+    τk / K for the rest (what Iso-CTS averages)."""
+    k = len(taus)
+    out = [{} for _ in taus]
+    for key in taus[0]:
+        if taus[0][key].dim() != 2:
+            for i in range(k):
+                out[i][key] = taus[i][key] / k
+            continue
+        u, flat, vh, p, c = spectral.iso_cts_space([t[key] for t in taus])
+        for i in range(k):
+            cols = list(range(i * p, (i + 1) * p)) + list(range(k * p, k * p + c))
+            s = torch.cat([flat[i * p:(i + 1) * p], flat[k * p:k * p + c] / k])
+            factors = (u[:, cols], s, vh[cols, :])
+            out[i][key] = factors if is_masked(key) else (factors[0] * s) @ factors[2]
+    return out
+
+
+def adarank(origin, taus, heads, images, prior, ratio, soft, components=None):
     keys = list(origin)
     k = len(taus)
-    svd = [{key: torch.linalg.svd(tv[key], full_matrices=False) if is_masked(key) else tv[key] for key in keys} for tv in taus]
+    svd = components or [{key: torch.linalg.svd(tv[key], full_matrices=False) if is_masked(key) else tv[key] for key in keys} for tv in taus]
     lam = torch.nn.Parameter(torch.ones(k, len(keys), dtype=torch.float64) * prior)
     masks = {}
     for key in keys:
         if not is_masked(key):
             continue
-        dim = min(origin[key].shape)
+        dim = svd[0][key][1].shape[0]
         m = (2.0 if soft else 0.1) * torch.ones(k, dim, dtype=torch.float64)
         if ratio < 1.0:
             m[:, int(dim * ratio):] = 0.0 if soft else -0.1
@@ -141,7 +165,8 @@ def main():
             origin, taus = mean, [{n: t[n] - mean[n] for n in base} for t in tasks64]
         else:
             origin, taus = base64, [{n: t[n] - base64[n] for n in base} for t in tasks64]
-        gradient, lam, masks, values = adarank(origin, taus, [h.double() for h in heads], [i.double() for i in images], prior, ratio, soft)
+        components = iso_cts_components(taus) if kind == "ISO" else None
+        gradient, lam, masks, values = adarank(origin, taus, [h.double() for h in heads], [i.double() for i in images], prior, ratio, soft, components)
         reference[f"objective.{variant}"], reference[f"lambda.{variant}"] = values, lam
         reference[f"gradient_lambda.{variant}"] = gradient["lambda"]
         for key, m in masks.items():

@@ -79,38 +79,42 @@ def iso_c(taus, alpha=1.0):
     return out
 
 
+def iso_cts_space(ws, common_space_fraction=0.8):
+    """Iso-CTS's space of one matrix from the tasks' updates ws: U, the flat spectrum and Vᵀ (task i owns components
+    [i·p, (i+1)·p), the common subspace the c after K·p), with p and c."""
+    k, shape = len(ws), ws[0].shape
+    combined = sum(ws)
+    common = int(min(shape) * common_space_fraction)
+    specific_total = round((min(shape) - common) / k) * k
+    common = min(shape) - specific_total
+    u, s, v = torch.linalg.svd(combined, full_matrices=False)
+    common_u, common_s, common_v = u[:, :common], s[:common], v[:common, :]
+    per_task = int((min(shape) - common) / k)
+    for i in range(k):
+        w_ts = ws[i] - common_u @ common_u.T @ ws[i]
+        u_ts, s_ts, v_ts = torch.linalg.svd(w_ts, full_matrices=False)
+        if i == 0:
+            space_u, space_s, space_v = torch.zeros_like(u_ts), torch.zeros_like(s_ts), torch.zeros_like(v_ts)
+        space_u[:, i * per_task:(i + 1) * per_task] = u_ts[:, :per_task]
+        space_s[i * per_task:(i + 1) * per_task] = s_ts[:per_task]
+        space_v[i * per_task:(i + 1) * per_task, :] = v_ts[:per_task, :]
+    space_u[:, k * per_task:k * per_task + common] = common_u
+    space_s[k * per_task:k * per_task + common] = common_s
+    space_v[k * per_task:k * per_task + common, :] = common_v
+    uu, _, vu = torch.linalg.svd(space_u, full_matrices=False)
+    uv, _, vv = torch.linalg.svd(space_v, full_matrices=False)
+    return uu @ vu, torch.ones_like(space_s) * space_s.mean(), uv @ vv, per_task, common
+
+
 def iso_cts(taus, common_space_fraction=0.8, alpha=1.0):
     """Iso-CTS: the sum's top subspace, the rest of the rank shared among the tasks' own subspaces, flat spectrum."""
-    k = len(taus)
     out = {}
     for name in taus[0]:
-        shape = taus[0][name].shape
         if not is_matrix(name, taus[0][name], False):
             out[name] = alpha * running_mean(taus, name)
             continue
-        combined = sum(t[name] for t in taus)
-        common = int(min(shape) * common_space_fraction)
-        specific_total = round((min(shape) - common) / k) * k
-        common = min(shape) - specific_total
-        u, s, v = torch.linalg.svd(combined, full_matrices=False)
-        common_u, common_s, common_v = u[:, :common], s[:common], v[:common, :]
-        per_task = int((min(shape) - common) / k)
-        for i in range(k):
-            w = taus[i][name]
-            w_ts = w - common_u @ common_u.T @ w
-            u_ts, s_ts, v_ts = torch.linalg.svd(w_ts, full_matrices=False)
-            if i == 0:
-                space_u, space_s, space_v = torch.zeros_like(u_ts), torch.zeros_like(s_ts), torch.zeros_like(v_ts)
-            space_u[:, i * per_task:(i + 1) * per_task] = u_ts[:, :per_task]
-            space_s[i * per_task:(i + 1) * per_task] = s_ts[:per_task]
-            space_v[i * per_task:(i + 1) * per_task, :] = v_ts[:per_task, :]
-        space_u[:, k * per_task:k * per_task + common] = common_u
-        space_s[k * per_task:k * per_task + common] = common_s
-        space_v[k * per_task:k * per_task + common, :] = common_v
-        uu, _, vu = torch.linalg.svd(space_u, full_matrices=False)
-        uv, _, vv = torch.linalg.svd(space_v, full_matrices=False)
-        flat = torch.ones_like(space_s) * space_s.mean()
-        out[name] = alpha * torch.linalg.multi_dot((uu @ vu, torch.diag(flat), uv @ vv))
+        u, flat, vh, _, _ = iso_cts_space([t[name] for t in taus], common_space_fraction)
+        out[name] = alpha * torch.linalg.multi_dot((u, torch.diag(flat), vh))
     return out
 
 

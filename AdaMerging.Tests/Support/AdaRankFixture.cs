@@ -53,7 +53,7 @@ public sealed class AdaRankFixture : IDisposable
     public Func<string, int?> BlockOf => _folder.Spec!.BlockOf;
 
     public RankComponents Components(AdaRankBase kind) =>
-        RankComponents.Decompose(Vectors, kind, (name, shape) => AdaRankMethod.IsMasked(name, shape, BlockOf), CancellationToken.None);
+        RankComponents.Decompose(Vectors, new AdaRankSettings { Base = kind }, (name, shape) => AdaRankMethod.IsMasked(name, shape, BlockOf), CancellationToken.None);
 
     public AdaRankRun Run(RankComponents components, AdaRankSettings settings) =>
         new(_model, new Dictionary<string, Tensor>(), components, Tasks, settings, CPU);

@@ -61,6 +61,8 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         Run("AdaRank (task arithmetic)", "adarank", common, ("steps", AdaRankSteps(common))),
         Run("AdaRank (CART)", "adarank", common, ("base", "cart"), ("initialLambda", 2.3), ("initialRankRatio", 0.16), ("steps", AdaRankSteps(common))),
         Run("AdaRank over TSV-M parts", "adarank", common, ("base", "tsv"), ("initialLambda", 1.0), ("steps", AdaRankSteps(common))),
+        // From Iso-CTS's own point, as the TSV-M row from TSV-M's (docs/algorithm.md, "AdaRank").
+        Run("AdaRank over Iso-CTS", "adarank", common, ("base", "iso_cts"), ("initialLambda", 1.0), ("steps", AdaRankSteps(common))),
     ];
 
     /// <summary>AdaRank's steps: the table's (--steps) or AdaMerging's 500.</summary>

@@ -16,7 +16,8 @@ public sealed class AdaRankMethod : IMergeMethod
 
     public static readonly EnumOption<AdaRankBase> BaseOption = new("base",
         "What is masked: task_arithmetic (τk added to θ0, the authors' TA), cart (τk − mean τ added to the fine-tuned models' mean, the authors' CART; "
-        + "their configuration is initialLambda 2.3, initialRankRatio 0.16) or tsv (each task's TSV-M part added to θ0; initialLambda 1 starts at TSV-M).", D.Base);
+        + "their configuration is initialLambda 2.3, initialRankRatio 0.16), tsv (each task's TSV-M part added to θ0; initialLambda 1 starts at TSV-M) "
+        + "or iso_cts (each task's own Iso-CTS components and 1/K of the common subspace's added to θ0; initialLambda 1 starts at Iso-CTS).", D.Base);
 
     public static readonly NumberOption InitialLambda = new("initialLambda",
         "Every λ's value before the first step (the authors' prior: 0.3 with task_arithmetic, 2.3 with cart). λ is not clamped, as in the authors' code.", D.InitialLambda, -10, 10);
@@ -42,7 +43,7 @@ public sealed class AdaRankMethod : IMergeMethod
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        BaseOption, InitialLambda, InitialRankRatio, MaskTemperature, EstimatorOption, Steps, AdaMergingMethod.BatchSize, AdaMergingMethod.LearningRate,
+        BaseOption, IsoCtsMethod.CommonSpaceFraction, InitialLambda, InitialRankRatio, MaskTemperature, EstimatorOption, Steps, AdaMergingMethod.BatchSize, AdaMergingMethod.LearningRate,
         AdaMergingMethod.Beta1, AdaMergingMethod.Beta2, AdaMergingMethod.Epsilon, AdaMergingMethod.Seed, AdaMergingMethod.Checkpointing,
     ];
 
@@ -51,6 +52,7 @@ public sealed class AdaRankMethod : IMergeMethod
     public static AdaRankSettings Settings(MethodOptions o) => new()
     {
         Base = BaseOption.In(o),
+        CommonSpaceFraction = IsoCtsMethod.CommonSpaceFraction.In(o),
         InitialLambda = InitialLambda.In(o),
         InitialRankRatio = InitialRankRatio.In(o),
         MaskTemperature = MaskTemperature.In(o),
@@ -93,7 +95,7 @@ public sealed class AdaRankMethod : IMergeMethod
         ct.ThrowIfCancellationRequested();
         return context.Clock.Timed(MergePhase.Merge, () =>
         {
-            using var components = RankComponents.Decompose(vectors, settings.Base, (name, shape) => IsMasked(name, shape, context.BlockOf), ct);
+            using var components = RankComponents.Decompose(vectors, settings, (name, shape) => IsMasked(name, shape, context.BlockOf), ct, context.SpectralShape);
             using var run = new AdaRankRun(context.Model, context.Tasks.FixedParameters(vectors), components, context.Tasks.Adaptation(), settings, context.Device,
                 Resumable(context.Snapshots?.Load(), components, settings));
             SnapshottedSteps.Run(context, run.Run, run.Snapshot, ct);

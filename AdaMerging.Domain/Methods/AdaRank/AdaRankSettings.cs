@@ -11,6 +11,9 @@ public enum AdaRankBase
 
     /// <summary>Each task's part of TSV-M's orthogonalised update added to θ0 (this service's; not in the authors' code).</summary>
     Tsv,
+
+    /// <summary>Each task's own Iso-CTS components and 1/K of the common subspace's added to θ0 (this service's; not in the authors' code).</summary>
+    IsoCts,
 }
 
 /// <summary>How a mask's logits become its forward values (the authors' <c>soft_mask</c> switch).</summary>
@@ -29,6 +32,9 @@ public sealed record AdaRankSettings
     public static AdaRankSettings Defaults { get; } = new();
 
     public AdaRankBase Base { get; init; } = AdaRankBase.TaskArithmetic;
+
+    /// <summary>Iso-CTS's share of each matrix's rank for the common subspace, with <see cref="AdaRankBase.IsoCts"/> (the Iso-CTS authors' 0.8).</summary>
+    public double CommonSpaceFraction { get; init; } = SpectralMerge.DefaultCommonSpaceFraction;
 
     /// <summary>Every λ's value before the first step (the authors' prior: 0.3 for TA, 2.3 for CART).</summary>
     public double InitialLambda { get; init; } = 0.3;

@@ -46,10 +46,14 @@ public sealed class RankComponents : IDisposable
 
     /// <summary>
     /// The components over <paramref name="vectors"/> as the base merge says: task_arithmetic adds τk to θ0; cart adds
-    /// τk − mean(τ) to the fine-tuned models' mean θ0 + mean(τ) (the authors' CART); tsv adds each task's TSV-M part to θ0.
+    /// τk − mean(τ) to the fine-tuned models' mean θ0 + mean(τ) (the authors' CART); tsv adds each task's TSV-M part
+    /// and iso_cts each task's Iso-CTS components to θ0, both decomposed in <paramref name="spectralShape"/> as the
+    /// data-free merges are, so that every component kept at λ 1 is that merge.
     /// </summary>
-    public static RankComponents Decompose(TaskVectors vectors, AdaRankBase kind, Func<string, IReadOnlyList<long>, bool> masked, CancellationToken ct)
+    public static RankComponents Decompose(TaskVectors vectors, AdaRankSettings settings, Func<string, IReadOnlyList<long>, bool> masked, CancellationToken ct,
+        Func<string, IReadOnlyList<long>, IReadOnlyList<long>>? spectralShape = null)
     {
+        spectralShape ??= SpectralMerge.OwnShape;
         using var _ = no_grad();
         int k = vectors.TaskCount;
         var shapes = Enumerable.Range(0, vectors.Names.Count).Select(i => vectors.ShapeOf(i).ToArray()).ToList();
@@ -60,17 +64,31 @@ public sealed class RankComponents : IDisposable
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            string name = vectors.Names[t];
             var taus = vectors.TaskSlice(t).reshape([k, .. shapes[t]]).to_type(result.DType);
             var origin = vectors.BaseSlice(t).reshape(shapes[t]).to_type(result.DType);
-            if (kind == AdaRankBase.Cart)
+            bool isMasked = shapes[t].Length == 2 && masked(name, shapes[t]);
+            var spectral = taus.reshape([k, .. spectralShape(name, shapes[t])]);
+            IsoCtsSpace? space = null;
+            switch (settings.Base)
             {
-                var mean = taus.mean([0L]);
-                origin = origin.Plus(mean);
-                taus = taus - mean;
+                case AdaRankBase.Cart:
+                    var mean = taus.mean([0L]);
+                    origin = origin.Plus(mean);
+                    taus = taus - mean;
+                    break;
+                case AdaRankBase.Tsv:
+                    taus = SpectralMerge.TsvParts(name, spectral).reshape(taus.shape);
+                    break;
+                case AdaRankBase.IsoCts when SpectralMerge.IsMatrix(spectral, name, excludeTextProjection: false):
+                    space = SpectralMerge.IsoCtsSpaceOf(spectral, settings.CommonSpaceFraction);
+                    taus = stack(Enumerable.Range(0, k).Select(space.TaskPart).ToArray()).reshape(taus.shape);
+                    break;
+                case AdaRankBase.IsoCts:
+                    taus = taus.DividedBy(k);
+                    break;
             }
-            else if (kind == AdaRankBase.Tsv) taus = SpectralMerge.TsvParts(vectors.Names[t], taus);
             result._origin[t] = origin.contiguous().MoveToOuterDisposeScope();
-            bool isMasked = shapes[t].Length == 2 && masked(vectors.Names[t], shapes[t]);
             result.MaskOffset[t] = isMasked ? offset : -1;
             for (int i = 0; i < k; i++)
             {
@@ -79,11 +97,13 @@ public sealed class RankComponents : IDisposable
                     result._plain[i, t] = taus[i].contiguous().MoveToOuterDisposeScope();
                     continue;
                 }
-                var (u, s, vh) = linalg.svd(taus[i], fullMatrices: false);
-                (result._u[i, t], result._s[i, t], result._vh[i, t]) = (u.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope(), vh.MoveToOuterDisposeScope());
+                // Iso-CTS's own components: an SVD of its flat spectrum would choose an arbitrary basis of each task's space
+                var (u, s, vh) = space is null ? linalg.svd(taus[i], fullMatrices: false) : space.TaskComponents(i);
+                (result._u[i, t], result._s[i, t], result._vh[i, t]) = (u.contiguous().MoveToOuterDisposeScope(), s.contiguous().MoveToOuterDisposeScope(),
+                    vh.contiguous().MoveToOuterDisposeScope());
             }
             if (!isMasked) continue;
-            result.Ranks[t] = (int)Math.Min(shapes[t][0], shapes[t][1]);
+            result.Ranks[t] = (int)result._s[0, t]!.shape[0];
             offset += result.Ranks[t];
         }
         result.MaskLength = offset;

@@ -117,15 +117,22 @@ public static class SpectralMerge
         return linalg.multi_dot([u, diag(ones_like(s) * s.mean()), v]);
     }
 
-    /// <summary>
-    /// Iso-CTS of one tensor: the top singular vectors of Σk τk span a common subspace (the authors' fraction of the
-    /// rank, adjusted so the rest divides among the tasks); each task's own top components outside it fill the rest;
-    /// U and Vᵀ orthogonalised, the spectrum flat at its mean.
-    /// </summary>
+    /// <summary>Iso-CTS of one tensor (<see cref="IsoCtsSpaceOf"/> rebuilt, U diag(s̄) Vᵀ) for matrices; the running mean elsewhere.</summary>
     public static Tensor IsoCts(string name, Tensor taus, double commonSpaceFraction = DefaultCommonSpaceFraction)
     {
-        int k = (int)taus.shape[0];
         if (!IsMatrix(taus, name, excludeTextProjection: false)) return RunningMean(taus);
+        var space = IsoCtsSpaceOf(taus, commonSpaceFraction);
+        return linalg.multi_dot([space.U, diag(space.Flat), space.Vh]);
+    }
+
+    /// <summary>
+    /// Iso-CTS's space of one matrix ([K, m, n]): the top singular vectors of Σk τk span a common subspace (the
+    /// authors' fraction of the rank, adjusted so the rest divides among the tasks); each task's own top components
+    /// outside it fill the rest; U and Vᵀ orthogonalised, the spectrum flat at its mean.
+    /// </summary>
+    public static IsoCtsSpace IsoCtsSpaceOf(Tensor taus, double commonSpaceFraction)
+    {
+        int k = (int)taus.shape[0];
         long rank = Math.Min(taus.shape[1], taus.shape[2]);
         long common = (long)(rank * commonSpaceFraction);
         common = rank - (long)Math.Round((rank - common) / (double)k, MidpointRounding.ToEven) * k;   // Python's round
@@ -151,10 +158,9 @@ public static class SpectralMerge
             spaceS!.narrow(0, k * perTask, common).copy_(s.narrow(0, 0, common));
             spaceV!.narrow(0, k * perTask, common).copy_(v.narrow(0, 0, common));
         }
-        var flat = ones_like(spaceS!) * spaceS!.mean();
         var (uu, vu) = Orthogonal(spaceU!);
         var (uv, vv) = Orthogonal(spaceV!);
-        return linalg.multi_dot([uu.matmul(vu), diag(flat), uv.matmul(vv)]);
+        return new IsoCtsSpace(uu.matmul(vu), ones_like(spaceS!) * spaceS!.mean(), uv.matmul(vv), perTask, common, k);
     }
 
     /// <summary>What the authors' code decomposes: 2-D tensors (TSV-M's code leaves text_projection to the average).</summary>

@@ -295,7 +295,7 @@ class MergeLinks(Model):
 class MergeOptions(Model):
     """The method's options by name; an option the method does not take is refused. Unset options take their defaults."""
     alpha: float | None = field(default=None, metadata={'json': 'alpha'})
-    base: Literal['task_arithmetic', 'cart', 'tsv'] | None = field(default=None, metadata={'json': 'base'})
+    base: Literal['task_arithmetic', 'cart', 'tsv', 'iso_cts'] | None = field(default=None, metadata={'json': 'base'})
     batch_norm_statistics: Literal['auto', 'merge', 'recompute'] | None = field(default=None, metadata={'json': 'batchNormStatistics'})
     batch_size: int | None = field(default=None, metadata={'json': 'batchSize'})
     batches_per_step: int | None = field(default=None, metadata={'json': 'batchesPerStep'})

@@ -7,8 +7,8 @@ namespace AdaMerging.Tests.Domain.Methods;
 /// <summary>
 /// AdaRank against the project's PyTorch reference written from the authors' code (tools/make_adarank_fixture.py:
 /// autograd through the masked SVD merge of a tiny open_clip ViT, torch.optim.Adam over λ and the mask logits), in
-/// float64 to 1e-9 of the largest value: the gradient at the start, and λ, every mask logit and the objective after six steps, for task arithmetic
-/// and CART with the straight-through mask and for the sigmoid mask (docs/algorithm.md, "AdaRank").
+/// float64 to 1e-7 of the largest value: the gradient at the start, and λ, every mask logit and the objective after six steps, for task arithmetic,
+/// CART and Iso-CTS's components with the straight-through mask and for the sigmoid mask (docs/algorithm.md, "AdaRank").
 /// </summary>
 public sealed class AdaRankTests
 {
@@ -17,6 +17,7 @@ public sealed class AdaRankTests
         { "ta_st", AdaRankBase.TaskArithmetic, 0.3, 1.0, MaskEstimator.StraightThrough },
         { "cart_st", AdaRankBase.Cart, 2.3, 0.5, MaskEstimator.StraightThrough },
         { "ta_sigmoid", AdaRankBase.TaskArithmetic, 0.3, 0.5, MaskEstimator.Sigmoid },
+        { "iso_st", AdaRankBase.IsoCts, 1.0, 0.5, MaskEstimator.StraightThrough },
     };
 
     private static AdaRankSettings Settings(AdaRankBase kind, double prior, double ratio, MaskEstimator estimator) => new()
@@ -51,16 +52,20 @@ public sealed class AdaRankTests
     [Theory]
     [InlineData(AdaRankBase.TaskArithmetic, 0.3)]
     [InlineData(AdaRankBase.Tsv, 1.0)]
+    [InlineData(AdaRankBase.IsoCts, 1.0)]
     public void With_every_component_kept_and_no_step_the_merge_is_its_base_merge(AdaRankBase kind, double prior)
     {
         using var f = new AdaRankFixture();
         using var components = f.Components(kind);
         using var run = f.Run(components, Settings(kind, prior, 1.0, MaskEstimator.StraightThrough) with { Optimiser = new AdaMergingSettings { Steps = 0 } });
         var merged = run.Merged();
-        var expected = kind == AdaRankBase.Tsv
-            ? SpectralMerge.Apply(f.Vectors, (name, taus) => SpectralMerge.Tsv(name, taus), 1.0, CancellationToken.None)
-            : f.Vectors.Combine((_, _) => tensor(prior, ScalarType.Float64));
-        double tolerance = kind == AdaRankBase.Tsv ? 1e-5 : 1e-12;   // TSV-M's merge decomposes in float32; AdaRank's components here are float64
+        var expected = kind switch
+        {
+            AdaRankBase.Tsv => SpectralMerge.Apply(f.Vectors, (name, taus) => SpectralMerge.Tsv(name, taus), 1.0, CancellationToken.None),
+            AdaRankBase.IsoCts => SpectralMerge.Apply(f.Vectors, (name, taus) => SpectralMerge.IsoCts(name, taus), 1.0, CancellationToken.None),
+            _ => f.Vectors.Combine((_, _) => tensor(prior, ScalarType.Float64)),
+        };
+        double tolerance = kind == AdaRankBase.TaskArithmetic ? 1e-12 : 1e-5;   // the spectral merges decompose in float32; AdaRank's components here are float64
         Assert.All(components.Names, name => Assert.True((merged[name] - expected[name]).abs().max().item<double>() <= tolerance,
             $"{name}: {(merged[name] - expected[name]).abs().max().item<double>():E2} from the base merge"));
         Assert.All(run.KeptRanks(), r => Assert.All(r.Kept, kept => Assert.Equal(r.Rank, kept)));
