@@ -180,6 +180,7 @@ public sealed class AdaRankRun : IDisposable
 
     private static double[] Values(Tensor t)
     {
+        if (t.numel() == 0) return [];   // no matrix masked (a ResNet's are all convolutions): TorchSharp's accessor throws on an empty tensor
         using var d = t.detach().cpu().to_type(ScalarType.Float64);
         return d.data<double>().ToArray();
     }

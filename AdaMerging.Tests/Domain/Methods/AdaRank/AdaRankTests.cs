@@ -71,6 +71,23 @@ public sealed class AdaRankTests
         Assert.All(run.KeptRanks(), r => Assert.All(r.Kept, kept => Assert.Equal(r.Rank, kept)));
     }
 
+    [Fact]
+    public void With_no_matrix_to_mask_it_learns_lambda_alone_and_reports_no_kept_components()
+    {
+        using var f = new AdaRankFixture();
+        using var components = RankComponents.Decompose(f.Vectors, new AdaRankSettings(), (_, _) => false, CancellationToken.None);
+        using var run = f.Run(components, Settings(AdaRankBase.TaskArithmetic, 0.3, 1.0, MaskEstimator.StraightThrough) with
+        {
+            Optimiser = new AdaMergingSettings { Steps = 2, BatchSize = 12, LearningRate = 0.03 },
+        });
+        run.Run();
+        Assert.Equal(0, components.MaskLength);
+        Assert.Empty(run.KeptRanks());
+        Assert.Equal(2, run.ObjectivePerStep.Count);
+        Assert.Contains(run.Coefficients(), layer => layer.Lambda.Any(l => Math.Abs(l - 0.3) > 1e-3));   // two Adam steps of 0.03 move λ
+        Assert.Equal(components.Names.Count * components.TaskCount, run.Snapshot().Lambda.Length);
+    }
+
     /// <summary>λ [K, tensors] then each matrix's logits, from the run's flat parameters, against the reference's, to <paramref name="tolerance"/> relative to the largest.</summary>
     private static void AssertParameters(AdaRankFixture f, RankComponents c, double[] flat, string variant, string lambdaName, string logitsName, double tolerance)
     {
