@@ -82,7 +82,8 @@ public sealed class RankComponents : IDisposable
                     break;
                 case AdaRankBase.IsoCts when SpectralMerge.IsMatrix(spectral, name, excludeTextProjection: false):
                     space = SpectralMerge.IsoCtsSpaceOf(spectral, settings.CommonSpaceFraction);
-                    taus = stack(Enumerable.Range(0, k).Select(space.TaskPart).ToArray()).reshape(taus.shape);
+                    // a masked matrix keeps the factors; only a tensor added whole needs its parts multiplied out
+                    if (!isMasked) taus = stack(Enumerable.Range(0, k).Select(space.TaskPart).ToArray()).reshape(taus.shape);
                     break;
                 case AdaRankBase.IsoCts:
                     taus = taus.DividedBy(k);
