@@ -91,6 +91,12 @@ public sealed class ServiceBenchmark(ServiceClient client, string benchmark, Tex
         .. WithoutTsvParts(common),
         Run("task-wise AdaMerging at learning rate 5e-3", "adamerging", common, ("granularity", "task"), ("learningRate", 5e-3)),
         Run("layer-wise AdaMerging at learning rate 5e-3", "adamerging", common, ("granularity", "layer"), ("learningRate", 5e-3)),
+        // A mask logit starts 0.1 from AdaRank's threshold, as far as 100 steps at 1e-3 move it (docs/reproduction.md).
+        .. WithoutTsvParts(common).Where(m => m.Label.StartsWith("AdaRank", StringComparison.Ordinal)).Select(m => m with
+        {
+            Label = m.Label + " at learning rate 5e-3",
+            Options = new JsonObject(m.Options.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))) { ["learningRate"] = 5e-3 },
+        }),
     ];
 
     /// <summary>Every method of <see cref="AllMethods"/> but AdaMerging over TSV-M's parts, the glyph ViT's own rows.</summary>
