@@ -37,7 +37,7 @@ public sealed class BenchmarkThroughServiceTests(ServiceFixture service) : TempD
         var log = new StringWriter();
         var run = new ServiceBenchmark(client, directory, log);
         var uploaded = await run.UploadAsync(Tasks);
-        var methods = ServiceBenchmark.AllMethods(new JsonObject { ["steps"] = 3 })
+        var methods = BenchmarkMethods.AllMethods(new JsonObject { ["steps"] = 3 })
             .Where(m => m.Label is "task arithmetic" or "layer-wise AdaMerging").ToList();
         var results = await run.RunAsync(uploaded, methods);
 

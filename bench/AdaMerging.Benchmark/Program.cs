@@ -128,9 +128,9 @@ static async Task<int> RunThroughService(BenchOptions options)
     if (options.Get("max-sequence-length", "") is { Length: > 0 } tokens) common["maxSequenceLength"] = int.Parse(tokens, CultureInfo.InvariantCulture);
     var methods = options.Get("suite", "vit") switch
     {
-        "resnet" => ServiceBenchmark.ResNetMethods(common),
-        "text" => ServiceBenchmark.TextMethods(common),
-        _ => ServiceBenchmark.AllMethods(common),
+        "resnet" => BenchmarkMethods.ResNetMethods(common),
+        "text" => BenchmarkMethods.TextMethods(common),
+        _ => BenchmarkMethods.AllMethods(common),
     };
     if (options.Get("methods", "") is { Length: > 0 } only) methods = methods.Where(m => only.Split(',').Contains(m.Label)).ToList();
     using var client = ServiceClient.Create(options.Required("url"), options.Required("key"));
