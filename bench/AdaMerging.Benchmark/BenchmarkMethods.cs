@@ -60,7 +60,8 @@ public static class BenchmarkMethods
     /// <summary>
     /// The text benchmark's rows (docs/reproduction.md, "MiniLM"): every method but AdaMerging over TSV-M's parts (left
     /// to the glyph ViT's table), then AdaMerging at five times the learning rate: at 1e-3 each λ moves at most 0.1 in
-    /// 100 steps and every one of them did, so these rows reach as far as the paper's 500 steps at 1e-3 could.
+    /// 100 steps and every one of them did, so these rows reach as far as the paper's 500 steps at 1e-3 could; and the
+    /// AdaRank rows at 5e-3, for the same reason (a mask logit starts 0.1 from its threshold).
     /// </summary>
     public static IReadOnlyList<MethodRun> TextMethods(JsonObject common) =>
     [
